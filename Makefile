@@ -1,0 +1,50 @@
+# virtkit: the thin front end to meson. A newcomer types only `make ...`:
+#   make          build into build/
+#   make deps     install the Debian packages listed in deps/debian.txt
+#   make check    deps + build + every test, ending with "N passed, N failed"
+#   make run      deps + build + boot the default guest
+#   make bench    deps + build + the benchmarks against their peers
+#   make fuzz     deps + the libFuzzer harnesses for FUZZ_SECONDS each
+#   SANITIZE=1    any of the above with ASan + UBSan (in build-san/)
+
+BUILD ?= build
+MESON_OPTS ?=
+FUZZ_SECONDS ?= 120
+ifeq ($(SANITIZE),1)
+BUILD := build-san
+MESON_OPTS += -Db_sanitize=address,undefined -Db_lundef=false
+endif
+
+.PHONY: all build deps check run bench fuzz format clean
+
+all: build
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_OPTS)
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+deps:
+	@scripts/deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory build
+	@scripts/run-tests.sh $(BUILD)
+
+run: deps
+	@$(MAKE) --no-print-directory build
+	@scripts/run-default-guest.sh $(BUILD)
+
+bench: deps
+	@$(MAKE) --no-print-directory build
+	@scripts/run-bench.sh $(BUILD)
+
+fuzz: deps
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
+format:
+	git ls-files '*.c' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf build build-san build-fuzz

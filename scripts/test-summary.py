@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Summarize a meson test log: every TAP line counts as one test.
+
+A test that speaks TAP contributes its 'ok'/'not ok' lines; one that does not
+counts once by its exit status. Skips are listed with their reason. The last
+line is 'N passed, N failed', which CI reads.
+"""
+import json
+import re
+import sys
+
+TAP = re.compile(r'^(not ok|ok)\b[^#]*(#\s*(SKIP|TODO)\b\s*(.*))?', re.IGNORECASE)
+
+
+def main(path):
+    passed = failed = 0
+    skipped = []
+    failures = []
+    try:
+        with open(path) as f:
+            entries = [json.loads(line) for line in f if line.strip()]
+    except OSError as e:
+        print(f'cannot read {path}: {e}')
+        print('0 passed, 1 failed')
+        return 1
+    for t in entries:
+        name = t.get('name', '?')
+        out = t.get('stdout') or ''
+        result = t.get('result', '')
+        lines = [TAP.match(l.strip()) for l in out.splitlines()]
+        lines = [m for m in lines if m]
+        if not lines or result in ('TIMEOUT', 'ERROR'):
+            if result in ('OK', 'EXPECTEDFAIL'):
+                passed += 1
+            elif result == 'SKIP':
+                skipped.append(f'{name}: skipped (exit 77)')
+            else:
+                failed += 1
+                failures.append(f'{name}: {result}')
+            continue
+        for m in lines:
+            if m.group(3) and m.group(3).upper() == 'SKIP':
+                skipped.append(f'{name}: {m.group(4).strip() or "no reason given"}')
+            elif m.group(1).lower() == 'ok':
+                passed += 1
+            else:
+                failed += 1
+                failures.append(f'{name}: {m.group(0).strip()}')
+        if result not in ('OK', 'SKIP', 'EXPECTEDFAIL') and not any(
+                m.group(1).lower() == 'not ok' for m in lines):
+            failed += 1
+            failures.append(f'{name}: exited with {result}')
+    for s in skipped:
+        print(f'SKIP {s}')
+    for fl in failures:
+        print(f'FAIL {fl}')
+    if skipped:
+        print(f'{len(skipped)} skipped (reasons above)')
+    print(f'{passed} passed, {failed} failed')
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else 'build/meson-logs/testlog.json'))

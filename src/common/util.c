@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/* Small utilities: size parsing, whole-file I/O, clocks, fd flags. */
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int vk_parse_size(const char *s, uint64_t *out, struct vk_error *err)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return vk_error_set(
+		        err, EINVAL,
+		        "invalid size '%s': expected a number with an optional K, M or G suffix",
+		        s ? s : "");
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return vk_error_set(err, ERANGE, "size '%s' is too large", s);
+	switch (toupper((unsigned char)*end)) {
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	case 'T':
+		shift = 40;
+		end++;
+		break;
+	default:
+		break;
+	}
+	if (shift && (*end == 'i' || *end == 'I'))
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end != '\0')
+		return vk_error_set(
+		        err, EINVAL,
+		        "invalid size '%s': expected a number with an optional K, M or G suffix",
+		        s);
+	if (shift && v > (UINT64_MAX >> shift))
+		return vk_error_set(err, ERANGE, "size '%s' is too large", s);
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int vk_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE || *end != '\0')
+		return -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int vk_read_file(const char *path, size_t max_size, uint8_t **buf, size_t *len,
+                 struct vk_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	uint8_t *data;
+	ssize_t n;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return vk_error_errno(err, errno, "cannot open '%s'", path);
+	if (fstat(fd, &st) < 0)
+		return vk_error_errno(err, errno, "cannot stat '%s'", path);
+	if (!S_ISREG(st.st_mode))
+		return vk_error_set(err, EINVAL, "'%s' is not a regular file", path);
+	if ((uint64_t)st.st_size > max_size)
+		return vk_error_set(err, EFBIG, "'%s' is too large (%lld bytes, limit %zu)", path,
+		                    (long long)st.st_size, max_size);
+	data = malloc((size_t)st.st_size + 1);
+	if (!data)
+		return vk_error_set(err, ENOMEM, "out of memory reading '%s'", path);
+	n = vk_read_full(fd, data, (size_t)st.st_size);
+	if (n < 0) {
+		free(data);
+		return vk_error_errno(err, (int)-n, "cannot read '%s'", path);
+	}
+	data[n] = '\0';
+	*buf = data;
+	*len = (size_t)n;
+	return 0;
+}
+
+int vk_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode,
+                         struct vk_error *err)
+{
+	char tmp[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return vk_error_set(err, ENAMETOOLONG, "path '%s' is too long", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return vk_error_errno(err, errno, "cannot create '%s'", tmp);
+	n = vk_write_full(fd, buf, len);
+	if (n < 0 || fsync(fd) < 0) {
+		int e = n < 0 ? (int)-n : errno;
+		close(fd);
+		unlink(tmp);
+		return vk_error_errno(err, e, "cannot write '%s'", tmp);
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return vk_error_errno(err, e, "cannot rename '%s' to '%s'", tmp, path);
+	}
+	return 0;
+}
+
+ssize_t vk_read_full(int fd, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = read(fd, (char *)buf + done, len - done);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t vk_write_full(int fd, const void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, (const char *)buf + done, len - done);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+uint64_t vk_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+bool vk_startswith(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int vk_set_nonblock(int fd, bool on)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -errno;
+	fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
+	return fcntl(fd, F_SETFL, fl) < 0 ? -errno : 0;
+}
+
+int vk_set_cloexec(int fd, bool on)
+{
+	int fl = fcntl(fd, F_GETFD);
+
+	if (fl < 0)
+		return -errno;
+	fl = on ? (fl | FD_CLOEXEC) : (fl & ~FD_CLOEXEC);
+	return fcntl(fd, F_SETFD, fl) < 0 ? -errno : 0;
+}

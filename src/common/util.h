@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* Small utilities used everywhere: size parsing, whole-file I/O, strings. */
+#ifndef VK_UTIL_H
+#define VK_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "compiler.h"
+#include "error.h"
+
+/*
+ * Parse a size with an optional K/M/G/T suffix (powers of 1024, case
+ * insensitive, optional trailing "B" or "iB"). A bare number is bytes.
+ * Returns 0, or -EINVAL/-ERANGE with a message naming what was given.
+ */
+int vk_parse_size(const char *s, uint64_t *out, struct vk_error *err) VK_MUST_CHECK;
+
+/* Parse an unsigned decimal integer in [min, max]. */
+int vk_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out) VK_MUST_CHECK;
+
+/*
+ * Read a whole file into a malloc'd buffer (NUL-terminated for convenience;
+ * *len excludes the NUL). Refuses files larger than max_size.
+ */
+int vk_read_file(const char *path, size_t max_size, uint8_t **buf, size_t *len,
+                 struct vk_error *err) VK_MUST_CHECK;
+
+/* Write a whole buffer to a file atomically (temp file + fsync + rename). */
+int vk_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode,
+                         struct vk_error *err) VK_MUST_CHECK;
+
+/* read()/write() until done, retrying on EINTR. Return bytes or -errno. */
+ssize_t vk_read_full(int fd, void *buf, size_t len);
+ssize_t vk_write_full(int fd, const void *buf, size_t len);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t vk_now_ns(void);
+
+/* True when s starts with prefix. */
+bool vk_startswith(const char *s, const char *prefix);
+
+/* Set O_NONBLOCK / FD_CLOEXEC on a descriptor. */
+int vk_set_nonblock(int fd, bool on);
+int vk_set_cloexec(int fd, bool on);
+
+#endif

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/* Guest RAM regions and the bounds-checked gpa -> host pointer translation. */
+#include "vm/mem.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+void vm_mem_init(struct vm_mem *mem)
+{
+	memset(mem, 0, sizeof(*mem));
+}
+
+int vm_mem_add_ram(struct vm_mem *mem, uint64_t gpa, uint64_t size, struct vk_error *err)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t end;
+	void *host;
+
+	if (size == 0 || size % page || gpa % page)
+		return vk_error_set(err, EINVAL,
+		                    "RAM region at 0x%llx of %llu bytes is not page aligned",
+		                    (unsigned long long)gpa, (unsigned long long)size);
+	if (vk_add_overflow(gpa, size, &end))
+		return vk_error_set(err, EINVAL, "RAM region at 0x%llx of %llu bytes wraps around",
+		                    (unsigned long long)gpa, (unsigned long long)size);
+	if (size > SIZE_MAX)
+		return vk_error_set(err, EINVAL, "RAM size %llu is too large for this host",
+		                    (unsigned long long)size);
+	if (mem->nr == VM_MEM_MAX_REGIONS)
+		return vk_error_set(err, ENOSPC, "too many RAM regions (limit %d)",
+		                    VM_MEM_MAX_REGIONS);
+	for (unsigned i = 0; i < mem->nr; i++) {
+		const struct vm_mem_region *r = &mem->regions[i];
+		if (gpa < r->gpa + r->size && r->gpa < end)
+			return vk_error_set(err, EEXIST,
+			                    "RAM region at 0x%llx overlaps the one at 0x%llx",
+			                    (unsigned long long)gpa, (unsigned long long)r->gpa);
+	}
+	host = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE,
+	            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (host == MAP_FAILED)
+		return vk_error_errno(err, errno, "cannot allocate %llu MiB of guest RAM",
+		                      (unsigned long long)(size >> 20));
+	mem->regions[mem->nr++] = (struct vm_mem_region){.gpa = gpa, .size = size, .host = host};
+	return 0;
+}
+
+void vm_mem_destroy(struct vm_mem *mem)
+{
+	for (unsigned i = 0; i < mem->nr; i++)
+		munmap(mem->regions[i].host, (size_t)mem->regions[i].size);
+	mem->nr = 0;
+}
+
+const struct vm_mem_region *vm_mem_find(const struct vm_mem *mem, uint64_t gpa)
+{
+	for (unsigned i = 0; i < mem->nr; i++) {
+		const struct vm_mem_region *r = &mem->regions[i];
+		if (gpa - r->gpa < r->size)
+			return r;
+	}
+	return NULL;
+}
+
+void *vm_mem_translate(const struct vm_mem *mem, uint64_t gpa, uint64_t len)
+{
+	const struct vm_mem_region *r = vm_mem_find(mem, gpa);
+	uint64_t off;
+
+	if (!r)
+		return NULL;
+	off = gpa - r->gpa;
+	/* off < size here, so size - off cannot underflow. */
+	if (len > r->size - off)
+		return NULL;
+	return r->host + off;
+}
+
+int vm_mem_read(const struct vm_mem *mem, uint64_t gpa, void *dst, uint64_t len)
+{
+	void *p = vm_mem_translate(mem, gpa, len);
+
+	if (!p)
+		return -EFAULT;
+	memcpy(dst, p, (size_t)len);
+	return 0;
+}
+
+int vm_mem_write(const struct vm_mem *mem, uint64_t gpa, const void *src, uint64_t len)
+{
+	void *p = vm_mem_translate(mem, gpa, len);
+
+	if (!p)
+		return -EFAULT;
+	memcpy(p, src, (size_t)len);
+	return 0;
+}
+
+uint64_t vm_mem_total(const struct vm_mem *mem)
+{
+	uint64_t total = 0;
+
+	for (unsigned i = 0; i < mem->nr; i++)
+		total += mem->regions[i].size;
+	return total;
+}

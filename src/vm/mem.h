@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest physical memory: RAM regions backed by anonymous mmap, and the one
+ * bounds-checked helper every device uses to reach guest memory.
+ *
+ * Trust boundary: any (gpa, len) pair a guest hands us goes through
+ * vm_mem_translate() (or vm_mem_read/write), which refuses ranges that are not
+ * entirely inside one RAM region, including ranges whose end overflows.
+ *
+ * Regions are added while the machine is built and never change once vCPUs
+ * run, so lookups need no lock.
+ */
+#ifndef VK_VM_MEM_H
+#define VK_VM_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+
+#define VM_MEM_MAX_REGIONS 8
+
+struct vm_mem_region {
+	uint64_t gpa;  /* guest-physical base */
+	uint64_t size; /* bytes, a multiple of the host page size */
+	uint8_t *host; /* host mapping of gpa */
+};
+
+struct vm_mem {
+	unsigned nr;
+	struct vm_mem_region regions[VM_MEM_MAX_REGIONS];
+};
+
+void vm_mem_init(struct vm_mem *mem);
+
+/*
+ * Map size bytes of anonymous RAM at guest-physical gpa. Fails on overlap,
+ * zero or unaligned sizes, gpa+size overflow, or when mmap fails.
+ */
+int vm_mem_add_ram(struct vm_mem *mem, uint64_t gpa, uint64_t size,
+                   struct vk_error *err) VK_MUST_CHECK;
+
+/* Unmap every region. */
+void vm_mem_destroy(struct vm_mem *mem);
+
+/*
+ * Host pointer for [gpa, gpa+len), or NULL if any byte of it is outside RAM
+ * or the range spans two regions. len 0 is accepted when gpa is inside RAM.
+ */
+void *vm_mem_translate(const struct vm_mem *mem, uint64_t gpa, uint64_t len);
+
+/* The region containing gpa, or NULL. */
+const struct vm_mem_region *vm_mem_find(const struct vm_mem *mem, uint64_t gpa);
+
+/* Copy to/from guest memory: 0 or -EFAULT when the range is not all RAM. */
+int vm_mem_read(const struct vm_mem *mem, uint64_t gpa, void *dst, uint64_t len) VK_MUST_CHECK;
+int vm_mem_write(const struct vm_mem *mem, uint64_t gpa, const void *src,
+                 uint64_t len) VK_MUST_CHECK;
+
+/* Total RAM in bytes. */
+uint64_t vm_mem_total(const struct vm_mem *mem);
+
+#endif
