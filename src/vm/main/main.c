@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/* virtkit-vm: runs one machine. Subcommand dispatch and the top-level error print. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "vm/main/config.h"
+
+#define VIRTKIT_VERSION "0.1.0"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "usage: virtkit-vm run [--arch riscv64|x86_64] [--accel kvm|emu] [--memory SIZE]\n"
+	        "                      [--cpus N] --kernel FILE [--initrd FILE] [--cmdline TEXT]\n"
+	        "                      [--firmware FILE|none] [--disk PATH[,readonly]]...\n"
+	        "                      [--net "
+	        "user[,hostfwd=tcp:127.0.0.1:HP-:GP]|tap,ifname=NAME|echo]...\n"
+	        "                      [--rng] [--console stdio|pty|socket:PATH|file:PATH|null]\n"
+	        "                      [--control PATH] [--on-reset exit|reboot]\n"
+	        "       virtkit-vm probe [--json]\n"
+	        "       virtkit-vm --version | --help\n"
+	        "\n"
+	        "Runs one virtual machine: riscv64 guests on the software CPU, x86_64 guests on "
+	        "KVM.\n"
+	        "See docs/virtkit-vm.md.\n");
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct vk_error err = {0};
+	struct vm_config cfg;
+	int r;
+
+	r = vm_config_parse(&cfg, argc, argv, &err);
+	if (r < 0) {
+		fprintf(stderr, "virtkit-vm: %s\n", err.msg);
+		return 2;
+	}
+	if (!strcmp(cfg.arch, "riscv64"))
+		r = riscv_virt_main(&cfg, &err);
+	else
+		r = pc_main(&cfg, &err);
+	if (r < 0) {
+		fprintf(stderr, "virtkit-vm: %s\n", err.msg[0] ? err.msg : "failed");
+		return 1;
+	}
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	vk_log_init("virtkit-vm", VK_LOG_WARN);
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "probe"))
+		return kvm_probe_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("virtkit-vm %s\n", VIRTKIT_VERSION);
+		return 0;
+	}
+	fprintf(stderr, "virtkit-vm: unknown command '%s' (expected run or probe)\n", argv[1]);
+	return 2;
+}
