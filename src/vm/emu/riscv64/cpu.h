@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The riscv64 software CPU: one RV64IMAFDC hart (Zicsr, Zifencei, privileged
+ * spec 1.12 with M, S and U modes, Sv39/Sv48), as seen by a board.
+ *
+ * Who calls what, on which thread:
+ *   - The board creates one struct rv_cpu per hart and runs them round-robin
+ *     on ONE host thread: rv_cpu_run(hart0, slice), rv_cpu_run(hart1, slice),
+ *     ..., then polls its devices and timers. Nothing here is thread-safe;
+ *     every call below happens on that thread.
+ *   - During rv_cpu_run() the hart calls back into the board only through
+ *     cfg->mmio (bus_read/bus_write for every physical access outside RAM)
+ *     and cfg->rdtime (reads of the `time` CSR). Those callbacks may call
+ *     rv_cpu_set_irq() and rv_cpu_request_exit() on ANY hart, including the
+ *     running one (a store to the CLINT raising this hart's own MSIP): the
+ *     running hart notices at its next taken branch or page crossing, i.e.
+ *     within a few instructions. If the board needs the machine lock (loop.h)
+ *     for device accesses, it holds it across rv_cpu_run().
+ *   - Physical accesses inside cfg->mem's RAM go straight to host memory.
+ *     Devices may write RAM at any time through vm_mem (virtio DMA, loaders).
+ *
+ * Instruction cache coherence: the hart never needs to be told about stores.
+ * Instructions are fetched from host memory on every execution; decoded
+ * instructions are only memoized, keyed by their raw bits, which are compared
+ * with the bytes in RAM each time (see decode.h). A store by the hart itself,
+ * another hart, or a device DMA into a code page is therefore seen by the very
+ * next fetch. fence.i is accepted and needs no work.
+ *
+ * LR/SC: a hart's reservation is dropped whenever rv_cpu_run() returns and on
+ * every MMIO access it makes (so a store by another hart or by a device, which
+ * can only happen in between, always makes the next SC fail; an SC may
+ * therefore fail spuriously, which the spec allows).
+ *
+ * PMP: pmpcfg0..15 (even ones) and pmpaddr0..63 are stored and read back
+ * (WARL, 4-byte granularity) so firmware can probe them; they are not enforced.
+ */
+#ifndef VK_VM_EMU_RISCV64_CPU_H
+#define VK_VM_EMU_RISCV64_CPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/compiler.h"
+#include "common/error.h"
+
+struct vm_mem;
+struct bus;
+struct rv_cpu;
+
+/* Interrupt bits of mip/mie, for rv_cpu_set_irq(). */
+#define RV_MIP_SSIP (1ull << 1)
+#define RV_MIP_MSIP (1ull << 3)
+#define RV_MIP_STIP (1ull << 5)
+#define RV_MIP_MTIP (1ull << 7)
+#define RV_MIP_SEIP (1ull << 9)
+#define RV_MIP_MEIP (1ull << 11)
+
+/* satp modes, for rv_cpu_config.max_satp_mode. */
+#define RV_SATP_MODE_SV39 8
+#define RV_SATP_MODE_SV48 9
+
+struct rv_cpu_config {
+	unsigned hartid;                  /* mhartid */
+	struct vm_mem *mem;               /* RAM; must outlive the hart */
+	struct bus *mmio;                 /* every other physical address */
+	uint64_t (*rdtime)(void *opaque); /* `time` CSR: CLINT mtime (10 MHz); NULL reads 0 */
+	void *opaque;                     /* for rdtime */
+	unsigned max_satp_mode;           /* RV_SATP_MODE_SV39 or _SV48; 0 means Sv48 */
+};
+
+/* A new hart, reset to M-mode at pc 0. NULL with err set on failure. */
+struct rv_cpu *rv_cpu_new(const struct rv_cpu_config *cfg, struct vk_error *err);
+void rv_cpu_free(struct rv_cpu *cpu);
+
+/* Power-on state: M-mode, mstatus/mie/mip clear, TLB empty, pc as given. */
+void rv_cpu_reset(struct rv_cpu *cpu, uint64_t pc);
+
+/* Integer registers x0..x31 (writes to x0 are ignored) and the pc. */
+uint64_t rv_cpu_get_reg(const struct rv_cpu *cpu, unsigned reg);
+void rv_cpu_set_reg(struct rv_cpu *cpu, unsigned reg, uint64_t value);
+uint64_t rv_cpu_get_pc(const struct rv_cpu *cpu);
+void rv_cpu_set_pc(struct rv_cpu *cpu, uint64_t pc);
+/* Current privilege: 0 = U, 1 = S, 3 = M. */
+unsigned rv_cpu_get_priv(const struct rv_cpu *cpu);
+
+/*
+ * Interrupt inputs from the board: mip_mask is any of RV_MIP_MSIP, _MTIP,
+ * _MEIP (wired), _SEIP (the PLIC's S-mode context; ORed with the bit
+ * M-mode software may write). STIP/SSIP are accepted too for boards that
+ * drive them. Level-sensitive: call with false to lower. Safe during
+ * rv_cpu_run() (see above).
+ */
+void rv_cpu_set_irq(struct rv_cpu *cpu, uint64_t mip_mask, bool level);
+
+enum rv_exit {
+	RV_EXIT_BUDGET, /* ran the whole budget (or close to it) */
+	RV_EXIT_WFI,    /* executed wfi with no enabled interrupt pending; pc is past it */
+	RV_EXIT_HALTED, /* rv_cpu_request_exit() was called */
+	RV_EXIT_FATAL,  /* the hart cannot go on: rv_cpu_fatal_reason() says why */
+};
+
+/*
+ * Run at most about `budget` instructions (the hart may stop a few
+ * instructions early or late: it checks at taken branches and page
+ * crossings). Returns early on wfi, on rv_cpu_request_exit() or on a fatal
+ * condition. Guest faults (illegal instructions, bad addresses, garbage
+ * code) are guest-visible traps, never fatal; the only fatal condition is a
+ * hart that traps into an M-mode vector it cannot fetch from (a guest that
+ * can make no progress at all).
+ */
+enum rv_exit rv_cpu_run(struct rv_cpu *cpu, uint64_t budget);
+
+/* Make rv_cpu_run() return RV_EXIT_HALTED soon; cleared when it does. */
+void rv_cpu_request_exit(struct rv_cpu *cpu);
+
+/* True when an interrupt is pending and locally enabled (mip & mie): the
+ * condition that ends a wfi, whatever the global enables say. */
+bool rv_cpu_interrupt_pending(const struct rv_cpu *cpu);
+
+/* Instructions retired since reset (minstret, as the guest last wrote it plus
+ * what ran since). */
+uint64_t rv_cpu_instret(const struct rv_cpu *cpu);
+
+/* Why the last rv_cpu_run() returned RV_EXIT_FATAL: a sentence. */
+const char *rv_cpu_fatal_reason(const struct rv_cpu *cpu);
+
+#endif
