@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/* RISC-V CLINT / ACLINT (MSWI + MTIMER): msip, mtimecmp and mtime registers. */
+#include "vm/hw/clint.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CLINT_MSIP_BASE     0x0000
+#define CLINT_MTIMECMP_BASE 0x4000
+#define CLINT_MTIME         0xbff8
+
+struct clint_hart {
+	uint32_t msip;
+	uint64_t mtimecmp;
+	bool mtip;
+	struct irq_line msip_line, mtip_line;
+};
+
+struct clint {
+	struct bus *bus;
+	uint64_t base;
+	unsigned nr_harts;
+	uint64_t (*get_time)(void *opaque);
+	void *opaque;
+	int64_t time_offset; /* guest writes to mtime move it relative to the board clock */
+	struct clint_hart *harts;
+};
+
+static uint64_t clint_time(const struct clint *clint)
+{
+	return clint->get_time(clint->opaque) + (uint64_t)clint->time_offset;
+}
+
+static void clint_update_hart(struct clint *clint, struct clint_hart *h, uint64_t now)
+{
+	bool mtip = now >= h->mtimecmp;
+
+	if (mtip != h->mtip) {
+		h->mtip = mtip;
+		irq_set(&h->mtip_line, mtip);
+	}
+}
+
+void clint_update(struct clint *clint)
+{
+	uint64_t now = clint_time(clint);
+
+	for (unsigned i = 0; i < clint->nr_harts; i++)
+		clint_update_hart(clint, &clint->harts[i], now);
+}
+
+uint64_t clint_next_deadline(const struct clint *clint)
+{
+	uint64_t best = UINT64_MAX;
+
+	for (unsigned i = 0; i < clint->nr_harts; i++) {
+		const struct clint_hart *h = &clint->harts[i];
+		if (!h->mtip && h->mtimecmp < best)
+			best = h->mtimecmp;
+	}
+	if (best == UINT64_MAX)
+		return best;
+	/* Back to the board's clock. */
+	return best - (uint64_t)clint->time_offset;
+}
+
+/* Read size bytes at byte offset sub within a 64-bit register value. */
+static uint64_t reg_read(uint64_t reg, uint64_t sub, unsigned size)
+{
+	uint64_t v = reg >> (8 * sub);
+	return size == 8 ? v : v & ((1ull << (8 * size)) - 1);
+}
+
+static uint64_t reg_write(uint64_t reg, uint64_t sub, uint64_t value, unsigned size)
+{
+	uint64_t mask = size == 8 ? UINT64_MAX : ((1ull << (8 * size)) - 1);
+	return (reg & ~(mask << (8 * sub))) | ((value & mask) << (8 * sub));
+}
+
+static uint64_t clint_read(void *opaque, uint64_t off, unsigned size)
+{
+	struct clint *clint = opaque;
+
+	if (off & (size - 1))
+		return 0;
+	if (off < CLINT_MTIMECMP_BASE) {
+		unsigned h = (unsigned)(off / 4);
+		return h < clint->nr_harts && size == 4 ? clint->harts[h].msip : 0;
+	}
+	if (off >= CLINT_MTIME && off + size <= CLINT_MTIME + 8)
+		return reg_read(clint_time(clint), off - CLINT_MTIME, size);
+	if (off >= CLINT_MTIMECMP_BASE && off < CLINT_MTIME) {
+		unsigned h = (unsigned)((off - CLINT_MTIMECMP_BASE) / 8);
+		if (h < clint->nr_harts && size >= 4)
+			return reg_read(clint->harts[h].mtimecmp, off % 8, size);
+	}
+	return 0;
+}
+
+static void clint_write(void *opaque, uint64_t off, uint64_t value, unsigned size)
+{
+	struct clint *clint = opaque;
+
+	if (off & (size - 1))
+		return;
+	if (off < CLINT_MTIMECMP_BASE) {
+		unsigned h = (unsigned)(off / 4);
+		if (h < clint->nr_harts && size == 4) {
+			struct clint_hart *hart = &clint->harts[h];
+			hart->msip = value & 1;
+			irq_set(&hart->msip_line, hart->msip);
+		}
+	} else if (off >= CLINT_MTIME && off + size <= CLINT_MTIME + 8) {
+		uint64_t now = clint_time(clint);
+		uint64_t want = reg_write(now, off - CLINT_MTIME, value, size);
+		clint->time_offset += (int64_t)(want - now);
+		clint_update(clint);
+	} else if (off >= CLINT_MTIMECMP_BASE && off < CLINT_MTIME && size >= 4) {
+		unsigned h = (unsigned)((off - CLINT_MTIMECMP_BASE) / 8);
+		if (h < clint->nr_harts) {
+			struct clint_hart *hart = &clint->harts[h];
+			hart->mtimecmp = reg_write(hart->mtimecmp, off % 8, value, size);
+			clint_update_hart(clint, hart, clint_time(clint));
+		}
+	}
+}
+
+static const struct bus_ops clint_ops = {.read = clint_read, .write = clint_write};
+
+struct clint *clint_create(struct bus *bus, uint64_t base, unsigned nr_harts,
+                           const struct irq_line *msip, const struct irq_line *mtip,
+                           uint64_t (*get_time)(void *opaque), void *opaque, struct vk_error *err)
+{
+	struct clint *clint;
+	int r;
+
+	if (nr_harts == 0 || nr_harts > CLINT_MAX_HART || !get_time) {
+		vk_error_set(err, EINVAL, "CLINT: unsupported hart count %u", nr_harts);
+		return NULL;
+	}
+	clint = calloc(1, sizeof(*clint));
+	if (!clint || !(clint->harts = calloc(nr_harts, sizeof(*clint->harts)))) {
+		free(clint);
+		vk_error_set(err, ENOMEM, "CLINT: out of memory");
+		return NULL;
+	}
+	clint->base = base;
+	clint->nr_harts = nr_harts;
+	clint->get_time = get_time;
+	clint->opaque = opaque;
+	for (unsigned i = 0; i < nr_harts; i++) {
+		clint->harts[i].mtimecmp = UINT64_MAX; /* no timer until the guest sets one */
+		clint->harts[i].msip_line = msip[i];
+		clint->harts[i].mtip_line = mtip[i];
+	}
+	r = bus_register(bus, base, CLINT_SIZE, &clint_ops, clint, "clint");
+	if (r < 0) {
+		vk_error_errno(err, -r, "CLINT: cannot map at 0x%llx", (unsigned long long)base);
+		clint_destroy(clint);
+		return NULL;
+	}
+	clint->bus = bus;
+	return clint;
+}
+
+void clint_destroy(struct clint *clint)
+{
+	if (!clint)
+		return;
+	if (clint->bus)
+		bus_unregister(clint->bus, clint->base);
+	free(clint->harts);
+	free(clint);
+}

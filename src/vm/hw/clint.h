@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * RISC-V CLINT (SiFive layout, compatible with ACLINT MSWI + MTIMER as on
+ * QEMU's virt board): per-hart software interrupt (msip) and timer compare
+ * (mtimecmp) registers, and the shared mtime counter.
+ *
+ * Time comes from the board (get_time, in mtime ticks) so that the board can
+ * stop guest time while paused. MTIP is level: the board calls clint_update()
+ * whenever time may have passed a deadline (each run slice, after a sleep),
+ * and sleeps no longer than clint_next_deadline().
+ */
+#ifndef VK_HW_CLINT_H
+#define VK_HW_CLINT_H
+
+#include <stdint.h>
+
+#include "common/error.h"
+#include "vm/bus.h"
+#include "vm/irq.h"
+
+#define CLINT_SIZE     0x10000
+#define CLINT_FREQ_HZ  10000000ull
+#define CLINT_MAX_HART 4095
+
+struct clint;
+
+struct clint *clint_create(struct bus *bus, uint64_t base, unsigned nr_harts,
+                           const struct irq_line *msip, const struct irq_line *mtip,
+                           uint64_t (*get_time)(void *opaque), void *opaque, struct vk_error *err);
+void clint_destroy(struct clint *clint);
+
+/* Re-evaluate every hart's MTIP against the current time. */
+void clint_update(struct clint *clint);
+
+/* Earliest mtimecmp (in mtime ticks) not yet reached, or UINT64_MAX. */
+uint64_t clint_next_deadline(const struct clint *clint);
+
+#endif
