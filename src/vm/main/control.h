@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control socket (`virtkit-vm --control PATH`): line-delimited JSON
+ * commands (status, pause, resume, powerdown, quit) and pushed events, for
+ * virtkitd and scripts. The protocol is documented in docs/virtkit-vm.md.
+ *
+ * The server lives on the machine's event loop; every callback below runs
+ * under the machine lock, on the loop's thread.
+ */
+#ifndef VK_VM_CONTROL_H
+#define VK_VM_CONTROL_H
+
+#include <json-c/json.h>
+
+#include "common/error.h"
+
+struct vm_loop;
+struct vm_control;
+
+struct vm_control_ops {
+	/* Add the machine's fields to a status reply ("state", "arch", ...). */
+	void (*status)(void *opaque, struct json_object *reply);
+	int (*pause)(void *opaque, struct vk_error *err);
+	int (*resume)(void *opaque, struct vk_error *err);
+	int (*powerdown)(void *opaque, struct vk_error *err);
+	/* Stop the machine; the process exits with status 0 once it has. */
+	void (*quit)(void *opaque);
+};
+
+/* Listen on path (an existing socket file is replaced). */
+struct vm_control *vm_control_create(struct vm_loop *loop, const char *path,
+                                     const struct vm_control_ops *ops, void *opaque,
+                                     struct vk_error *err);
+
+/* Close every connection and remove the socket file. */
+void vm_control_destroy(struct vm_control *c);
+
+/*
+ * Push {"event": event[, "reason": reason][, "detail": detail]} to every
+ * client, and try hard to deliver it before returning (used just before exit).
+ */
+void vm_control_event(struct vm_control *c, const char *event, const char *reason,
+                      const char *detail);
+
+#endif
