@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Booting the riscv64 virt board: where firmware, kernel, initrd, the device
+ * tree and OpenSBI's fw_dynamic_info go in RAM, and the HTIF protocol of
+ * bare-metal test programs (--firmware none with an ELF that has `tohost`).
+ *
+ * Layout (as QEMU's virt board, so the same firmware works):
+ *   DRAM + 0         firmware (fw_dynamic.bin / .elf)
+ *   DRAM + 2 MiB     kernel Image (needs image_size bytes)
+ *   above it         initrd, at kernel + min(RAM/2, 128 MiB) when it fits,
+ *                    else right after the kernel
+ *   top 2 MiB block  device tree (64 KiB, room for firmware fixups), then
+ *                    struct fw_dynamic_info
+ */
+#ifndef VK_BOARD_RISCV_BOOT_H
+#define VK_BOARD_RISCV_BOOT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/error.h"
+
+struct vm_config;
+struct vm_mem;
+struct chardev;
+
+#define RISCV_DEFAULT_FIRMWARE "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
+
+struct riscv_boot {
+	/* Files, read once and kept for reboots. */
+	uint8_t *kernel, *initrd, *firmware;
+	size_t kernel_len, initrd_len, firmware_len;
+
+	uint64_t entry;	       /* where every hart starts */
+	uint64_t fdt_addr;     /* a1 */
+	uint64_t dyninfo_addr; /* a2: fw_dynamic_info, 0 without firmware */
+
+	bool htif; /* bare-metal ELF with a tohost symbol */
+	uint64_t tohost, fromhost;
+};
+
+/*
+ * Read the images (first call) and write them, the device tree and the boot
+ * information into RAM. nr_virtio is the number of virtio-mmio slots in use.
+ */
+int riscv_boot_load(struct riscv_boot *boot, const struct vm_config *cfg, struct vm_mem *mem,
+		    unsigned nr_virtio, struct vk_error *err) VK_MUST_CHECK;
+void riscv_boot_free(struct riscv_boot *boot);
+
+/*
+ * Serve a pending HTIF request, if any: console output goes to console.
+ * Returns true when the program asked to exit, with its status in *status
+ * (0 = pass).
+ */
+bool riscv_boot_htif_poll(struct riscv_boot *boot, struct vm_mem *mem, struct chardev *console,
+			  int *status);
+
+#endif
