@@ -106,3 +106,21 @@ uint64_t vm_mem_total(const struct vm_mem *mem)
 		total += mem->regions[i].size;
 	return total;
 }
+
+uint64_t vm_mem_resident(const struct vm_mem *mem)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), total = 0;
+	unsigned char vec[4096];
+
+	for (unsigned i = 0; mem && i < mem->nr; i++) {
+		const struct vm_mem_region *r = &mem->regions[i];
+		for (uint64_t off = 0; off < r->size; off += sizeof(vec) * page) {
+			uint64_t len = VK_MIN(r->size - off, (uint64_t)sizeof(vec) * page);
+			if (mincore(r->host + off, (size_t)len, vec) < 0)
+				break;
+			for (uint64_t p = 0; p < len / page; p++)
+				total += (vec[p] & 1) ? page : 0;
+		}
+	}
+	return total;
+}

@@ -58,6 +58,9 @@ int vm_mem_read(const struct vm_mem *mem, uint64_t gpa, void *dst, uint64_t len)
 int vm_mem_write(const struct vm_mem *mem, uint64_t gpa, const void *src,
                  uint64_t len) VK_MUST_CHECK;
 
+/* Bytes of guest RAM currently resident in host memory (mincore). */
+uint64_t vm_mem_resident(const struct vm_mem *mem);
+
 /* Total RAM in bytes. */
 uint64_t vm_mem_total(const struct vm_mem *mem);
 

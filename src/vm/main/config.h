@@ -37,6 +37,7 @@ struct vm_config {
 	const char *console; /* chardev spec, default "stdio" */
 	const char *control; /* control socket path, NULL: none */
 	enum vm_on_reset on_reset;
+	bool stats; /* print run statistics on stderr at exit */
 };
 
 /* Parse `run` options (argv[0] is "run"). Returns 0 or -EINVAL with a sentence. */
@@ -51,6 +52,13 @@ const char *vm_default_arch(void);
  */
 int riscv_virt_main(const struct vm_config *cfg, struct vk_error *err);
 int pc_main(const struct vm_config *cfg, struct vk_error *err);
+
+/*
+ * One line on stderr at the end of a run: wall time, guest instructions (0 when the
+ * backend cannot count them), host RSS and the part of it beyond guest RAM.
+ */
+struct vm_mem;
+void vm_print_stats(const struct vm_mem *mem, uint64_t start_ns, uint64_t instructions);
 
 /* `virtkit-vm probe [--json]`: returns the process exit status. */
 int kvm_probe_main(int argc, char **argv);

@@ -1,0 +1,67 @@
+#!/bin/sh
+# Bad input to virtkit-vm gets a clear one-line error and a non-zero exit, never a crash or a
+# hang: missing, truncated and foreign kernels, memory too small, unknown options, bad sizes,
+# a guest that executes garbage.
+. "$VK_SRC/tests/lib/tap.sh"
+tap_tmpdir
+guest=$("$VK_SRC/scripts/find-guest.sh" riscv64 2>/dev/null)
+
+# expect_error NAME PATTERN ARGS...: exit status 1..125 (not a signal), stderr matches PATTERN.
+expect_error() {
+	name=$1
+	pattern=$2
+	shift 2
+	timeout 60 "$VK_VM" "$@" </dev/null >"$TAP_TMP/out" 2>"$TAP_TMP/err"
+	rc=$?
+	if [ $rc -ge 1 ] && [ $rc -le 125 ] && grep -q -- "$pattern" "$TAP_TMP/err"; then
+		tap_ok "$name (exit $rc: $(head -n 1 "$TAP_TMP/err"))"
+	else
+		tap_fail "$name (exit $rc)"
+		sed 's/^/# stderr: /' "$TAP_TMP/err" | head -n 5
+	fi
+}
+
+rv="run --arch riscv64 --memory 64M --console null"
+expect_error "missing kernel file" "cannot load kernel '$TAP_TMP/nope'" $rv --kernel "$TAP_TMP/nope"
+expect_error "no --kernel" "kernel is required" $rv
+expect_error "unknown option" "unknown option '--frobnicate'" $rv --kernel x --frobnicate
+expect_error "bad memory size" "invalid size '12Q'" run --arch riscv64 --memory 12Q --kernel x
+expect_error "zero cpus" "cpus '0'" $rv --cpus 0 --kernel x
+expect_error "unknown arch" "unknown architecture 'mips'" run --arch mips --kernel x
+head -c 100 /dev/urandom >"$TAP_TMP/short"
+expect_error "truncated kernel (100 random bytes)" "not a RISC-V Linux Image" $rv --kernel "$TAP_TMP/short"
+head -c 10 /dev/urandom >"$TAP_TMP/tiny"
+expect_error "kernel smaller than a header" "too small to be a kernel" $rv --kernel "$TAP_TMP/tiny"
+expect_error "x86 ELF as kernel" "is an ELF file" $rv --kernel /bin/true
+expect_error "x86 ELF as bare-metal program" "not.*RISC-V\|machine" $rv --firmware none --kernel /bin/true
+expect_error "missing firmware" "cannot load firmware" $rv --firmware "$TAP_TMP/nofw" --kernel /bin/true
+expect_error "missing disk image" "$TAP_TMP/nodisk" $rv --kernel /bin/true --disk "$TAP_TMP/nodisk"
+truncate -s 1000 "$TAP_TMP/odd.img"
+expect_error "disk size not a multiple of 512" "512" $rv --kernel /bin/true --disk "$TAP_TMP/odd.img"
+expect_error "non-loopback host forward" "127.0.0.1\|loopback" $rv --kernel /bin/true --net "user,hostfwd=tcp:0.0.0.0:2222-:22"
+expect_error "unknown net backend" "bogus" $rv --kernel /bin/true --net bogus
+expect_error "bad console spec" "console" $rv --kernel /bin/true --console "nonsense:x"
+
+if [ -n "$guest" ]; then
+	expect_error "memory too small for kernel and initrd" "more --memory" \
+		run --arch riscv64 --memory 8M --console null --kernel "$guest/Image" \
+		--initrd "$guest/initramfs.cpio.gz"
+	head -c 40 "$guest/Image" >"$TAP_TMP/cutImage"
+	expect_error "Image cut inside its header" "too small to be a kernel" $rv --kernel "$TAP_TMP/cutImage"
+else
+	tap_skip "memory too small for kernel and initrd" "no riscv64 guest"
+	tap_skip "Image cut inside its header" "no riscv64 guest"
+fi
+
+# Firmware that is garbage: the hart traps on the first instruction, and again at the trap
+# vector (mtvec is 0 at reset, where there is no RAM); the run must end by itself with a clear
+# reason and never crash the VMM. All-ones and all-zero words are both illegal instructions.
+printf '%56s' '' | tr ' ' '\000' >"$TAP_TMP/fake-Image"
+printf 'RSC\005\000\000\000\000' >>"$TAP_TMP/fake-Image"
+head -c 65536 /dev/zero | tr '\000' '\377' >"$TAP_TMP/ones.bin"
+head -c 65536 /dev/zero >"$TAP_TMP/zeros.bin"
+expect_error "firmware of all-ones words" "guest fatal error" $rv --firmware "$TAP_TMP/ones.bin" \
+	--kernel "$TAP_TMP/fake-Image"
+expect_error "firmware of all-zero words" "guest fatal error" $rv --firmware "$TAP_TMP/zeros.bin" \
+	--kernel "$TAP_TMP/fake-Image"
+tap_done
