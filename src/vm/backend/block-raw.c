@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/* The raw image block backend: a regular file (or block device) read and written in place. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vm/backend/block.h"
+
+struct block_raw {
+	struct block_backend be;
+	int fd;
+	char *path;
+};
+
+static struct block_raw *to_raw(struct block_backend *be)
+{
+	return container_of(be, struct block_raw, be);
+}
+
+/*
+ * preadv/pwritev until the whole iovec list moved. The list is the guest's:
+ * copy it (at most IOV_MAX entries per call) so partial transfers can advance it.
+ */
+static int raw_rw(struct block_raw *r, const struct iovec *iov, unsigned n, uint64_t offset,
+                  bool write)
+{
+	struct iovec local[64];
+	unsigned i = 0;
+	size_t skip = 0; /* bytes of iov[i] already done */
+
+	while (i < n) {
+		unsigned cnt = 0;
+		ssize_t got;
+
+		if (iov[i].iov_len == skip) {
+			i++;
+			skip = 0;
+			continue;
+		}
+		for (unsigned j = i; j < n && cnt < ARRAY_SIZE(local); j++, cnt++) {
+			local[cnt] = iov[j];
+			if (j == i) {
+				local[cnt].iov_base = (char *)local[cnt].iov_base + skip;
+				local[cnt].iov_len -= skip;
+			}
+		}
+		if (offset > (uint64_t)INT64_MAX)
+			return -EINVAL;
+		do {
+			got = write ? pwritev(r->fd, local, (int)cnt, (off_t)offset)
+			            : preadv(r->fd, local, (int)cnt, (off_t)offset);
+		} while (got < 0 && errno == EINTR);
+		if (got < 0)
+			return -errno;
+		if (got == 0)
+			return -EIO; /* end of file: the image shrank under us */
+		offset += (uint64_t)got;
+		while (i < n && (size_t)got >= iov[i].iov_len - skip) {
+			got -= (ssize_t)(iov[i].iov_len - skip);
+			skip = 0;
+			i++;
+		}
+		skip += (size_t)got;
+	}
+	return 0;
+}
+
+static int raw_readv(struct block_backend *be, const struct iovec *iov, unsigned n, uint64_t offset)
+{
+	return raw_rw(to_raw(be), iov, n, offset, false);
+}
+
+static int raw_writev(struct block_backend *be, const struct iovec *iov, unsigned n,
+                      uint64_t offset)
+{
+	if (be->readonly)
+		return -EROFS;
+	return raw_rw(to_raw(be), iov, n, offset, true);
+}
+
+static int raw_flush(struct block_backend *be)
+{
+	if (be->readonly)
+		return 0;
+	return fdatasync(to_raw(be)->fd) < 0 ? -errno : 0;
+}
+
+static void raw_close(struct block_backend *be)
+{
+	struct block_raw *r = to_raw(be);
+
+	close(r->fd);
+	free(r->path);
+	free(r);
+}
+
+static const struct block_backend_ops raw_ops = {
+        .readv = raw_readv,
+        .writev = raw_writev,
+        .flush = raw_flush,
+        .close = raw_close,
+};
+
+struct block_backend *block_raw_open(const char *path, bool readonly, struct vk_error *err)
+{
+	struct block_raw *r;
+	struct stat st;
+	uint64_t size;
+	int fd;
+
+	fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0) {
+		vk_error_errno(err, errno, "cannot open disk image '%s'", path);
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		vk_error_errno(err, errno, "cannot stat disk image '%s'", path);
+		goto fail_fd;
+	}
+	if (S_ISREG(st.st_mode)) {
+		size = (uint64_t)st.st_size;
+	} else if (S_ISBLK(st.st_mode)) {
+		off_t end = lseek(fd, 0, SEEK_END);
+
+		if (end < 0) {
+			vk_error_errno(err, errno, "cannot find the size of disk '%s'", path);
+			goto fail_fd;
+		}
+		size = (uint64_t)end;
+	} else {
+		vk_error_set(err, EINVAL, "disk image '%s' is not a regular file or block device",
+		             path);
+		goto fail_fd;
+	}
+	if (size % 512) {
+		vk_error_set(
+		        err, EINVAL,
+		        "disk image '%s' is %llu bytes, not a multiple of 512 (the sector size)",
+		        path, (unsigned long long)size);
+		goto fail_fd;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->path = strdup(path))) {
+		free(r);
+		vk_error_errno(err, ENOMEM, "cannot open disk image '%s'", path);
+		goto fail_fd;
+	}
+	r->fd = fd;
+	r->be.ops = &raw_ops;
+	r->be.path = r->path;
+	r->be.size = size;
+	r->be.readonly = readonly;
+	return &r->be;
+
+fail_fd:
+	close(fd);
+	return NULL;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Constructors of the virtio devices, and the helper boards use to build
+ * them from command-line strings. A constructor returns the device's
+ * struct virtio_dev (hand it to a transport), or NULL with a sentence in err.
+ * virtio_dev_destroy() frees any of them, with the backend it owns.
+ */
+#ifndef VK_VM_VIRTIO_DEVICES_H
+#define VK_VM_VIRTIO_DEVICES_H
+
+#include <stdint.h>
+
+#include "common/error.h"
+#include "vm/mem.h"
+
+struct block_backend;
+struct net_backend;
+struct chardev;
+struct vm_loop;
+struct virtio_dev;
+
+/* virtio-blk on be (owned from now on, also on failure). serial: GET_ID, NULL for a default. */
+struct virtio_dev *virtio_blk_create(const struct vm_mem *mem, struct block_backend *be,
+                                     const char *serial, struct vk_error *err);
+
+/* virtio-net on be (owned from now on, also on failure) with MAC address mac. */
+struct virtio_dev *virtio_net_create(const struct vm_mem *mem, struct net_backend *be,
+                                     const uint8_t mac[6], struct vk_error *err);
+
+/* virtio-console, one port, on c (owned from now on, also on failure). */
+struct virtio_dev *virtio_console_create(const struct vm_mem *mem, struct chardev *c,
+                                         struct vk_error *err);
+
+/* virtio-rng fed by getrandom(2). */
+struct virtio_dev *virtio_rng_create(const struct vm_mem *mem, struct vk_error *err);
+
+/*
+ * Command-line device strings:
+ *   VIRTIO_SPEC_DISK     PATH[,readonly][,serial=ID]
+ *   VIRTIO_SPEC_NET      user[,hostfwd=tcp:127.0.0.1:HOSTPORT-:GUESTPORT]...[,dns=on]
+ *                        tap[,ifname=NAME][,vnet_hdr=on|off]
+ *                        echo
+ *                        each with an optional ,mac=52:54:00:xx:xx:xx
+ *   VIRTIO_SPEC_CONSOLE  a chardev spec (stdio, pty, socket:PATH, file:PATH, null)
+ *   VIRTIO_SPEC_RNG      "" (or NULL): no options
+ * Unknown options are refused with an error naming them.
+ */
+enum virtio_spec_kind {
+	VIRTIO_SPEC_DISK,
+	VIRTIO_SPEC_NET,
+	VIRTIO_SPEC_CONSOLE,
+	VIRTIO_SPEC_RNG,
+};
+
+struct virtio_dev *virtio_dev_from_spec(enum virtio_spec_kind kind, const char *spec,
+                                        const struct vm_mem *mem, struct vm_loop *loop,
+                                        struct vk_error *err);
+
+/* Parse "52:54:00:12:34:56": 0 or -EINVAL with a message. */
+int virtio_parse_mac(const char *s, uint8_t mac[6], struct vk_error *err) VK_MUST_CHECK;
+
+#endif

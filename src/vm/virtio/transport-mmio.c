@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtio-mmio transport, version 2 (virtio 1.x, 4.2.2): the register
+ * file on the bus, mapped onto the device core's transport-facing calls, and
+ * the level interrupt line that follows InterruptStatus.
+ */
+#include "vm/virtio/transport-mmio.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct virtio_mmio {
+	struct bus *bus;
+	uint64_t base;
+	struct irq_line irq;
+	struct virtio_dev *dev;
+	uint32_t device_features_sel;
+	uint32_t driver_features_sel;
+	char name[32];
+};
+
+static void update_irq(struct virtio_mmio *m)
+{
+	irq_set(&m->irq, virtio_isr_get(m->dev) != 0);
+}
+
+static void mmio_notify(void *opaque, struct virtio_dev *dev, unsigned q)
+{
+	update_irq(opaque);
+}
+
+static void mmio_notify_config(void *opaque, struct virtio_dev *dev)
+{
+	update_irq(opaque);
+}
+
+static const struct virtio_transport_ops mmio_transport_ops = {
+        .notify_queue = mmio_notify,
+        .notify_config = mmio_notify_config,
+};
+
+static enum virtq_area area_of(uint64_t offset)
+{
+	switch (offset & ~0xfull) {
+	case VIRTIO_MMIO_QUEUE_DESC_LOW:
+		return VIRTQ_AREA_DESC;
+	case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
+		return VIRTQ_AREA_DRIVER;
+	default:
+		return VIRTQ_AREA_DEVICE;
+	}
+}
+
+static uint32_t reg_read(struct virtio_mmio *m, uint64_t offset)
+{
+	struct virtio_dev *dev = m->dev;
+	unsigned q = dev->queue_sel;
+
+	switch (offset) {
+	case VIRTIO_MMIO_MAGIC_VALUE:
+		return VIRTIO_MMIO_MAGIC;
+	case VIRTIO_MMIO_VERSION:
+		return 2;
+	case VIRTIO_MMIO_DEVICE_ID:
+		return dev->ops->device_id;
+	case VIRTIO_MMIO_VENDOR:
+		return VIRTIO_MMIO_VENDOR_ID;
+	case VIRTIO_MMIO_DEVICE_FEATURES:
+		return virtio_read_device_features(dev, m->device_features_sel);
+	case VIRTIO_MMIO_QUEUE_NUM_MAX:
+		return virtio_queue_num_max(dev, q);
+	case VIRTIO_MMIO_QUEUE_READY:
+		return virtio_queue_get_ready(dev, q);
+	case VIRTIO_MMIO_INTERRUPT_STATUS:
+		return virtio_isr_get(dev);
+	case VIRTIO_MMIO_STATUS:
+		return virtio_get_status(dev);
+	case VIRTIO_MMIO_QUEUE_DESC_LOW:
+	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
+	case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
+	case VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
+	case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
+	case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
+		return virtio_queue_read_addr32(dev, q, area_of(offset), offset & 4);
+	case VIRTIO_MMIO_CONFIG_GENERATION:
+		return virtio_config_generation(dev);
+	default:
+		return 0; /* write-only and reserved registers */
+	}
+}
+
+static void reg_write(struct virtio_mmio *m, uint64_t offset, uint32_t value)
+{
+	struct virtio_dev *dev = m->dev;
+	unsigned q = dev->queue_sel;
+
+	switch (offset) {
+	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
+		m->device_features_sel = value;
+		break;
+	case VIRTIO_MMIO_DRIVER_FEATURES:
+		virtio_write_driver_features(dev, m->driver_features_sel, value);
+		break;
+	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
+		m->driver_features_sel = value;
+		break;
+	case VIRTIO_MMIO_QUEUE_SEL:
+		/* Kept as written: a queue the device lacks reads QueueNumMax 0. */
+		dev->queue_sel = value > UINT16_MAX ? UINT16_MAX : (uint16_t)value;
+		break;
+	case VIRTIO_MMIO_QUEUE_NUM:
+		virtio_queue_set_num(dev, q, value > UINT16_MAX ? 0 : (uint16_t)value);
+		break;
+	case VIRTIO_MMIO_QUEUE_READY:
+		virtio_queue_set_ready(dev, q, value & 1);
+		break;
+	case VIRTIO_MMIO_QUEUE_NOTIFY:
+		/* With VIRTIO_F_NOTIFICATION_DATA (not offered) the high bits carry data. */
+		virtio_queue_notify(dev, value & 0xffff);
+		break;
+	case VIRTIO_MMIO_INTERRUPT_ACK:
+		virtio_isr_ack(dev, (uint8_t)value);
+		update_irq(m);
+		break;
+	case VIRTIO_MMIO_STATUS:
+		virtio_set_status(dev, (uint8_t)value);
+		if (value == 0) {
+			m->device_features_sel = 0;
+			m->driver_features_sel = 0;
+		}
+		update_irq(m);
+		break;
+	case VIRTIO_MMIO_QUEUE_DESC_LOW:
+	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
+	case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
+	case VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
+	case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
+	case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
+		virtio_queue_write_addr32(dev, q, area_of(offset), offset & 4, value);
+		break;
+	default:
+		break; /* read-only and reserved registers */
+	}
+}
+
+static uint64_t mmio_read(void *opaque, uint64_t offset, unsigned size)
+{
+	struct virtio_mmio *m = opaque;
+
+	if (offset >= VIRTIO_MMIO_CONFIG)
+		return virtio_config_read(m->dev, (uint32_t)(offset - VIRTIO_MMIO_CONFIG), size);
+	if (size != 4 || (offset & 3))
+		return 0;
+	return reg_read(m, offset);
+}
+
+static void mmio_write(void *opaque, uint64_t offset, uint64_t value, unsigned size)
+{
+	struct virtio_mmio *m = opaque;
+
+	if (offset >= VIRTIO_MMIO_CONFIG) {
+		virtio_config_write(m->dev, (uint32_t)(offset - VIRTIO_MMIO_CONFIG), size, value);
+		return;
+	}
+	if (size != 4 || (offset & 3))
+		return;
+	reg_write(m, offset, (uint32_t)value);
+}
+
+static const struct bus_ops mmio_bus_ops = {
+        .read = mmio_read,
+        .write = mmio_write,
+};
+
+struct virtio_mmio *virtio_mmio_create(struct bus *bus, uint64_t base, struct irq_line irq,
+                                       struct virtio_dev *dev, struct vk_error *err)
+{
+	struct virtio_mmio *m = calloc(1, sizeof(*m));
+	int r;
+
+	if (!m) {
+		vk_error_errno(err, ENOMEM, "cannot create the virtio-mmio transport of %s",
+		               virtio_dev_name(dev));
+		return NULL;
+	}
+	m->bus = bus;
+	m->base = base;
+	m->irq = irq;
+	m->dev = dev;
+	snprintf(m->name, sizeof(m->name), "%s", virtio_dev_name(dev));
+	r = bus_register(bus, base, VIRTIO_MMIO_SIZE, &mmio_bus_ops, m, m->name);
+	if (r < 0) {
+		vk_error_errno(err, -r, "cannot map %s at 0x%llx on the %s bus",
+		               virtio_dev_name(dev), (unsigned long long)base, bus->name);
+		free(m);
+		return NULL;
+	}
+	virtio_dev_attach_transport(dev, &mmio_transport_ops, m);
+	return m;
+}
+
+void virtio_mmio_destroy(struct virtio_mmio *m)
+{
+	if (!m)
+		return;
+	irq_lower(&m->irq);
+	virtio_dev_attach_transport(m->dev, NULL, NULL);
+	(void)bus_unregister(m->bus, m->base);
+	free(m);
+}
