@@ -286,7 +286,6 @@ void virtio_queue_set_ready(struct virtio_dev *dev, unsigned q, bool ready)
 	vq->last_avail_idx = 0;
 	vq->used_idx = 0;
 	vq->signalled_used = 0;
-	vq->signalled_used_valid = false;
 	vq->ready = true;
 }
 

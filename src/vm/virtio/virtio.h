@@ -120,8 +120,7 @@ struct virtq {
 	struct virtq_used *used;
 	uint16_t last_avail_idx; /* next avail ring entry the device reads */
 	uint16_t used_idx;       /* host copy of used->idx (the guest may scribble on it) */
-	uint16_t signalled_used; /* used_idx at the last interrupt (EVENT_IDX) */
-	bool signalled_used_valid;
+	uint16_t signalled_used; /* used_idx at the last interrupt decision */
 };
 
 struct virtio_dev {

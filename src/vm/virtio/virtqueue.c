@@ -278,20 +278,20 @@ void virtq_notify(struct virtq *vq)
 
 	if (dev->broken || !vq->ready)
 		return;
-	if (vq->signalled_used_valid && old == now)
+	if (old == now)
 		return; /* nothing pushed since the last decision */
 	/* The used->idx store must be visible before we read the driver's wish. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (event_idx(vq)) {
 		uint16_t ev = ring_load16(used_event_ptr(vq), __ATOMIC_RELAXED);
 
-		need = !vq->signalled_used_valid || virtq_need_event(ev, now, old);
+		/* old is exact: signalled_used starts at 0 with the ring. */
+		need = virtq_need_event(ev, now, old);
 	} else {
 		need = !(ring_load16(&vq->avail->flags, __ATOMIC_RELAXED) &
 		         VIRTQ_AVAIL_F_NO_INTERRUPT);
 	}
 	vq->signalled_used = now;
-	vq->signalled_used_valid = true;
 	if (!need)
 		return;
 	dev->isr |= VIRTIO_ISR_QUEUE;
