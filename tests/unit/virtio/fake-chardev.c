@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A fake struct chardev for the virtio unit tests (linked only into them):
+ * output is captured in a buffer, input is pushed by the test through the
+ * client's can_receive/receive, like a real backend would.
+ */
+#include "fake-chardev.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct chardev *chardev_open(struct vm_loop *loop, const char *spec, struct vk_error *err)
+{
+	struct chardev *c;
+
+	if (strcmp(spec, "fake") != 0) {
+		vk_error_set(err, EINVAL, "fake chardev: unknown spec '%s'", spec);
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	return c;
+}
+
+void chardev_close(struct chardev *c)
+{
+	free(c);
+}
+
+void chardev_attach(struct chardev *c, const struct chardev_client *client)
+{
+	c->client = *client;
+}
+
+void chardev_accept_input(struct chardev *c)
+{
+	c->accept_calls++;
+}
+
+size_t chardev_write(struct chardev *c, const void *buf, size_t len)
+{
+	size_t n = VK_MIN(len, sizeof(c->out) - c->out_len);
+
+	memcpy(c->out + c->out_len, buf, n);
+	c->out_len += n;
+	return n;
+}
+
+void chardev_set_quit_handler(struct chardev *c, void (*quit)(void *opaque), void *opaque)
+{
+}
+
+size_t fake_chardev_input(struct chardev *c, const void *buf, size_t len)
+{
+	size_t room = c->client.can_receive(c->client.opaque);
+	size_t n = VK_MIN(room, len);
+
+	if (n)
+		c->client.receive(c->client.opaque, buf, n);
+	return n;
+}
