@@ -117,8 +117,8 @@ void rv_cpu_request_exit(struct rv_cpu *cpu);
  * condition that ends a wfi, whatever the global enables say. */
 bool rv_cpu_interrupt_pending(const struct rv_cpu *cpu);
 
-/* Instructions retired since reset (minstret, as the guest last wrote it plus
- * what ran since). */
+/* Instructions retired since the hart was created (monotonic; unlike minstret,
+ * which the guest may write). */
 uint64_t rv_cpu_instret(const struct rv_cpu *cpu);
 
 /* Why the last rv_cpu_run() returned RV_EXIT_FATAL: a sentence. */

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/* The riscv64 hart's life cycle and the board-facing accessors of cpu.h. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "vm/emu/riscv64/rv.h"
+
+#define MISA_RV64   (2ull << 62)
+#define MISA_EXT(c) (1ull << ((c) - 'A'))
+
+struct rv_cpu *rv_cpu_new(const struct rv_cpu_config *cfg, struct vk_error *err)
+{
+	struct rv_cpu *cpu;
+
+	if (!cfg->mem) {
+		vk_error_set(err, EINVAL, "riscv64 hart %u: no guest RAM", cfg->hartid);
+		return NULL;
+	}
+	if (cfg->max_satp_mode != 0 && cfg->max_satp_mode != RV_SATP_MODE_SV39 &&
+	    cfg->max_satp_mode != RV_SATP_MODE_SV48) {
+		vk_error_set(err, EINVAL, "riscv64 hart %u: unsupported MMU mode %u", cfg->hartid,
+		             cfg->max_satp_mode);
+		return NULL;
+	}
+	cpu = aligned_alloc(64, (sizeof(*cpu) + 63) & ~(size_t)63);
+	if (!cpu) {
+		vk_error_errno(err, ENOMEM, "riscv64 hart %u", cfg->hartid);
+		return NULL;
+	}
+	memset(cpu, 0, sizeof(*cpu));
+	cpu->hartid = cfg->hartid;
+	cpu->mem = cfg->mem;
+	cpu->mmio = cfg->mmio;
+	cpu->rdtime = cfg->rdtime;
+	cpu->opaque = cfg->opaque;
+	cpu->max_satp_mode = cfg->max_satp_mode ? cfg->max_satp_mode : RV_SATP_MODE_SV48;
+	rv_cpu_reset(cpu, 0);
+	return cpu;
+}
+
+void rv_cpu_free(struct rv_cpu *cpu)
+{
+	free(cpu);
+}
+
+void rv_cpu_reset(struct rv_cpu *cpu, uint64_t pc)
+{
+	struct rv_insn zero;
+
+	memset(cpu->x, 0, sizeof(cpu->x));
+	memset(cpu->f, 0, sizeof(cpu->f));
+	cpu->pc = pc;
+	cpu->priv = RV_PRIV_M;
+	cpu->exit_request = false;
+	cpu->fatal = false;
+	cpu->fatal_reason[0] = '\0';
+	cpu->fflags = cpu->frm = 0;
+	cpu->host_rm = -1;
+	cpu->resv_valid = false;
+	cpu->mstatus = MSTATUS_UXL_64 | MSTATUS_SXL_64;
+	cpu->misa = MISA_RV64 | MISA_EXT('A') | MISA_EXT('C') | MISA_EXT('D') | MISA_EXT('F') |
+	            MISA_EXT('I') | MISA_EXT('M') | MISA_EXT('S') | MISA_EXT('U');
+	cpu->medeleg = cpu->mideleg = cpu->mie = cpu->mip = cpu->mip_seip_hw = 0;
+	cpu->mtvec = cpu->mscratch = cpu->mepc = cpu->mcause = cpu->mtval = 0;
+	cpu->stvec = cpu->sscratch = cpu->sepc = cpu->scause = cpu->stval = 0;
+	cpu->satp = cpu->mcounteren = cpu->scounteren = cpu->menvcfg = cpu->senvcfg = 0;
+	cpu->mcountinhibit = 0;
+	cpu->cycle_offset = cpu->instret_offset = 0;
+	memset(cpu->pmpcfg, 0, sizeof(cpu->pmpcfg));
+	memset(cpu->pmpaddr, 0, sizeof(cpu->pmpaddr));
+
+	for (unsigned i = 0; i < RV_MMU_COUNT; i++)
+		memset(cpu->tlb[i], 0xff, sizeof(cpu->tlb[i]));
+	cpu->tlb_has_superpage = false;
+	/* Every memo entry must be a valid decode of its raw bits. */
+	rv_decode(&zero, 0);
+	for (unsigned i = 0; i < RV_ICACHE_SIZE; i++)
+		cpu->icache[i] = zero;
+	rv_update_mmu_ctx(cpu);
+	cpu->stop = 0;
+}
+
+void rv_update_mmu_ctx(struct rv_cpu *cpu)
+{
+	unsigned dpriv = cpu->priv;
+
+	/* MPRV: M-mode loads and stores translate as if in MPP. */
+	if (dpriv == RV_PRIV_M && (cpu->mstatus & MSTATUS_MPRV))
+		dpriv = (unsigned)((cpu->mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT);
+	cpu->dtlb = cpu->tlb[rv_mmu_idx_for(dpriv, cpu->mstatus)];
+	cpu->itlb = cpu->tlb[rv_mmu_idx_for(cpu->priv, cpu->mstatus & ~MSTATUS_SUM)];
+}
+
+uint64_t rv_cpu_get_reg(const struct rv_cpu *cpu, unsigned reg)
+{
+	return reg < 32 ? cpu->x[reg] : 0;
+}
+
+void rv_cpu_set_reg(struct rv_cpu *cpu, unsigned reg, uint64_t value)
+{
+	if (reg > 0 && reg < 32)
+		cpu->x[reg] = value;
+}
+
+uint64_t rv_cpu_get_pc(const struct rv_cpu *cpu)
+{
+	return cpu->pc;
+}
+
+void rv_cpu_set_pc(struct rv_cpu *cpu, uint64_t pc)
+{
+	cpu->pc = pc & ~1ull;
+	rv_kick(cpu);
+}
+
+unsigned rv_cpu_get_priv(const struct rv_cpu *cpu)
+{
+	return cpu->priv;
+}
+
+void rv_cpu_set_irq(struct rv_cpu *cpu, uint64_t mip_mask, bool level)
+{
+	uint64_t old = cpu->mip | cpu->mip_seip_hw;
+
+	if (mip_mask & RV_MIP_SEIP)
+		cpu->mip_seip_hw = level ? RV_MIP_SEIP : 0;
+	mip_mask &= RV_MIP_ALL & ~RV_MIP_SEIP;
+	if (level)
+		cpu->mip |= mip_mask;
+	else
+		cpu->mip &= ~mip_mask;
+	if ((cpu->mip | cpu->mip_seip_hw) != old)
+		rv_kick(cpu);
+}
+
+void rv_cpu_request_exit(struct rv_cpu *cpu)
+{
+	cpu->exit_request = true;
+	rv_kick(cpu);
+}
+
+bool rv_cpu_interrupt_pending(const struct rv_cpu *cpu)
+{
+	return ((cpu->mip | cpu->mip_seip_hw) & cpu->mie) != 0;
+}
+
+uint64_t rv_cpu_instret(const struct rv_cpu *cpu)
+{
+	return cpu->instret;
+}
+
+const char *rv_cpu_fatal_reason(const struct rv_cpu *cpu)
+{
+	return cpu->fatal ? cpu->fatal_reason : "";
+}

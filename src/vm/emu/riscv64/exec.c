@@ -1,0 +1,533 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The interpreter: rv_cpu_run()'s dispatch loop.
+ *
+ * Fetch: the loop keeps a host pointer to the current instruction page
+ * (fhost, for virtual page fvbase); an instruction inside it is read with one
+ * unaligned 32-bit load, no translation. Leaving the page (or a 4-byte
+ * instruction that straddles it) goes through fetch_slow, which translates
+ * through the instruction TLB.
+ *
+ * Decode: icache[] memoizes rv_decode() by pc. An entry is used only if its
+ * raw bits equal the 32 bits just fetched, so it is always right (see
+ * decode.h); a mismatch re-decodes in place.
+ *
+ * Dispatch: computed goto, replicated at the end of every handler so each
+ * handler has its own indirect branch to predict. pc, the retired count and
+ * the TLB pointer live in locals; cpu->pc/instret are written back ("sync")
+ * before anything that can trap, call out or leave.
+ *
+ * Events (interrupts, exit requests, the budget) are checked when a branch or
+ * jump is taken and when the fetch leaves a page: cheap, and bounded (no
+ * straight line runs past a page). Anyone can force a check soon by setting
+ * cpu->stop to 0 (rv_kick), including device callbacks during this loop.
+ * Instructions that change privilege, translation or interrupt enables
+ * (CSR writes, xRET, sfence.vma, traps) leave through `check`, which reloads
+ * every local.
+ */
+#include <stdio.h>
+
+#include "vm/emu/riscv64/rv.h"
+
+static inline uint32_t load_u32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static inline uint16_t load_u16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return v;
+}
+
+/* Raw bits of an instruction as mtval reports them for an illegal instruction. */
+static inline uint64_t insn_bits(const struct rv_insn *d)
+{
+	return d->len == 2 ? (d->raw & 0xffff) : d->raw;
+}
+
+static enum rv_exit rv_fatal(struct rv_cpu *cpu, const char *what, uint64_t addr)
+{
+	snprintf(cpu->fatal_reason, sizeof(cpu->fatal_reason),
+	         "hart %u: %s at 0x%llx (mcause %llu, mepc 0x%llx)", cpu->hartid, what,
+	         (unsigned long long)addr, (unsigned long long)cpu->mcause,
+	         (unsigned long long)cpu->mepc);
+	cpu->fatal = true;
+	return RV_EXIT_FATAL;
+}
+
+enum rv_exit rv_cpu_run(struct rv_cpu *cpu, uint64_t budget)
+{
+#define RV_LABEL_MAIN_(name) [RV_OP_##name] = &&op_##name,
+#define RV_LABEL_AMO_(name)  [RV_OP_##name] = &&op_AMO,
+#define RV_LABEL_FP_(name)   [RV_OP_##name] = &&op_FP,
+	static const void *const labels[RV_OP_COUNT] = {
+	        RV_OPS_MAIN(RV_LABEL_MAIN_) RV_OPS_AMO(RV_LABEL_AMO_) RV_OPS_FP(RV_LABEL_FP_)};
+#undef RV_LABEL_MAIN_
+#undef RV_LABEL_AMO_
+#undef RV_LABEL_FP_
+	uint64_t *const x = cpu->x;
+	struct rv_insn *const icache = cpu->icache;
+	const struct rv_insn *d;
+	struct rv_tlb_entry *dtlb;
+	const uint8_t *fhost = NULL;
+	uint64_t pc, icount, fvbase, off;
+	uint32_t raw;
+	enum rv_exit ret;
+
+	if (cpu->fatal)
+		return RV_EXIT_FATAL;
+	cpu->stop_budget = cpu->instret + budget;
+	pc = cpu->pc;
+	icount = cpu->instret;
+	dtlb = cpu->dtlb;
+	fvbase = pc + RV_PAGE_SIZE; /* no fetch page yet */
+	goto check;
+
+/* Write the locals back before anything that can trap, call out or leave. */
+#define SYNC()                         \
+	do {                           \
+		cpu->pc = pc;          \
+		cpu->instret = icount; \
+	} while (0)
+
+#define DISPATCH()                                             \
+	do {                                                   \
+		off = pc - fvbase;                             \
+		if (unlikely(off > RV_PAGE_SIZE - 4))          \
+			goto fetch_slow;                       \
+		raw = load_u32(fhost + off);                   \
+		d = &icache[(pc >> 1) & (RV_ICACHE_SIZE - 1)]; \
+		if (unlikely(d->raw != raw))                   \
+			goto decode_miss;                      \
+		icount++;                                      \
+		goto *labels[d->op];                           \
+	} while (0)
+
+#define NEXT()                \
+	do {                  \
+		pc += d->len; \
+		DISPATCH();   \
+	} while (0)
+
+/* A taken branch or jump to pc: the place to look at events. */
+#define JUMP()                                     \
+	do {                                       \
+		if (unlikely(icount >= cpu->stop)) \
+			goto check;                \
+		DISPATCH();                        \
+	} while (0)
+
+#define RS1     x[d->rs1]
+#define RS2     x[d->rs2]
+#define IMM     ((uint64_t)(int64_t)d->imm)
+#define SX32(v) ((uint64_t)(int64_t)(int32_t)(uint32_t)(v))
+
+#define LOAD(T)                                                                              \
+	do {                                                                                 \
+		uint64_t va_ = RS1 + IMM, v_;                                                \
+		struct rv_tlb_entry *e_ = &dtlb[(va_ >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)]; \
+		if (likely(e_->tag_r == (va_ & (RV_PAGE_MASK | (sizeof(T) - 1))))) {         \
+			T t_;                                                                \
+			memcpy(&t_, (const void *)(uintptr_t)(va_ + e_->addend), sizeof(T)); \
+			v_ = (uint64_t)(int64_t)t_;                                          \
+		} else {                                                                     \
+			SYNC();                                                              \
+			if (!rv_load_slow(cpu, va_, sizeof(T), &v_))                         \
+				goto trap;                                                   \
+			v_ = (uint64_t)(int64_t)(T)v_;                                       \
+		}                                                                            \
+		x[d->rd] = v_;                                                               \
+		NEXT();                                                                      \
+	} while (0)
+
+#define STORE_VAL(T, val)                                                                    \
+	do {                                                                                 \
+		uint64_t va_ = RS1 + IMM;                                                    \
+		struct rv_tlb_entry *e_ = &dtlb[(va_ >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)]; \
+		if (likely(e_->tag_w == (va_ & (RV_PAGE_MASK | (sizeof(T) - 1))))) {         \
+			T t_ = (T)(val);                                                     \
+			memcpy((void *)(uintptr_t)(va_ + e_->addend), &t_, sizeof(T));       \
+		} else {                                                                     \
+			SYNC();                                                              \
+			if (!rv_store_slow(cpu, va_, sizeof(T), (val)))                      \
+				goto trap;                                                   \
+		}                                                                            \
+		NEXT();                                                                      \
+	} while (0)
+
+#define BRANCH(cond)               \
+	do {                       \
+		if (cond) {        \
+			pc += IMM; \
+			JUMP();    \
+		}                  \
+		NEXT();            \
+	} while (0)
+
+#define ALU(expr)                  \
+	do {                       \
+		x[d->rd] = (expr); \
+		NEXT();            \
+	} while (0)
+
+#define FP_ENABLED() ((cpu->mstatus & MSTATUS_FS) != 0)
+
+op_LUI:
+	ALU(IMM);
+op_AUIPC:
+	ALU(pc + IMM);
+op_JAL:
+	x[d->rd] = pc + d->len;
+	pc += IMM;
+	JUMP();
+op_JALR : {
+	uint64_t t = (RS1 + IMM) & ~1ull;
+	x[d->rd] = pc + d->len;
+	pc = t;
+	JUMP();
+}
+op_BEQ:
+	BRANCH(RS1 == RS2);
+op_BNE:
+	BRANCH(RS1 != RS2);
+op_BLT:
+	BRANCH((int64_t)RS1 < (int64_t)RS2);
+op_BGE:
+	BRANCH((int64_t)RS1 >= (int64_t)RS2);
+op_BLTU:
+	BRANCH(RS1 < RS2);
+op_BGEU:
+	BRANCH(RS1 >= RS2);
+op_LB:
+	LOAD(int8_t);
+op_LH:
+	LOAD(int16_t);
+op_LW:
+	LOAD(int32_t);
+op_LD:
+	LOAD(int64_t);
+op_LBU:
+	LOAD(uint8_t);
+op_LHU:
+	LOAD(uint16_t);
+op_LWU:
+	LOAD(uint32_t);
+op_SB:
+	STORE_VAL(uint8_t, RS2);
+op_SH:
+	STORE_VAL(uint16_t, RS2);
+op_SW:
+	STORE_VAL(uint32_t, RS2);
+op_SD:
+	STORE_VAL(uint64_t, RS2);
+op_ADDI:
+	ALU(RS1 + IMM);
+op_SLTI:
+	ALU((int64_t)RS1 < (int64_t)IMM);
+op_SLTIU:
+	ALU(RS1 < IMM);
+op_XORI:
+	ALU(RS1 ^ IMM);
+op_ORI:
+	ALU(RS1 | IMM);
+op_ANDI:
+	ALU(RS1 & IMM);
+op_SLLI:
+	ALU(RS1 << (d->imm & 63));
+op_SRLI:
+	ALU(RS1 >> (d->imm & 63));
+op_SRAI:
+	ALU((uint64_t)((int64_t)RS1 >> (d->imm & 63)));
+op_ADD:
+	ALU(RS1 + RS2);
+op_SUB:
+	ALU(RS1 - RS2);
+op_SLL:
+	ALU(RS1 << (RS2 & 63));
+op_SLT:
+	ALU((int64_t)RS1 < (int64_t)RS2);
+op_SLTU:
+	ALU(RS1 < RS2);
+op_XOR:
+	ALU(RS1 ^ RS2);
+op_SRL:
+	ALU(RS1 >> (RS2 & 63));
+op_SRA:
+	ALU((uint64_t)((int64_t)RS1 >> (RS2 & 63)));
+op_OR:
+	ALU(RS1 | RS2);
+op_AND:
+	ALU(RS1 & RS2);
+op_ADDIW:
+	ALU(SX32(RS1 + IMM));
+op_SLLIW:
+	ALU(SX32((uint32_t)RS1 << (d->imm & 31)));
+op_SRLIW:
+	ALU(SX32((uint32_t)RS1 >> (d->imm & 31)));
+op_SRAIW:
+	ALU((uint64_t)(int64_t)((int32_t)(uint32_t)RS1 >> (d->imm & 31)));
+op_ADDW:
+	ALU(SX32(RS1 + RS2));
+op_SUBW:
+	ALU(SX32(RS1 - RS2));
+op_SLLW:
+	ALU(SX32((uint32_t)RS1 << (RS2 & 31)));
+op_SRLW:
+	ALU(SX32((uint32_t)RS1 >> (RS2 & 31)));
+op_SRAW:
+	ALU((uint64_t)(int64_t)((int32_t)(uint32_t)RS1 >> (RS2 & 31)));
+op_MUL:
+	ALU(RS1 * RS2);
+op_MULH:
+	ALU((uint64_t)(((__int128)(int64_t)RS1 * (__int128)(int64_t)RS2) >> 64));
+op_MULHSU:
+	ALU((uint64_t)(((__int128)(int64_t)RS1 * (__int128)RS2) >> 64));
+op_MULHU:
+	ALU((uint64_t)(((unsigned __int128)RS1 * RS2) >> 64));
+op_DIV : {
+	int64_t a = (int64_t)RS1, b = (int64_t)RS2;
+	ALU(b == 0 ? ~0ull : (a == INT64_MIN && b == -1) ? (uint64_t)a : (uint64_t)(a / b));
+}
+op_DIVU:
+	ALU(RS2 == 0 ? ~0ull : RS1 / RS2);
+op_REM : {
+	int64_t a = (int64_t)RS1, b = (int64_t)RS2;
+	ALU(b == 0 ? (uint64_t)a : (a == INT64_MIN && b == -1) ? 0 : (uint64_t)(a % b));
+}
+op_REMU:
+	ALU(RS2 == 0 ? RS1 : RS1 % RS2);
+op_MULW:
+	ALU(SX32(RS1 * RS2));
+op_DIVW : {
+	int32_t a = (int32_t)(uint32_t)RS1, b = (int32_t)(uint32_t)RS2;
+	ALU(b == 0 ? ~0ull : (a == INT32_MIN && b == -1) ? SX32(a) : SX32(a / b));
+}
+op_DIVUW : {
+	uint32_t a = (uint32_t)RS1, b = (uint32_t)RS2;
+	ALU(b == 0 ? ~0ull : SX32(a / b));
+}
+op_REMW : {
+	int32_t a = (int32_t)(uint32_t)RS1, b = (int32_t)(uint32_t)RS2;
+	ALU(b == 0 ? SX32(a) : (a == INT32_MIN && b == -1) ? 0 : SX32(a % b));
+}
+op_REMUW : {
+	uint32_t a = (uint32_t)RS1, b = (uint32_t)RS2;
+	ALU(b == 0 ? SX32(a) : SX32(a % b));
+}
+op_FENCE:
+op_FENCE_I:
+	/* One thread, and fetches always read memory: nothing to order or flush. */
+	NEXT();
+op_ECALL:
+	rv_raise(cpu, RV_EXC_ECALL_U + cpu->priv, 0);
+	goto trap;
+op_EBREAK:
+	rv_raise(cpu, RV_EXC_BREAKPOINT, pc);
+	goto trap;
+op_MRET:
+	SYNC();
+	if (!rv_mret(cpu))
+		goto illegal;
+	goto reload;
+op_SRET:
+	SYNC();
+	if (!rv_sret(cpu))
+		goto illegal;
+	goto reload;
+op_WFI : {
+	bool sleep;
+	SYNC();
+	if (!rv_wfi(cpu, &sleep))
+		goto illegal;
+	pc += d->len;
+	if (sleep) {
+		SYNC();
+		ret = RV_EXIT_WFI;
+		goto out;
+	}
+	SYNC();
+	goto reload;
+}
+op_SFENCE_VMA:
+	SYNC();
+	if (!rv_sfence_vma(cpu, RS1, d->rs1))
+		goto illegal;
+	pc += d->len;
+	SYNC();
+	goto reload;
+op_CSRRW:
+op_CSRRS:
+op_CSRRC:
+op_CSRRWI:
+op_CSRRSI:
+op_CSRRCI : {
+	unsigned op = d->op;
+	bool imm_form = op >= RV_OP_CSRRWI;
+	uint64_t src = imm_form ? d->rs1 : RS1, old;
+	bool write;
+
+	if (imm_form)
+		op -= RV_OP_CSRRWI - RV_OP_CSRRW;
+	/* csrrw always writes; csrrs/csrrc write only when rs1 (or uimm) is not 0. */
+	write = op == RV_OP_CSRRW || d->rs1 != 0;
+	SYNC();
+	if (!rv_csr_access(cpu, (unsigned)d->imm & 0xfff, op, src, write, &old))
+		goto illegal;
+	x[d->rd] = old;
+	pc += d->len;
+	SYNC();
+	goto reload;
+}
+op_FLW:
+	if (unlikely(!FP_ENABLED()))
+		goto illegal;
+	{
+		uint64_t va_ = RS1 + IMM, v_;
+		struct rv_tlb_entry *e_ = &dtlb[(va_ >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
+		if (likely(e_->tag_r == (va_ & (RV_PAGE_MASK | 3)))) {
+			uint32_t t_;
+			memcpy(&t_, (const void *)(uintptr_t)(va_ + e_->addend), 4);
+			v_ = t_;
+		} else {
+			SYNC();
+			if (!rv_load_slow(cpu, va_, 4, &v_))
+				goto trap;
+		}
+		cpu->f[d->rd] = 0xffffffff00000000ull | (uint32_t)v_;
+		cpu->mstatus |= MSTATUS_FS;
+		NEXT();
+	}
+op_FLD:
+	if (unlikely(!FP_ENABLED()))
+		goto illegal;
+	{
+		uint64_t va_ = RS1 + IMM, v_;
+		struct rv_tlb_entry *e_ = &dtlb[(va_ >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
+		if (likely(e_->tag_r == (va_ & (RV_PAGE_MASK | 7)))) {
+			memcpy(&v_, (const void *)(uintptr_t)(va_ + e_->addend), 8);
+		} else {
+			SYNC();
+			if (!rv_load_slow(cpu, va_, 8, &v_))
+				goto trap;
+		}
+		cpu->f[d->rd] = v_;
+		cpu->mstatus |= MSTATUS_FS;
+		NEXT();
+	}
+op_FSW:
+	if (unlikely(!FP_ENABLED()))
+		goto illegal;
+	STORE_VAL(uint32_t, cpu->f[d->rs2]);
+op_FSD:
+	if (unlikely(!FP_ENABLED()))
+		goto illegal;
+	STORE_VAL(uint64_t, cpu->f[d->rs2]);
+op_AMO:
+	SYNC();
+	if (!rv_amo(cpu, d))
+		goto trap;
+	NEXT();
+op_FP:
+	if (unlikely(!FP_ENABLED()))
+		goto illegal;
+	SYNC();
+	if (!rv_fp_exec(cpu, d))
+		goto trap;
+	NEXT();
+op_ILLEGAL:
+illegal:
+	rv_raise(cpu, RV_EXC_ILLEGAL, insn_bits(d));
+	/* fall through */
+trap:
+	/* The instruction at pc raised cpu->exc_*: it does not retire. */
+	icount--;
+	SYNC();
+	rv_trap_enter(cpu, cpu->exc_cause, cpu->exc_tval);
+	goto reload;
+
+decode_miss:
+	rv_decode((struct rv_insn *)d, raw);
+	icount++;
+	goto *labels[d->op];
+
+fetch_slow:
+	/* pc left the fetch page (or its last 2 bytes hold a 4-byte instruction). */
+	if (unlikely(icount >= cpu->stop))
+		goto check;
+	SYNC();
+	if ((pc & RV_PAGE_MASK) != fvbase) {
+		fhost = rv_fetch_page(cpu, pc);
+		if (!fhost)
+			goto fetch_fault;
+		fvbase = pc & RV_PAGE_MASK;
+		off = pc - fvbase;
+		if (off <= RV_PAGE_SIZE - 4)
+			DISPATCH();
+	}
+	/* An instruction in the last halfword of the page. */
+	{
+		uint32_t lo = load_u16(fhost + (RV_PAGE_SIZE - 2));
+		struct rv_insn *t = &cpu->tmp_insn;
+
+		if ((lo & 3) == 3) {
+			const uint8_t *next = rv_fetch_page(cpu, pc + 2);
+			if (!next)
+				goto fetch_fault;
+			lo |= (uint32_t)load_u16(next) << 16;
+		}
+		rv_decode(t, lo);
+		d = t;
+		icount++;
+		goto *labels[d->op];
+	}
+
+fetch_fault:
+	if (cpu->priv == RV_PRIV_M && (cpu->mtvec & ~3ull) == pc) {
+		ret = rv_fatal(cpu, "cannot fetch the M-mode trap vector", pc);
+		goto out;
+	}
+	rv_trap_enter(cpu, cpu->exc_cause, cpu->exc_tval);
+	goto reload;
+
+reload:
+	/* Privilege, translation or interrupt state may have changed. */
+	pc = cpu->pc;
+	icount = cpu->instret;
+	dtlb = cpu->dtlb;
+	fvbase = pc + RV_PAGE_SIZE;
+	/* fall through */
+check:
+	SYNC();
+	if (cpu->exit_request) {
+		cpu->exit_request = false;
+		ret = RV_EXIT_HALTED;
+		goto out;
+	}
+	{
+		uint64_t cause = rv_pending_interrupt(cpu);
+		if (cause) {
+			rv_trap_enter(cpu, cause, 0);
+			pc = cpu->pc;
+			dtlb = cpu->dtlb;
+			fvbase = pc + RV_PAGE_SIZE;
+		}
+	}
+	if (icount >= cpu->stop_budget) {
+		ret = RV_EXIT_BUDGET;
+		goto out;
+	}
+	cpu->stop = cpu->stop_budget;
+	DISPATCH();
+
+out:
+	SYNC();
+	cpu->resv_valid = false;
+	rv_fp_quiesce(cpu);
+	return ret;
+}

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the riscv64 CPU: the hart's state (struct rv_cpu), the software
+ * TLB, architectural constants, and the functions the CPU's files share.
+ *
+ * Software TLB: one direct-mapped table per "MMU index" (the permission
+ * context of an access: U, S with SUM=0, S with SUM=1, M/physical), so that a
+ * privilege change or a SUM toggle (Linux does one around every user copy)
+ * only switches tables. An entry caches one 4 KiB virtual page with a tag per
+ * access type; a load of size n hits when
+ *     entry.tag_r == (va & (RV_PAGE_MASK | (n - 1)))
+ * which also sends misaligned accesses to the slow path. On a hit the host
+ * address is va + entry.addend. Pages outside RAM (devices) are cached with
+ * RV_TLB_IO set in their tags, so the fast compare fails and the slow path
+ * finds the physical address as va + addend without walking again. A tag is
+ * only filled for an access the page-table entry permits in that context, and
+ * a write tag only once the PTE's D bit is set; everything else walks.
+ * This shape (tag compare + add) is what a binary translator will inline.
+ */
+#ifndef VK_VM_EMU_RISCV64_RV_H
+#define VK_VM_EMU_RISCV64_RV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "vm/emu/riscv64/cpu.h"
+#include "vm/emu/riscv64/decode.h"
+
+#define RV_PAGE_SHIFT 12
+#define RV_PAGE_SIZE  4096ull
+#define RV_PAGE_MASK  (~(RV_PAGE_SIZE - 1))
+
+/* ---- privilege levels ---- */
+#define RV_PRIV_U 0
+#define RV_PRIV_S 1
+#define RV_PRIV_M 3
+
+/* ---- mstatus ---- */
+#define MSTATUS_SIE       (1ull << 1)
+#define MSTATUS_MIE       (1ull << 3)
+#define MSTATUS_SPIE      (1ull << 5)
+#define MSTATUS_UBE       (1ull << 6)
+#define MSTATUS_MPIE      (1ull << 7)
+#define MSTATUS_SPP       (1ull << 8)
+#define MSTATUS_VS        (3ull << 9)
+#define MSTATUS_MPP       (3ull << 11)
+#define MSTATUS_FS        (3ull << 13)
+#define MSTATUS_XS        (3ull << 15)
+#define MSTATUS_MPRV      (1ull << 17)
+#define MSTATUS_SUM       (1ull << 18)
+#define MSTATUS_MXR       (1ull << 19)
+#define MSTATUS_TVM       (1ull << 20)
+#define MSTATUS_TW        (1ull << 21)
+#define MSTATUS_TSR       (1ull << 22)
+#define MSTATUS_UXL       (3ull << 32)
+#define MSTATUS_SXL       (3ull << 34)
+#define MSTATUS_SD        (1ull << 63)
+#define MSTATUS_UXL_64    (2ull << 32)
+#define MSTATUS_SXL_64    (2ull << 34)
+
+#define MSTATUS_MPP_SHIFT 11
+#define MSTATUS_FS_SHIFT  13
+
+/* ---- exception causes ---- */
+#define RV_EXC_INSN_MISALIGNED  0
+#define RV_EXC_INSN_ACCESS      1
+#define RV_EXC_ILLEGAL          2
+#define RV_EXC_BREAKPOINT       3
+#define RV_EXC_LOAD_MISALIGNED  4
+#define RV_EXC_LOAD_ACCESS      5
+#define RV_EXC_STORE_MISALIGNED 6
+#define RV_EXC_STORE_ACCESS     7
+#define RV_EXC_ECALL_U          8
+#define RV_EXC_ECALL_S          9
+#define RV_EXC_ECALL_M          11
+#define RV_EXC_INSN_PAGE        12
+#define RV_EXC_LOAD_PAGE        13
+#define RV_EXC_STORE_PAGE       15
+
+/* ---- interrupts (bit numbers in mip/mie) ---- */
+#define RV_IRQ_SSI 1
+#define RV_IRQ_MSI 3
+#define RV_IRQ_STI 5
+#define RV_IRQ_MTI 7
+#define RV_IRQ_SEI 9
+#define RV_IRQ_MEI 11
+#define RV_MIP_ALL \
+	(RV_MIP_SSIP | RV_MIP_MSIP | RV_MIP_STIP | RV_MIP_MTIP | RV_MIP_SEIP | RV_MIP_MEIP)
+#define RV_MIP_S (RV_MIP_SSIP | RV_MIP_STIP | RV_MIP_SEIP)
+
+/* ---- memory access types ---- */
+enum rv_access { RV_ACC_READ = 0, RV_ACC_WRITE = 1, RV_ACC_EXEC = 2 };
+
+/* ---- software TLB ---- */
+#define RV_TLB_BITS    8
+#define RV_TLB_SIZE    (1u << RV_TLB_BITS)
+#define RV_TLB_INVALID (~0ull)      /* never equals a masked address */
+#define RV_TLB_IO      (1ull << 11) /* page is not RAM: slow path via the bus */
+
+enum rv_mmu_idx { RV_MMU_U = 0, RV_MMU_S, RV_MMU_S_SUM, RV_MMU_M, RV_MMU_COUNT };
+
+struct rv_tlb_entry {
+	uint64_t tag_r, tag_w, tag_x;
+	uint64_t addend; /* RAM: host address - va; IO: pa - va */
+};
+
+/* ---- decode memo ("instruction cache" of decoded instructions) ---- */
+#define RV_ICACHE_BITS 14
+#define RV_ICACHE_SIZE (1u << RV_ICACHE_BITS)
+
+struct rv_cpu {
+	/* Hot state first: the interpreter keeps copies of pc/instret in locals. */
+	uint64_t x[33]; /* x[32] is the sink that decoded rd=x0 writes go to */
+	uint64_t pc;
+	uint64_t instret;
+	uint64_t stop;             /* the run loop checks for events once instret >= stop */
+	uint64_t stop_budget;      /* instret at which the current rv_cpu_run() ends */
+	struct rv_tlb_entry *dtlb; /* table for loads/stores in the current context */
+	struct rv_tlb_entry *itlb; /* table for fetches */
+	unsigned priv;
+	bool exit_request;
+	bool fatal;
+
+	uint64_t f[32]; /* FP registers; singles are NaN-boxed */
+	uint32_t fflags, frm;
+	int host_rm; /* host rounding mode in force, -1: host FP state untouched */
+
+	/* Exception being raised (set by helpers that return false). */
+	uint64_t exc_cause, exc_tval;
+
+	/* LR/SC reservation. */
+	uint64_t resv_addr;
+	bool resv_valid;
+
+	/* CSRs */
+	uint64_t mstatus, misa, medeleg, mideleg, mie;
+	uint64_t mip;         /* software-writable bits and board-driven STIP/SSIP/MSIP/MTIP/MEIP */
+	uint64_t mip_seip_hw; /* RV_MIP_SEIP when the board's S external line is high */
+	uint64_t mtvec, mscratch, mepc, mcause, mtval;
+	uint64_t stvec, sscratch, sepc, scause, stval;
+	uint64_t satp, mcounteren, scounteren, menvcfg, senvcfg, mcountinhibit;
+	uint64_t cycle_offset;   /* mcycle = retired instructions + cycle_offset */
+	uint64_t instret_offset; /* minstret = retired instructions + instret_offset */
+	uint8_t pmpcfg[64];
+	uint64_t pmpaddr[64];
+	unsigned max_satp_mode;
+	bool tlb_has_superpage; /* a superpage piece is cached: sfence.vma vaddr flushes all */
+
+	/* Board */
+	unsigned hartid;
+	struct vm_mem *mem;
+	struct bus *mmio;
+	uint64_t (*rdtime)(void *opaque);
+	void *opaque;
+	char fatal_reason[160];
+
+	struct rv_tlb_entry tlb[RV_MMU_COUNT][RV_TLB_SIZE];
+	struct rv_insn tmp_insn; /* decode of an instruction that crosses a page */
+	struct rv_insn icache[RV_ICACHE_SIZE];
+};
+
+/* ---- cpu.c ---- */
+/* Recompute dtlb/itlb after priv, MPRV, MPP or SUM changed. */
+void rv_update_mmu_ctx(struct rv_cpu *cpu);
+/* Make the run loop look at interrupts, exit requests and the budget soon. */
+static inline void rv_kick(struct rv_cpu *cpu)
+{
+	cpu->stop = 0;
+}
+
+/* ---- trap.c ---- */
+/* Record an exception for the run loop; always returns false (for `return rv_raise(...)`). */
+static inline bool rv_raise(struct rv_cpu *cpu, uint64_t cause, uint64_t tval)
+{
+	cpu->exc_cause = cause;
+	cpu->exc_tval = tval;
+	return false;
+}
+/* Enter the trap cpu->exc_cause/exc_tval (or interrupt if cause has bit 63) taken at cpu->pc. */
+void rv_trap_enter(struct rv_cpu *cpu, uint64_t cause, uint64_t tval);
+/* The interrupt to take now (cause with bit 63 set), or 0. */
+uint64_t rv_pending_interrupt(const struct rv_cpu *cpu);
+bool rv_mret(struct rv_cpu *cpu);
+bool rv_sret(struct rv_cpu *cpu);
+/* wfi: false = exception raised; *sleep set when the hart should leave the loop. */
+bool rv_wfi(struct rv_cpu *cpu, bool *sleep);
+bool rv_sfence_vma(struct rv_cpu *cpu, uint64_t va, unsigned rs1);
+
+/* ---- csr.c ---- */
+/*
+ * Execute a CSR instruction: op is RV_OP_CSRRW/S/C (immediate forms have been
+ * turned into their register forms with the value in src). write/read say
+ * whether the instruction writes/reads the CSR (rs1 != x0, rd != x0 rules).
+ */
+bool rv_csr_access(struct rv_cpu *cpu, unsigned csr, unsigned op, uint64_t src, bool write,
+                   uint64_t *old);
+uint64_t rv_mstatus_read(const struct rv_cpu *cpu);
+
+/* ---- mmu.c ---- */
+void rv_tlb_flush_all(struct rv_cpu *cpu);
+void rv_tlb_flush_va(struct rv_cpu *cpu, uint64_t va);
+/*
+ * Translate va for an access in the given MMU context: fills the TLB entry and
+ * returns it, or NULL with the exception raised.
+ */
+struct rv_tlb_entry *rv_tlb_fill(struct rv_cpu *cpu, uint64_t va, enum rv_access acc,
+                                 enum rv_mmu_idx idx);
+/* Slow-path accesses (misaligned, devices, TLB misses): false = exception raised. */
+bool rv_load_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t *val);
+bool rv_store_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t val);
+/* Host pointer for an aligned, writable RAM word (AMO/LR/SC), or NULL with exception raised. */
+void *rv_amo_ptr(struct rv_cpu *cpu, uint64_t va, unsigned size, enum rv_access acc);
+/* Host pointer to the start of the page holding pc, for instruction fetch. */
+const uint8_t *rv_fetch_page(struct rv_cpu *cpu, uint64_t pc);
+bool rv_amo(struct rv_cpu *cpu, const struct rv_insn *d);
+
+/* ---- fpu.c ---- */
+/* Execute one F/D computational instruction (not loads/stores); false = exception. */
+bool rv_fp_exec(struct rv_cpu *cpu, const struct rv_insn *d);
+/* Fold the host's FP flags into fflags and restore the host's default FP state. */
+void rv_fp_quiesce(struct rv_cpu *cpu);
+/* Fold the host's FP flags into fflags (before fflags is read or written). */
+void rv_fp_sync_flags(struct rv_cpu *cpu);
+
+static inline enum rv_mmu_idx rv_mmu_idx_for(unsigned priv, uint64_t mstatus)
+{
+	if (priv == RV_PRIV_M)
+		return RV_MMU_M;
+	if (priv == RV_PRIV_U)
+		return RV_MMU_U;
+	return (mstatus & MSTATUS_SUM) ? RV_MMU_S_SUM : RV_MMU_S;
+}
+
+#endif
