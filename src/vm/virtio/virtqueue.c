@@ -178,8 +178,12 @@ static void walk_chain(struct virtq *vq, uint16_t head, struct virtq_elem *elem)
 	memset(elem, 0, offsetof(struct virtq_elem, iov));
 	elem->head = head;
 	for (;;) {
-		if (++seen > size || ++total > VIRTQ_MAX_SIZE) {
+		if (++seen > size) {
 			chain_error(vq, elem, -ELOOP, "chain loops or is longer than its table", i);
+			goto structural;
+		}
+		if (++total > VIRTQ_MAX_SIZE) {
+			chain_error(vq, elem, -E2BIG, "chain has more than 1024 descriptors", i);
 			goto structural;
 		}
 		read_desc(table, i, &d);

@@ -244,6 +244,18 @@ unsigned vd_log_lines(struct vdriver *d)
 	return n;
 }
 
+bool vd_log_contains(struct vdriver *d, const char *s)
+{
+	char line[1024];
+
+	fflush(d->log);
+	rewind(d->log);
+	while (fgets(line, sizeof(line), d->log))
+		if (strstr(line, s))
+			return true;
+	return false;
+}
+
 void vd_snapshot(struct vdriver *d)
 {
 	free(d->snapshot);

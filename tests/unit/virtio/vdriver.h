@@ -87,6 +87,8 @@ uint16_t vd_avail_event(struct vdriver *d, unsigned q);
 
 /* Log capture: lines logged since vd_init. */
 unsigned vd_log_lines(struct vdriver *d);
+/* True when a captured log line contains s. */
+bool vd_log_contains(struct vdriver *d, const char *s);
 
 /* Remember RAM now; later, check nothing changed outside the allowed ranges. */
 void vd_snapshot(struct vdriver *d);
