@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static struct chardev *last;
+
 struct chardev *chardev_open(struct vm_loop *loop, const char *spec, struct vk_error *err)
 {
 	struct chardev *c;
@@ -19,11 +21,19 @@ struct chardev *chardev_open(struct vm_loop *loop, const char *spec, struct vk_e
 		return NULL;
 	}
 	c = calloc(1, sizeof(*c));
+	last = c;
 	return c;
+}
+
+struct chardev *fake_chardev_last(void)
+{
+	return last;
 }
 
 void chardev_close(struct chardev *c)
 {
+	if (c == last)
+		last = NULL;
 	free(c);
 }
 

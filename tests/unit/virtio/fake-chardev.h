@@ -18,4 +18,7 @@ struct chardev {
 /* Offer input as a backend would: as much as can_receive() allows; returns bytes taken. */
 size_t fake_chardev_input(struct chardev *c, const void *buf, size_t len);
 
+/* The chardev chardev_open() returned last. */
+struct chardev *fake_chardev_last(void);
+
 #endif

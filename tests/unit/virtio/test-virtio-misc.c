@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of virtio-rng (buffers filled from getrandom) and virtio-console
+ * (one port on a fake chardev: output, flow-controlled input, emerg_wr).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fake-chardev.h"
+#include "vdriver.h"
+#include "vm/virtio/devices.h"
+
+#define CONSOLE_F_EMERG_WRITE 2
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static void test_rng_fills_buffers(void **state)
+{
+	struct vdriver d;
+	struct vd_buf b[2];
+	uint64_t a, big;
+	uint32_t id, len;
+	uint8_t first[164];
+
+	vd_init(&d);
+	vd_attach(&d, virtio_dev_from_spec(VIRTIO_SPEC_RNG, "", &d.mem, NULL, NULL));
+	assert_int_equal(vd_rd(&d, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_RNG);
+	vd_bringup(&d, 0, 1, 8);
+	a = vd_alloc(&d, 164, 16);
+	b[0] = (struct vd_buf){a, 64, true};
+	b[1] = (struct vd_buf){a + 64, 100, true};
+	vd_chain(&d, 0, b, 2);
+	vd_kick(&d, 0);
+	assert_true(vd_used(&d, 0, &id, &len));
+	assert_int_equal(len, 164);
+	assert_false(all_zero(vd_ptr(&d, a), 64));
+	assert_false(all_zero(vd_ptr(&d, a + 64), 100));
+	assert_true(d.irq_level);
+	memcpy(first, vd_ptr(&d, a), sizeof(first));
+	vd_chain(&d, 0, b, 2);
+	vd_kick(&d, 0);
+	assert_true(vd_used(&d, 0, &id, &len));
+	assert_memory_not_equal(first, vd_ptr(&d, a), sizeof(first));
+	/* A huge request gets at most 64 KiB, and says so. */
+	big = vd_alloc(&d, 1 << 20, 16);
+	b[0] = (struct vd_buf){big, 1 << 20, true};
+	vd_chain(&d, 0, b, 1);
+	vd_kick(&d, 0);
+	assert_true(vd_used(&d, 0, &id, &len));
+	assert_int_equal(len, 64 * 1024);
+	assert_true(all_zero((uint8_t *)vd_ptr(&d, big) + 64 * 1024, 1024));
+	vd_fini(&d);
+}
+
+struct cfix {
+	struct vdriver d;
+};
+
+static struct cfix *console(void)
+{
+	struct cfix *f = calloc(1, sizeof(*f));
+	struct vk_error err = {0};
+	struct virtio_dev *dev;
+
+	vd_init(&f->d);
+	dev = virtio_dev_from_spec(VIRTIO_SPEC_CONSOLE, "fake", &f->d.mem, NULL, &err);
+	assert_non_null(dev);
+	vd_attach(&f->d, dev);
+	return f;
+}
+
+static void test_console_output(void **state)
+{
+	struct cfix *f = console();
+	struct chardev *c = fake_chardev_last();
+	uint64_t a;
+	struct vd_buf b[2];
+	uint32_t id, len;
+
+	assert_int_equal(vd_rd(&f->d, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_CONSOLE);
+	vd_bringup(&f->d, 0, 2, 16);
+	a = vd_alloc(&f->d, 16, 16);
+	memcpy(vd_ptr(&f->d, a), "hello, world", 12);
+	b[0] = (struct vd_buf){a, 5, false};
+	b[1] = (struct vd_buf){a + 5, 7, false};
+	vd_chain(&f->d, 1, b, 2);
+	vd_kick(&f->d, 1);
+	assert_true(vd_used(&f->d, 1, &id, &len));
+	assert_int_equal(len, 0);
+	assert_int_equal(c->out_len, 12);
+	assert_memory_equal(c->out, "hello, world", 12);
+	/* A writable transmit buffer is refused and not written out. */
+	b[0].write = true;
+	vd_chain(&f->d, 1, b, 1);
+	vd_kick(&f->d, 1);
+	assert_true(vd_used(&f->d, 1, &id, &len));
+	assert_int_equal(c->out_len, 12);
+	vd_fini(&f->d);
+	free(f);
+}
+
+static void test_console_input_flow_control(void **state)
+{
+	struct cfix *f = console();
+	struct chardev *c = fake_chardev_last();
+	struct vd_buf b;
+	uint64_t a1, a2;
+	uint32_t id, len;
+	unsigned accepts;
+
+	vd_bringup(&f->d, 0, 2, 16);
+	/* No receive buffers: no room. */
+	assert_int_equal(fake_chardev_input(c, "abcdefghij", 10), 0);
+	accepts = c->accept_calls;
+	a1 = vd_alloc(&f->d, 8, 16);
+	b = (struct vd_buf){a1, 8, true};
+	vd_chain(&f->d, 0, &b, 1);
+	vd_kick(&f->d, 0);
+	/* The guest added a buffer: the device asks the chardev for input. */
+	assert_true(c->accept_calls > accepts);
+	assert_int_equal(fake_chardev_input(c, "abcdefghij", 10), 8);
+	assert_true(vd_used(&f->d, 0, &id, &len));
+	assert_int_equal(len, 8);
+	assert_memory_equal(vd_ptr(&f->d, a1), "abcdefgh", 8);
+	assert_true(f->d.irq_level);
+	assert_int_equal(fake_chardev_input(c, "ij", 2), 0);
+	a2 = vd_alloc(&f->d, 64, 16);
+	b = (struct vd_buf){a2, 64, true};
+	vd_chain(&f->d, 0, &b, 1);
+	vd_kick(&f->d, 0);
+	assert_int_equal(fake_chardev_input(c, "ij", 2), 2);
+	assert_true(vd_used(&f->d, 0, &id, &len));
+	assert_int_equal(len, 2);
+	assert_memory_equal(vd_ptr(&f->d, a2), "ij", 2);
+	/* After a reset, no stale buffer is used. */
+	vd_wr(&f->d, VIRTIO_MMIO_STATUS, 0);
+	assert_int_equal(fake_chardev_input(c, "x", 1), 0);
+	vd_fini(&f->d);
+	free(f);
+}
+
+static void test_console_emerg_write(void **state)
+{
+	struct cfix *f = console();
+	struct chardev *c = fake_chardev_last();
+
+	assert_true(virtio_read_device_features(f->d.dev, 0) & (1u << CONSOLE_F_EMERG_WRITE));
+	/* Not negotiated: ignored. */
+	vd_bringup(&f->d, 0, 2, 16);
+	assert_true(bus_write(&f->d.bus, VD_MMIO_BASE + VIRTIO_MMIO_CONFIG + 8, 4, 'A'));
+	assert_int_equal(c->out_len, 0);
+	vd_bringup(&f->d, 1ull << CONSOLE_F_EMERG_WRITE, 2, 16);
+	assert_true(bus_write(&f->d.bus, VD_MMIO_BASE + VIRTIO_MMIO_CONFIG + 8, 4, 'Z'));
+	assert_int_equal(c->out_len, 1);
+	assert_int_equal(c->out[0], 'Z');
+	vd_fini(&f->d);
+	free(f);
+}
+
+static void test_console_spec_error(void **state)
+{
+	struct vm_mem mem;
+	struct vk_error err = {0};
+
+	vm_mem_init(&mem);
+	assert_null(virtio_dev_from_spec(VIRTIO_SPEC_CONSOLE, "nonsense", &mem, NULL, &err));
+	assert_non_null(strstr(err.msg, "nonsense"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_rng_fills_buffers),
+	        cmocka_unit_test(test_console_output),
+	        cmocka_unit_test(test_console_input_flow_control),
+	        cmocka_unit_test(test_console_emerg_write),
+	        cmocka_unit_test(test_console_spec_error),
+	};
+
+	return cmocka_run_group_tests_name("virtio-misc", tests, NULL, NULL);
+}
