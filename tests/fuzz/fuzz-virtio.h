@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtio fuzz harness (fuzz-virtio.c), shared by the libFuzzer entry
+ * point (fuzz-virtio-main.c) and the gcc-built replay driver (replay.c).
+ *
+ * Input format:
+ *   byte 0      device: 0 blk (in-memory disk), 1 net (echo), 2 console, 3 rng
+ *   byte 1      driver features and queue size choices
+ *   bytes 2-3   L, little-endian: length of the RAM image
+ *   L bytes     copied to guest RAM at 0 (descriptor tables, rings, buffers)
+ *   the rest    a script of register accesses, kicks, memory pokes, ring
+ *               pushes, config accesses and console input (see fuzz-virtio.c)
+ * The device is brought up (features, queues at fixed addresses, DRIVER_OK)
+ * before the script runs; the script may reset or reconfigure it.
+ */
+#ifndef VK_FUZZ_VIRTIO_H
+#define VK_FUZZ_VIRTIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FUZZ_RAM_SIZE  0x10000
+#define FUZZ_MMIO_BASE 0x10000000ull
+
+/* Run one input; always returns 0 (libFuzzer convention). */
+int vk_fuzz_virtio_one(const uint8_t *data, size_t size);
+
+#endif

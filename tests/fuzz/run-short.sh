@@ -1,0 +1,27 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The short fuzz run of `make check`: build the libFuzzer harnesses with clang into a folder
+# of this build (scripts/fuzz.sh) and run each for SECONDS. TAP, one line per harness with
+# its number of executions; a skip with the reason when clang or libFuzzer is missing.
+set -u
+src=$1
+build=$2
+secs=${3:-25}
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+echo "1..1"
+FUZZ_BUILD=$build "$src/scripts/fuzz.sh" "$secs" >"$log" 2>&1
+rc=$?
+sed 's/^/# /' "$log" | grep -v '^# #[0-9]' | tail -n 40
+if [ $rc -eq 77 ]; then
+	echo "ok 1 - libFuzzer run # SKIP $(grep '^fuzz: skip:' "$log" | head -n 1 | sed 's/^fuzz: skip: //')"
+	exit 0
+fi
+summary=$(grep '^fuzz: .* executions' "$log" | sed 's/^fuzz: //' | paste -sd ';' -)
+if [ $rc -eq 0 ] && [ -n "$summary" ]; then
+	echo "ok 1 - libFuzzer: $summary"
+	exit 0
+fi
+echo "not ok 1 - libFuzzer run failed (exit $rc) ${summary}"
+exit 1
