@@ -51,6 +51,8 @@ struct machine {
 	bool real_time;
 	uint64_t start_ns, time_skip;
 	uint8_t uart[8], uart_dll, uart_dlm;
+	bool uart_thre; /* transmitter-empty interrupt pending */
+	struct irq_line uart_irq;
 	bool powered_off;
 	int exit_code;
 	int htif_code;         /* what the program reported: 0 pass, n: test n failed */
@@ -95,11 +97,20 @@ static void line_plic(void *opaque, unsigned n, bool level)
 	rv_cpu_set_irq(m->harts[n / 2], (n & 1) ? RV_MIP_SEIP : RV_MIP_MEIP, level);
 }
 
-/* A 16550 that only transmits: enough for OpenSBI's and Linux's early console. */
+/*
+ * A 16550 that only transmits (instantly): enough for OpenSBI and Linux's
+ * console, with the transmitter-empty interrupt the tty layer waits for.
+ */
+static void uart_update_irq(struct machine *m)
+{
+	irq_set(&m->uart_irq, m->uart_thre && (m->uart[1] & 0x02));
+}
+
 static uint64_t uart_read(void *opaque, uint64_t off, unsigned size)
 {
 	struct machine *m = opaque;
 	bool dlab = m->uart[3] & 0x80;
+	uint64_t v;
 
 	switch (off) {
 	case 0:
@@ -107,7 +118,13 @@ static uint64_t uart_read(void *opaque, uint64_t off, unsigned size)
 	case 1:
 		return dlab ? m->uart_dlm : m->uart[1];
 	case 2:
-		return 0x01 | ((m->uart[2] & 1) ? 0xc0 : 0); /* no interrupt pending */
+		v = (m->uart[2] & 1) ? 0xc0 : 0;
+		if (m->uart_thre && (m->uart[1] & 0x02)) {
+			m->uart_thre = false; /* reading IIR clears a THRE interrupt */
+			uart_update_irq(m);
+			return v | 0x02;
+		}
+		return v | 0x01;
 	case 5:
 		return 0x60; /* transmitter empty */
 	default:
@@ -131,12 +148,17 @@ static void uart_write(void *opaque, uint64_t off, uint64_t value, unsigned size
 		putchar((int)(value & 0xff));
 		if ((value & 0xff) == '\n')
 			fflush(stdout);
+		m->uart_thre = true; /* sent at once */
+		uart_update_irq(m);
 	} else if (off == 0) {
 		m->uart_dll = (uint8_t)value;
 	} else if (off == 1 && dlab) {
 		m->uart_dlm = (uint8_t)value;
 	} else if (off < 8) {
+		if (off == 1 && (value & 0x02) && !(m->uart[1] & 0x02))
+			m->uart_thre = true; /* enabling ETBEI with THR empty interrupts at once */
 		m->uart[off] = (uint8_t)value;
+		uart_update_irq(m);
 	}
 }
 
@@ -190,6 +212,7 @@ static int machine_init(struct machine *m, unsigned nr_harts, uint64_t ram, stru
 	m->finisher = sifive_test_create(&m->mmio, VIRT_TEST_BASE, finisher_event, m, err);
 	if (!m->finisher)
 		return -EINVAL;
+	m->uart_irq = plic_input(m->plic, VIRT_UART0_IRQ);
 	r = bus_register(&m->mmio, VIRT_UART0_BASE, 0x100, &uart_ops, m, "uart");
 	if (r)
 		return vk_error_errno(err, -r, "cannot map the UART");
@@ -509,6 +532,13 @@ int main(int argc, char **argv)
 		else
 			printf("\nnot ok 1 - %s: exit code %d (failing test %d)\n", o.tap, code,
 			       m.htif_code);
+	}
+	if (o.verbose && code) {
+		char desc[2048];
+		for (unsigned i = 0; i < m.nr_harts; i++) {
+			rv_cpu_describe(m.harts[i], desc, sizeof(desc));
+			fprintf(stderr, "%s", desc);
+		}
 	}
 	if (o.verbose) {
 		double s = (double)(vk_now_ns() - t0) / 1e9;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The riscv64 hart's life cycle and the board-facing accessors of cpu.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "vm/emu/riscv64/rv.h"
@@ -152,4 +153,39 @@ uint64_t rv_cpu_instret(const struct rv_cpu *cpu)
 const char *rv_cpu_fatal_reason(const struct rv_cpu *cpu)
 {
 	return cpu->fatal ? cpu->fatal_reason : "";
+}
+
+int rv_cpu_describe(const struct rv_cpu *cpu, char *buf, size_t size)
+{
+	static const char *const abi[32] = {"zero", "ra", "sp",  "gp",  "tp", "t0", "t1", "t2",
+	                                    "s0",   "s1", "a0",  "a1",  "a2", "a3", "a4", "a5",
+	                                    "a6",   "a7", "s2",  "s3",  "s4", "s5", "s6", "s7",
+	                                    "s8",   "s9", "s10", "s11", "t3", "t4", "t5", "t6"};
+	size_t n = 0;
+	int r;
+
+#define PUT(...)                                                                          \
+	do {                                                                              \
+		r = snprintf(buf + VK_MIN(n, size), size - VK_MIN(n, size), __VA_ARGS__); \
+		if (r > 0)                                                                \
+			n += (size_t)r;                                                   \
+	} while (0)
+	PUT("hart %u pc 0x%016llx priv %c instret %llu\n", cpu->hartid, (unsigned long long)cpu->pc,
+	    "USHM"[cpu->priv & 3], (unsigned long long)cpu -> instret);
+	PUT("mstatus 0x%016llx mcause 0x%llx mepc 0x%llx mtval 0x%llx mtvec 0x%llx\n",
+	    (unsigned long long)rv_mstatus_read(cpu), (unsigned long long)cpu->mcause,
+	    (unsigned long long)cpu->mepc, (unsigned long long)cpu->mtval,
+	    (unsigned long long)cpu->mtvec);
+	PUT("scause 0x%llx sepc 0x%llx stval 0x%llx stvec 0x%llx satp 0x%llx\n",
+	    (unsigned long long)cpu->scause, (unsigned long long)cpu->sepc,
+	    (unsigned long long)cpu->stval, (unsigned long long)cpu->stvec,
+	    (unsigned long long)cpu->satp);
+	PUT("mip 0x%llx mie 0x%llx mideleg 0x%llx medeleg 0x%llx\n",
+	    (unsigned long long)(cpu->mip | cpu->mip_seip_hw), (unsigned long long)cpu->mie,
+	    (unsigned long long)cpu->mideleg, (unsigned long long)cpu->medeleg);
+	for (unsigned i = 0; i < 32; i++)
+		PUT("%4s 0x%016llx%s", abi[i], (unsigned long long)cpu->x[i],
+		    i % 4 == 3 ? "\n" : " ");
+#undef PUT
+	return (int)n;
 }

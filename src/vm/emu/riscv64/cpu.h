@@ -38,6 +38,7 @@
 #define VK_VM_EMU_RISCV64_CPU_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/compiler.h"
@@ -120,6 +121,10 @@ bool rv_cpu_interrupt_pending(const struct rv_cpu *cpu);
 /* Instructions retired since the hart was created (monotonic; unlike minstret,
  * which the guest may write). */
 uint64_t rv_cpu_instret(const struct rv_cpu *cpu);
+
+/* A multi-line description of the hart's state (pc, privilege, trap CSRs,
+ * registers) for error reports and debugging; returns what snprintf would. */
+int rv_cpu_describe(const struct rv_cpu *cpu, char *buf, size_t size);
 
 /* Why the last rv_cpu_run() returned RV_EXIT_FATAL: a sentence. */
 const char *rv_cpu_fatal_reason(const struct rv_cpu *cpu);
