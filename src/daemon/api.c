@@ -1,0 +1,551 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The REST API, version 1.0 (docs/api.md): server information, instance
+ * definitions (JSON or libvirt domain XML), lifecycle actions, domain XML
+ * export, console logs and statistics. Streams (console, exec, events) are
+ * in api-stream.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "daemon/api-stream.h"
+#include "daemon/daemon.h"
+#include "daemon/domxml.h"
+#include "daemon/driver.h"
+#include "daemon/http.h"
+#include "daemon/lifecycle.h"
+#include "daemon/store.h"
+
+#define LOG_TAIL_MAX (4 * 1024 * 1024)
+
+static json_object *instance_full(struct instance *inst)
+{
+	json_object *o = instance_summary(inst), *rt = json_object_new_object();
+	pid_t pid;
+
+	json_object_object_add(o, "definition", instance_def(inst));
+	pthread_mutex_lock(&inst->lock);
+	pid = inst->pid;
+	pthread_mutex_unlock(&inst->lock);
+	if (pid > 0)
+		json_object_object_add(rt, "pid", json_object_new_int(pid));
+	json_object_object_add(o, "runtime", rt);
+	return o;
+}
+
+static void fill_event(struct vk_event *ev, struct instance *inst, const char *event)
+{
+	memset(ev, 0, sizeof(*ev));
+	snprintf(ev->instance, sizeof(ev->instance), "%s", inst->name);
+	snprintf(ev->uuid, sizeof(ev->uuid), "%s", inst->uuid);
+	snprintf(ev->type, sizeof(ev->type), "%s", def_type_name(inst->type));
+	snprintf(ev->event, sizeof(ev->event), "%s", event);
+	pthread_mutex_lock(&inst->lock);
+	snprintf(ev->state, sizeof(ev->state), "%s", inst_state_name(inst->state));
+	snprintf(ev->reason, sizeof(ev->reason), "%s", inst->reason);
+	pthread_mutex_unlock(&inst->lock);
+}
+
+static bool body_is_xml(struct http_req *req)
+{
+	const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
+	size_t i;
+
+	if (ct && (vk_startswith(ct, "application/xml") || vk_startswith(ct, "text/xml")))
+		return true;
+	if (ct && vk_startswith(ct, "application/json"))
+		return false;
+	for (i = 0; i < req->len && (req->body[i] == ' ' || req->body[i] == '\n' ||
+	                             req->body[i] == '\r' || req->body[i] == '\t');
+	     i++)
+		;
+	return i < req->len && req->body[i] == '<';
+}
+
+/* Parse the body (JSON or domain XML) and normalize it. */
+static int parse_definition(struct http_req *req, const char *force_uuid, json_object **def,
+                            bool *autostart, struct vk_error *err)
+{
+	json_object *raw = NULL;
+	int r;
+
+	if (req->len == 0)
+		return vk_error_set(
+		        err, EINVAL,
+		        "the request needs a body: a JSON definition or a libvirt domain XML");
+	r = body_is_xml(req) ? domxml_import(req->body, req->len, &raw, err)
+	                     : def_parse_json(req->body, req->len, &raw, err);
+	if (r < 0)
+		return r;
+	if (force_uuid && json_object_is_type(raw, json_type_object) &&
+	    !json_object_object_get_ex(raw, "uuid", NULL))
+		json_object_object_add(raw, "uuid", json_object_new_string(force_uuid));
+	r = def_normalize(raw, def, autostart, err);
+	json_object_put(raw);
+	return r;
+}
+
+/* An optional JSON object body whose keys must all be in allowed[]. */
+static int parse_options(struct http_req *req, const char *const *allowed, json_object **out,
+                         struct vk_error *err)
+{
+	json_object *o;
+	int r;
+
+	*out = NULL;
+	if (req->len == 0)
+		return 0;
+	if ((r = def_parse_json(req->body, req->len, &o, err)) < 0)
+		return r;
+	if (!json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return vk_error_set(err, EINVAL, "the request body must be a JSON object");
+	}
+	json_object_object_foreach(o, key, val)
+	{
+		const char *const *a;
+		bool ok = false;
+		(void)val;
+		for (a = allowed; *a; a++)
+			ok |= strcmp(*a, key) == 0;
+		if (!ok) {
+			r = vk_error_set(err, EINVAL, "unknown field '%.64s' in the request", key);
+			json_object_put(o);
+			return r;
+		}
+	}
+	*out = o;
+	return 0;
+}
+
+static enum MHD_Result get_server(struct http_req *req)
+{
+	json_object *o = json_object_new_object(), *d = json_object_new_array();
+
+	json_object_object_add(o, "api_version", json_object_new_string("1.0"));
+	json_object_object_add(o, "server", json_object_new_string("virtkitd"));
+	json_object_object_add(o, "version", json_object_new_string(VIRTKIT_VERSION));
+	json_object_array_add(d, json_object_new_string("vm"));
+	json_object_array_add(d, json_object_new_string("container"));
+	json_object_object_add(o, "drivers", d);
+	json_object_object_add(o, "pid", json_object_new_int(getpid()));
+	json_object_object_add(o, "event_seq", json_object_new_int64(events_last_seq()));
+	json_object_object_add(o, "vm_binary", json_object_new_string(vkd.vm_binary));
+	json_object_object_add(o, "oci_runtime", json_object_new_string(vkd.oci_runtime));
+	return http_json(req->conn, MHD_HTTP_OK, o);
+}
+
+static enum MHD_Result list_instances(struct http_req *req)
+{
+	const char *type = http_arg(req->conn, "type"), *state = http_arg(req->conn, "state");
+	json_object *o = json_object_new_object(), *a = json_object_new_array();
+	struct instance **list;
+	size_t n, i;
+
+	if (instance_list(&list, &n) < 0) {
+		json_object_put(o);
+		json_object_put(a);
+		return http_error(req->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		json_object *s = instance_summary(list[i]);
+		if ((type && strcmp(type, def_get_str(s, "type")) != 0) ||
+		    (state && strcmp(state, def_get_str(s, "state")) != 0)) {
+			json_object_put(s);
+			continue;
+		}
+		json_object_array_add(a, s);
+	}
+	instance_list_free(list, n);
+	json_object_object_add(o, "instances", a);
+	return http_json(req->conn, MHD_HTTP_OK, o);
+}
+
+static enum MHD_Result define_instance(struct http_req *req)
+{
+	struct vk_error err = {0};
+	struct store_instance row = {0};
+	struct vk_event ev = {0};
+	struct instance *inst;
+	json_object *def;
+	bool autostart = false;
+	char loc[128];
+	struct MHD_Response *resp;
+	enum MHD_Result mr;
+	size_t len;
+
+	if (parse_definition(req, NULL, &def, &autostart, &err) < 0)
+		return http_vk_error(req->conn, &err);
+	/* Reserve the name, store durably, then make it visible. */
+	if (instance_add(def, autostart, ST_SHUTOFF, "defined", true, &inst, &err) < 0) {
+		json_object_put(def);
+		return http_vk_error(req->conn, &err);
+	}
+	snprintf(row.uuid, sizeof(row.uuid), "%s", inst->uuid);
+	snprintf(row.name, sizeof(row.name), "%s", inst->name);
+	snprintf(row.type, sizeof(row.type), "%s", def_type_name(inst->type));
+	row.definition = json_object_to_json_string_ext(
+	        def, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	row.autostart = autostart;
+	snprintf(row.state, sizeof(row.state), "shutoff");
+	snprintf(row.reason, sizeof(row.reason), "defined");
+	fill_event(&ev, inst, "defined");
+	if (store_insert(vkd.store, &row, &ev, &err) < 0) {
+		instance_remove(inst);
+		instance_unref(inst);
+		json_object_put(def);
+		return http_vk_error(req->conn, &err);
+	}
+	json_object_put(def);
+	instance_publish(inst);
+
+	{
+		json_object *full = instance_full(inst);
+		const char *s = json_object_to_json_string_length(
+		        full, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+		resp = MHD_create_response_from_buffer(len, (void *)s, MHD_RESPMEM_MUST_COPY);
+		json_object_put(full);
+	}
+	instance_unref(inst);
+	if (!resp)
+		return MHD_NO;
+	snprintf(loc, sizeof(loc), "/1.0/instances/%s", row.name);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, loc);
+	mr = MHD_queue_response(req->conn, MHD_HTTP_CREATED, resp);
+	MHD_destroy_response(resp);
+	return mr;
+}
+
+static enum MHD_Result update_instance(struct http_req *req, struct instance *inst)
+{
+	struct vk_error err = {0};
+	struct vk_event ev;
+	json_object *def, *old;
+	int r;
+
+	if (parse_definition(req, inst->uuid, &def, NULL, &err) < 0)
+		return http_vk_error(req->conn, &err);
+	if (strcmp(def_name(def), inst->name) != 0)
+		r = vk_error_set(&err, EINVAL, "renaming is not supported ('%s' → '%s')",
+		                 inst->name, def_name(def));
+	else if (strcmp(def_uuid(def), inst->uuid) != 0)
+		r = vk_error_set(&err, EINVAL, "the uuid of instance '%s' cannot change",
+		                 inst->name);
+	else if (def_type(def) != inst->type)
+		r = vk_error_set(&err, EINVAL, "the type of instance '%s' cannot change",
+		                 inst->name);
+	else
+		r = instance_job_begin(inst, "update", JOB_WAIT_MS, &err);
+	if (r < 0) {
+		json_object_put(def);
+		return http_vk_error(req->conn, &err);
+	}
+	fill_event(&ev, inst, "updated");
+	r = store_set_definition(
+	        vkd.store, inst->uuid,
+	        json_object_to_json_string_ext(def, JSON_C_TO_STRING_PLAIN |
+	                                                    JSON_C_TO_STRING_NOSLASHESCAPE),
+	        &ev, &err);
+	if (r == 0) {
+		pthread_mutex_lock(&inst->lock);
+		old = inst->def;
+		inst->def = def;
+		pthread_mutex_unlock(&inst->lock);
+		json_object_put(old);
+	} else {
+		json_object_put(def);
+	}
+	instance_job_end(inst);
+	if (r < 0)
+		return http_vk_error(req->conn, &err);
+	return http_json(req->conn, MHD_HTTP_OK, instance_full(inst));
+}
+
+static enum MHD_Result patch_instance(struct http_req *req, struct instance *inst)
+{
+	static const char *const keys[] = {"autostart", NULL};
+	struct vk_error err = {0};
+	struct vk_event ev;
+	json_object *o, *v;
+	bool on;
+
+	if (parse_options(req, keys, &o, &err) < 0)
+		return http_vk_error(req->conn, &err);
+	if (!o || !json_object_object_get_ex(o, "autostart", &v) ||
+	    !json_object_is_type(v, json_type_boolean)) {
+		json_object_put(o);
+		return http_error(req->conn, MHD_HTTP_BAD_REQUEST,
+		                  "PATCH needs {\"autostart\": true|false}");
+	}
+	on = json_object_get_boolean(v);
+	json_object_put(o);
+	fill_event(&ev, inst, on ? "autostart-on" : "autostart-off");
+	if (store_set_autostart(vkd.store, inst->uuid, on, &ev, &err) < 0)
+		return http_vk_error(req->conn, &err);
+	pthread_mutex_lock(&inst->lock);
+	inst->autostart = on;
+	pthread_mutex_unlock(&inst->lock);
+	return http_json(req->conn, MHD_HTTP_OK, instance_full(inst));
+}
+
+static enum MHD_Result undefine_instance(struct http_req *req, struct instance *inst)
+{
+	struct vk_error err = {0};
+	struct vk_event ev;
+	char log[PATH_MAX + 4];
+	json_object *summary = NULL;
+	int r;
+
+	if ((r = instance_job_begin(inst, "undefine", JOB_WAIT_MS, &err)) < 0)
+		return http_vk_error(req->conn, &err);
+	pthread_mutex_lock(&inst->lock);
+	if (inst_state_active(inst->state))
+		r = vk_error_set(&err, EBUSY, "instance '%s' is %s: stop it first", inst->name,
+		                 inst_state_name(inst->state));
+	pthread_mutex_unlock(&inst->lock);
+	if (r == 0) {
+		fill_event(&ev, inst, "undefined");
+		r = store_delete(vkd.store, inst->uuid, &ev, &err);
+	}
+	if (r == 0) {
+		summary = instance_summary(inst);
+		instance_remove(inst);
+		if (vkd_log_path(inst->uuid, log, sizeof(log) - 2) == 0) {
+			unlink(log);
+			strcat(log, ".1");
+			unlink(log);
+		}
+	}
+	instance_job_end(inst);
+	if (r < 0)
+		return http_vk_error(req->conn, &err);
+	return http_json(req->conn, MHD_HTTP_OK, summary);
+}
+
+static enum MHD_Result do_action(struct http_req *req, struct instance *inst)
+{
+	static const char *const stop_keys[] = {"force", "timeout", NULL};
+	static const char *const none[] = {NULL};
+	enum route_action a = req->m.action;
+	struct vk_error err = {0};
+	json_object *o = NULL;
+	bool force = false;
+	int timeout = 0, r;
+
+	if (parse_options(req, a == ACTION_STOP || a == ACTION_RESTART ? stop_keys : none, &o,
+	                  &err) < 0)
+		return http_vk_error(req->conn, &err);
+	if (o) {
+		json_object *v;
+		if (json_object_object_get_ex(o, "force", &v)) {
+			if (!json_object_is_type(v, json_type_boolean) || a != ACTION_STOP) {
+				json_object_put(o);
+				return http_error(req->conn, MHD_HTTP_BAD_REQUEST,
+				                  "'force' must be true or false (stop only)");
+			}
+			force = json_object_get_boolean(v);
+		}
+		if (json_object_object_get_ex(o, "timeout", &v)) {
+			if (!json_object_is_type(v, json_type_int) || json_object_get_int(v) < 1 ||
+			    json_object_get_int(v) > 3600) {
+				json_object_put(o);
+				return http_error(
+				        req->conn, MHD_HTTP_BAD_REQUEST,
+				        "'timeout' must be a number of seconds from 1 to 3600");
+			}
+			timeout = json_object_get_int(v);
+		}
+		json_object_put(o);
+	}
+	switch (a) {
+	case ACTION_START:
+		r = lifecycle_start(inst, false, &err);
+		break;
+	case ACTION_STOP:
+		r = lifecycle_stop(inst, force, timeout, &err);
+		break;
+	case ACTION_KILL:
+		r = lifecycle_kill(inst, &err);
+		break;
+	case ACTION_RESTART:
+		r = lifecycle_restart(inst, timeout, &err);
+		break;
+	case ACTION_PAUSE:
+		r = lifecycle_pause(inst, &err);
+		break;
+	case ACTION_RESUME:
+		r = lifecycle_resume(inst, &err);
+		break;
+	default:
+		r = vk_error_set(&err, ENOENT, "unknown action");
+		break;
+	}
+	if (r < 0)
+		return http_vk_error(req->conn, &err);
+	return http_json(req->conn, MHD_HTTP_OK, instance_summary(inst));
+}
+
+static enum MHD_Result get_xml(struct http_req *req, struct instance *inst)
+{
+	struct vk_error err = {0};
+	json_object *def = instance_def(inst);
+	enum MHD_Result mr;
+	char *xml;
+	int r = domxml_export(def, &xml, &err);
+
+	json_object_put(def);
+	if (r < 0)
+		return http_vk_error(req->conn, &err);
+	mr = http_text(req->conn, MHD_HTTP_OK, "application/xml", xml, strlen(xml));
+	free(xml);
+	return mr;
+}
+
+static enum MHD_Result get_logs(struct http_req *req, struct instance *inst)
+{
+	const char *tail = http_arg(req->conn, "tail");
+	uint64_t want = LOG_TAIL_MAX;
+	char path[PATH_MAX];
+	struct stat st;
+	enum MHD_Result mr;
+	char *buf;
+	ssize_t n;
+	int fd;
+
+	if (tail && (vk_parse_uint(tail, 1, LOG_TAIL_MAX, &want) < 0))
+		return http_error(req->conn, MHD_HTTP_BAD_REQUEST,
+		                  "'tail' must be a number of bytes from 1 to %d", LOG_TAIL_MAX);
+	if (vkd_log_path(inst->uuid, path, sizeof(path)) < 0)
+		return http_error(req->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "log path too long");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return http_text(req->conn, MHD_HTTP_OK, "text/plain; charset=utf-8", "", 0);
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return http_error(req->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read the log");
+	}
+	if ((uint64_t)st.st_size > want)
+		lseek(fd, st.st_size - (off_t)want, SEEK_SET);
+	else
+		want = (uint64_t)st.st_size;
+	buf = malloc(want + 1);
+	n = buf ? vk_read_full(fd, buf, want) : -ENOMEM;
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return http_error(req->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read the log");
+	}
+	mr = http_text(req->conn, MHD_HTTP_OK, "text/plain; charset=utf-8", buf, (size_t)n);
+	free(buf);
+	return mr;
+}
+
+static enum MHD_Result get_stats(struct http_req *req, struct instance *inst)
+{
+	struct vk_error err = {0};
+	json_object *o;
+	int r;
+
+	if ((r = instance_job_begin(inst, "stats", 5000, &err)) < 0)
+		return http_vk_error(req->conn, &err);
+	o = instance_summary(inst);
+	pthread_mutex_lock(&inst->lock);
+	if (inst->state != ST_RUNNING && inst->state != ST_PAUSED)
+		r = vk_error_set(&err, ENOTCONN, "instance '%s' is not running", inst->name);
+	pthread_mutex_unlock(&inst->lock);
+	if (r == 0)
+		r = inst->drv->stats(inst, o, &err);
+	instance_job_end(inst);
+	if (r < 0) {
+		json_object_put(o);
+		return http_vk_error(req->conn, &err);
+	}
+	return http_json(req->conn, MHD_HTTP_OK, o);
+}
+
+enum MHD_Result api_dispatch(struct http_req *req)
+{
+	struct vk_error err = {0};
+	struct instance *inst;
+	enum MHD_Result mr;
+
+	if (router_match(req->method, req->url, &req->m, &err) < 0) {
+		if (err.code == EOPNOTSUPP) {
+			struct MHD_Response *resp;
+			json_object *o = json_object_new_object(), *e = json_object_new_object();
+			const char *s;
+			json_object_object_add(e, "code", json_object_new_int(405));
+			json_object_object_add(e, "message", json_object_new_string(err.msg));
+			json_object_object_add(o, "error", e);
+			s = json_object_to_json_string_ext(
+			        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+			resp = MHD_create_response_from_buffer(strlen(s), (void *)s,
+			                                       MHD_RESPMEM_MUST_COPY);
+			json_object_put(o);
+			if (!resp)
+				return MHD_NO;
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+			                        "application/json");
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, req->m.allow);
+			mr = MHD_queue_response(req->conn, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
+			MHD_destroy_response(resp);
+			return mr;
+		}
+		return http_vk_error(req->conn, &err);
+	}
+	switch (req->m.id) {
+	case ROUTE_SERVER:
+		return get_server(req);
+	case ROUTE_EVENTS:
+		return api_events(req);
+	case ROUTE_INSTANCES:
+		return strcmp(req->method, "GET") == 0 ? list_instances(req) : define_instance(req);
+	default:
+		break;
+	}
+	inst = instance_lookup(req->m.name, &err);
+	if (!inst)
+		return http_vk_error(req->conn, &err);
+	switch (req->m.id) {
+	case ROUTE_INSTANCE:
+		if (strcmp(req->method, "GET") == 0)
+			mr = http_json(req->conn, MHD_HTTP_OK, instance_full(inst));
+		else if (strcmp(req->method, "PUT") == 0)
+			mr = update_instance(req, inst);
+		else if (strcmp(req->method, "PATCH") == 0)
+			mr = patch_instance(req, inst);
+		else
+			mr = undefine_instance(req, inst);
+		break;
+	case ROUTE_ACTION:
+		mr = do_action(req, inst);
+		break;
+	case ROUTE_XML:
+		mr = get_xml(req, inst);
+		break;
+	case ROUTE_LOGS:
+		mr = get_logs(req, inst);
+		break;
+	case ROUTE_STATS:
+		mr = get_stats(req, inst);
+		break;
+	case ROUTE_CONSOLE:
+		mr = api_console(req, inst);
+		break;
+	case ROUTE_EXEC:
+		mr = api_exec(req, inst);
+		break;
+	default:
+		mr = http_error(req->conn, MHD_HTTP_NOT_FOUND, "no such API endpoint");
+		break;
+	}
+	instance_unref(inst);
+	return mr;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The driver interface: what the daemon needs from a kind of workload
+ * (define-time checks live in def.c; here: start, stop, state, console,
+ * stats, and reattaching after a daemon restart). Each driver is one file
+ * with one static const table. An external-QEMU driver would be a third
+ * table: spawn qemu-system-* with -qmp and -chardev socket under the shim.
+ *
+ * All functions are called with the instance's job held.
+ */
+#ifndef VKD_DRIVER_H
+#define VKD_DRIVER_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "common/error.h"
+#include "daemon/instance.h"
+
+struct driver {
+	const char *name;
+	/*
+	 * Spawn the workload of inst->rt.def in inst->rt.dir (created, empty)
+	 * and return once it runs: rt.shim_pid/shim_pidfd and rt.pid/pidfd set.
+	 */
+	int (*start)(struct instance *inst, struct vk_error *err);
+	/* Ask the workload to stop (guest power-down, SIGTERM); returns at once. */
+	int (*shutdown)(struct instance *inst, struct vk_error *err);
+	/* Stop it now (SIGKILL); returns at once. */
+	int (*destroy)(struct instance *inst, struct vk_error *err);
+	int (*pause)(struct instance *inst, struct vk_error *err);
+	int (*resume)(struct instance *inst, struct vk_error *err);
+	/*
+	 * After a daemon restart, with rt.dir set and the shim found alive
+	 * (rt.shim_* set): find the workload (rt.pid/pidfd) and its state.
+	 * -ESRCH when it is gone.
+	 */
+	int (*reattach)(struct instance *inst, enum inst_state *st, struct vk_error *err);
+	/* Counters of the running workload, added to out. */
+	int (*stats)(struct instance *inst, json_object *out, struct vk_error *err);
+	/* After the workload ended: release what start created outside rt.dir. */
+	void (*cleanup)(struct instance *inst);
+	/* The console socket the console hub connects to. */
+	int (*console_path)(struct instance *inst, char *buf, size_t len);
+};
+
+extern const struct driver vm_driver;
+extern const struct driver container_driver;
+
+/*
+ * Containers only: spawn `RUNTIME exec ID args...` with fds[0..2] as its
+ * stdio (the exec endpoint relays them).
+ */
+int container_exec_spawn(struct instance *inst, const char *const *args, size_t nargs,
+                         const int fds[3], pid_t *pid, struct vk_error *err) VK_MUST_CHECK;
+
+static inline const struct driver *driver_for(enum def_type t)
+{
+	return t == DEF_CONTAINER ? &container_driver : &vm_driver;
+}
+
+#endif

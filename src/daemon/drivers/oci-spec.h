@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+/* The OCI bundle configuration (config.json) generated for a container definition. */
+#ifndef VKD_OCI_SPEC_H
+#define VKD_OCI_SPEC_H
+
+#include <json-c/json.h>
+
+/* A runtime-spec 1.0 config.json for a normalized container definition with a rootfs. */
+json_object *oci_spec_build(json_object *def, const char *cgroup_path);
+
+#endif

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Instances in memory: the registry (name → instance), reference counting,
+ * the state model and the per-instance job lock.
+ *
+ * Locking rules:
+ *  - the registry lock protects the name table only; never held while
+ *    waiting for an instance;
+ *  - inst->lock protects the fields marked below; held only briefly;
+ *  - the job (inst->job) serializes operations on one instance: every state
+ *    change happens while holding the job, so state changes of one instance
+ *    are totally ordered and persisted in that order. A job may block (spawn,
+ *    wait for exit); other instances are unaffected.
+ *  - the monitor reports a workload exit either by taking the job itself
+ *    (when free) or by setting exit_pending for the job holder, which
+ *    finalizes the instance in instance_job_end().
+ */
+#ifndef VKD_INSTANCE_H
+#define VKD_INSTANCE_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <json-c/json.h>
+
+#include "common/error.h"
+#include "daemon/def.h"
+
+enum inst_state {
+	ST_SHUTOFF,
+	ST_STARTING,
+	ST_RUNNING,
+	ST_PAUSED,
+	ST_STOPPING,
+	ST_CRASHED,
+};
+
+const char *inst_state_name(enum inst_state s);
+int inst_state_parse(const char *s, enum inst_state *out);
+/* True for the states in which a workload process may exist. */
+bool inst_state_active(enum inst_state s);
+
+struct console;
+struct driver;
+
+/* How the workload ended, read from the shim's exit file. */
+struct exit_info {
+	bool known;
+	bool signaled;
+	int code; /* exit status or signal number */
+	char detail[128];
+};
+
+/* Runtime data of an active instance; owned by the job holder. */
+struct runtime {
+	char dir[PATH_MAX];
+	json_object *def; /* the definition it was started with */
+	pid_t shim_pid;
+	int shim_pidfd;
+	bool shim_is_child; /* spawned by this daemon: reap it */
+	pid_t pid;          /* the workload: virtkit-vm or the container's init */
+	int pidfd;
+	int64_t started_ms;
+	bool stop_requested;
+	bool kill_requested;
+	bool watched; /* registered with the monitor */
+	struct console *console;
+};
+
+struct instance {
+	/* Immutable after creation. */
+	char name[DEF_NAME_MAX + 1];
+	char uuid[DEF_UUID_LEN + 1];
+	enum def_type type;
+	const struct driver *drv;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* job released, exit_pending set */
+	int refs;
+
+	/* Under lock. */
+	json_object *def; /* the current definition (replaced whole on update) */
+	bool autostart;
+	enum inst_state state;
+	char reason[32];
+	pid_t pid; /* the workload's pid while active, for display */
+	bool removed;
+	bool pending; /* under the registry lock: defined but not yet stored */
+	bool job;
+	const char *job_name;
+	bool exit_pending;
+
+	/* Owned by the job holder. */
+	struct runtime rt;
+};
+
+/* --- registry --------------------------------------------------------------- */
+
+/*
+ * Create an instance from a normalized definition and add it to the
+ * registry; fails with -EEXIST when the name or uuid is taken. A pending
+ * instance holds its name but is invisible to lookups and lists until
+ * instance_publish() (define: reserve the name, store, then publish). The
+ * returned reference belongs to the caller.
+ */
+int instance_add(json_object *def, bool autostart, enum inst_state st, const char *reason,
+                 bool pending, struct instance **out, struct vk_error *err) VK_MUST_CHECK;
+void instance_publish(struct instance *inst);
+/* Drop from the registry (the object lives on while referenced). */
+void instance_remove(struct instance *inst);
+
+/* A new reference, or NULL with -ENOENT in err. */
+struct instance *instance_lookup(const char *name, struct vk_error *err);
+struct instance *instance_ref(struct instance *inst);
+void instance_unref(struct instance *inst);
+
+/* References to every instance, sorted by name; free with instance_list_free. */
+int instance_list(struct instance ***out, size_t *n);
+void instance_list_free(struct instance **list, size_t n);
+
+/* --- jobs and state --------------------------------------------------------- */
+
+/* Wait up to timeout_ms for the job; -EBUSY (naming the running job) or -ENOENT. */
+int instance_job_begin(struct instance *inst, const char *job, int timeout_ms,
+                       struct vk_error *err) VK_MUST_CHECK;
+void instance_job_end(struct instance *inst);
+
+/* Set and persist the state (caller holds the job); logs store errors. */
+void instance_set_state(struct instance *inst, enum inst_state st, const char *reason,
+                        const char *event);
+
+/* A JSON summary {name, uuid, type, state, reason, autostart}. */
+json_object *instance_summary(struct instance *inst);
+/* The definition, with a new reference. */
+json_object *instance_def(struct instance *inst);
+
+#endif

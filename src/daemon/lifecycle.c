@@ -1,0 +1,503 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Lifecycle operations (see lifecycle.h). States and reasons, as in libvirt:
+ *   shutoff:  defined (never started), shutdown (powered off / asked to stop),
+ *             destroyed (killed), failed (could not start), daemon (found
+ *             gone after a daemon restart, with no record of how it ended)
+ *   starting: user, autostart
+ *   running:  booted, unpaused
+ *   paused:   user
+ *   stopping: user
+ *   crashed:  error (non-zero exit), signal (killed by a signal we did not send)
+ */
+#include "daemon/lifecycle.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "daemon/console.h"
+#include "daemon/daemon.h"
+#include "daemon/driver.h"
+#include "daemon/monitor.h"
+#include "daemon/proc.h"
+#include "daemon/shim.h"
+
+#define KILL_WAIT_MS 15000
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int finalizers; /* background finalization threads alive */
+	pthread_t autostart;
+	bool autostart_running;
+} bg = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, false};
+
+static int64_t now_ms(void)
+{
+	return (int64_t)(vk_now_ns() / 1000000);
+}
+
+static void rt_set_console(struct instance *inst, struct console *c)
+{
+	pthread_mutex_lock(&inst->lock);
+	inst->rt.console = c;
+	pthread_mutex_unlock(&inst->lock);
+}
+
+/* Release everything the runtime holds and remove its folder. */
+static void rt_release(struct instance *inst)
+{
+	struct runtime *rt = &inst->rt;
+	struct console *c = rt->console;
+	int st;
+
+	rt_set_console(inst, NULL);
+	console_close(c);
+	if (rt->shim_is_child && rt->shim_pid > 0)
+		proc_wait_timeout(rt->shim_pid, rt->shim_pidfd, 2000, &st);
+	if (rt->shim_pidfd >= 0)
+		close(rt->shim_pidfd);
+	if (rt->pidfd >= 0)
+		close(rt->pidfd);
+	if (rt->dir[0])
+		rm_rf(rt->dir);
+	json_object_put(rt->def);
+	memset(rt, 0, sizeof(*rt));
+	rt->shim_pidfd = -1;
+	rt->pidfd = -1;
+}
+
+static int rt_prepare(struct instance *inst, struct vk_error *err)
+{
+	int r;
+
+	inst->rt.shim_pidfd = -1;
+	inst->rt.pidfd = -1;
+	if (vkd_instance_dir(inst->uuid, inst->rt.dir, sizeof(inst->rt.dir)) < 0)
+		return vk_error_set(err, ENAMETOOLONG, "the run folder '%s' is too long",
+		                    vkd.run_dir);
+	rm_rf(inst->rt.dir);
+	if ((r = mkdir_p(inst->rt.dir, 0700)) < 0)
+		return vk_error_errno(err, -r, "cannot create '%s'", inst->rt.dir);
+	return 0;
+}
+
+static int open_console(struct instance *inst, struct vk_error *err)
+{
+	char sock[PATH_MAX], log[PATH_MAX];
+	struct console *c;
+	int r;
+
+	if (inst->drv->console_path(inst, sock, sizeof(sock)) < 0 ||
+	    vkd_log_path(inst->uuid, log, sizeof(log)) < 0)
+		return vk_error_set(err, ENAMETOOLONG, "the console socket path is too long");
+	r = console_open(sock, log,
+	                 def_get_bool(json_object_object_get(inst->rt.def, "console"), "log", true),
+	                 &c, err);
+	if (r == 0)
+		rt_set_console(inst, c);
+	return r;
+}
+
+/* Wait for the monitor to report the exit; true when it did. */
+static bool wait_exit(struct instance *inst, int timeout_ms)
+{
+	struct timespec dl;
+	bool done;
+
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += timeout_ms / 1000;
+	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (dl.tv_nsec >= 1000000000) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&inst->lock);
+	while (!inst->exit_pending)
+		if (pthread_cond_timedwait(&inst->cond, &inst->lock, &dl) == ETIMEDOUT)
+			break;
+	done = inst->exit_pending;
+	pthread_mutex_unlock(&inst->lock);
+	return done;
+}
+
+/* Finalize now an exit the monitor already reported (job held). */
+static void flush_exit(struct instance *inst)
+{
+	pthread_mutex_lock(&inst->lock);
+	while (inst->exit_pending) {
+		inst->exit_pending = false;
+		pthread_mutex_unlock(&inst->lock);
+		lifecycle_finalize(inst);
+		pthread_mutex_lock(&inst->lock);
+	}
+	pthread_mutex_unlock(&inst->lock);
+}
+
+static enum inst_state cur_state(struct instance *inst)
+{
+	enum inst_state s;
+
+	pthread_mutex_lock(&inst->lock);
+	s = inst->state;
+	pthread_mutex_unlock(&inst->lock);
+	return s;
+}
+
+/* --- start ------------------------------------------------------------------ */
+
+static int do_start(struct instance *inst, bool autostart, struct vk_error *err)
+{
+	enum inst_state s = cur_state(inst);
+	int r;
+
+	if (inst_state_active(s))
+		return vk_error_set(err, EALREADY, "instance '%s' is already %s", inst->name,
+		                    inst_state_name(s));
+	memset(&inst->rt, 0, sizeof(inst->rt));
+	inst->rt.def = instance_def(inst);
+	instance_set_state(inst, ST_STARTING, autostart ? "autostart" : "user", "starting");
+	if ((r = rt_prepare(inst, err)) < 0 || (r = open_console(inst, err)) < 0 ||
+	    (r = inst->drv->start(inst, err)) < 0) {
+		vk_error_prefix(err, "cannot start instance '%s'", inst->name);
+		if (err && err->code != EINVAL)
+			err->code = EIO;
+		inst->drv->cleanup(inst);
+		rt_release(inst);
+		instance_set_state(inst, ST_SHUTOFF, "failed", "failed");
+		return r < 0 ? -(err ? err->code : EIO) : r;
+	}
+	inst->rt.started_ms = now_ms();
+	if ((r = monitor_watch(inst)) < 0)
+		vk_err("instance '%s': cannot watch its process: %s", inst->name, strerror(-r));
+	instance_set_state(inst, ST_RUNNING, "booted", "started");
+	return 0;
+}
+
+int lifecycle_start(struct instance *inst, bool autostart, struct vk_error *err)
+{
+	int r;
+
+	if ((r = instance_job_begin(inst, "start", JOB_WAIT_MS, err)) < 0)
+		return r;
+	r = do_start(inst, autostart, err);
+	instance_job_end(inst);
+	return r;
+}
+
+/* --- stop, kill, restart ------------------------------------------------------ */
+
+static int do_stop(struct instance *inst, bool force, int timeout_s, struct vk_error *err)
+{
+	enum inst_state s = cur_state(inst);
+	struct vk_error e2 = {0};
+	bool exited = false;
+
+	if (s != ST_RUNNING && s != ST_PAUSED)
+		return vk_error_set(err, ENOTCONN, "instance '%s' is not running (it is %s)",
+		                    inst->name, inst_state_name(s));
+	if (timeout_s <= 0)
+		timeout_s = vkd.stop_timeout_s;
+	inst->rt.stop_requested = true;
+	instance_set_state(inst, ST_STOPPING, "user", "stopping");
+	if (!force) {
+		/* A frozen workload cannot act on a power-down request or a SIGTERM. */
+		if (s == ST_PAUSED && inst->drv->resume(inst, &e2) < 0)
+			vk_warn("instance '%s': %s", inst->name, e2.msg);
+		if (inst->drv->shutdown(inst, &e2) == 0)
+			exited = wait_exit(inst, timeout_s * 1000);
+		else
+			vk_warn("instance '%s': %s; forcing it off", inst->name, e2.msg);
+	}
+	if (!exited) {
+		inst->rt.kill_requested = true;
+		if (inst->drv->destroy(inst, &e2) < 0)
+			vk_warn("instance '%s': %s", inst->name, e2.msg);
+		/* The shim's session holds the workload: nothing of it may survive. */
+		if (!wait_exit(inst, KILL_WAIT_MS / 3) && inst->rt.shim_pid > 0)
+			kill(-inst->rt.shim_pid, SIGKILL);
+		exited = wait_exit(inst, KILL_WAIT_MS);
+	}
+	if (!exited)
+		return vk_error_set(err, ETIMEDOUT, "instance '%s' did not stop within %d s",
+		                    inst->name, timeout_s + KILL_WAIT_MS / 1000);
+	flush_exit(inst);
+	return 0;
+}
+
+int lifecycle_stop(struct instance *inst, bool force, int timeout_s, struct vk_error *err)
+{
+	int r;
+
+	if ((r = instance_job_begin(inst, "stop", JOB_WAIT_MS, err)) < 0)
+		return r;
+	r = do_stop(inst, force, timeout_s, err);
+	instance_job_end(inst);
+	return r;
+}
+
+int lifecycle_kill(struct instance *inst, struct vk_error *err)
+{
+	int r;
+
+	if ((r = instance_job_begin(inst, "kill", JOB_WAIT_MS, err)) < 0)
+		return r;
+	r = do_stop(inst, true, 1, err);
+	instance_job_end(inst);
+	return r;
+}
+
+int lifecycle_restart(struct instance *inst, int timeout_s, struct vk_error *err)
+{
+	int r;
+
+	if ((r = instance_job_begin(inst, "restart", JOB_WAIT_MS, err)) < 0)
+		return r;
+	r = do_stop(inst, false, timeout_s, err);
+	if (r == 0)
+		r = do_start(inst, false, err);
+	instance_job_end(inst);
+	return r;
+}
+
+/* --- pause, resume -------------------------------------------------------------- */
+
+int lifecycle_pause(struct instance *inst, struct vk_error *err)
+{
+	enum inst_state s;
+	int r;
+
+	if ((r = instance_job_begin(inst, "pause", JOB_WAIT_MS, err)) < 0)
+		return r;
+	s = cur_state(inst);
+	if (s == ST_PAUSED)
+		r = vk_error_set(err, EALREADY, "instance '%s' is already paused", inst->name);
+	else if (s != ST_RUNNING)
+		r = vk_error_set(err, ENOTCONN, "instance '%s' is not running (it is %s)",
+		                 inst->name, inst_state_name(s));
+	else if ((r = inst->drv->pause(inst, err)) == 0)
+		instance_set_state(inst, ST_PAUSED, "user", "paused");
+	instance_job_end(inst);
+	return r;
+}
+
+int lifecycle_resume(struct instance *inst, struct vk_error *err)
+{
+	int r;
+
+	if ((r = instance_job_begin(inst, "resume", JOB_WAIT_MS, err)) < 0)
+		return r;
+	if (cur_state(inst) != ST_PAUSED)
+		r = vk_error_set(err, ENOTCONN, "instance '%s' is not paused (it is %s)",
+		                 inst->name, inst_state_name(cur_state(inst)));
+	else if ((r = inst->drv->resume(inst, err)) == 0)
+		instance_set_state(inst, ST_RUNNING, "unpaused", "resumed");
+	instance_job_end(inst);
+	return r;
+}
+
+/* --- exit ------------------------------------------------------------------------ */
+
+static void *finalize_thread(void *arg)
+{
+	struct instance *inst = arg;
+
+	instance_job_end(inst); /* finalizes: exit_pending is set */
+	instance_unref(inst);
+	pthread_mutex_lock(&bg.lock);
+	bg.finalizers--;
+	pthread_cond_broadcast(&bg.cond);
+	pthread_mutex_unlock(&bg.lock);
+	return NULL;
+}
+
+void lifecycle_on_exit(struct instance *inst)
+{
+	pthread_attr_t a;
+	pthread_t t;
+
+	pthread_mutex_lock(&inst->lock);
+	inst->exit_pending = true;
+	if (inst->job) {
+		/* The job holder finalizes (instance_job_end). */
+		pthread_cond_broadcast(&inst->cond);
+		pthread_mutex_unlock(&inst->lock);
+		return;
+	}
+	inst->job = true;
+	inst->job_name = "exit";
+	pthread_mutex_unlock(&inst->lock);
+
+	pthread_mutex_lock(&bg.lock);
+	bg.finalizers++;
+	pthread_mutex_unlock(&bg.lock);
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &a, finalize_thread, instance_ref(inst)) != 0)
+		finalize_thread(inst); /* no thread: do it here */
+	pthread_attr_destroy(&a);
+}
+
+void lifecycle_finalize(struct instance *inst)
+{
+	struct runtime *rt = &inst->rt;
+	struct exit_info ex;
+	enum inst_state st;
+	const char *reason, *event;
+
+	if (!rt->dir[0])
+		return; /* nothing runs */
+	shim_read_exit(rt->dir, &ex);
+	/* A shim that died before its workload must not leave the workload behind. */
+	if (rt->pidfd >= 0) {
+		struct pollfd p = {.fd = rt->pidfd, .events = POLLIN};
+		if (poll(&p, 1, 0) == 0)
+			proc_pidfd_signal(rt->pidfd, SIGKILL);
+	}
+	inst->drv->cleanup(inst);
+	if (rt->kill_requested) {
+		st = ST_SHUTOFF;
+		reason = "destroyed";
+	} else if (rt->stop_requested || (ex.known && !ex.signaled && ex.code == 0)) {
+		st = ST_SHUTOFF;
+		reason = "shutdown";
+	} else if (!ex.known) {
+		st = ST_SHUTOFF;
+		reason = "daemon";
+	} else {
+		st = ST_CRASHED;
+		reason = ex.signaled ? "signal" : "error";
+		vk_warn("instance '%s' ended: %s %d", inst->name,
+		        ex.signaled ? "signal" : "exit status", ex.code);
+	}
+	event = st == ST_CRASHED ? "crashed" : "stopped";
+	rt_release(inst);
+	instance_set_state(inst, st, reason, event);
+}
+
+/* --- daemon start and stop ------------------------------------------------------ */
+
+void lifecycle_recover(struct instance *inst)
+{
+	struct vk_error err = {0};
+	enum inst_state was = cur_state(inst), st;
+	char dir[PATH_MAX];
+
+	if (!inst_state_active(was)) {
+		/* Nothing runs; a folder left by a crash at the wrong moment is stale. */
+		if (vkd_instance_dir(inst->uuid, dir, sizeof(dir)) == 0)
+			rm_rf(dir);
+		return;
+	}
+	if (instance_job_begin(inst, "recover", JOB_WAIT_MS, &err) < 0)
+		return;
+	memset(&inst->rt, 0, sizeof(inst->rt));
+	inst->rt.shim_pidfd = inst->rt.pidfd = -1;
+	vkd_instance_dir(inst->uuid, inst->rt.dir, sizeof(inst->rt.dir));
+	inst->rt.def = instance_def(inst);
+	if (shim_find(inst, &err) < 0) {
+		vk_info("instance '%s' was %s and is gone: %s", inst->name, inst_state_name(was),
+		        err.msg);
+		lifecycle_finalize(inst);
+		instance_job_end(inst);
+		return;
+	}
+	if (inst->drv->reattach(inst, &st, &err) < 0) {
+		vk_warn("cannot reattach instance '%s': %s; stopping it", inst->name, err.msg);
+		inst->rt.kill_requested = true;
+		(void)inst->drv->destroy(inst, NULL);
+		kill(-inst->rt.shim_pid, SIGKILL);
+		if (monitor_watch(inst) < 0) {
+			inst->drv->cleanup(inst);
+			rt_release(inst);
+			instance_set_state(inst, ST_SHUTOFF, "destroyed", "stopped");
+		}
+		instance_job_end(inst);
+		return;
+	}
+	inst->rt.started_ms = now_ms();
+	if (open_console(inst, &err) < 0)
+		vk_warn("instance '%s': no console: %s", inst->name, err.msg);
+	if (monitor_watch(inst) < 0)
+		vk_err("instance '%s': cannot watch its process", inst->name);
+	if (st != was)
+		instance_set_state(inst, st, st == ST_PAUSED ? "user" : "booted",
+		                   st == ST_PAUSED ? "paused" : "started");
+	vk_info("reattached instance '%s' (%s, pid %d)", inst->name, inst_state_name(st),
+	        (int)inst->rt.pid);
+	instance_job_end(inst);
+}
+
+static void *autostart_thread(void *arg)
+{
+	struct instance **list;
+	size_t n, i;
+
+	(void)arg;
+	if (instance_list(&list, &n) < 0)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		struct vk_error err = {0};
+		bool as;
+		pthread_mutex_lock(&list[i]->lock);
+		as = list[i]->autostart && !inst_state_active(list[i]->state);
+		pthread_mutex_unlock(&list[i]->lock);
+		if (as && lifecycle_start(list[i], true, &err) < 0 && err.code != EALREADY)
+			vk_err("autostart: %s", err.msg);
+	}
+	instance_list_free(list, n);
+	return NULL;
+}
+
+void lifecycle_autostart_all(void)
+{
+	if (pthread_create(&bg.autostart, NULL, autostart_thread, NULL) != 0)
+		vk_err("cannot start the autostart thread");
+	else
+		bg.autostart_running = true;
+}
+
+void lifecycle_detach_all(void)
+{
+	struct instance **list;
+	size_t n, i;
+
+	if (instance_list(&list, &n) < 0)
+		return;
+	for (i = 0; i < n; i++) {
+		struct console *c;
+		if (instance_job_begin(list[i], "shutdown", JOB_WAIT_MS, NULL) < 0)
+			continue;
+		c = list[i]->rt.console;
+		rt_set_console(list[i], NULL);
+		console_close(c);
+		instance_job_end(list[i]);
+	}
+	instance_list_free(list, n);
+}
+
+void lifecycle_shutdown(void)
+{
+	struct timespec dl;
+
+	if (bg.autostart_running)
+		pthread_join(bg.autostart, NULL);
+	bg.autostart_running = false;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 10;
+	pthread_mutex_lock(&bg.lock);
+	while (bg.finalizers > 0)
+		if (pthread_cond_timedwait(&bg.cond, &bg.lock, &dl) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&bg.lock);
+}

@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtkitd: command line, folders, start-up (load the store, reattach to
+ * running instances, serve the API, autostart) and shutdown (instances keep
+ * running: a restarted daemon reattaches). `virtkitd __shim DIR` runs the
+ * per-instance shim instead (shim.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "daemon/api-stream.h"
+#include "daemon/daemon.h"
+#include "daemon/domxml.h"
+#include "daemon/http.h"
+#include "daemon/lifecycle.h"
+#include "daemon/monitor.h"
+#include "daemon/proc.h"
+#include "daemon/shim.h"
+#include "daemon/store.h"
+
+struct vkd_config vkd;
+
+int vkd_instance_dir(const char *uuid, char *buf, size_t len)
+{
+	return (size_t)snprintf(buf, len, "%s/instances/%s", vkd.run_dir, uuid) < len
+	               ? 0
+	               : -ENAMETOOLONG;
+}
+
+int vkd_log_path(const char *uuid, char *buf, size_t len)
+{
+	return (size_t)snprintf(buf, len, "%s/logs/%s.log", vkd.state_dir, uuid) < len
+	               ? 0
+	               : -ENAMETOOLONG;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: virtkitd [OPTION]...\n"
+	        "The virtkit daemon: manages VMs and containers over a REST API on a unix socket.\n"
+	        "\n"
+	        "  --socket PATH        API socket (default RUN_DIR/virtkit.sock)\n"
+	        "  --state-dir DIR      database and console logs (default /var/lib/virtkit)\n"
+	        "  --run-dir DIR        runtime files (default /run/virtkit)\n"
+	        "  --vm-binary PATH     virtkit-vm to run VMs with ($VIRTKIT_VM_BINARY)\n"
+	        "  --oci-runtime PATH   OCI runtime for containers ($VIRTKIT_OCI_RUNTIME)\n"
+	        "  --socket-group NAME  group allowed to use the socket (default virtkit)\n"
+	        "  --socket-mode MODE   octal mode of the socket (default 0660)\n"
+	        "  --max-body SIZE      request body limit (default 1M)\n"
+	        "  --stop-timeout S     graceful stop timeout in seconds (default 30)\n"
+	        "  --no-autostart       do not start autostart instances\n"
+	        "  --log-level LEVEL    error, warning, info or debug (default info)\n"
+	        "  --version, --help\n");
+}
+
+static int set_path(char *dst, size_t len, const char *src, const char *what)
+{
+	if (snprintf(dst, len, "%s", src) >= (int)len) {
+		fprintf(stderr, "virtkitd: %s '%s' is too long\n", what, src);
+		return -1;
+	}
+	return 0;
+}
+
+/* Next to us in the build tree (src/daemon → src/vm), next to us installed, then $PATH. */
+static void default_binary(char *dst, size_t len, const char *env, const char *subdir,
+                           const char *name)
+{
+	char dir[PATH_MAX], cand[PATH_MAX + 64];
+	const char *e = getenv(env);
+
+	if (dst[0])
+		return;
+	if (e && *e) {
+		snprintf(dst, len, "%s", e);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s", vkd.self_exe);
+	snprintf(dir, sizeof(dir), "%s", dirname(dir));
+	snprintf(cand, sizeof(cand), "%s/../%s/%s", dir, subdir, name);
+	if (access(cand, X_OK) == 0 && realpath(cand, dst))
+		return;
+	snprintf(cand, sizeof(cand), "%s/%s", dir, name);
+	if (access(cand, X_OK) == 0 && (size_t)snprintf(dst, len, "%s", cand) < len)
+		return;
+	if (!find_executable(name, dst, len))
+		snprintf(dst, len, "%s", name);
+}
+
+static int parse_args(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"socket", required_argument, NULL, 's'},
+	        {"state-dir", required_argument, NULL, 'd'},
+	        {"run-dir", required_argument, NULL, 'r'},
+	        {"vm-binary", required_argument, NULL, 'V'},
+	        {"oci-runtime", required_argument, NULL, 'O'},
+	        {"socket-group", required_argument, NULL, 'g'},
+	        {"socket-mode", required_argument, NULL, 'm'},
+	        {"max-body", required_argument, NULL, 'b'},
+	        {"stop-timeout", required_argument, NULL, 't'},
+	        {"no-autostart", no_argument, NULL, 'A'},
+	        {"log-level", required_argument, NULL, 'l'},
+	        {"version", no_argument, NULL, 'v'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	const char *group = "virtkit";
+	struct vk_error err = {0};
+	uint64_t v;
+	int c;
+
+	vkd.socket_mode = 0660;
+	vkd.max_body = 1 << 20;
+	vkd.stop_timeout_s = 30;
+	vkd.autostart = true;
+	snprintf(vkd.state_dir, sizeof(vkd.state_dir), "/var/lib/virtkit");
+	snprintf(vkd.run_dir, sizeof(vkd.run_dir), "/run/virtkit");
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (set_path(vkd.socket_path, sizeof(vkd.socket_path), optarg, "--socket") <
+			    0)
+				return -1;
+			break;
+		case 'd':
+			if (set_path(vkd.state_dir, sizeof(vkd.state_dir), optarg, "--state-dir") <
+			    0)
+				return -1;
+			break;
+		case 'r':
+			if (set_path(vkd.run_dir, sizeof(vkd.run_dir), optarg, "--run-dir") < 0)
+				return -1;
+			break;
+		case 'V':
+			if (set_path(vkd.vm_binary, sizeof(vkd.vm_binary), optarg, "--vm-binary") <
+			    0)
+				return -1;
+			break;
+		case 'O':
+			if (set_path(vkd.oci_runtime, sizeof(vkd.oci_runtime), optarg,
+			             "--oci-runtime") < 0)
+				return -1;
+			break;
+		case 'g':
+			group = optarg;
+			break;
+		case 'm': {
+			char *end;
+			unsigned long m = strtoul(optarg, &end, 8);
+			if (*end || m > 0777) {
+				fprintf(stderr,
+				        "virtkitd: --socket-mode '%s' is not an octal mode\n",
+				        optarg);
+				return -1;
+			}
+			vkd.socket_mode = (mode_t)m;
+			break;
+		}
+		case 'b':
+			if (vk_parse_size(optarg, &v, &err) < 0 || v < 4096 || v > (64u << 20)) {
+				fprintf(stderr,
+				        "virtkitd: --max-body must be a size from 4K to 64M\n");
+				return -1;
+			}
+			vkd.max_body = (size_t)v;
+			break;
+		case 't':
+			if (vk_parse_uint(optarg, 1, 3600, &v) < 0) {
+				fprintf(stderr,
+				        "virtkitd: --stop-timeout must be 1 to 3600 seconds\n");
+				return -1;
+			}
+			vkd.stop_timeout_s = (int)v;
+			break;
+		case 'A':
+			vkd.autostart = false;
+			break;
+		case 'l':
+			if (!strcmp(optarg, "error"))
+				vk_log_set_level(VK_LOG_ERROR);
+			else if (!strcmp(optarg, "warning"))
+				vk_log_set_level(VK_LOG_WARN);
+			else if (!strcmp(optarg, "info"))
+				vk_log_set_level(VK_LOG_INFO);
+			else if (!strcmp(optarg, "debug"))
+				vk_log_set_level(VK_LOG_DEBUG);
+			else {
+				fprintf(stderr, "virtkitd: unknown --log-level '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'v':
+			printf("virtkitd %s\n", VIRTKIT_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "virtkitd: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	{
+		struct group *gr = getgrnam(group);
+		vkd.socket_gid = gr ? gr->gr_gid : (gid_t)-1;
+	}
+	return 0;
+}
+
+static int prepare_dirs(struct vk_error *err)
+{
+	char path[PATH_MAX + 32];
+	char real[PATH_MAX];
+	int r;
+
+	if ((r = mkdir_p(vkd.state_dir, 0700)) < 0)
+		return vk_error_errno(err, -r, "cannot create the state folder '%s'",
+		                      vkd.state_dir);
+	if ((r = mkdir_p(vkd.run_dir, 0755)) < 0)
+		return vk_error_errno(err, -r, "cannot create the run folder '%s'", vkd.run_dir);
+	/* Absolute paths: shims and runtimes run with another cwd. */
+	if (realpath(vkd.state_dir, real))
+		snprintf(vkd.state_dir, sizeof(vkd.state_dir), "%s", real);
+	if (realpath(vkd.run_dir, real))
+		snprintf(vkd.run_dir, sizeof(vkd.run_dir), "%s", real);
+	snprintf(path, sizeof(path), "%s/logs", vkd.state_dir);
+	if ((r = mkdir_p(path, 0700)) < 0)
+		return vk_error_errno(err, -r, "cannot create '%s'", path);
+	snprintf(path, sizeof(path), "%s/instances", vkd.run_dir);
+	if ((r = mkdir_p(path, 0700)) < 0)
+		return vk_error_errno(err, -r, "cannot create '%s'", path);
+	if ((size_t)snprintf(vkd.oci_root, sizeof(vkd.oci_root), "%s/oci", vkd.run_dir) >=
+	    sizeof(vkd.oci_root))
+		return vk_error_set(err, ENAMETOOLONG, "the run folder '%s' is too long",
+		                    vkd.run_dir);
+	if ((r = mkdir_p(vkd.oci_root, 0700)) < 0)
+		return vk_error_errno(err, -r, "cannot create '%s'", vkd.oci_root);
+	if (!vkd.socket_path[0] &&
+	    (size_t)snprintf(vkd.socket_path, sizeof(vkd.socket_path), "%s/virtkit.sock",
+	                     vkd.run_dir) >= sizeof(vkd.socket_path))
+		return vk_error_set(err, ENAMETOOLONG, "the socket path in '%s' is too long",
+		                    vkd.run_dir);
+	return 0;
+}
+
+/* One daemon per state folder: a second one would corrupt nothing (SQLite locks) but fight. */
+static int lock_state_dir(struct vk_error *err)
+{
+	char path[PATH_MAX + 16];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/virtkitd.lock", vkd.state_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return vk_error_errno(err, errno, "cannot open '%s'", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return vk_error_set(err, EBUSY, "another virtkitd uses the state folder '%s'",
+		                    vkd.state_dir);
+	}
+	return fd; /* held until exit */
+}
+
+static int load_one(void *opaque, const struct store_instance *in)
+{
+	struct vk_error err = {0};
+	struct instance *inst;
+	json_object *def = json_tokener_parse(in->definition);
+	enum inst_state st;
+
+	(void)opaque;
+	if (!def) {
+		vk_err("instance '%s': stored definition is not valid JSON; skipped", in->name);
+		return 0;
+	}
+	if (inst_state_parse(in->state, &st) < 0)
+		st = ST_SHUTOFF;
+	if (instance_add(def, in->autostart, st, in->reason, false, &inst, &err) < 0)
+		vk_err("instance '%s': %s", in->name, err.msg);
+	else
+		instance_unref(inst);
+	json_object_put(def);
+	return 0;
+}
+
+static void recover_all(void)
+{
+	struct instance **list;
+	size_t n, i;
+
+	if (instance_list(&list, &n) < 0)
+		return;
+	for (i = 0; i < n; i++)
+		lifecycle_recover(list[i]);
+	instance_list_free(list, n);
+}
+
+static void forget_all(void)
+{
+	struct instance **list;
+	size_t n, i;
+
+	if (instance_list(&list, &n) < 0)
+		return;
+	for (i = 0; i < n; i++)
+		instance_remove(list[i]);
+	instance_list_free(list, n);
+}
+
+int main(int argc, char **argv)
+{
+	struct vk_error err = {0};
+	sigset_t mask;
+	char path[PATH_MAX + 16];
+	int sig, lock_fd, r;
+	ssize_t n;
+
+	umask(0077); /* files are private unless made otherwise (the socket: --socket-mode) */
+	if (argc == 3 && strcmp(argv[1], "__shim") == 0)
+		return shim_main(argv[2]);
+	vk_log_init("virtkitd", VK_LOG_INFO);
+	n = readlink("/proc/self/exe", vkd.self_exe, sizeof(vkd.self_exe) - 1);
+	if (n <= 0) {
+		fprintf(stderr, "virtkitd: cannot find its own executable\n");
+		return 1;
+	}
+	vkd.self_exe[n] = '\0';
+	if (parse_args(argc, argv) < 0)
+		return 2;
+	default_binary(vkd.vm_binary, sizeof(vkd.vm_binary), "VIRTKIT_VM_BINARY", "vm",
+	               "virtkit-vm");
+	default_binary(vkd.oci_runtime, sizeof(vkd.oci_runtime), "VIRTKIT_OCI_RUNTIME", "oci",
+	               "virtkit-oci");
+
+	/* Signals go to sigwait() below; every thread inherits this mask. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((r = prepare_dirs(&err)) < 0 || (lock_fd = lock_state_dir(&err)) < 0)
+		goto fail;
+	domxml_init();
+	snprintf(path, sizeof(path), "%s/virtkit.db", vkd.state_dir);
+	if ((r = store_open(path, &vkd.store, &err)) < 0)
+		goto fail;
+	events_init(vkd.store);
+	if ((r = store_load(vkd.store, load_one, NULL, &err)) < 0 || (r = monitor_init(&err)) < 0)
+		goto fail;
+	recover_all();
+	if ((r = http_start(&err)) < 0)
+		goto fail;
+	vk_info("listening on %s (vm: %s, oci: %s)", vkd.socket_path, vkd.vm_binary,
+	        vkd.oci_runtime);
+	if (vkd.autostart)
+		lifecycle_autostart_all();
+
+	for (;;) {
+		if (sigwait(&mask, &sig) != 0)
+			continue;
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+	}
+	vk_info("shutting down (instances keep running)");
+	api_streams_shutdown();
+	lifecycle_detach_all();
+	http_stop();
+	lifecycle_shutdown();
+	monitor_shutdown();
+	forget_all();
+	store_close(vkd.store);
+	close(lock_fd);
+	return 0;
+fail:
+	vk_err("%s", err.msg);
+	return 1;
+}

@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: MIT */
+/* Process and file helpers (see proc.h). */
+#include "daemon/proc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/util.h"
+
+extern char **environ;
+
+void proc_spawnattr_init(posix_spawnattr_t *attr, bool new_session)
+{
+	sigset_t none, dfl;
+
+	posix_spawnattr_init(attr);
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	sigaddset(&dfl, SIGTERM);
+	sigaddset(&dfl, SIGINT);
+	sigaddset(&dfl, SIGHUP);
+	sigaddset(&dfl, SIGCHLD);
+	posix_spawnattr_setsigmask(attr, &none);
+	posix_spawnattr_setsigdefault(attr, &dfl);
+	posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+	                                       (new_session ? POSIX_SPAWN_SETSID : 0));
+}
+
+int proc_pidfd_open(pid_t pid)
+{
+	long fd = syscall(SYS_pidfd_open, pid, 0);
+	return fd < 0 ? -errno : (int)fd;
+}
+
+int proc_pidfd_signal(int pidfd, int sig)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
+}
+
+int proc_start_time(pid_t pid, uint64_t *out)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v;
+	int r, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((r = read_small_file(path, buf, sizeof(buf))) < 0)
+		return -ESRCH;
+	/* comm may contain spaces and parentheses: fields resume after the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return -ESRCH;
+	p += 2;
+	if (*p == 'Z' || *p == 'X')
+		return -ESRCH;
+	for (i = 3; i < 22; i++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return -ESRCH;
+		p++;
+	}
+	if (sscanf(p, "%llu", &v) != 1)
+		return -ESRCH;
+	*out = v;
+	return 0;
+}
+
+int proc_usage(pid_t pid, uint64_t *cpu_ns, uint64_t *rss_bytes)
+{
+	char path[64], buf[2048], *p;
+	unsigned long long ut = 0, st = 0, rss = 0;
+	long tick = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_small_file(path, buf, sizeof(buf)) < 0)
+		return -ESRCH;
+	p = strrchr(buf, ')');
+	if (!p)
+		return -ESRCH;
+	p += 2;
+	/* After ')': field 3 is state; utime=14, stime=15, rss=24. */
+	for (i = 3; i < 24 && p; i++) {
+		if (i == 14)
+			sscanf(p, "%llu", &ut);
+		else if (i == 15)
+			sscanf(p, "%llu", &st);
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (p)
+		sscanf(p, "%llu", &rss);
+	*cpu_ns = (uint64_t)(ut + st) * (1000000000ull / (uint64_t)(tick > 0 ? tick : 100));
+	*rss_bytes = (uint64_t)rss * (uint64_t)(page > 0 ? page : 4096);
+	return 0;
+}
+
+int proc_wait_timeout(pid_t pid, int pidfd, int timeout_ms, int *status)
+{
+	uint64_t deadline = vk_now_ns() + (uint64_t)timeout_ms * 1000000;
+
+	for (;;) {
+		pid_t w = waitpid(pid, status, WNOHANG);
+		int64_t left;
+		if (w == pid)
+			return 0;
+		if (w < 0 && errno != EINTR)
+			return -errno;
+		left = (int64_t)(deadline - vk_now_ns()) / 1000000;
+		if ((int64_t)(deadline - vk_now_ns()) <= 0)
+			return -ETIMEDOUT;
+		if (pidfd >= 0) {
+			struct pollfd p = {.fd = pidfd, .events = POLLIN};
+			poll(&p, 1, (int)VK_MIN(left + 1, 1000));
+		} else {
+			usleep(2000);
+		}
+	}
+}
+
+int proc_run(const char *const *argv, int timeout_ms, char *out, size_t len, int *status,
+             struct vk_error *err)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	int pipefd[2], pidfd, r;
+	size_t used = 0;
+	pid_t pid;
+	uint64_t deadline = vk_now_ns() + (uint64_t)timeout_ms * 1000000;
+
+	if (len)
+		out[0] = '\0';
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return vk_error_errno(err, errno, "cannot create a pipe");
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+	proc_spawnattr_init(&attr, false);
+	r = posix_spawn(&pid, argv[0], &fa, &attr, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(pipefd[1]);
+	if (r != 0) {
+		close(pipefd[0]);
+		return vk_error_errno(err, r, "cannot run '%s'", argv[0]);
+	}
+	pidfd = proc_pidfd_open(pid);
+	vk_set_nonblock(pipefd[0], true);
+	for (;;) {
+		struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
+		int64_t left = (int64_t)(deadline - vk_now_ns()) / 1000000;
+		char tmp[1024];
+		ssize_t n;
+
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, status, 0);
+			close(pipefd[0]);
+			if (pidfd >= 0)
+				close(pidfd);
+			return vk_error_set(err, ETIMEDOUT, "'%s' did not finish within %d ms",
+			                    argv[0], timeout_ms);
+		}
+		if (poll(&p, 1, (int)left) <= 0)
+			continue;
+		n = read(pipefd[0], tmp, sizeof(tmp));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break;
+		if (len && used < len - 1) {
+			size_t c = VK_MIN((size_t)n, len - 1 - used);
+			memcpy(out + used, tmp, c);
+			used += c;
+			out[used] = '\0';
+		}
+	}
+	close(pipefd[0]);
+	r = proc_wait_timeout(pid, pidfd,
+	                      (int)VK_MAX((int64_t)(deadline - vk_now_ns()) / 1000000, 1), status);
+	if (r == -ETIMEDOUT) {
+		kill(pid, SIGKILL);
+		waitpid(pid, status, 0);
+		r = vk_error_set(err, ETIMEDOUT, "'%s' did not finish within %d ms", argv[0],
+		                 timeout_ms);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return r;
+}
+
+void proc_last_line(const char *text, char *buf, size_t len)
+{
+	const char *end = text + strlen(text), *start;
+
+	while (end > text && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	start = end;
+	while (start > text && start[-1] != '\n')
+		start--;
+	snprintf(buf, len, "%.*s", (int)(end - start), start);
+}
+
+int fmt_buf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	char *p;
+
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int rm_rf_at(int dirfd, const char *name, int depth)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+	int fd, r = 0;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+	if (depth > 16)
+		return -ELOOP;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (rm_rf_at(fd, e->d_name, depth + 1) < 0)
+			r = -EIO;
+	}
+	closedir(d);
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		r = -errno;
+	return r;
+}
+
+int rm_rf(const char *path)
+{
+	return rm_rf_at(AT_FDCWD, path, 0);
+}
+
+int read_small_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = vk_read_full(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return (int)n;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+bool find_executable(const char *name, char *out, size_t len)
+{
+	const char *path = getenv("PATH"), *p;
+
+	if (strchr(name, '/')) {
+		if (access(name, X_OK) != 0)
+			return false;
+		snprintf(out, len, "%s", name);
+		return true;
+	}
+	if (!path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (p = path; *p;) {
+		const char *e = strchr(p, ':');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n && (size_t)snprintf(out, len, "%.*s/%s", (int)n, p, name) < len &&
+		    access(out, X_OK) == 0)
+			return true;
+		p += n;
+		if (*p == ':')
+			p++;
+	}
+	return false;
+}

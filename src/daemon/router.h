@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The REST routes of API version 1.0 (docs/api.md): a request method and path
+ * become a route id plus the instance name and action they name. Pure code
+ * (fuzzed together with the body parsers).
+ */
+#ifndef VKD_ROUTER_H
+#define VKD_ROUTER_H
+
+#include "common/error.h"
+#include "daemon/def.h"
+
+enum route_id {
+	ROUTE_SERVER,    /* GET /1.0 */
+	ROUTE_INSTANCES, /* GET, POST /1.0/instances */
+	ROUTE_INSTANCE,  /* GET, PUT, PATCH, DELETE /1.0/instances/NAME */
+	ROUTE_ACTION,    /* POST /1.0/instances/NAME/{start,stop,kill,restart,pause,resume} */
+	ROUTE_XML,       /* GET /1.0/instances/NAME/xml */
+	ROUTE_CONSOLE,   /* GET /1.0/instances/NAME/console (Upgrade) */
+	ROUTE_LOGS,      /* GET /1.0/instances/NAME/logs */
+	ROUTE_STATS,     /* GET /1.0/instances/NAME/stats */
+	ROUTE_EXEC,      /* POST /1.0/instances/NAME/exec (Upgrade) */
+	ROUTE_EVENTS,    /* GET /1.0/events */
+};
+
+enum route_action {
+	ACTION_NONE,
+	ACTION_START,
+	ACTION_STOP,
+	ACTION_KILL,
+	ACTION_RESTART,
+	ACTION_PAUSE,
+	ACTION_RESUME,
+};
+
+struct route_match {
+	enum route_id id;
+	enum route_action action;
+	char name[DEF_NAME_MAX + 1];
+	const char *allow; /* the methods the path allows, for 405 responses */
+};
+
+/*
+ * Match a request. Returns 0; -ENOENT for an unknown path (404), -EINVAL for
+ * an invalid instance name (400), -EOPNOTSUPP when the path exists but not
+ * with this method (405; m->allow is set).
+ */
+int router_match(const char *method, const char *path, struct route_match *m,
+                 struct vk_error *err) VK_MUST_CHECK;
+
+const char *route_action_name(enum route_action a);
+
+#endif

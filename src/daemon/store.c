@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SQLite store (see store.h). Schema version 1:
+ *   instances(uuid PK, name UNIQUE, type, definition, autostart, state, reason, ...)
+ *   events(seq PK AUTOINCREMENT, time_ms, instance, uuid, type, event, state, reason)
+ * The events table is trimmed to the last EVENTS_KEEP rows.
+ */
+#include "daemon/store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#define SCHEMA_VERSION 1
+#define EVENTS_KEEP    10000
+
+struct store {
+	sqlite3 *db;
+	pthread_mutex_t lock;
+	unsigned inserts; /* events since the last trim */
+};
+
+static const char schema[] = "CREATE TABLE IF NOT EXISTS instances ("
+                             " uuid TEXT PRIMARY KEY NOT NULL,"
+                             " name TEXT NOT NULL UNIQUE,"
+                             " type TEXT NOT NULL,"
+                             " definition TEXT NOT NULL,"
+                             " autostart INTEGER NOT NULL DEFAULT 0,"
+                             " state TEXT NOT NULL,"
+                             " reason TEXT NOT NULL,"
+                             " created_ms INTEGER NOT NULL,"
+                             " updated_ms INTEGER NOT NULL);"
+                             "CREATE TABLE IF NOT EXISTS events ("
+                             " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+                             " time_ms INTEGER NOT NULL,"
+                             " instance TEXT NOT NULL, uuid TEXT NOT NULL, type TEXT NOT NULL,"
+                             " event TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL);";
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int db_error(struct store *s, struct vk_error *err, const char *what)
+{
+	int code = sqlite3_extended_errcode(s->db);
+
+	if ((code & 0xff) == SQLITE_CONSTRAINT)
+		return vk_error_set(err, EEXIST, "%s: %s", what, sqlite3_errmsg(s->db));
+	if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
+		return vk_error_set(err, EBUSY, "%s: the database is locked", what);
+	return vk_error_set(err, EIO, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static int exec(struct store *s, const char *sql, struct vk_error *err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int r = vk_error_set(err, EIO, "database error (%s): %s", sql,
+		                     msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return r;
+	}
+	return 0;
+}
+
+int store_open(const char *path, struct store **out, struct vk_error *err)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	sqlite3_stmt *st = NULL;
+	int r, ver = 0;
+
+	if (!s)
+		return vk_error_set(err, ENOMEM, "out of memory");
+	pthread_mutex_init(&s->lock, NULL);
+	if (sqlite3_open_v2(path, &s->db,
+	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+	                    NULL) != SQLITE_OK) {
+		r = vk_error_set(err, EIO, "cannot open database '%s': %s", path,
+		                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	/*
+	 * WAL + synchronous=FULL: a commit is on disk (WAL fsync'd) before
+	 * store_* returns, so an acknowledged definition survives a crash of
+	 * the daemon or of the machine.
+	 */
+	if ((r = exec(s, "PRAGMA journal_mode=WAL", err)) < 0 ||
+	    (r = exec(s, "PRAGMA synchronous=FULL", err)) < 0 ||
+	    (r = exec(s, "PRAGMA foreign_keys=ON", err)) < 0)
+		goto fail;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		ver = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (ver > SCHEMA_VERSION) {
+		r = vk_error_set(
+		        err, EPROTO,
+		        "database '%s' has schema version %d, newer than this virtkitd (%d)", path,
+		        ver, SCHEMA_VERSION);
+		goto fail;
+	}
+	if ((r = exec(s, "BEGIN IMMEDIATE", err)) < 0)
+		goto fail;
+	if ((r = exec(s, schema, err)) < 0 || (r = exec(s, "PRAGMA user_version=1", err)) < 0) {
+		exec(s, "ROLLBACK", NULL);
+		goto fail;
+	}
+	if ((r = exec(s, "COMMIT", err)) < 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	sqlite3_close(s->db);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+	return r;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	sqlite3_close(s->db);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+int store_load(struct store *s, int (*cb)(void *opaque, const struct store_instance *in),
+               void *opaque, struct vk_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r = 0, rc;
+
+	pthread_mutex_lock(&s->lock);
+	if (sqlite3_prepare_v2(s->db,
+	                       "SELECT uuid, name, definition, autostart, state, reason, type "
+	                       "FROM instances ORDER BY name",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		r = db_error(s, err, "cannot read instances");
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_instance in = {0};
+		snprintf(in.uuid, sizeof(in.uuid), "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(in.name, sizeof(in.name), "%s", (const char *)sqlite3_column_text(st, 1));
+		snprintf(in.type, sizeof(in.type), "%s", (const char *)sqlite3_column_text(st, 6));
+		in.definition = (const char *)sqlite3_column_text(st, 2);
+		in.autostart = sqlite3_column_int(st, 3) != 0;
+		snprintf(in.state, sizeof(in.state), "%s",
+		         (const char *)sqlite3_column_text(st, 4));
+		snprintf(in.reason, sizeof(in.reason), "%s",
+		         (const char *)sqlite3_column_text(st, 5));
+		if (!in.definition)
+			continue;
+		if ((r = cb(opaque, &in)) < 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		r = db_error(s, err, "cannot read instances");
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+static int prepare(struct store *s, const char *sql, sqlite3_stmt **st)
+{
+	return sqlite3_prepare_v2(s->db, sql, -1, st, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+static int insert_event(struct store *s, struct vk_event *ev)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (prepare(s,
+	            "INSERT INTO events (time_ms, instance, uuid, type, event, state, reason) "
+	            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+	            &st) < 0)
+		return -EIO;
+	ev->time_ms = wall_ms();
+	sqlite3_bind_int64(st, 1, ev->time_ms);
+	sqlite3_bind_text(st, 2, ev->instance, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, ev->uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, ev->type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, ev->event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, ev->state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, ev->reason, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	ev->seq = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+/*
+ * Run one prepared change and its event in a transaction. The statement is
+ * consumed. `what` names the operation for error messages.
+ */
+static int commit_change(struct store *s, sqlite3_stmt *st, bool need_row, struct vk_event *ev,
+                         const char *what, struct vk_error *err)
+{
+	int r = 0, rc;
+
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return db_error(s, err, what);
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE) {
+		r = db_error(s, err, what);
+		goto rollback;
+	}
+	if (need_row && sqlite3_changes(s->db) == 0) {
+		r = vk_error_set(err, ENOENT, "%s: no such instance in the database", what);
+		goto rollback;
+	}
+	if (ev && insert_event(s, ev) < 0) {
+		r = db_error(s, err, what);
+		goto rollback;
+	}
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		r = db_error(s, err, what);
+		goto rollback;
+	}
+	sqlite3_finalize(st);
+	if (ev) {
+		events_publish(ev);
+		if (++s->inserts >= 1000) {
+			char sql[96];
+			s->inserts = 0;
+			snprintf(sql, sizeof(sql), "DELETE FROM events WHERE seq <= %lld",
+			         (long long)(ev->seq - EVENTS_KEEP));
+			sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+		}
+	}
+	return 0;
+rollback:
+	sqlite3_finalize(st);
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+int store_insert(struct store *s, const struct store_instance *in, struct vk_event *ev,
+                 struct vk_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t now = wall_ms();
+	int r;
+
+	pthread_mutex_lock(&s->lock);
+	if (prepare(s,
+	            "INSERT INTO instances (uuid, name, type, definition, autostart, state, "
+	            "reason, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	            &st) < 0) {
+		r = db_error(s, err, "cannot store the definition");
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, in->uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, in->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, in->type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, in->definition, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, in->autostart);
+	sqlite3_bind_text(st, 6, in->state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, in->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, now);
+	sqlite3_bind_int64(st, 9, now);
+	r = commit_change(s, st, false, ev, "cannot store the definition", err);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+int store_set_definition(struct store *s, const char *uuid, const char *definition,
+                         struct vk_event *ev, struct vk_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	pthread_mutex_lock(&s->lock);
+	if (prepare(s, "UPDATE instances SET definition = ?, updated_ms = ? WHERE uuid = ?", &st) <
+	    0) {
+		r = db_error(s, err, "cannot store the definition");
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, definition, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, wall_ms());
+	sqlite3_bind_text(st, 3, uuid, -1, SQLITE_STATIC);
+	r = commit_change(s, st, true, ev, "cannot store the definition", err);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+int store_set_state(struct store *s, const char *uuid, const char *state, const char *reason,
+                    struct vk_event *ev, struct vk_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	pthread_mutex_lock(&s->lock);
+	if (prepare(s, "UPDATE instances SET state = ?, reason = ?, updated_ms = ? WHERE uuid = ?",
+	            &st) < 0) {
+		r = db_error(s, err, "cannot store the state");
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, wall_ms());
+	sqlite3_bind_text(st, 4, uuid, -1, SQLITE_STATIC);
+	r = commit_change(s, st, true, ev, "cannot store the state", err);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+int store_set_autostart(struct store *s, const char *uuid, bool on, struct vk_event *ev,
+                        struct vk_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	pthread_mutex_lock(&s->lock);
+	if (prepare(s, "UPDATE instances SET autostart = ?, updated_ms = ? WHERE uuid = ?", &st) <
+	    0) {
+		r = db_error(s, err, "cannot store autostart");
+		goto out;
+	}
+	sqlite3_bind_int(st, 1, on);
+	sqlite3_bind_int64(st, 2, wall_ms());
+	sqlite3_bind_text(st, 3, uuid, -1, SQLITE_STATIC);
+	r = commit_change(s, st, true, ev, "cannot store autostart", err);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+int store_delete(struct store *s, const char *uuid, struct vk_event *ev, struct vk_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	pthread_mutex_lock(&s->lock);
+	if (prepare(s, "DELETE FROM instances WHERE uuid = ?", &st) < 0) {
+		r = db_error(s, err, "cannot delete the definition");
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	r = commit_change(s, st, true, ev, "cannot delete the definition", err);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+static void copy_col(char *dst, size_t len, sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	snprintf(dst, len, "%s", t ? (const char *)t : "");
+}
+
+int store_events_after(struct store *s, int64_t after, int limit,
+                       int (*cb)(void *opaque, const struct vk_event *ev), void *opaque,
+                       struct vk_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r = 0, rc;
+
+	pthread_mutex_lock(&s->lock);
+	if (prepare(s,
+	            "SELECT seq, time_ms, instance, uuid, type, event, state, reason "
+	            "FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+	            &st) < 0) {
+		r = db_error(s, err, "cannot read events");
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int(st, 2, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct vk_event ev = {0};
+		ev.seq = sqlite3_column_int64(st, 0);
+		ev.time_ms = sqlite3_column_int64(st, 1);
+		copy_col(ev.instance, sizeof(ev.instance), st, 2);
+		copy_col(ev.uuid, sizeof(ev.uuid), st, 3);
+		copy_col(ev.type, sizeof(ev.type), st, 4);
+		copy_col(ev.event, sizeof(ev.event), st, 5);
+		copy_col(ev.state, sizeof(ev.state), st, 6);
+		copy_col(ev.reason, sizeof(ev.reason), st, 7);
+		if ((r = cb(opaque, &ev)) < 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		r = db_error(s, err, "cannot read events");
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+int64_t store_last_event_seq(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t seq = 0;
+
+	pthread_mutex_lock(&s->lock);
+	/* sqlite_sequence keeps the AUTOINCREMENT high-water mark even after trims. */
+	if (prepare(s, "SELECT seq FROM sqlite_sequence WHERE name = 'events'", &st) == 0 &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		seq = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return seq;
+}
