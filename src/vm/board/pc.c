@@ -10,8 +10,3 @@ int pc_main(const struct vm_config *cfg, struct vk_error *err)
 	return vk_error_set(err, ENOSYS, "the x86_64 KVM machine is not implemented yet");
 }
 
-int kvm_probe_main(int argc, char **argv)
-{
-	fprintf(stderr, "virtkit-vm: probe is not implemented yet\n");
-	return 1;
-}
