@@ -57,6 +57,7 @@ static const struct option run_options[] = {
         {"console", required_argument, NULL, OPT_CONSOLE},
         {"control", required_argument, NULL, OPT_CONTROL},
         {"on-reset", required_argument, NULL, OPT_ON_RESET},
+        {"stats", no_argument, NULL, OPT_STATS},
         {NULL, 0, NULL, 0},
 };
 
