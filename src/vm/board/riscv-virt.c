@@ -63,7 +63,8 @@ struct virt_board {
 	struct clint *clint;
 	struct plic *plic;
 	struct sifive_test *test;
-	struct chardev *console;
+	struct chardev *console; /* owned by the UART once it exists; HTIF borrows it */
+	bool console_owned;
 	struct uart16550 *uart;
 	struct virtio_dev *virtio[VIRT_VIRTIO_COUNT];
 	struct virtio_mmio *virtio_mmio[VIRT_VIRTIO_COUNT];
@@ -317,9 +318,11 @@ static int virt_build(struct virt_board *b, struct vk_error *err)
 	b->console = chardev_open(b->loop, cfg->console, err);
 	if (!b->console)
 		return vk_error_prefix(err, "--console");
+	b->console_owned = true;
 	chardev_set_quit_handler(b->console, virt_console_quit, b);
 	b->uart = uart16550_create(&b->mmio, VIRT_UART0_BASE, 0,
 	                           plic_input(b->plic, VIRT_UART0_IRQ), b->console, err);
+	b->console_owned = false; /* the UART took it, even on failure */
 	if (!b->uart)
 		return -EINVAL;
 	r = virt_create_devices(b, err);
@@ -352,7 +355,8 @@ static void virt_destroy(struct virt_board *b)
 		virtio_dev_destroy(b->virtio[i]);
 	}
 	uart16550_destroy(b->uart);
-	chardev_close(b->console);
+	if (b->console_owned)
+		chardev_close(b->console);
 	sifive_test_destroy(b->test);
 	plic_destroy(b->plic);
 	clint_destroy(b->clint);
@@ -421,7 +425,7 @@ static int virt_run(struct virt_board *b, struct vk_error *err)
 			if (why == RV_EXIT_WFI)
 				b->waiting[h] = true;
 			else if (why == RV_EXIT_FATAL) {
-				snprintf(b->stop_detail, sizeof(b->stop_detail), "hart %u: %s", h,
+				snprintf(b->stop_detail, sizeof(b->stop_detail), "%s",
 				         rv_cpu_fatal_reason(b->harts[h]));
 				virt_request_stop(b, VIRT_STOP_ERROR, 1);
 			}

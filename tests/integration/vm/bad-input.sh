@@ -22,7 +22,7 @@ expect_error() {
 }
 
 rv="run --arch riscv64 --memory 64M --console null"
-expect_error "missing kernel file" "cannot load kernel '$TAP_TMP/nope'" $rv --kernel "$TAP_TMP/nope"
+expect_error "missing kernel file" "cannot load kernel: cannot open '$TAP_TMP/nope': No such file" $rv --kernel "$TAP_TMP/nope"
 expect_error "no --kernel" "kernel is required" $rv
 expect_error "unknown option" "unknown option '--frobnicate'" $rv --kernel x --frobnicate
 expect_error "bad memory size" "invalid size '12Q'" run --arch riscv64 --memory 12Q --kernel x
