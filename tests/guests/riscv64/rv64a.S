@@ -132,14 +132,23 @@ RVTEST_BEGIN
 	EXPECT_TRAP(2f)
 	amoadd.d a1, a1, (t2)
 	j fail
-2:	CHECK_MEM(trap_cause, 6)
-	CHECK_MEM_REG(trap_tval, t2)
+2:	CHECK_MEM_REG(trap_tval, t2)
+	/* misaligned (6) or access fault (7): the spec allows either */
+	la t5, trap_cause
+	ld t5, 0(t5)
+	addi t5, t5, -6
+	srli t5, t5, 1
+	bnez t5, fail
 	TEST(9)
 	addi t2, s0, 2
 	EXPECT_TRAP(3f)
 	lr.w a1, (t2)
 	j fail
-3:	CHECK_MEM(trap_cause, 4)
+3:	la t5, trap_cause /* 4 or 5 */
+	ld t5, 0(t5)
+	addi t5, t5, -4
+	srli t5, t5, 1
+	bnez t5, fail
 	TEST(10)
 	/* an AMO to a device is an access fault */
 	li t2, 0x10000000

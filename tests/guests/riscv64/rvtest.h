@@ -159,9 +159,13 @@ test_main:
 	.section .tohost, "aw";    \
 	.align 6;                  \
 	.globl tohost;             \
+	.type tohost, @object;     \
+	.size tohost, 8;           \
 tohost:	.dword 0;                  \
 	.align 6;                  \
 	.globl fromhost;           \
+	.type fromhost, @object;   \
+	.size fromhost, 8;         \
 fromhost: .dword 0;                \
 	.data;                     \
 	.align 3;                  \

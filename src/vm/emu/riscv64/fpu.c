@@ -381,20 +381,37 @@ static uint64_t arith64(struct rv_cpu *cpu, enum arith op, unsigned rm, uint64_t
 	return canon64(r);
 }
 
-/* Round v (finite) to an integral value with rm; exact, raises nothing. */
+/*
+ * Round v (finite) to an integral value with rm. By hand: the C library's
+ * floor/ceil/trunc raise inexact on some hosts, and only exact host
+ * operations (which raise nothing) are used here.
+ */
 static double round_integral(double v, unsigned rm)
 {
+	uint64_t b = b64(v);
+	int e = (int)((b >> 52) & 0x7ff) - 1023;
+	double t, frac, away;
+
+	if (e >= 52)
+		return v; /* already integral */
+	t = e < 0 ? f64(b & SIGN64) : f64(b & ~((1ull << (52 - e)) - 1));
+	frac = v - t; /* exact: same sign as v, |frac| < 1 */
+	if (frac == 0)
+		return v;
+	away = (b & SIGN64) ? t - 1 : t + 1; /* exact below 2^52 */
 	switch (rm) {
 	case RM_RTZ:
-		return trunc(v);
+		return t;
 	case RM_RDN:
-		return floor(v);
+		return (b & SIGN64) ? away : t;
 	case RM_RUP:
-		return ceil(v);
+		return (b & SIGN64) ? t : away;
 	case RM_RMM:
-		return round(v);
-	default:
-		return roundeven(v);
+		return fabs(frac) >= 0.5 ? away : t;
+	default: /* RNE */
+		if (fabs(frac) != 0.5)
+			return fabs(frac) > 0.5 ? away : t;
+		return ((uint64_t)(int64_t)t & 1) == 0 ? t : away;
 	}
 }
 
