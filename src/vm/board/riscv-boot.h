@@ -31,7 +31,7 @@ struct riscv_boot {
 	uint8_t *kernel, *initrd, *firmware;
 	size_t kernel_len, initrd_len, firmware_len;
 
-	uint64_t entry;	       /* where every hart starts */
+	uint64_t entry;        /* where every hart starts */
 	uint64_t fdt_addr;     /* a1 */
 	uint64_t dyninfo_addr; /* a2: fw_dynamic_info, 0 without firmware */
 
@@ -44,7 +44,7 @@ struct riscv_boot {
  * information into RAM. nr_virtio is the number of virtio-mmio slots in use.
  */
 int riscv_boot_load(struct riscv_boot *boot, const struct vm_config *cfg, struct vm_mem *mem,
-		    unsigned nr_virtio, struct vk_error *err) VK_MUST_CHECK;
+                    unsigned nr_virtio, struct vk_error *err) VK_MUST_CHECK;
 void riscv_boot_free(struct riscv_boot *boot);
 
 /*
@@ -53,6 +53,6 @@ void riscv_boot_free(struct riscv_boot *boot);
  * (0 = pass).
  */
 bool riscv_boot_htif_poll(struct riscv_boot *boot, struct vm_mem *mem, struct chardev *console,
-			  int *status);
+                          int *status);
 
 #endif
