@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the stdio character device in child processes: on a pty
+ * (raw mode while open; Ctrl-A escapes; the terminal restored after an error
+ * exit, SIGTERM, abort(), a SIGSEGV and Ctrl-A x; O_NONBLOCK never leaks into
+ * the shared descriptors) and on pipes (bytes pass through, EOF on stdin ends
+ * input without quitting or spinning).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "chardev-test-util.h"
+#include "vm/chardev.h"
+#include "vm/loop.h"
+
+enum child_mode { EXIT_ERROR, SIGNAL_TERM, ABORT, SEGV, QUIT_KEY };
+
+/* Reachable from globals, so LeakSanitizer does not mind exit() in the child. */
+static struct vm_loop *child_loop;
+static struct chardev *child_chr;
+static struct rec_client child_rec;
+
+static VK_NORETURN void child_main(enum child_mode mode, const char *slave, int sync_fd, int go_fd)
+{
+	struct vk_error err = {0};
+	char go;
+	int fd;
+
+	setsid();
+	fd = open(slave, O_RDWR); /* becomes the controlling terminal */
+	if (fd < 0)
+		_exit(90);
+	ioctl(fd, TIOCSCTTY, 0);
+	dup2(fd, 0);
+	dup2(fd, 1);
+	if (fd > 1)
+		close(fd);
+	child_loop = vm_loop_new();
+	child_chr = chardev_open(child_loop, "stdio", &err);
+	if (!child_chr)
+		_exit(91);
+	rec_attach(child_chr, &child_rec, sizeof(child_rec.buf));
+	child_rec.echo = child_chr;
+	if (write(sync_fd, "R", 1) != 1)
+		_exit(92);
+	/* Wait until the parent has looked at the raw terminal. */
+	if (read(go_fd, &go, 1) != 1)
+		_exit(96);
+	switch (mode) {
+	case EXIT_ERROR:
+		exit(3);
+	case SIGNAL_TERM:
+		for (;;)
+			pause();
+	case ABORT:
+		abort();
+	case SEGV:
+		raise(SIGSEGV);
+		_exit(93);
+	case QUIT_KEY:
+		/* Echo what comes in until Ctrl-A x exits (status 0). */
+		for (uint64_t end = vk_now_ns() + WAIT_NS; vk_now_ns() < end;)
+			vm_loop_poll(child_loop, 20 * 1000 * 1000);
+		_exit(94);
+	}
+	_exit(95);
+}
+
+static int wait_child(pid_t pid)
+{
+	int status = 0;
+
+	for (uint64_t end = vk_now_ns() + WAIT_NS; vk_now_ns() < end;) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	fail_msg("child %d did not exit", (int)pid);
+	return status;
+}
+
+/* The O_NONBLOCK flag of the child's fd n, from /proc/PID/fdinfo. */
+static bool child_fd_nonblocking(pid_t pid, int n)
+{
+	char path[64], line[128];
+	unsigned flags = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, n);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "flags: %o", &flags) == 1)
+			break;
+	fclose(f);
+	return flags & O_NONBLOCK;
+}
+
+static void run_tty_case(enum child_mode mode)
+{
+	struct termios orig, now;
+	int master, slave, sync[2], go[2], status;
+	char name[64], c = 0, buf[1024];
+	struct pollfd pfd;
+	pid_t pid;
+
+	master = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
+	assert_true(master >= 0);
+	assert_int_equal(grantpt(master), 0);
+	assert_int_equal(unlockpt(master), 0);
+	assert_int_equal(ptsname_r(master, name, sizeof(name)), 0);
+	slave = open(name, O_RDWR | O_NOCTTY);
+	assert_true(slave >= 0);
+	assert_int_equal(tcgetattr(slave, &orig), 0);
+	assert_true(orig.c_lflag & ICANON);
+	assert_int_equal(pipe(sync), 0);
+	assert_int_equal(pipe(go), 0);
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sync[0]);
+		close(go[1]);
+		close(master);
+		close(slave);
+		child_main(mode, name, sync[1], go[0]);
+	}
+	close(sync[1]);
+	close(go[0]);
+	pfd = (struct pollfd){.fd = sync[0], .events = POLLIN};
+	assert_int_equal(poll(&pfd, 1, (int)(WAIT_NS / 1000000)), 1);
+	assert_int_equal(read(sync[0], &c, 1), 1);
+	assert_int_equal(c, 'R');
+	close(sync[0]);
+
+	/* Raw while the chardev is open; output post-processing kept. */
+	assert_int_equal(tcgetattr(slave, &now), 0);
+	assert_int_equal(now.c_lflag & (ICANON | ECHO | ISIG), 0);
+	assert_true(now.c_oflag & OPOST);
+	/* Nothing non-blocking in the descriptions shared with the shell. */
+	assert_false(child_fd_nonblocking(pid, 0));
+	assert_false(child_fd_nonblocking(pid, 1));
+	assert_int_equal(write(go[1], "G", 1), 1);
+	close(go[1]);
+
+	switch (mode) {
+	case SIGNAL_TERM:
+		kill(pid, SIGTERM);
+		break;
+	case QUIT_KEY:
+		/* Typed bytes reach the client (echoed back); C-a C-a is one C-a. */
+		assert_int_equal(write(master, "hi\x01\x01!", 5), 5);
+		read_until(master, NULL, buf, sizeof(buf), "hi\x01!");
+		assert_string_equal(buf, "hi\x01!");
+		assert_int_equal(write(master, "\x01h", 2), 2);
+		read_until(master, NULL, buf, sizeof(buf), "send C-a");
+		assert_non_null(strstr(buf, "C-a x    exit"));
+		assert_int_equal(write(master, "\x01x", 2), 2);
+		break;
+	default:
+		break;
+	}
+	status = wait_child(pid);
+	switch (mode) {
+	case EXIT_ERROR:
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 3);
+		break;
+	case SIGNAL_TERM:
+		assert_true(WIFSIGNALED(status));
+		assert_int_equal(WTERMSIG(status), SIGTERM);
+		break;
+	case ABORT:
+		assert_true(WIFSIGNALED(status));
+		assert_int_equal(WTERMSIG(status), SIGABRT);
+		break;
+	case SEGV:
+		/* Killed, or reported and ended by a sanitizer's own handler. */
+		assert_false(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		assert_false(WIFEXITED(status) && WEXITSTATUS(status) >= 90);
+		break;
+	case QUIT_KEY:
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+		break;
+	}
+	/* The terminal is exactly as it was. */
+	assert_int_equal(tcgetattr(slave, &now), 0);
+	assert_int_equal(now.c_lflag, orig.c_lflag);
+	assert_int_equal(now.c_iflag, orig.c_iflag);
+	assert_int_equal(now.c_oflag, orig.c_oflag);
+	assert_int_equal(now.c_cflag, orig.c_cflag);
+	close(slave);
+	close(master);
+}
+
+static void test_restore_after_error_exit(void **state)
+{
+	run_tty_case(EXIT_ERROR);
+}
+
+static void test_restore_after_sigterm(void **state)
+{
+	run_tty_case(SIGNAL_TERM);
+}
+
+static void test_restore_after_abort(void **state)
+{
+	run_tty_case(ABORT);
+}
+
+static void test_restore_after_segv(void **state)
+{
+	run_tty_case(SEGV);
+}
+
+static void test_escape_keys_and_quit(void **state)
+{
+	run_tty_case(QUIT_KEY);
+}
+
+static void test_pipes_pass_through_and_eof(void **state)
+{
+	int in[2], out[2], status;
+	char buf[256];
+	pid_t pid;
+
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(out), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct vk_error err = {0};
+		int idle = 0, i;
+
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
+		child_loop = vm_loop_new();
+		child_chr = chardev_open(child_loop, "stdio", &err);
+		if (!child_chr)
+			_exit(91);
+		rec_attach(child_chr, &child_rec, sizeof(child_rec.buf));
+		child_rec.echo = child_chr;
+		/* After the input and its EOF, the loop must go idle (no POLLHUP spin). */
+		for (i = 0; i < 2000 && idle < 3; i++) {
+			int n = vm_loop_poll(child_loop, 50 * 1000 * 1000);
+			idle = (child_rec.len >= 4 && n == 0) ? idle + 1 : 0;
+		}
+		if (idle < 3)
+			_exit(92);
+		chardev_write(child_chr, "alive", 5);
+		chardev_close(child_chr);
+		vm_loop_free(child_loop);
+		_exit(0);
+	}
+	close(in[0]);
+	close(out[1]);
+	/* Ctrl-A x is just data when stdin is not a terminal. */
+	assert_int_equal(write(in[1], "a\x01x\n", 4), 4);
+	close(in[1]);
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	read_until(out[0], NULL, buf, sizeof(buf), "alive");
+	assert_string_equal(buf, "a\x01x\nalive");
+	status = wait_child(pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(out[0]);
+}
+
+static void test_only_one_stdio(void **state)
+{
+	struct vm_loop *loop = vm_loop_new();
+	struct vk_error err = {0};
+	struct chardev *a, *b;
+
+	a = chardev_open(loop, "stdio", &err);
+	assert_non_null(a);
+	b = chardev_open(loop, "stdio", &err);
+	assert_null(b);
+	assert_int_equal(err.code, EBUSY);
+	chardev_close(a);
+	/* And it can be opened again once closed. */
+	a = chardev_open(loop, "stdio", &err);
+	assert_non_null(a);
+	chardev_close(a);
+	vm_loop_free(loop);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_restore_after_error_exit),
+	        cmocka_unit_test(test_restore_after_sigterm),
+	        cmocka_unit_test(test_restore_after_abort),
+	        cmocka_unit_test(test_restore_after_segv),
+	        cmocka_unit_test(test_escape_keys_and_quit),
+	        cmocka_unit_test(test_pipes_pass_through_and_eof),
+	        cmocka_unit_test(test_only_one_stdio),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
