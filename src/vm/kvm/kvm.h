@@ -184,7 +184,7 @@ struct x86_boot_state {
 	uint64_t rsp;
 	uint64_t rsi;       /* bzImage: zero page */
 	uint64_t rbx;       /* PVH: hvm_start_info */
-	uint64_t gdt_base;  /* FLAT32/LONG64: a GDT the loader wrote (code 0x10, data 0x18) */
+	uint64_t gdt_base;  /* FLAT32/LONG64: the loader's GDT (code 0x08/0x10, data 0x18) */
 	uint16_t gdt_limit; /* bytes - 1 */
 	uint64_t cr3;       /* LONG64: the PML4 the loader wrote */
 };

@@ -256,7 +256,7 @@ int x86_vcpu_set_boot_state(int fd, const struct x86_boot_state *bs, struct vk_e
 	case X86_BOOT_LONG64: {
 		bool lm = bs->mode == X86_BOOT_LONG64;
 
-		code = x86_flat_segment(0x10, true, lm);
+		code = x86_flat_segment(lm ? 0x10 : 0x08, true, lm);
 		data = x86_flat_segment(0x18, false, lm);
 		sregs.cs = code;
 		sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
