@@ -7,10 +7,15 @@
  * failed check jumps to `fail`, which reports (gp << 1) | 1 through HTIF
  * `tohost`; passing reports 1.
  *
+ * PMP entry 0 grants everything (for CPUs that enforce PMP; ours does not).
+ *
  * Traps: every trap goes to the M-mode handler, which records mcause, mtval
  * and mepc in trap_cause/trap_tval/trap_epc, and resumes in M-mode at the
  * address the test stored with EXPECT_TRAP (an unexpected trap fails the
- * test). The S-mode handler (stvec) does the same with s_trap_* and
+ * test); after an interrupt it returns with MIE clear (it clears MPIE), so
+ * that a level interrupt the test has not yet lowered does not come back at
+ * once. It also saves mstatus as it was on entry (trap_mstatus). The S-mode
+ * handler (stvec) does the same with s_trap_* and
  * S_EXPECT_TRAP, resuming in S-mode. Both handlers clobber t0 and t1 only.
  */
 #define TESTNUM gp
@@ -51,6 +56,14 @@
 	la t5, sym;             \
 	ld t5, 0(t5);           \
 	bne t5, reg, fail
+
+/* Fail unless (word at symbol & mask) == value. Clobbers t5, t6. */
+#define CHECK_MEM_MASK(sym, mask, value) \
+	la t5, sym;                      \
+	ld t5, 0(t5);                    \
+	li t6, mask;                     \
+	and t5, t5, t6;                  \
+	CHECK(t5, value)
 
 /* The next trap resumes at label (in M-mode). Clobbers t0, t1. */
 #define EXPECT_TRAP(label)  \
@@ -93,6 +106,10 @@ _start:                              \
 	li t0, MSTATUS_FS;           \
 	csrs mstatus, t0;            \
 	csrwi fcsr, 0;               \
+	li t0, -1;                   \
+	csrw pmpaddr0, t0;           \
+	li t0, 0x1f;                 \
+	csrw pmpcfg0, t0;            \
 	j test_main;                 \
 	.align 2;                    \
 trap_entry:                          \
@@ -105,10 +122,18 @@ trap_entry:                          \
 	csrr t0, mepc;               \
 	la t1, trap_epc;             \
 	sd t0, 0(t1);                \
+	csrr t0, mstatus;            \
+	la t1, trap_mstatus;         \
+	sd t0, 0(t1);                \
 	la t1, trap_count;           \
 	ld t0, 0(t1);                \
 	addi t0, t0, 1;              \
 	sd t0, 0(t1);                \
+	csrr t0, mcause;             \
+	bgez t0, 3f;                 \
+	li t0, MSTATUS_MPIE;         \
+	csrc mstatus, t0;            \
+3:	                             \
 	la t1, trap_resume;          \
 	ld t0, 0(t1);                \
 	beqz t0, fail;               \
@@ -128,6 +153,11 @@ s_trap_entry:                        \
 	csrr t0, sepc;               \
 	la t1, s_trap_epc;           \
 	sd t0, 0(t1);                \
+	csrr t0, scause;             \
+	bgez t0, 4f;                 \
+	li t0, MSTATUS_SPIE;         \
+	csrc sstatus, t0;            \
+4:	                             \
 	la t1, s_trap_resume;        \
 	ld t0, 0(t1);                \
 	beqz t0, fail;               \
@@ -174,6 +204,7 @@ trap_tval: .dword 0;               \
 trap_epc: .dword 0;                \
 trap_resume: .dword 0;             \
 trap_count: .dword 0;              \
+trap_mstatus: .dword 0;            \
 s_trap_cause: .dword 0;            \
 s_trap_tval: .dword 0;             \
 s_trap_epc: .dword 0;              \
