@@ -222,11 +222,11 @@ static void test_fdt(void **state)
 	assert_string_equal(fdt_getprop(buf, node, "stdout-path", NULL), "/soc/serial@10000000");
 	reg = fdt_getprop(buf, node, "linux,initrd-start", &len);
 	assert_int_equal(len, 8);
-	assert_int_equal(fdt64_to_cpu(*reg), 0x88000000);
+	assert_int_equal(fdt64_ld(reg), 0x88000000); /* properties are only 4-byte aligned */
 	node = fdt_path_offset(buf, "/memory@80000000");
 	reg = fdt_getprop(buf, node, "reg", &len);
 	assert_int_equal(len, 16);
-	assert_int_equal(fdt64_to_cpu(reg[1]), 256 << 20);
+	assert_int_equal(fdt64_ld(reg + 1), 256 << 20);
 	assert_true(fdt_path_offset(buf, "/cpus/cpu@1/interrupt-controller") >= 0);
 	assert_true(fdt_path_offset(buf, "/cpus/cpu@2") < 0);
 	/* Slot n is at 0x10001000 + n * 0x1000 with IRQ 1 + n. */
