@@ -35,9 +35,19 @@ static void mmio_notify_config(void *opaque, struct virtio_dev *dev)
 	update_irq(opaque);
 }
 
+static void mmio_reset(void *opaque, struct virtio_dev *dev)
+{
+	struct virtio_mmio *m = opaque;
+
+	m->device_features_sel = 0;
+	m->driver_features_sel = 0;
+	update_irq(m);
+}
+
 static const struct virtio_transport_ops mmio_transport_ops = {
         .notify_queue = mmio_notify,
         .notify_config = mmio_notify_config,
+        .reset = mmio_reset,
 };
 
 static enum virtq_area area_of(uint64_t offset)
@@ -124,11 +134,7 @@ static void reg_write(struct virtio_mmio *m, uint64_t offset, uint32_t value)
 		update_irq(m);
 		break;
 	case VIRTIO_MMIO_STATUS:
-		virtio_set_status(dev, (uint8_t)value);
-		if (value == 0) {
-			m->device_features_sel = 0;
-			m->driver_features_sel = 0;
-		}
+		virtio_set_status(dev, (uint8_t)value); /* 0 resets: mmio_reset() runs */
 		update_irq(m);
 		break;
 	case VIRTIO_MMIO_QUEUE_DESC_LOW:

@@ -158,6 +158,8 @@ void virtio_reset(struct virtio_dev *dev)
 		queue_reset(dev, q);
 	if (dev->ops->reset)
 		dev->ops->reset(dev);
+	if (dev->transport && dev->transport->reset)
+		dev->transport->reset(dev->transport_opaque, dev);
 }
 
 static bool features_acceptable(struct virtio_dev *dev)

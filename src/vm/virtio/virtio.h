@@ -94,6 +94,12 @@ struct virtio_transport_ops {
 	 * already bumped the generation and set VIRTIO_ISR_CONFIG.
 	 */
 	void (*notify_config)(void *opaque, struct virtio_dev *dev);
+	/*
+	 * Optional: the device was reset (the driver wrote status 0, or the
+	 * board called virtio_reset()); the ISR is 0 now. Lower the interrupt
+	 * and forget transport-only registers (feature selects, ...).
+	 */
+	void (*reset)(void *opaque, struct virtio_dev *dev);
 };
 
 /* The driver's three areas of a split virtqueue. */

@@ -317,10 +317,17 @@ static void test_reset(void **state)
 	assert_int_equal(vd_rd(d, VIRTIO_MMIO_QUEUE_DEVICE_LOW), 0);
 	assert_false(virtio_dev_has_feature(d->dev, VIRTIO_F_RING_EVENT_IDX));
 	assert_int_equal(virtio_queue_get_num(d->dev, 0), 256);
+	/* A board-initiated reset lowers the line too. */
+	vd_bringup(d, 0, 1, 16);
+	virtio_dev_config_changed(d->dev);
+	assert_true(d->irq_level);
+	virtio_reset(d->dev);
+	assert_false(d->irq_level);
+	assert_int_equal(vd_rd(d, VIRTIO_MMIO_STATUS), 0);
 	/* A kick to the reset device does nothing. */
 	vd_blk_submit(d, &r, VD_BLK_T_FLUSH, 0, 0, false);
 	vd_kick(d, 0);
-	assert_int_equal(vd_used_idx(d, 0), 1);
+	assert_int_equal(vd_used_idx(d, 0), 0);
 	/* And it comes back from scratch. */
 	vd_bringup(d, 0, 1, 8);
 	vd_blk_submit(d, &r, VD_BLK_T_IN, 1, 512, false);
