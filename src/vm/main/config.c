@@ -38,6 +38,7 @@ enum {
 	OPT_CONTROL,
 	OPT_ON_RESET,
 	OPT_STATS,
+	OPT_VIRTIO_TRANSPORT,
 };
 
 static const struct option run_options[] = {
@@ -58,6 +59,7 @@ static const struct option run_options[] = {
         {"control", required_argument, NULL, OPT_CONTROL},
         {"on-reset", required_argument, NULL, OPT_ON_RESET},
         {"stats", no_argument, NULL, OPT_STATS},
+        {"virtio-transport", required_argument, NULL, OPT_VIRTIO_TRANSPORT},
         {NULL, 0, NULL, 0},
 };
 
@@ -152,6 +154,13 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_erro
 			break;
 		case OPT_STATS:
 			cfg->stats = true;
+			break;
+		case OPT_VIRTIO_TRANSPORT:
+			if (strcmp(optarg, "pci") && strcmp(optarg, "mmio"))
+				return vk_error_set(err, EINVAL,
+				                    "--virtio-transport '%s': expected pci or mmio",
+				                    optarg);
+			cfg->virtio_mmio = !strcmp(optarg, "mmio");
 			break;
 		case ':':
 			return vk_error_set(err, EINVAL, "option '%s' needs a value",

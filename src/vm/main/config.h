@@ -38,6 +38,9 @@ struct vm_config {
 	const char *control; /* control socket path, NULL: none */
 	enum vm_on_reset on_reset;
 	bool stats; /* print run statistics on stderr at exit */
+	/* x86_64: virtio devices on virtio-mmio (with virtio_mmio.device= on the command
+	 * line) instead of virtio-pci; riscv64 always uses virtio-mmio. */
+	bool virtio_mmio;
 };
 
 /* Parse `run` options (argv[0] is "run"). Returns 0 or -EINVAL with a sentence. */
