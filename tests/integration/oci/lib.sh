@@ -1,0 +1,134 @@
+# Shared helpers for the virtkit-oci integration tests (sourced; POSIX sh + bash).
+# TAP output, a busybox rootfs built from Debian's busybox-static, bundles made
+# from `virtkit-oci spec` plus edits (cfg.py), and cleanup that runs even when
+# a test fails: every container under the test's --root is force-deleted and
+# the temporary directory removed.
+
+VK_BUILD=${VK_BUILD:-$(pwd)}
+VK_SRC=${VK_SRC:-$(cd "$(dirname "$0")/../../.." && pwd)}
+OCI=${OCI:-$VK_BUILD/src/oci/virtkit-oci}
+HERE=$VK_SRC/tests/integration/oci
+CFG="python3 $HERE/cfg.py"
+T=${T:-20} # seconds any single runtime command may take
+
+_n=0
+_failed=0
+
+ok() { _n=$((_n + 1)); echo "ok $_n - $1"; }
+not_ok() {
+	_n=$((_n + 1)); _failed=$((_failed + 1))
+	echo "not ok $_n - $1"
+	[ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/# /'
+	return 0
+}
+skip() { _n=$((_n + 1)); echo "ok $_n - $1 # SKIP $2"; }
+diag() { printf '%s\n' "$*" | sed 's/^/# /'; }
+# check NAME CMD...: ok when CMD succeeds.
+check() {
+	_name=$1; shift
+	if _out=$("$@" 2>&1); then ok "$_name"; else not_ok "$_name" "$_out"; fi
+}
+done_testing() { echo "1..$_n"; }
+
+need_root() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "1..0 # SKIP needs root"
+		exit 0
+	fi
+}
+
+# The runtime with this test's state root and a timeout.
+oci() { timeout -k 5 "$T" "$OCI" --root "$ROOT" "$@"; }
+
+setup() {
+	need_root
+	[ -x "$OCI" ] || { echo "1..0 # SKIP $OCI not built"; exit 0; }
+	[ -x /bin/busybox ] || { echo "1..0 # SKIP busybox-static not installed"; exit 0; }
+	TMP=$(mktemp -d /tmp/vkoci.XXXXXX)
+	chmod 755 "$TMP"
+	ROOT=$TMP/state
+	ROOTFS=$TMP/rootfs
+	make_rootfs "$ROOTFS"
+	MOUNTS_BEFORE=$(wc -l </proc/self/mountinfo)
+	trap teardown EXIT
+	trap 'exit 1' INT TERM
+}
+
+teardown() {
+	rc=$?
+	if [ -d "$ROOT" ]; then
+		for id in $(ls "$ROOT" 2>/dev/null); do
+			timeout 20 "$OCI" --root "$ROOT" delete -f "$id" >/dev/null 2>&1
+		done
+	fi
+	for p in ${CLEANUP_PIDS:-}; do kill -9 "$p" 2>/dev/null; done
+	grep -q "$TMP" /proc/self/mountinfo && awk -v t="$TMP" '$5 ~ "^"t {print $5}' \
+		/proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
+	rm -rf "$TMP"
+	exit $rc
+}
+
+# A busybox root filesystem with relative applet links.
+make_rootfs() {
+	d=$1
+	mkdir -p "$d/bin" "$d/proc" "$d/sys" "$d/dev" "$d/tmp" "$d/etc" "$d/root" "$d/usr" \
+		"$d/var/tmp" "$d/home/user"
+	cp /bin/busybox "$d/bin/busybox"
+	for a in $("$d/bin/busybox" --list); do
+		[ "$a" = busybox ] || ln -s busybox "$d/bin/$a"
+	done
+	ln -s bin "$d/sbin"
+	ln -s ../bin "$d/usr/bin"
+	ln -s ../bin "$d/usr/sbin"
+	chmod 1777 "$d/tmp"
+	cat >"$d/etc/passwd" <<EOP
+root:x:0:0:root:/root:/bin/sh
+user:x:1000:1000:user:/home/user:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+EOP
+	cat >"$d/etc/group" <<EOP
+root:x:0:
+user:x:1000:
+nobody:x:65534:
+EOP
+	echo "virtkit test rootfs" >"$d/etc/issue"
+}
+
+# make_bundle NAME [cfg edits...]: $TMP/NAME with config.json using $ROOTFS.
+make_bundle() {
+	b=$TMP/$1; shift
+	mkdir -p "$b"
+	"$OCI" spec --bundle "$b" >/dev/null || return 1
+	$CFG "$b/config.json" "root.path=$ROOTFS" "process.terminal=false" "$@"
+	echo "$b"
+}
+
+# The cgroup directories a container id would have (default cgroupsPath /<id>).
+cgroup_dirs() { ls -d /sys/fs/cgroup/*/"$1" 2>/dev/null; }
+
+# Nothing of container $1 left: state, cgroups, mounts, processes.
+assert_clean() {
+	id=$1
+	problems=""
+	[ -e "$ROOT/$id" ] && problems="$problems state-dir"
+	[ -n "$(cgroup_dirs "$id")" ] && problems="$problems cgroups:$(cgroup_dirs "$id" | tr '\n' ' ')"
+	grep -q "$TMP" /proc/self/mountinfo && problems="$problems mounts"
+	[ "$(wc -l </proc/self/mountinfo)" != "$MOUNTS_BEFORE" ] && problems="$problems mount-count"
+	pgrep -f -- " $id\$" >/dev/null && problems="$problems processes:$(pgrep -f -- " $id\$" | tr '\n' ' ')"
+	[ -z "$problems" ] && return 0
+	echo "left behind:$problems"
+	return 1
+}
+
+# wait_for CMD...: retry for up to 5 s.
+wait_for() {
+	i=0
+	while [ $i -lt 50 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+status_of() { oci state "$1" 2>/dev/null | sed -n 's/.*"status": "\(.*\)".*/\1/p'; }
