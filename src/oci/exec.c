@@ -210,7 +210,7 @@ int oci_container_exec(const struct oci_exec_opts *o, struct vk_error *err)
 	enum oci_status status;
 	struct sync_msg m;
 	int r, passfd, console = -1, master = -1, pfd;
-	char dir[4096];
+	int dfd;
 	pid_t stage1, pid = 0;
 
 	r = oci_container_load(o->root, o->id, &x.st, &status, err);
@@ -221,8 +221,10 @@ int oci_container_exec(const struct oci_exec_opts *o, struct vk_error *err)
 		                 oci_status_name(status));
 		goto out;
 	}
-	snprintf(dir, sizeof(dir), "%s/%s", o->root, o->id);
-	x.spec = oci_spec_load(dir, NULL, NULL, err);
+	dfd = oci_state_open(o->root, o->id, false, err);
+	x.spec = dfd >= 0 ? oci_spec_load_saved(dfd, err) : NULL;
+	if (dfd >= 0)
+		close(dfd);
 	if (!x.spec) {
 		r = -EIO;
 		goto out;

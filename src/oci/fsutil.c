@@ -61,57 +61,70 @@ unsigned long fs_mount_flags(int fd)
 	return f;
 }
 
-/* mkdir -p inside the root; returns an O_PATH fd of the directory. */
-static int mkdir_p(int rootfd, const char *path, uint64_t extra, struct vk_error *err)
+/*
+ * mkdir -p inside the root; returns an O_PATH fd of the directory. A
+ * component that is a dangling symlink has its target created, inside the
+ * root (the way the kernel would resolve it there), up to 40 links deep.
+ */
+static int mkdir_p(int rootfd, const char *path, uint64_t extra, int depth, struct vk_error *err)
 {
-	char prefix[4096];
+	char prefix[4096], link[4096], target[8192];
 	size_t len = 0;
 	const char *p = path;
 	int cur, fd;
 
+	if (depth > 40)
+		return vk_error_set(err, ELOOP, "too many symlinks below '%s' in the container", path);
 	cur = fs_open_in_root(rootfd, "/", O_PATH | O_DIRECTORY, 0);
 	if (cur < 0)
 		return vk_error_errno(err, -cur, "cannot open the container root");
 	while (*p) {
+		char name[256];
 		size_t n;
+		ssize_t l;
 
 		while (*p == '/')
 			p++;
 		n = strcspn(p, "/");
 		if (n == 0)
 			break;
-		if (len + n + 2 > sizeof(prefix)) {
+		if (len + n + 2 > sizeof(prefix) || n >= sizeof(name)) {
 			close(cur);
 			return vk_error_set(err, ENAMETOOLONG, "path too long: %s", path);
 		}
+		snprintf(name, sizeof(name), "%.*s", (int)n, p);
 		prefix[len++] = '/';
 		memcpy(prefix + len, p, n);
 		len += n;
 		prefix[len] = '\0';
 		fd = fs_open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY, extra);
-		if (fd == -ENOENT) {
-			char name[256];
-
-			snprintf(name, sizeof(name), "%.*s", (int)n, p);
-			if (mkdirat(cur, name, 0755) < 0 && errno != EEXIST) {
-				int e = errno;
-
+		if (fd == -ENOENT && mkdirat(cur, name, 0755) < 0 && errno == EEXIST &&
+		    !(extra & RESOLVE_NO_SYMLINKS) &&
+		    (l = readlinkat(cur, name, link, sizeof(link) - 1)) > 0) {
+			/* A dangling symlink: create what it points to, in the root. */
+			link[l] = '\0';
+			if (link[0] == '/')
+				snprintf(target, sizeof(target), "%s", link);
+			else
+				snprintf(target, sizeof(target), "%.*s/%s", (int)(len - n - 1), prefix,
+				         link);
+			fd = mkdir_p(rootfd, target, extra, depth + 1, err);
+			if (fd < 0) {
 				close(cur);
-				return vk_error_errno(err, e,
-				                      "cannot create directory '%s' in the "
-				                      "container",
-				                      prefix);
+				return fd;
 			}
-			fd = fs_open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY, extra);
+			close(fd);
+			fd = -ENOENT;
 		}
+		if (fd == -ENOENT)
+			fd = fs_open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY, extra);
 		close(cur);
 		if (fd < 0) {
 			if (fd == -ELOOP || fd == -EXDEV)
-				return vk_error_set(
-				        err, -fd,
-				        "'%s' in the container is a symlink where a real "
-				        "directory is required",
-				        prefix);
+				return vk_error_set(err, -fd,
+				                    "'%s' in the container is a symlink where a real "
+				                    "directory is required",
+				                    prefix);
 			return vk_error_errno(err, -fd, "cannot use '%s' in the container", prefix);
 		}
 		cur = fd;
@@ -145,11 +158,11 @@ int fs_ensure_in_root(int rootfd, const char *path, bool dir, bool no_symlinks,
 		return vk_error_errno(err, -fd, "cannot open mount target '%s' in the container",
 		                      path);
 	if (dir)
-		return mkdir_p(rootfd, path, extra, err);
+		return mkdir_p(rootfd, path, extra, 0, err);
 	base = strrchr(path, '/');
 	snprintf(parent, sizeof(parent), "%.*s", base ? (int)(base - path) : 0, path);
 	base = base ? base + 1 : path;
-	pfd = mkdir_p(rootfd, parent, extra, err);
+	pfd = mkdir_p(rootfd, parent, extra, 0, err);
 	if (pfd < 0)
 		return pfd;
 	fd = openat(pfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);

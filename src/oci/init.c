@@ -297,6 +297,8 @@ void oci_init_main(struct oci_ctr *c)
 		_exit(1);
 	if (c->o->run) {
 		wait_for(fd, SYNC_START, &m);
+		/* From here on the container outlives the runtime (run -d). */
+		prctl(PR_SET_PDEATHSIG, 0);
 	} else {
 		/* create returns now; `start` connects to start.sock. */
 		close(fd);

@@ -83,19 +83,10 @@ static int open_locked(const char *root, const char *id, int *fd, struct oci_sta
 	return 0;
 }
 
-/* The config.json copy of the container (for hooks). */
-static struct oci_spec *load_config(int dirfd, const struct oci_state *st, struct vk_error *err)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", dirfd);
-	return oci_spec_load(path, NULL, NULL, err);
-}
-
 static int run_state_hooks(int dirfd, const struct oci_state *st, enum oci_hook_kind kind,
                            enum oci_status status, struct vk_error *err)
 {
-	struct oci_spec *spec = load_config(dirfd, st, err);
+	struct oci_spec *spec = oci_spec_load_saved(dirfd, err);
 	json_object *o;
 	int r;
 

@@ -219,6 +219,11 @@ static int parse_root(struct sj *s, json_object *root, struct oci_spec *spec)
 		free(path);
 		return r;
 	}
+	if (!spec->bundle) {
+		spec->root_path = path;
+		sj_pop(s, mark);
+		return 0;
+	}
 	if (path[0] != '/') {
 		if (asprintf(&abs, "%s/%s", spec->bundle, path) < 0)
 			abs = NULL;
@@ -341,8 +346,8 @@ struct oci_spec *oci_spec_parse(const char *json, size_t len, const char *bundle
 		vk_error_set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
-	spec->bundle = strdup(bundle);
-	if (!spec->bundle) {
+	spec->bundle = bundle ? strdup(bundle) : NULL;
+	if (bundle && !spec->bundle) {
 		vk_error_set(err, ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -385,6 +390,21 @@ struct oci_spec *oci_spec_load(const char *bundle, char **raw, size_t *raw_len,
 	}
 	free(buf);
 	free(abs);
+	return spec;
+}
+
+struct oci_spec *oci_spec_load_saved(int dirfd, struct vk_error *err)
+{
+	char path[64];
+	uint8_t *buf = NULL;
+	size_t len;
+	struct oci_spec *spec;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/config.json", dirfd);
+	if (vk_read_file(path, SPEC_MAX_SIZE, &buf, &len, err) < 0)
+		return NULL;
+	spec = oci_spec_parse((const char *)buf, len, NULL, "config.json", err);
+	free(buf);
 	return spec;
 }
 

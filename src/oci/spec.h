@@ -277,7 +277,14 @@ struct oci_spec {
 struct oci_spec *oci_spec_load(const char *bundle, char **raw, size_t *raw_len,
                                struct vk_error *err);
 
-/* Parse a config from JSON text; fname is used in error messages. */
+/*
+ * The copy of config.json saved in a container's state directory (dirfd):
+ * parsed without resolving root.path, which the bundle may no longer have.
+ */
+struct oci_spec *oci_spec_load_saved(int dirfd, struct vk_error *err);
+
+/* Parse a config from JSON text; fname is used in error messages. bundle NULL:
+ * root.path is kept as written. */
 struct oci_spec *oci_spec_parse(const char *json, size_t len, const char *bundle, const char *fname,
                                 struct vk_error *err);
 
