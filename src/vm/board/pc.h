@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The x86-64 PC board on KVM: memory map, interrupt wiring and the machine
+ * state shared by pc.c (run loop, control socket, events) and pc-build.c
+ * (machine assembly and boot).
+ *
+ * Memory map (guest-physical):
+ *   0 - 3 GiB          RAM (as much as --memory gives), e820 holes at 0x9fc00-1 MiB
+ *   0xd0000000         virtio-mmio slots, 4 KiB apart (--virtio-transport mmio)
+ *   0xe0000000         PCI memory BARs, up to the IOAPIC
+ *   0xfec00000         IOAPIC (in KVM)
+ *   0xfee00000         LAPICs (in KVM)
+ *   0xfeffc000         KVM's identity map (1 page) and TSS (3 pages), e820 reserved
+ *   4 GiB -            the rest of RAM
+ * Ports: COM1 0x3f8 (IRQ 4), i8042 0x60/0x64 (IRQ 1, 12), RTC 0x70, PIT and
+ * PIC in KVM, PCI configuration 0xcf8/0xcfc, reset control 0xcf9.
+ * Interrupts: ISA IRQs on IOAPIC pins 0-15; virtio-mmio on 5, 6, 7, 9, 10,
+ * 11, 14, 15 (level, active high); PCI INTx on pins 16-23.
+ *
+ * Reboot (--on-reset reboot) keeps the host side (console, UART, virtio
+ * devices and their backends, control socket) and builds a fresh KVM VM and
+ * fresh platform devices around it.
+ */
+#ifndef VK_VM_BOARD_PC_H
+#define VK_VM_BOARD_PC_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vm/bus.h"
+#include "vm/hw/pci.h"
+#include "vm/kvm/kvm.h"
+#include "vm/main/config.h"
+#include "vm/mem.h"
+
+#define PC_LOW_RAM_MAX     0xc0000000ull
+#define PC_HIGH_RAM_START  0x100000000ull
+#define PC_VIRTIO_MMIO     0xd0000000ull
+#define PC_VIRTIO_MMIO_GAP 0x1000ull
+#define PC_PCI_MMIO_START  0xe0000000ull
+#define PC_PCI_MMIO_END    0xfec00000ull
+#define PC_PCI_IO_START    0xc000u
+#define PC_PCI_IO_END      0x10000u
+#define PC_KVM_TSS         0xfeffd000ull
+#define PC_KVM_RESERVED    0xfeffc000ull /* identity map + TSS: 4 pages */
+#define PC_COM1            0x3f8
+#define PC_COM1_IRQ        4
+#define PC_PCI_GSI_BASE    16
+#define PC_PCI_GSIS        8
+#define PC_MAX_VIRTIO      (VM_MAX_DISKS + VM_MAX_NETS + 1)
+
+enum pc_stop {
+	PC_RUNNING,
+	PC_STOP_POWEROFF,
+	PC_STOP_RESET,
+	PC_STOP_QUIT,
+	PC_STOP_SIGNAL,
+	PC_STOP_ERROR,
+};
+
+struct uart16550;
+struct i8042;
+struct rtc;
+struct virtio_dev;
+struct virtio_pci;
+struct virtio_mmio;
+struct vm_control;
+struct vm_loop;
+
+struct pc {
+	const struct vm_config *cfg;
+	uint64_t start_ns;
+
+	/* Host side: lives across reboots. */
+	struct vm_loop *loop;
+	struct vm_mem mem;
+	uint64_t low_ram, high_ram;
+	struct bus pio, mmio;
+	uint8_t *kernel, *initrd;
+	size_t kernel_len, initrd_len;
+	struct uart16550 *uart;
+	struct virtio_dev *virtio[PC_MAX_VIRTIO];
+	unsigned nr_virtio;
+	struct vm_control *control;
+	int signal_fd;
+
+	/* One boot: rebuilt on reboot. */
+	bool booted;
+	struct kvm_vm kvm;
+	struct kvm_cpus cpus;
+	bool cpus_created, cpus_started;
+	struct pci_host pci;
+	bool pci_ready;
+	struct virtio_pci *virtio_pci[PC_MAX_VIRTIO];
+	struct virtio_mmio *virtio_mmio[PC_MAX_VIRTIO];
+	struct i8042 *i8042;
+	struct rtc *rtc;
+	unsigned boots;
+
+	/* Why the run stops; written by any thread under stop_lock. */
+	pthread_mutex_t stop_lock;
+	enum pc_stop stop;
+	char *stop_detail; /* malloc'd, may hold a multi-line register dump */
+	bool paused;
+};
+
+/* Build the host side (RAM, kernel files, console + UART, virtio devices). */
+int pc_prepare(struct pc *pc, struct vk_error *err) VK_MUST_CHECK;
+/* Build a KVM VM and the platform around the host side and load the kernel. */
+int pc_boot(struct pc *pc, struct vk_error *err) VK_MUST_CHECK;
+/* Tear down what pc_boot() built (vCPU threads must be joined). */
+void pc_unboot(struct pc *pc);
+/* Tear down the host side. */
+void pc_release(struct pc *pc);
+
+/* Record why the run ends (the first reason wins) and stop the vCPUs. Any thread. */
+void pc_request_stop(struct pc *pc, enum pc_stop why, const char *detail);
+
+/* Interrupt lines into the IOAPIC / PIC (n = GSI). */
+struct irq_line pc_gsi_line(struct pc *pc, unsigned gsi);
+
+#endif
