@@ -56,6 +56,7 @@ struct machine {
 	bool powered_off;
 	int exit_code;
 	int htif_code;         /* what the program reported: 0 pass, n: test n failed */
+	FILE *out;             /* guest console: stdout, or stderr when stdout speaks TAP */
 	char console[1 << 16]; /* the last console output, for --expect */
 	size_t console_len;
 };
@@ -145,9 +146,9 @@ static void uart_write(void *opaque, uint64_t off, uint64_t value, unsigned size
 		}
 		m->console[m->console_len++] = (char)value;
 		m->console[m->console_len] = '\0';
-		putchar((int)(value & 0xff));
+		fputc((int)(value & 0xff), m->out);
 		if ((value & 0xff) == '\n')
-			fflush(stdout);
+			fflush(m->out);
 		m->uart_thre = true; /* sent at once */
 		uart_update_irq(m);
 	} else if (off == 0) {
@@ -249,7 +250,7 @@ static bool htif_poll(struct machine *m, uint64_t tohost, uint64_t fromhost, int
 		return true;
 	}
 	if (dev == 1 && cmd == 1) { /* console putchar */
-		putchar((int)(v & 0xff));
+		fputc((int)(v & 0xff), m->out);
 		if (fh)
 			*fh = (1ull << 56) | (1ull << 48);
 		return false;
@@ -259,7 +260,7 @@ static bool htif_poll(struct machine *m, uint64_t tohost, uint64_t fromhost, int
 		if (args && args[0] == 64 && args[1] == 1) { /* write(1, buf, len) */
 			uint8_t *buf = vm_mem_translate(&m->mem, args[2], args[3]);
 			if (buf)
-				fwrite(buf, 1, args[3], stdout);
+				fwrite(buf, 1, args[3], m->out);
 			args[0] = buf ? args[3] : (uint64_t)-14;
 		} else if (args && args[0] == 93) { /* exit(code) */
 			*code = (int)args[1];
@@ -507,8 +508,11 @@ int main(int argc, char **argv)
 		usage();
 		return 5;
 	}
-	if (o.tap)
+	m.out = stdout;
+	if (o.tap) {
 		printf("1..1\n");
+		m.out = stderr;
+	}
 	if (machine_init(&m, o.harts, o.ram_mib << 20, &err) ||
 	    (o.boot_fw ? setup_boot(&m, &o, &err)
 	               : setup_elf(&m, argv[optind], &tohost, &fromhost, &err))) {
