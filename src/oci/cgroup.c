@@ -63,7 +63,7 @@ static uint32_t parse_ctrls(const char *list, char sep, char *named, size_t name
 		named[0] = '\0';
 	while (*p) {
 		char word[128];
-		size_t n = strcspn(p, sep == ',' ? "," : " ");
+		size_t n = strcspn(p, sep == ',' ? ",\n" : " \n");
 		int c;
 
 		if (n < sizeof(word)) {
