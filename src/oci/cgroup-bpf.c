@@ -105,6 +105,10 @@ static void compile(struct prog *p, const struct oci_dev_rule *rules, size_t n)
 		}
 		emit(p, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, d->allow ? 1 : 0);
 		emit(p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+		/* A rule matching everything ends the program: the verifier refuses
+		 * unreachable instructions. */
+		if (blen == 2)
+			return;
 	}
 	emit(p, BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
 	emit(p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
@@ -147,7 +151,7 @@ int cg_v2_devices(struct oci_cg_hier *h, const struct oci_dev_rule *rules, size_
                   struct vk_error *err)
 {
 	struct prog p = {calloc(MAX_INSNS, sizeof(struct bpf_insn)), 0};
-	char log[4096] = "", path[4096];
+	char *log = NULL, path[4096];
 	uint32_t old[64];
 	union bpf_attr attr;
 	int prog = -1, cgfd = -1, n_old, r = 0;
@@ -164,13 +168,20 @@ int cg_v2_devices(struct oci_cg_hier *h, const struct oci_dev_rule *rules, size_
 	attr.insns = (uint64_t)(uintptr_t)p.v;
 	attr.insn_cnt = (uint32_t)p.n;
 	attr.license = (uint64_t)(uintptr_t) "MIT";
-	attr.log_buf = (uint64_t)(uintptr_t)log;
-	attr.log_size = sizeof(log);
-	attr.log_level = 1;
 	prog = sys_bpf(BPF_PROG_LOAD, &attr);
 	if (prog < 0) {
-		r = vk_error_errno(err, errno, "cannot load the cgroup v2 device filter%s%.200s",
-		                   log[0] ? ": " : "", log);
+		int e = errno;
+
+		/* Again with the verifier's log, to say why. */
+		log = calloc(1, 65536);
+		if (log) {
+			attr.log_buf = (uint64_t)(uintptr_t)log;
+			attr.log_size = 65536;
+			attr.log_level = 1;
+			sys_bpf(BPF_PROG_LOAD, &attr);
+		}
+		r = vk_error_errno(err, e, "cannot load the cgroup v2 device filter%s%.200s",
+		                   log && log[0] ? ": " : "", log ? log : "");
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s%s", h->mount, h->path);
@@ -198,5 +209,6 @@ out:
 	if (prog >= 0)
 		close(prog);
 	free(p.v);
+	free(log);
 	return r;
 }

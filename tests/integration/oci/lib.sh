@@ -103,6 +103,16 @@ make_bundle() {
 	echo "$b"
 }
 
+# A world-accessible node of a device no container is allowed by default
+# (/dev/fuse, c 10:229): opening it fails only because of the device cgroup.
+# Prints the mounts edit that shows it in the container as /devtest/fuse.
+fuse_node_mount() {
+	mkdir -p "$TMP/devnode"
+	[ -e "$TMP/devnode/fuse" ] || { mknod "$TMP/devnode/fuse" c 10 229 && chmod 666 "$TMP/devnode/fuse"; }
+	echo "mounts+={\"destination\":\"/devtest\",\"type\":\"bind\",\"source\":\"$TMP/devnode\",\"options\":[\"rbind\"]}"
+}
+OPEN_FUSE='(: < /devtest/fuse) 2>/dev/null && echo fuse-open || echo fuse-denied'
+
 # The cgroup directories a container id would have (default cgroupsPath /<id>).
 cgroup_dirs() { ls -d /sys/fs/cgroup/*/"$1" 2>/dev/null; }
 

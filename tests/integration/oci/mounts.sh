@@ -29,9 +29,11 @@ echo "$out" | grep -q "^/dev/null 1:3 666 0" && echo "$out" | grep -q "^/dev/tty
 	echo "$out" | grep -q "^/dev/urandom 1:9" && ok "default devices" || not_ok "default devices" "$out"
 echo "$out" | grep -q "^/dev/mynull 1:3 666 1000" && echo "$out" | grep -q wrote && ok "linux.devices: node, mode, owner, allowed in the device cgroup" || not_ok "linux.devices" "$out"
 echo "$out" | tr '\n' ' ' | grep -q "/proc/self/fd /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2 pts/ptmx" && ok "/dev symlinks" || not_ok "/dev symlinks" "$out"
-out=$(run_in devdeny 'mounts+={"destination":"/dev/kmsg","type":"bind","source":"/dev/kmsg","options":["bind"]}' \
-	'process.args=["/bin/sh","-c","head -c1 /dev/kmsg >/dev/null 2>&1 && echo readable || echo denied"]')
-[ "$out" = denied ] && ok "device cgroup denies a device not on the list (/dev/kmsg)" || not_ok "device cgroup deny" "$out"
+out=$(run_in devdeny "$(fuse_node_mount)" "process.args=[\"/bin/sh\",\"-c\",\"$OPEN_FUSE\"]")
+[ "$out" = fuse-denied ] && ok "device cgroup denies a device not on the list (c 10:229)" || not_ok "device cgroup deny" "$out"
+out=$(run_in devallow "$(fuse_node_mount)" 'linux.resources.devices+={"allow":true,"type":"c","major":10,"minor":229,"access":"rw"}' \
+	"process.args=[\"/bin/sh\",\"-c\",\"$OPEN_FUSE\"]")
+[ "$out" = fuse-open ] && ok "device cgroup allows it once a rule does" || not_ok "device cgroup allow" "$out"
 
 mkdir -p "$TMP/share"; echo hostdata >"$TMP/share/f"
 out=$(run_in bindro "mounts+={\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"$TMP/share\",\"options\":[\"rbind\",\"ro\",\"nosuid\"]}" \
