@@ -252,16 +252,18 @@ static int virt_create_devices(struct virt_board *b, struct vk_error *err)
 	struct {
 		enum virtio_spec_kind kind;
 		const char *spec;
-	} want[VM_MAX_DISKS + VM_MAX_NETS + 1];
+	} want[VM_MAX_DISKS + VM_MAX_NETS + 2];
 	unsigned n = 0;
 
-	/* Slot order: disks, then network cards, then the entropy source. */
+	/* Slot order: disks, network cards, the entropy source, the virtio console. */
 	for (unsigned i = 0; i < cfg->nr_disks; i++)
 		want[n++] = (typeof(want[0])){VIRTIO_SPEC_DISK, cfg->disks[i]};
 	for (unsigned i = 0; i < cfg->nr_nets; i++)
 		want[n++] = (typeof(want[0])){VIRTIO_SPEC_NET, cfg->nets[i]};
 	if (cfg->rng)
 		want[n++] = (typeof(want[0])){VIRTIO_SPEC_RNG, NULL};
+	if (cfg->virtio_console)
+		want[n++] = (typeof(want[0])){VIRTIO_SPEC_CONSOLE, cfg->virtio_console};
 	for (unsigned i = 0; i < n; i++) {
 		struct virtio_dev *dev =
 		        virtio_dev_from_spec(want[i].kind, want[i].spec, &b->mem, b->loop, err);

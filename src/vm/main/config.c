@@ -39,6 +39,7 @@ enum {
 	OPT_ON_RESET,
 	OPT_STATS,
 	OPT_VIRTIO_TRANSPORT,
+	OPT_VIRTIO_CONSOLE,
 };
 
 static const struct option run_options[] = {
@@ -59,6 +60,7 @@ static const struct option run_options[] = {
         {"control", required_argument, NULL, OPT_CONTROL},
         {"on-reset", required_argument, NULL, OPT_ON_RESET},
         {"stats", no_argument, NULL, OPT_STATS},
+        {"virtio-console", required_argument, NULL, OPT_VIRTIO_CONSOLE},
         {"virtio-transport", required_argument, NULL, OPT_VIRTIO_TRANSPORT},
         {NULL, 0, NULL, 0},
 };
@@ -151,6 +153,9 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_erro
 				return vk_error_set(err, EINVAL,
 				                    "--on-reset '%s': expected exit or reboot",
 				                    optarg);
+			break;
+		case OPT_VIRTIO_CONSOLE:
+			cfg->virtio_console = optarg;
 			break;
 		case OPT_STATS:
 			cfg->stats = true;

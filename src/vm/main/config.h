@@ -34,8 +34,9 @@ struct vm_config {
 	const char *nets[VM_MAX_NETS]; /* "user[,hostfwd=...]", "tap,ifname=X", "echo" as given */
 	unsigned nr_nets;
 	bool rng;
-	const char *console; /* chardev spec, default "stdio" */
-	const char *control; /* control socket path, NULL: none */
+	const char *console;        /* chardev spec of the serial console, default "stdio" */
+	const char *virtio_console; /* chardev spec of a virtio-console (hvc0), NULL: none */
+	const char *control;        /* control socket path, NULL: none */
 	enum vm_on_reset on_reset;
 	bool stats; /* print run statistics on stderr at exit */
 	/* x86_64: virtio devices on virtio-mmio (with virtio_mmio.device= on the command

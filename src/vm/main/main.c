@@ -17,6 +17,7 @@ static void usage(FILE *out)
 	        "                      [--net "
 	        "user[,hostfwd=tcp:127.0.0.1:HP-:GP]|tap,ifname=NAME|echo]...\n"
 	        "                      [--rng] [--console stdio|pty|socket:PATH|file:PATH|null]\n"
+	        "                      [--virtio-console CHARDEV] [--stats]\n"
 	        "                      [--control PATH] [--on-reset exit|reboot]\n"
 	        "                      [--virtio-transport pci|mmio] (x86_64)\n"
 	        "       virtkit-vm probe [--json]\n"
