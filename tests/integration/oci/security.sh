@@ -48,7 +48,7 @@ echo "$out" | grep -q "1$" && echo "$out2" | grep -q "0$" && ok "noNewPrivileges
 # user, groups, umask
 out=$(run_in user 'process.user={"uid":1000,"gid":1000,"additionalGids":[5,6],"umask":63}' \
 	'process.args=["/bin/sh","-c","id -u; id -g; id -G; echo $HOME; touch /dev/shm/u; stat -c %a /dev/shm/u"]' | tr '\n' ' ')
-[ "$out" = "1000 1000 5 6 /home/user 600 " ] && ok "user, additionalGids, HOME from /etc/passwd, umask" || not_ok "user" "$out"
+[ "$out" = "1000 1000 1000 5 6 /home/user 600 " ] && ok "user, additionalGids, HOME from /etc/passwd, umask" || not_ok "user" "$out"
 
 # rlimits and oomScoreAdj
 out=$(run_in rlim 'process.rlimits=[{"type":"RLIMIT_NOFILE","soft":100,"hard":200},{"type":"RLIMIT_CORE","soft":0,"hard":0}]' \
