@@ -219,7 +219,7 @@ static int pc_result(struct pc *pc, struct vk_error *err)
 	const char *d = pc->stop_detail;
 	const char *nl;
 
-	if (pc->stop == PC_STOP_SIGNAL && d)
+	if ((pc->stop == PC_STOP_SIGNAL || pc->stop == PC_STOP_RESET) && d)
 		vk_info("%s", d);
 	if (pc->stop != PC_STOP_ERROR)
 		return 0;
