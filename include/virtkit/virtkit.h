@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libvirtkit: the C client of virtkitd's REST API (docs/api.md).
+ *
+ * Conventions:
+ *  - every object is an opaque handle with a matching free/close function;
+ *  - functions that can fail take a `virtkit_error **err` (may be NULL); on
+ *    failure they return -1 or NULL and, when err is non-NULL, set *err to a
+ *    new error object the caller frees with virtkit_error_free(); the
+ *    message is one sentence fit to show a user as is;
+ *  - the library never prints anything;
+ *  - a connection may be shared by threads (requests on it are serialized);
+ *    streams belong to one thread.
+ *
+ * The daemon is found through the socket path given to virtkit_connect(),
+ * else $VIRTKIT_SOCKET, else /run/virtkit/virtkit.sock.
+ */
+#ifndef VIRTKIT_VIRTKIT_H
+#define VIRTKIT_VIRTKIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The library is built with hidden symbols; exactly what is declared here is exported. */
+#pragma GCC visibility push(default)
+
+#define VIRTKIT_DEFAULT_SOCKET "/run/virtkit/virtkit.sock"
+
+typedef struct virtkit_conn virtkit_conn;
+typedef struct virtkit_error virtkit_error;
+typedef struct virtkit_instance virtkit_instance;
+typedef struct virtkit_stream virtkit_stream;
+
+/* --- errors ------------------------------------------------------------------ */
+
+enum virtkit_error_kind {
+	VIRTKIT_ERR_CONNECT = 1, /* the daemon cannot be reached (not running, no permission) */
+	VIRTKIT_ERR_API,         /* the daemon refused: see virtkit_error_status() */
+	VIRTKIT_ERR_PROTOCOL,    /* the daemon's answer makes no sense */
+	VIRTKIT_ERR_INVALID,     /* a bad argument from the caller */
+	VIRTKIT_ERR_SYSTEM,      /* out of memory, I/O error on this side */
+};
+
+const char *virtkit_error_message(const virtkit_error *e);
+enum virtkit_error_kind virtkit_error_kind(const virtkit_error *e);
+/* The HTTP status of an API error (404: not found, 409: wrong state, ...), else 0. */
+int virtkit_error_status(const virtkit_error *e);
+void virtkit_error_free(virtkit_error *e);
+
+/* --- connection ---------------------------------------------------------------- */
+
+/* The socket path used when none is given: $VIRTKIT_SOCKET or the default. */
+const char *virtkit_default_socket(void);
+
+/* Connect (and check that a virtkitd answers). socket_path may be NULL. */
+virtkit_conn *virtkit_connect(const char *socket_path, virtkit_error **err);
+void virtkit_disconnect(virtkit_conn *conn);
+const char *virtkit_conn_socket(const virtkit_conn *conn);
+
+/*
+ * Any request, for what the typed calls do not cover. body may be NULL.
+ * On success *resp (malloc'd, NUL-terminated; free()) and *status are set;
+ * an HTTP error status is not a failure of this call.
+ */
+int virtkit_request(virtkit_conn *conn, const char *method, const char *path,
+                    const char *content_type, const char *body, size_t body_len, char **resp,
+                    size_t *resp_len, int *status, virtkit_error **err);
+
+/* GET /1.0 as JSON text (free()). */
+char *virtkit_server_info(virtkit_conn *conn, virtkit_error **err);
+
+/* --- instances -------------------------------------------------------------------- */
+
+int virtkit_instance_list(virtkit_conn *conn, virtkit_instance ***list, size_t *count,
+                          virtkit_error **err);
+void virtkit_instance_list_free(virtkit_instance **list, size_t count);
+
+virtkit_instance *virtkit_instance_get(virtkit_conn *conn, const char *name, virtkit_error **err);
+/* data: a JSON definition or a libvirt domain XML document (told apart by its first byte). */
+virtkit_instance *virtkit_instance_define(virtkit_conn *conn, const char *data, size_t len,
+                                          virtkit_error **err);
+virtkit_instance *virtkit_instance_update(virtkit_conn *conn, const char *name, const char *data,
+                                          size_t len, virtkit_error **err);
+int virtkit_instance_undefine(virtkit_conn *conn, const char *name, virtkit_error **err);
+
+#define VIRTKIT_STOP_FORCE 1u
+
+int virtkit_instance_start(virtkit_conn *conn, const char *name, virtkit_error **err);
+/* timeout_s <= 0: the daemon's default. */
+int virtkit_instance_stop(virtkit_conn *conn, const char *name, unsigned flags, int timeout_s,
+                          virtkit_error **err);
+int virtkit_instance_kill(virtkit_conn *conn, const char *name, virtkit_error **err);
+int virtkit_instance_restart(virtkit_conn *conn, const char *name, int timeout_s,
+                             virtkit_error **err);
+int virtkit_instance_pause(virtkit_conn *conn, const char *name, virtkit_error **err);
+int virtkit_instance_resume(virtkit_conn *conn, const char *name, virtkit_error **err);
+int virtkit_instance_set_autostart(virtkit_conn *conn, const char *name, int on,
+                                   virtkit_error **err);
+
+/*
+ * Malloc'd text (free()): domain XML, the console log (its last tail bytes,
+ * 0: as much as the daemon gives; *len set), statistics JSON.
+ */
+char *virtkit_instance_xml(virtkit_conn *conn, const char *name, virtkit_error **err);
+char *virtkit_instance_logs(virtkit_conn *conn, const char *name, size_t tail, size_t *len,
+                            virtkit_error **err);
+char *virtkit_instance_stats(virtkit_conn *conn, const char *name, virtkit_error **err);
+
+/* A snapshot of one instance, as the daemon described it. */
+const char *virtkit_instance_name(const virtkit_instance *i);
+const char *virtkit_instance_uuid(const virtkit_instance *i);
+const char *virtkit_instance_type(const virtkit_instance *i);   /* vm, container */
+const char *virtkit_instance_state(const virtkit_instance *i);  /* shutoff, running, ... */
+const char *virtkit_instance_reason(const virtkit_instance *i); /* booted, user, ... */
+int virtkit_instance_autostart(const virtkit_instance *i);
+pid_t virtkit_instance_pid(const virtkit_instance *i); /* 0 when not running */
+/* The whole object as JSON text (valid until the handle is freed). */
+const char *virtkit_instance_json(const virtkit_instance *i);
+void virtkit_instance_free(virtkit_instance *i);
+
+/* --- streams ------------------------------------------------------------------------- */
+
+/* The console: raw bytes both ways. */
+virtkit_stream *virtkit_console_open(virtkit_conn *conn, const char *name, virtkit_error **err);
+/* A command in a running container; argv is NULL-terminated. */
+virtkit_stream *virtkit_exec_open(virtkit_conn *conn, const char *name, const char *const *argv,
+                                  virtkit_error **err);
+/* Lifecycle events after sequence number since (-1: from now), of one instance or all. */
+virtkit_stream *virtkit_events_open(virtkit_conn *conn, int64_t since, const char *instance,
+                                    virtkit_error **err);
+
+/*
+ * A descriptor to poll() for input (console and exec streams). Bytes that
+ * arrived with the upgrade answer are already buffered: read while
+ * virtkit_stream_pending() is non-zero before polling.
+ */
+int virtkit_stream_fd(const virtkit_stream *s);
+size_t virtkit_stream_pending(const virtkit_stream *s);
+/* Console: read what is available (blocks until something is); 0 at the end. */
+ssize_t virtkit_stream_read(virtkit_stream *s, void *buf, size_t len, virtkit_error **err);
+ssize_t virtkit_stream_write(virtkit_stream *s, const void *buf, size_t len, virtkit_error **err);
+
+enum virtkit_exec_stream {
+	VIRTKIT_EXEC_STDOUT = 1,
+	VIRTKIT_EXEC_STDERR = 2,
+	VIRTKIT_EXEC_EXIT = 3, /* the command ended: see *exit_code */
+};
+/*
+ * Exec: read one frame. Returns 1 with *which, *data (malloc'd) and *len
+ * set (for VIRTKIT_EXEC_EXIT, *exit_code instead), 0 at the end of the
+ * stream, -1 on error.
+ */
+int virtkit_exec_read(virtkit_stream *s, int *which, char **data, size_t *len, int *exit_code,
+                      virtkit_error **err);
+int virtkit_exec_write_stdin(virtkit_stream *s, const void *buf, size_t len, virtkit_error **err);
+int virtkit_exec_close_stdin(virtkit_stream *s, virtkit_error **err);
+
+/*
+ * Events: the next event as one JSON line (malloc'd, no newline). Returns 1,
+ * 0 when timeout_ms passed without one, -1 when the stream ended or failed.
+ */
+int virtkit_events_next(virtkit_stream *s, char **json, int timeout_ms, virtkit_error **err);
+
+void virtkit_stream_close(virtkit_stream *s);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtkit CLI: a command table (main.c) and one small file per command
+ * group. Every command is an API call through libvirtkit; errors are
+ * printed once, here, as one sentence, and mapped to documented exit codes.
+ */
+#ifndef VIRTKIT_CLI_H
+#define VIRTKIT_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "virtkit/virtkit.h"
+
+/* Exit codes (docs/man/virtkit.1). */
+enum {
+	CLI_OK = 0,
+	CLI_FAIL = 1,     /* the operation failed */
+	CLI_USAGE = 2,    /* bad command line */
+	CLI_CONNECT = 3,  /* the daemon cannot be reached */
+	CLI_NOTFOUND = 4, /* no such instance */
+	CLI_CONFLICT = 5, /* wrong state for the operation, or the name exists */
+};
+
+struct cli {
+	const char *socket; /* --socket, or NULL for $VIRTKIT_SOCKET / the default */
+	bool json;          /* --format json */
+	virtkit_conn *conn;
+};
+
+struct cli_command {
+	const char *name;
+	const char *args;
+	const char *summary;
+	int (*run)(struct cli *cli, int argc, char **argv);
+};
+
+/* Connect on first use; prints the error and returns NULL on failure (see cli_status). */
+virtkit_conn *cli_conn(struct cli *cli, int *status);
+/* Print "virtkit: MESSAGE" for err, free it, and return its exit code. */
+int cli_fail(virtkit_error *err);
+int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_print_json(const char *json);
+
+/*
+ * Parse a subcommand's options: the usual getopt_long loop over argv with
+ * "+" so that "--" and the first operand stop it. Returns the option, -1 at
+ * the end, '?' on an unknown one (already reported).
+ */
+int cli_getopt(int argc, char **argv, const char *shortopts, const void *longopts);
+
+/* Command groups. */
+int cmd_list(struct cli *cli, int argc, char **argv);
+int cmd_info(struct cli *cli, int argc, char **argv);
+int cmd_stats(struct cli *cli, int argc, char **argv);
+int cmd_define(struct cli *cli, int argc, char **argv);
+int cmd_launch(struct cli *cli, int argc, char **argv);
+int cmd_undefine(struct cli *cli, int argc, char **argv);
+int cmd_dumpxml(struct cli *cli, int argc, char **argv);
+int cmd_autostart(struct cli *cli, int argc, char **argv);
+int cmd_start(struct cli *cli, int argc, char **argv);
+int cmd_stop(struct cli *cli, int argc, char **argv);
+int cmd_kill(struct cli *cli, int argc, char **argv);
+int cmd_restart(struct cli *cli, int argc, char **argv);
+int cmd_pause(struct cli *cli, int argc, char **argv);
+int cmd_resume(struct cli *cli, int argc, char **argv);
+int cmd_console(struct cli *cli, int argc, char **argv);
+int cmd_logs(struct cli *cli, int argc, char **argv);
+int cmd_events(struct cli *cli, int argc, char **argv);
+int cmd_exec(struct cli *cli, int argc, char **argv);
+
+/* Output helpers (output.c): a table with a header row, columns padded. */
+struct table;
+struct table *table_new(size_t ncols, const char *const *headers);
+void table_add(struct table *t, const char *const *cells);
+void table_print(struct table *t);
+void table_free(struct table *t);
+
+#endif

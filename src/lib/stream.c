@@ -1,0 +1,587 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libvirtkit streams. Console and exec: libcurl connects (CONNECT_ONLY on the
+ * unix socket), we send the HTTP/1.1 Upgrade request ourselves and, after
+ * "101 Switching Protocols", exchange raw bytes (console) or frames (exec,
+ * see docs/api.md). Events: a normal streaming GET on the curl multi
+ * interface, cut into lines.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "private.h"
+
+#define OPEN_TIMEOUT_MS 30000
+#define HDR_MAX         16384
+#define FRAME_MAX       (1u << 20)
+#define EVENT_LINE_MAX  (64 * 1024)
+
+enum stream_kind {
+	STREAM_RAW,
+	STREAM_EXEC,
+	STREAM_EVENTS,
+};
+
+struct virtkit_stream {
+	enum stream_kind kind;
+	CURL *curl;
+	int fd;
+	char *pre; /* received after the 101 header, not yet consumed */
+	size_t pre_len, pre_off;
+	/* events */
+	CURLM *multi;
+	char *buf;
+	size_t len, cap;
+	bool done;
+	bool overflow;
+};
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int wait_fd(int fd, short ev, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = ev};
+	int r;
+
+	do
+		r = poll(&p, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+static int raw_send(virtkit_stream *s, const void *buf, size_t len, virtkit_error **err)
+{
+	const char *p = buf;
+
+	while (len) {
+		size_t n = 0;
+		CURLcode rc = curl_easy_send(s->curl, p, len, &n);
+		if (rc == CURLE_AGAIN) {
+			if (wait_fd(s->fd, POLLOUT, 10000) <= 0) {
+				vkl_error(err, VIRTKIT_ERR_SYSTEM, 0, "the daemon stopped reading");
+				return -1;
+			}
+			continue;
+		}
+		if (rc != CURLE_OK) {
+			vkl_error(err, VIRTKIT_ERR_PROTOCOL, 0, "cannot send to the daemon: %s",
+			          curl_easy_strerror(rc));
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Read up to len bytes; waits up to timeout_ms (-1: forever). 0 at EOF, -2 on timeout. */
+static ssize_t raw_recv(virtkit_stream *s, void *buf, size_t len, int timeout_ms,
+                        virtkit_error **err)
+{
+	if (s->pre_off < s->pre_len) {
+		size_t n = s->pre_len - s->pre_off < len ? s->pre_len - s->pre_off : len;
+		memcpy(buf, s->pre + s->pre_off, n);
+		s->pre_off += n;
+		return (ssize_t)n;
+	}
+	for (;;) {
+		size_t n = 0;
+		CURLcode rc = curl_easy_recv(s->curl, buf, len, &n);
+		int w;
+		if (rc == CURLE_OK)
+			return (ssize_t)n;
+		if (rc != CURLE_AGAIN) {
+			vkl_error(err, VIRTKIT_ERR_PROTOCOL, 0, "cannot read from the daemon: %s",
+			          curl_easy_strerror(rc));
+			return -1;
+		}
+		w = wait_fd(s->fd, POLLIN, timeout_ms);
+		if (w == 0)
+			return -2;
+		if (w < 0) {
+			vkl_error(err, VIRTKIT_ERR_SYSTEM, 0, "poll failed: %s", strerror(errno));
+			return -1;
+		}
+	}
+}
+
+static void stream_free(virtkit_stream *s)
+{
+	if (!s)
+		return;
+	if (s->multi) {
+		if (s->curl)
+			curl_multi_remove_handle(s->multi, s->curl);
+		curl_multi_cleanup(s->multi);
+	}
+	if (s->curl)
+		curl_easy_cleanup(s->curl);
+	free(s->pre);
+	free(s->buf);
+	free(s);
+}
+
+void virtkit_stream_close(virtkit_stream *s)
+{
+	stream_free(s);
+}
+
+/* Send an Upgrade request and read the answer; on 101 the stream is ready. */
+static virtkit_stream *upgrade(virtkit_conn *conn, const char *method, const char *path,
+                               const char *proto, enum stream_kind kind, virtkit_error **err)
+{
+	virtkit_stream *s = calloc(1, sizeof(*s));
+	char req[4096], hdr[HDR_MAX + 1], *end, *cl;
+	size_t used = 0;
+	long deadline = now_ms() + OPEN_TIMEOUT_MS;
+	curl_socket_t fd;
+	int status = 0;
+
+	if (!s) {
+		vkl_error(err, VIRTKIT_ERR_SYSTEM, 0, "out of memory");
+		return NULL;
+	}
+	s->kind = kind;
+	s->curl = vkl_raw_connect(conn, err);
+	if (!s->curl)
+		goto fail;
+	if (curl_easy_getinfo(s->curl, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
+	    fd == CURL_SOCKET_BAD) {
+		vkl_error(err, VIRTKIT_ERR_SYSTEM, 0, "no socket from libcurl");
+		goto fail;
+	}
+	s->fd = (int)fd;
+	if ((size_t)snprintf(req, sizeof(req),
+	                     "%s %s HTTP/1.1\r\nHost: virtkit\r\nConnection: Upgrade\r\n"
+	                     "Upgrade: %s\r\nContent-Length: 0\r\n\r\n",
+	                     method, path, proto) >= sizeof(req)) {
+		vkl_error(err, VIRTKIT_ERR_INVALID, 0, "the request is too long");
+		goto fail;
+	}
+	if (raw_send(s, req, strlen(req), err) < 0)
+		goto fail;
+	/* The status line and headers. */
+	for (;;) {
+		long left = deadline - now_ms();
+		ssize_t n;
+		if (used == HDR_MAX) {
+			vkl_error(err, VIRTKIT_ERR_PROTOCOL, 0, "the daemon's answer is too long");
+			goto fail;
+		}
+		n = raw_recv(s, hdr + used, HDR_MAX - used, left > 0 ? (int)left : 0, err);
+		if (n == -2) {
+			vkl_error(err, VIRTKIT_ERR_SYSTEM, 0, "the daemon did not answer");
+			goto fail;
+		}
+		if (n < 0)
+			goto fail;
+		if (n == 0) {
+			vkl_error(err, VIRTKIT_ERR_PROTOCOL, 0, "the daemon closed the connection");
+			goto fail;
+		}
+		used += (size_t)n;
+		hdr[used] = '\0';
+		if ((end = strstr(hdr, "\r\n\r\n")))
+			break;
+	}
+	if (sscanf(hdr, "HTTP/1.%*d %d", &status) != 1) {
+		vkl_error(err, VIRTKIT_ERR_PROTOCOL, 0, "the daemon sent no HTTP status line");
+		goto fail;
+	}
+	end += 4;
+	if (status == 101) {
+		s->pre_len = used - (size_t)(end - hdr);
+		if (s->pre_len) {
+			s->pre = malloc(s->pre_len);
+			if (!s->pre) {
+				vkl_error(err, VIRTKIT_ERR_SYSTEM, 0, "out of memory");
+				goto fail;
+			}
+			memcpy(s->pre, end, s->pre_len);
+		}
+		return s;
+	}
+	/* An error: read the JSON body (Content-Length) for its message. */
+	cl = strcasestr(hdr, "\r\nContent-Length:");
+	if (cl) {
+		size_t want = strtoul(cl + 17, NULL, 10), have = used - (size_t)(end - hdr);
+		size_t off = (size_t)(end - hdr);
+		while (have < want && used < HDR_MAX) {
+			long left = deadline - now_ms();
+			ssize_t n = raw_recv(s, hdr + used, HDR_MAX - used,
+			                     left > 0 ? (int)left : 0, NULL);
+			if (n <= 0)
+				break;
+			used += (size_t)n;
+			have += (size_t)n;
+		}
+		hdr[used] = '\0';
+		vkl_api_error(err, status, hdr + off);
+	} else {
+		vkl_api_error(err, status, NULL);
+	}
+fail:
+	stream_free(s);
+	return NULL;
+}
+
+virtkit_stream *virtkit_console_open(virtkit_conn *conn, const char *name, virtkit_error **err)
+{
+	char *e = name ? vkl_escape(name) : NULL, path[512];
+	virtkit_stream *s;
+
+	if (!e || strlen(e) > 300) {
+		free(e);
+		vkl_error(err, VIRTKIT_ERR_INVALID, 0, "invalid instance name");
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "/1.0/instances/%s/console", e);
+	free(e);
+	s = upgrade(conn, "GET", path, "virtkit-console", STREAM_RAW, err);
+	return s;
+}
+
+virtkit_stream *virtkit_exec_open(virtkit_conn *conn, const char *name, const char *const *argv,
+                                  virtkit_error **err)
+{
+	char *e = name ? vkl_escape(name) : NULL, *path;
+	size_t len, i;
+	virtkit_stream *s;
+
+	if (!e || !argv || !argv[0]) {
+		free(e);
+		vkl_error(err, VIRTKIT_ERR_INVALID, 0, "exec needs an instance name and a command");
+		return NULL;
+	}
+	len = strlen(e) + 64;
+	for (i = 0; argv[i]; i++)
+		len += strlen(argv[i]) * 3 + 8;
+	path = malloc(len);
+	if (!path) {
+		free(e);
+		vkl_error(err, VIRTKIT_ERR_SYSTEM, 0, "out of memory");
+		return NULL;
+	}
+	snprintf(path, len, "/1.0/instances/%s/exec", e);
+	free(e);
+	for (i = 0; argv[i]; i++) {
+		char *a = vkl_escape(argv[i]);
+		if (!a) {
+			free(path);
+			vkl_error(err, VIRTKIT_ERR_SYSTEM, 0, "out of memory");
+			return NULL;
+		}
+		strcat(path, i ? "&cmd=" : "?cmd=");
+		strcat(path, a);
+		free(a);
+	}
+	if (strlen(path) > 3500) {
+		free(path);
+		vkl_error(err, VIRTKIT_ERR_INVALID, 0, "the command line is too long");
+		return NULL;
+	}
+	s = upgrade(conn, "POST", path, "virtkit-exec", STREAM_EXEC, err);
+	free(path);
+	return s;
+}
+
+int virtkit_stream_fd(const virtkit_stream *s)
+{
+	return s ? s->fd : -1;
+}
+
+size_t virtkit_stream_pending(const virtkit_stream *s)
+{
+	return s ? s->pre_len - s->pre_off : 0;
+}
+
+ssize_t virtkit_stream_read(virtkit_stream *s, void *buf, size_t len, virtkit_error **err)
+{
+	ssize_t n;
+
+	if (!s || s->kind != STREAM_RAW) {
+		vkl_error(err, VIRTKIT_ERR_INVALID, 0, "not a console stream");
+		return -1;
+	}
+	n = raw_recv(s, buf, len, -1, err);
+	return n == -2 ? 0 : n;
+}
+
+ssize_t virtkit_stream_write(virtkit_stream *s, const void *buf, size_t len, virtkit_error **err)
+{
+	if (!s || s->kind != STREAM_RAW) {
+		vkl_error(err, VIRTKIT_ERR_INVALID, 0, "not a console stream");
+		return -1;
+	}
+	return raw_send(s, buf, len, err) < 0 ? -1 : (ssize_t)len;
+}
+
+/* Exactly len bytes; 0 at a clean EOF before the first byte. */
+static int recv_exact(virtkit_stream *s, void *buf, size_t len, virtkit_error **err)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = raw_recv(s, (char *)buf + got, len - got, -1, err);
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			if (got == 0)
+				return 0;
+			vkl_error(err, VIRTKIT_ERR_PROTOCOL, 0, "the exec stream ended mid-frame");
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	return 1;
+}
+
+int virtkit_exec_read(virtkit_stream *s, int *which, char **data, size_t *len, int *exit_code,
+                      virtkit_error **err)
+{
+	unsigned char h[8];
+	size_t n;
+	char *p;
+	int r;
+
+	if (!s || s->kind != STREAM_EXEC) {
+		vkl_error(err, VIRTKIT_ERR_INVALID, 0, "not an exec stream");
+		return -1;
+	}
+	if ((r = recv_exact(s, h, sizeof(h), err)) <= 0)
+		return r;
+	n = (size_t)h[4] << 24 | (size_t)h[5] << 16 | (size_t)h[6] << 8 | h[7];
+	if (h[0] < 1 || h[0] > 3 || n > FRAME_MAX) {
+		vkl_error(err, VIRTKIT_ERR_PROTOCOL, 0, "malformed exec frame");
+		return -1;
+	}
+	p = malloc(n + 1);
+	if (!p) {
+		vkl_error(err, VIRTKIT_ERR_SYSTEM, 0, "out of memory");
+		return -1;
+	}
+	if (n && recv_exact(s, p, n, err) <= 0) {
+		free(p);
+		return -1;
+	}
+	p[n] = '\0';
+	*which = h[0];
+	if (h[0] == VIRTKIT_EXEC_EXIT) {
+		json_object *o = json_tokener_parse(p), *v;
+		*exit_code = o && json_object_object_get_ex(o, "exit_code", &v)
+		                     ? json_object_get_int(v)
+		                     : 255;
+		json_object_put(o);
+		free(p);
+		*data = NULL;
+		*len = 0;
+		return 1;
+	}
+	*data = p;
+	*len = n;
+	return 1;
+}
+
+static int exec_frame(virtkit_stream *s, const void *buf, size_t len, virtkit_error **err)
+{
+	unsigned char h[8] = {0,
+	                      0,
+	                      0,
+	                      0,
+	                      (unsigned char)(len >> 24),
+	                      (unsigned char)(len >> 16),
+	                      (unsigned char)(len >> 8),
+	                      (unsigned char)len};
+
+	if (!s || s->kind != STREAM_EXEC) {
+		vkl_error(err, VIRTKIT_ERR_INVALID, 0, "not an exec stream");
+		return -1;
+	}
+	if (raw_send(s, h, sizeof(h), err) < 0)
+		return -1;
+	return len ? raw_send(s, buf, len, err) : 0;
+}
+
+int virtkit_exec_write_stdin(virtkit_stream *s, const void *buf, size_t len, virtkit_error **err)
+{
+	const char *p = buf;
+
+	if (len == 0)
+		return 0; /* an empty frame would mean end of input */
+	while (len) {
+		size_t n = len > 32768 ? 32768 : len;
+		if (exec_frame(s, p, n, err) < 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int virtkit_exec_close_stdin(virtkit_stream *s, virtkit_error **err)
+{
+	return exec_frame(s, NULL, 0, err);
+}
+
+/* --- events ------------------------------------------------------------------------ */
+
+static size_t ev_write(char *data, size_t size, size_t n, void *opaque)
+{
+	virtkit_stream *s = opaque;
+	size_t len = size * n;
+
+	if (s->len + len + 1 > s->cap) {
+		size_t cap = (s->len + len + 1) * 2;
+		char *p;
+		if (cap > 4 * EVENT_LINE_MAX) {
+			s->overflow = true;
+			return 0;
+		}
+		p = realloc(s->buf, cap);
+		if (!p)
+			return 0;
+		s->buf = p;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, data, len);
+	s->len += len;
+	s->buf[s->len] = '\0';
+	return len;
+}
+
+/* Drive the transfer for up to timeout_ms; false when it has ended. */
+static bool ev_pump(virtkit_stream *s, int timeout_ms)
+{
+	int running = 0;
+	CURLMsg *m;
+	int q;
+
+	curl_multi_perform(s->multi, &running);
+	if (running && timeout_ms > 0) {
+		curl_multi_poll(s->multi, NULL, 0, timeout_ms, NULL);
+		curl_multi_perform(s->multi, &running);
+	}
+	while ((m = curl_multi_info_read(s->multi, &q)))
+		if (m->msg == CURLMSG_DONE)
+			s->done = true;
+	return !s->done && running;
+}
+
+virtkit_stream *virtkit_events_open(virtkit_conn *conn, int64_t since, const char *instance,
+                                    virtkit_error **err)
+{
+	virtkit_stream *s = calloc(1, sizeof(*s));
+	char url[512];
+	long code = 0, deadline = now_ms() + OPEN_TIMEOUT_MS;
+	size_t off;
+
+	if (!s) {
+		vkl_error(err, VIRTKIT_ERR_SYSTEM, 0, "out of memory");
+		return NULL;
+	}
+	s->kind = STREAM_EVENTS;
+	s->fd = -1;
+	off = (size_t)snprintf(url, sizeof(url), "http://virtkit/1.0/events");
+	if (since >= 0)
+		off += (size_t)snprintf(url + off, sizeof(url) - off, "?since=%lld",
+		                        (long long)since);
+	if (instance) {
+		char *e = vkl_escape(instance);
+		if (!e || strlen(e) > 300) {
+			free(e);
+			stream_free(s);
+			vkl_error(err, VIRTKIT_ERR_INVALID, 0, "invalid instance name");
+			return NULL;
+		}
+		snprintf(url + off, sizeof(url) - off, "%cinstance=%s", since >= 0 ? '&' : '?', e);
+		free(e);
+	}
+	s->curl = curl_easy_init();
+	s->multi = curl_multi_init();
+	if (!s->curl || !s->multi) {
+		stream_free(s);
+		vkl_error(err, VIRTKIT_ERR_SYSTEM, 0, "out of memory");
+		return NULL;
+	}
+	curl_easy_setopt(s->curl, CURLOPT_UNIX_SOCKET_PATH, virtkit_conn_socket(conn));
+	curl_easy_setopt(s->curl, CURLOPT_URL, url);
+	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, ev_write);
+	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, s);
+	curl_multi_add_handle(s->multi, s->curl);
+	/* Wait for the status line: once it is here, no later event is missed. */
+	while (code == 0 && now_ms() < deadline) {
+		bool alive = ev_pump(s, 100);
+		curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
+		if (!alive && code == 0)
+			break;
+	}
+	if (code != 200) {
+		if (code == 0) {
+			long oserr = 0;
+			curl_easy_getinfo(s->curl, CURLINFO_OS_ERRNO, &oserr);
+			vkl_error(err, VIRTKIT_ERR_CONNECT, 0,
+			          "cannot connect to virtkitd at '%s'%s%s",
+			          virtkit_conn_socket(conn), oserr ? ": " : "",
+			          oserr ? strerror((int)oserr) : "");
+		} else {
+			while (!s->done && now_ms() < deadline)
+				ev_pump(s, 100);
+			vkl_api_error(err, (int)code, s->buf);
+		}
+		stream_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+int virtkit_events_next(virtkit_stream *s, char **json, int timeout_ms, virtkit_error **err)
+{
+	long deadline = now_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
+
+	if (!s || s->kind != STREAM_EVENTS) {
+		vkl_error(err, VIRTKIT_ERR_INVALID, 0, "not an event stream");
+		return -1;
+	}
+	for (;;) {
+		char *nl;
+		while (s->buf && (nl = memchr(s->buf, '\n', s->len))) {
+			size_t n = (size_t)(nl - s->buf);
+			char *line = n ? strndup(s->buf, n) : NULL;
+			memmove(s->buf, nl + 1, s->len - n - 1);
+			s->len -= n + 1;
+			s->buf[s->len] = '\0';
+			if (n == 0)
+				continue; /* keep-alive */
+			if (!line) {
+				vkl_error(err, VIRTKIT_ERR_SYSTEM, 0, "out of memory");
+				return -1;
+			}
+			*json = line;
+			return 1;
+		}
+		if (s->done) {
+			vkl_error(err, VIRTKIT_ERR_PROTOCOL, 0,
+			          s->overflow ? "an event line is too long"
+			                      : "the event stream ended");
+			return -1;
+		}
+		{
+			long left = deadline - now_ms();
+			if (timeout_ms >= 0 && left <= 0)
+				return 0;
+			ev_pump(s, timeout_ms < 0 ? 1000 : (int)(left > 1000 ? 1000 : left));
+		}
+	}
+}
