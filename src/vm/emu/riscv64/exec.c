@@ -2,11 +2,11 @@
 /*
  * The interpreter: rv_cpu_run()'s dispatch loop.
  *
- * Fetch: the loop keeps a host pointer to the current instruction page
- * (fhost, for virtual page fvbase); an instruction inside it is read with one
- * unaligned 32-bit load, no translation. Leaving the page (or a 4-byte
- * instruction that straddles it) goes through fetch_slow, which translates
- * through the instruction TLB.
+ * Fetch: the loop keeps the current instruction page (virtual fvbase) as a
+ * host offset (the host address of pc is pc + fdelta); an instruction inside
+ * it is read with one unaligned 32-bit load, no translation. Leaving the page
+ * (or a 4-byte instruction that straddles it) goes through fetch_slow, which
+ * translates through the instruction TLB.
  *
  * Decode: icache[] memoizes rv_decode() by pc. An entry is used only if its
  * raw bits equal the 32 bits just fetched, so it is always right (see
@@ -72,11 +72,9 @@ enum rv_exit rv_cpu_run(struct rv_cpu *cpu, uint64_t budget)
 #undef RV_LABEL_AMO_
 #undef RV_LABEL_FP_
 	uint64_t *const x = cpu->x;
-	struct rv_insn *const icache = cpu->icache;
 	const struct rv_insn *d;
 	struct rv_tlb_entry *dtlb;
-	const uint8_t *fhost = NULL;
-	uint64_t pc, icount, fvbase, off;
+	uint64_t pc, icount, fvbase, fdelta = 0, off;
 	uint32_t raw;
 	enum rv_exit ret;
 
@@ -96,23 +94,39 @@ enum rv_exit rv_cpu_run(struct rv_cpu *cpu, uint64_t budget)
 		cpu->instret = icount; \
 	} while (0)
 
-#define DISPATCH()                                             \
-	do {                                                   \
-		off = pc - fvbase;                             \
-		if (unlikely(off > RV_PAGE_SIZE - 4))          \
-			goto fetch_slow;                       \
-		raw = load_u32(fhost + off);                   \
-		d = &icache[(pc >> 1) & (RV_ICACHE_SIZE - 1)]; \
-		if (unlikely(d->raw != raw))                   \
-			goto decode_miss;                      \
-		icount++;                                      \
-		goto *labels[d->op];                           \
+#define DISPATCH()                                                         \
+	do {                                                               \
+		off = pc - fvbase;                                         \
+		if (unlikely(off > RV_PAGE_SIZE - 4))                      \
+			goto fetch_slow;                                   \
+		raw = load_u32((const uint8_t *)(uintptr_t)(pc + fdelta)); \
+		d = &cpu->icache[(pc >> 1) & (RV_ICACHE_SIZE - 1)];        \
+		if (unlikely(d->raw != raw))                               \
+			goto decode_miss;                                  \
+		icount++;                                                  \
+		goto *labels[d->op];                                       \
 	} while (0)
 
-#define NEXT()                \
-	do {                  \
-		pc += d->len; \
-		DISPATCH();   \
+/*
+ * Fall through to the next instruction. Its memo entry is the neighbour of
+ * this one (the memo is indexed by pc / 2, so a page's entries are
+ * contiguous). Coming from a valid offset (<= 4092), the new offset is in
+ * 2..4096: fetch_slow takes the last halfword (4094), the next page (0), and,
+ * for simplicity, offsets 2 and 4 (which is also where the instruction after
+ * one that straddled two pages lands).
+ */
+#define NEXT()                                                             \
+	do {                                                               \
+		unsigned len_ = d->len;                                    \
+		pc += len_;                                                \
+		d += len_ >> 1;                                            \
+		if (unlikely(((pc + 2) & (RV_PAGE_SIZE - 8)) == 0))        \
+			goto fetch_slow;                                   \
+		raw = load_u32((const uint8_t *)(uintptr_t)(pc + fdelta)); \
+		if (unlikely(d->raw != raw))                               \
+			goto decode_miss;                                  \
+		icount++;                                                  \
+		goto *labels[d->op];                                       \
 	} while (0)
 
 /* A taken branch or jump to pc: the place to look at events. */
@@ -462,18 +476,18 @@ fetch_slow:
 		goto check;
 	SYNC();
 	if ((pc & RV_PAGE_MASK) != fvbase) {
-		fhost = rv_fetch_page(cpu, pc);
-		if (!fhost)
+		const uint8_t *page = rv_fetch_page(cpu, pc);
+		if (!page)
 			goto fetch_fault;
 		fvbase = pc & RV_PAGE_MASK;
-		off = pc - fvbase;
-		if (off <= RV_PAGE_SIZE - 4)
-			DISPATCH();
+		fdelta = (uint64_t)(uintptr_t)page - fvbase;
 	}
+	if (pc - fvbase <= RV_PAGE_SIZE - 4)
+		DISPATCH();
 	/* An instruction in the last halfword of the page. */
 	{
-		uint32_t lo = load_u16(fhost + (RV_PAGE_SIZE - 2));
-		struct rv_insn *t = &cpu->tmp_insn;
+		uint32_t lo = load_u16((const uint8_t *)(uintptr_t)(pc + fdelta));
+		struct rv_insn *t = &cpu->tmp_insn[0];
 
 		if ((lo & 3) == 3) {
 			const uint8_t *next = rv_fetch_page(cpu, pc + 2);

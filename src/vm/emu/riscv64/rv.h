@@ -106,7 +106,7 @@ struct rv_tlb_entry {
 };
 
 /* ---- decode memo ("instruction cache" of decoded instructions) ---- */
-#define RV_ICACHE_BITS 14
+#define RV_ICACHE_BITS 16
 #define RV_ICACHE_SIZE (1u << RV_ICACHE_BITS)
 
 struct rv_cpu {
@@ -156,7 +156,9 @@ struct rv_cpu {
 	char fatal_reason[160];
 
 	struct rv_tlb_entry tlb[RV_MMU_COUNT][RV_TLB_SIZE];
-	struct rv_insn tmp_insn; /* decode of an instruction that crosses a page */
+	/* Decode of an instruction in the last halfword of a page ([0]; NEXT() may step
+	 * past it without using the result). */
+	struct rv_insn tmp_insn[3];
 	struct rv_insn icache[RV_ICACHE_SIZE];
 };
 
