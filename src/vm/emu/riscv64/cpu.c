@@ -29,6 +29,12 @@ struct rv_cpu *rv_cpu_new(const struct rv_cpu_config *cfg, struct vk_error *err)
 		return NULL;
 	}
 	memset(cpu, 0, sizeof(*cpu));
+	cpu->icache = calloc(RV_ICACHE_SIZE, sizeof(*cpu->icache));
+	if (!cpu->icache) {
+		free(cpu);
+		vk_error_errno(err, ENOMEM, "riscv64 hart %u", cfg->hartid);
+		return NULL;
+	}
 	cpu->hartid = cfg->hartid;
 	cpu->mem = cfg->mem;
 	cpu->mmio = cfg->mmio;
@@ -41,13 +47,14 @@ struct rv_cpu *rv_cpu_new(const struct rv_cpu_config *cfg, struct vk_error *err)
 
 void rv_cpu_free(struct rv_cpu *cpu)
 {
+	if (!cpu)
+		return;
+	free(cpu->icache);
 	free(cpu);
 }
 
 void rv_cpu_reset(struct rv_cpu *cpu, uint64_t pc)
 {
-	struct rv_insn zero;
-
 	memset(cpu->x, 0, sizeof(cpu->x));
 	memset(cpu->f, 0, sizeof(cpu->f));
 	cpu->pc = pc;
@@ -73,10 +80,7 @@ void rv_cpu_reset(struct rv_cpu *cpu, uint64_t pc)
 	for (unsigned i = 0; i < RV_MMU_COUNT; i++)
 		memset(cpu->tlb[i], 0xff, sizeof(cpu->tlb[i]));
 	cpu->tlb_has_superpage = false;
-	/* Every memo entry must be a valid decode of its raw bits. */
-	rv_decode(&zero, 0);
-	for (unsigned i = 0; i < RV_ICACHE_SIZE; i++)
-		cpu->icache[i] = zero;
+	/* The decode memo needs no reset: its entries only depend on their raw bits. */
 	rv_update_mmu_ctx(cpu);
 	cpu->stop = 0;
 }

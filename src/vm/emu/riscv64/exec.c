@@ -476,11 +476,21 @@ fetch_slow:
 		goto check;
 	SYNC();
 	if ((pc & RV_PAGE_MASK) != fvbase) {
-		const uint8_t *page = rv_fetch_page(cpu, pc);
-		if (!page)
-			goto fetch_fault;
+		const struct rv_tlb_entry *e =
+		        &cpu->itlb[(pc >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
+
 		fvbase = pc & RV_PAGE_MASK;
-		fdelta = (uint64_t)(uintptr_t)page - fvbase;
+		if (likely(e->tag_x ==
+		           fvbase)) { /* RAM page in the ITLB (device pages never match) */
+			fdelta = e->addend;
+		} else {
+			const uint8_t *page = rv_fetch_page(cpu, pc);
+			if (!page) {
+				fvbase = pc + RV_PAGE_SIZE;
+				goto fetch_fault;
+			}
+			fdelta = (uint64_t)(uintptr_t)page - fvbase;
+		}
 	}
 	if (pc - fvbase <= RV_PAGE_SIZE - 4)
 		DISPATCH();

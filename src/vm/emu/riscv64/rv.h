@@ -106,7 +106,7 @@ struct rv_tlb_entry {
 };
 
 /* ---- decode memo ("instruction cache" of decoded instructions) ---- */
-#define RV_ICACHE_BITS 16
+#define RV_ICACHE_BITS 15
 #define RV_ICACHE_SIZE (1u << RV_ICACHE_BITS)
 
 struct rv_cpu {
@@ -155,11 +155,14 @@ struct rv_cpu {
 	void *opaque;
 	char fatal_reason[160];
 
+	/* The decode memo, allocated zeroed apart from the hart: a zeroed entry is a valid
+	 * memo of raw 0 (an illegal instruction), and pages never touched stay unresident. */
+	struct rv_insn *icache;
+
 	struct rv_tlb_entry tlb[RV_MMU_COUNT][RV_TLB_SIZE];
 	/* Decode of an instruction in the last halfword of a page ([0]; NEXT() may step
 	 * past it without using the result). */
 	struct rv_insn tmp_insn[3];
-	struct rv_insn icache[RV_ICACHE_SIZE];
 };
 
 /* ---- cpu.c ---- */
