@@ -96,10 +96,30 @@ static bool pvh_find_note(const uint8_t *n, uint64_t size, uint64_t *entry)
 	return false;
 }
 
-/* Check and (when load is true) copy the PT_LOAD segments; find the PVH entry. */
+/* The PVH entry point from the PT_NOTE segments. */
+static int pvh_find_entry(const struct x86_linux_params *p, const Elf64_Ehdr *eh, uint64_t *entry,
+                          bool *found, struct vk_error *err)
+{
+	for (unsigned i = 0; i < eh->e_phnum && !*found; i++) {
+		Elf64_Phdr ph;
+
+		memcpy(&ph, p->kernel + eh->e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
+		if (ph.p_type != PT_NOTE)
+			continue;
+		if (!in_file(ph.p_offset, ph.p_filesz, p->kernel_len))
+			return vk_error_set(
+			        err, ENOEXEC,
+			        "'%s' is truncated: note segment %u lies beyond the end of "
+			        "the file",
+			        p->kernel_name, i);
+		*found = pvh_find_note(p->kernel + ph.p_offset, ph.p_filesz, entry);
+	}
+	return 0;
+}
+
+/* Check (load false) or copy (load true) the PT_LOAD segments. */
 static int pvh_walk(struct vm_mem *mem, const struct x86_linux_params *p, const Elf64_Ehdr *eh,
-                    bool load, uint64_t *entry, bool *have_entry, struct x86_linux_info *info,
-                    struct vk_error *err)
+                    bool load, struct x86_linux_info *info, struct vk_error *err)
 {
 	const uint8_t *k = p->kernel;
 
@@ -108,17 +128,6 @@ static int pvh_walk(struct vm_mem *mem, const struct x86_linux_params *p, const 
 		uint8_t *dst;
 
 		memcpy(&ph, k + eh->e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
-		if (ph.p_type == PT_NOTE && !load) {
-			if (!in_file(ph.p_offset, ph.p_filesz, p->kernel_len))
-				return vk_error_set(
-				        err, ENOEXEC,
-				        "'%s' is truncated: note segment %u lies beyond "
-				        "the end of the file",
-				        p->kernel_name, i);
-			if (!*have_entry)
-				*have_entry = pvh_find_note(k + ph.p_offset, ph.p_filesz, entry);
-			continue;
-		}
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
 		if (ph.p_filesz > ph.p_memsz || !in_file(ph.p_offset, ph.p_filesz, p->kernel_len))
@@ -175,7 +184,7 @@ int x86_pvh_load(struct vm_mem *mem, const struct x86_linux_params *p, struct x8
 	memset(info, 0, sizeof(*info));
 	info->pvh = true;
 	info->kernel_low = UINT64_MAX;
-	r = pvh_walk(mem, p, &eh, false, &entry, &have_entry, info, err);
+	r = pvh_find_entry(p, &eh, &entry, &have_entry, err);
 	if (r < 0)
 		return r;
 	if (!have_entry)
@@ -187,7 +196,9 @@ int x86_pvh_load(struct vm_mem *mem, const struct x86_linux_params *p, struct x8
 		return vk_error_set(err, ENOEXEC,
 		                    "'%s': PVH entry point 0x%llx is not in guest RAM",
 		                    p->kernel_name, (unsigned long long)entry);
-	r = pvh_walk(mem, p, &eh, true, &entry, &have_entry, info, err);
+	r = pvh_walk(mem, p, &eh, false, info, err);
+	if (r == 0)
+		r = pvh_walk(mem, p, &eh, true, info, err);
 	if (r < 0)
 		return r;
 	if (info->kernel_low == UINT64_MAX)
