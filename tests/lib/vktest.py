@@ -1,0 +1,187 @@
+"""Helpers for Python integration tests: TAP output and a riscv64 guest driven through its
+console and control sockets. Import with sys.path.insert(0, os.environ['VK_SRC'] + '/tests/lib').
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+SRC = os.environ.get('VK_SRC', os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+BUILD = os.environ.get('VK_BUILD', os.path.join(SRC, 'build'))
+VM = os.path.join(BUILD, 'src/vm/virtkit-vm')
+
+
+class Tap:
+    """One 'ok'/'not ok' line per check; done() prints the plan and returns the exit status."""
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def check(self, ok, name):
+        self.n += 1
+        self.failed += 0 if ok else 1
+        print(f"{'ok' if ok else 'not ok'} {self.n} - {name}", flush=True)
+        return ok
+
+    def skip(self, name, reason):
+        self.n += 1
+        print(f'ok {self.n} - {name} # SKIP {reason}', flush=True)
+
+    def diag(self, text):
+        for line in str(text).splitlines():
+            print(f'# {line}', flush=True)
+
+    def done(self):
+        print(f'1..{self.n}', flush=True)
+        return 1 if self.failed else 0
+
+
+def find_guest(arch='riscv64'):
+    """(folder, None) or (None, reason)."""
+    out = subprocess.run([os.path.join(SRC, 'scripts/find-guest.sh'), arch],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        return None, out.stderr.strip()
+    return out.stdout.strip(), None
+
+
+def wait_for_path(path, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end:
+        if os.path.exists(path):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+class Control:
+    """A control-socket client: call() returns the reply, events are kept aside."""
+
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX)
+        self.s.connect(path)
+        self.s.settimeout(10)
+        self.buf = b''
+        self.events = []
+
+    def line(self):
+        while b'\n' not in self.buf:
+            chunk = self.s.recv(4096)
+            if not chunk:
+                raise EOFError
+            self.buf += chunk
+        line, self.buf = self.buf.split(b'\n', 1)
+        return json.loads(line)
+
+    def call(self, obj):
+        self.s.sendall((json.dumps(obj) if isinstance(obj, dict) else obj).encode() + b'\n')
+        while True:
+            msg = self.line()
+            if 'event' in msg:
+                self.events.append(msg)
+                continue
+            return msg
+
+    def close(self):
+        self.s.close()
+
+
+class Guest:
+    """The riscv64 guest in shell mode, console on a unix socket, with a control socket."""
+
+    def __init__(self, guest_dir, extra=(), memory='128M', cpus=1, cmdline='console=ttyS0'):
+        self.tmp = tempfile.mkdtemp(prefix='vk-guest-')
+        self.ctl_path = os.path.join(self.tmp, 'ctl')
+        self.con_path = os.path.join(self.tmp, 'console')
+        self.proc = subprocess.Popen(
+            [VM, 'run', '--arch', 'riscv64', '--memory', memory, '--cpus', str(cpus),
+             '--kernel', os.path.join(guest_dir, 'Image'),
+             '--initrd', os.path.join(guest_dir, 'initramfs.cpio.gz'), '--cmdline', cmdline,
+             '--console', 'socket:' + self.con_path, '--control', self.ctl_path, *extra],
+            stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.con = None
+        self.seen = b''
+        self.cursor = 0
+
+    def start(self, timeout=60):
+        """Connect to the console and wait for the init's ready marker."""
+        if not (wait_for_path(self.ctl_path) and wait_for_path(self.con_path)):
+            return False
+        self.con = socket.socket(socket.AF_UNIX)
+        self.con.connect(self.con_path)
+        return self.expect(b'VIRTKIT-GUEST-READY', timeout) and self.expect(b'# ', 10)
+
+    def read(self, seconds):
+        self.con.settimeout(0.1)
+        data = b''
+        end = time.time() + seconds
+        while time.time() < end:
+            try:
+                chunk = self.con.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            except socket.timeout:
+                pass
+        self.seen += data
+        return data
+
+    def expect(self, pattern, timeout=30):
+        """Wait until pattern (bytes) shows up after the last match; True when it did."""
+        end = time.time() + timeout
+        while True:
+            at = self.seen.find(pattern, self.cursor)
+            if at >= 0:
+                self.cursor = at + len(pattern)
+                return True
+            if time.time() >= end:
+                return False
+            self.read(0.2)
+
+    def run(self, command, timeout=30):
+        """Run a shell command; return its output, or None when it did not finish in time."""
+        marker = f'__done_{time.monotonic_ns()}__'
+        # Quoted in two halves, the marker is printed by the echo but not in the echoed
+        # command line (which the terminal may also wrap).
+        half = len(marker) // 2
+        self.con.sendall(f'{command}; echo "{marker[:half]}""{marker[half:]}"\n'.encode())
+        start = self.cursor
+        if not self.expect(marker.encode() + b'\r\n', timeout):
+            return None
+        text = self.seen[start:self.cursor].decode(errors='replace')
+        body = text[:text.rfind(marker)]
+        # Drop the echoed command line (everything up to the line with the quoted marker).
+        quoted = f'{marker[half:]}"'
+        if quoted in body:
+            body = body[body.rfind(quoted) + len(quoted):]
+        return body.lstrip('\r\n')
+
+    def control(self):
+        return Control(self.ctl_path)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                c = self.control()
+                c.call({'cmd': 'quit'})
+                c.close()
+                self.proc.wait(timeout=10)
+            except (OSError, EOFError, subprocess.TimeoutExpired, ValueError):
+                self.proc.kill()
+                self.proc.wait()
+        if self.con:
+            self.con.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return self.proc.returncode
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
