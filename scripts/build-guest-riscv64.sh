@@ -4,10 +4,11 @@
 # gcc-riscv64-linux-gnu) and initramfs.cpio.gz (static busybox from Debian's source package,
 # plus our /init and /etc/selftest). The equivalent of ../shared/guests/riscv64.
 #
-# usage: scripts/build-guest-riscv64.sh [--force-build] [OUTDIR]
+# usage: scripts/build-guest-riscv64.sh [--force-build] [--no-cache] [OUTDIR]
 #   OUTDIR defaults to ~/.cache/virtkit/guests/riscv64 (where scripts/find-guest.sh looks).
 #   Without --force-build an existing guest is used instead of building: OUTDIR when it is up to
 #   date, else $VK_SHARED/guests/riscv64 or ../shared/guests/riscv64 (copied into OUTDIR).
+#   --no-cache also rebuilds the kernel and busybox instead of taking them from the cache.
 #
 # Caching: OUTDIR/.inputs records a hash of the inputs (this script, the config fragment, init,
 # selftest); the kernel and busybox builds are also cached under
@@ -18,12 +19,14 @@
 set -eu
 
 force=0
+nocache=0
 outdir=
 for arg in "$@"; do
 	case $arg in
 	--force-build) force=1 ;;
+	--no-cache) force=1 nocache=1 ;;
 	-h | --help)
-		sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	-*)
@@ -199,7 +202,7 @@ make_with_progress() {
 kkey=$(printf '%s %s\n' "$linux_ver" "$gcc_ver" | cat - "$inputs/kernel.config-fragment" |
 	sha256sum | cut -c1-16)
 kdir=$work/kernel-$kkey
-if [ $force = 1 ] || [ ! -f "$kdir/Image" ]; then
+if [ $nocache = 1 ] || [ ! -f "$kdir/Image" ]; then
 	say "kernel: unpacking linux-source-6.1 $linux_ver"
 	rm -rf "$kdir"
 	mkdir -p "$kdir"
@@ -231,7 +234,7 @@ bb_src_ver=$(apt-cache showsrc busybox 2>/dev/null | sed -n 's/^Version: //p' | 
 [ -n "$bb_src_ver" ] || die "busybox: no source package found (is the deb-src entry working?)"
 bkey=$(printf 'busybox %s %s static\n' "$bb_src_ver" "$gcc_ver" | sha256sum | cut -c1-16)
 bdir=$work/busybox-$bkey
-if [ $force = 1 ] || [ ! -f "$bdir/busybox" ]; then
+if [ $nocache = 1 ] || [ ! -f "$bdir/busybox" ]; then
 	say "busybox: apt-get source busybox ($bb_src_ver)"
 	rm -rf "$bdir"
 	mkdir -p "$bdir/src"
