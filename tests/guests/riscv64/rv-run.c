@@ -192,7 +192,8 @@ static int machine_init(struct machine *m, unsigned nr_harts, uint64_t ram, stru
 		                            .mem = &m->mem,
 		                            .mmio = &m->mmio,
 		                            .rdtime = machine_time,
-		                            .opaque = m};
+		                            .opaque = m,
+		                            .share_decode_cache_with = i ? m->harts[0] : NULL};
 		m->harts[i] = rv_cpu_new(&cfg, err);
 		if (!m->harts[i])
 			return -ENOMEM;

@@ -343,6 +343,41 @@ static void test_page_crossing_fetch(void **state)
 	assert_int_equal(b->cpu->mtval, end + 2);
 }
 
+static void test_shared_decode_cache(void **state)
+{
+	struct fake_board *b = *state;
+	const uint32_t code[] = {ADDI(10, 10, 1), JAL(0, -4)};
+	struct rv_cpu_config cfg = {
+	        .hartid = 1, .mem = &b->mem, .mmio = &b->mmio, .share_decode_cache_with = b->cpu};
+	struct rv_cpu *h1 = rv_cpu_new(&cfg, NULL), *h2;
+
+	assert_non_null(h1);
+	assert_ptr_equal(h1->icache, b->cpu->icache);
+	fb_code(b, CODE, code, 2);
+	rv_cpu_reset(h1, CODE);
+	assert_int_equal(rv_cpu_run(b->cpu, 100), RV_EXIT_BUDGET);
+	assert_int_equal(rv_cpu_run(h1, 100), RV_EXIT_BUDGET);
+	assert_true(rv_cpu_get_reg(h1, 10) >= 50);
+	assert_int_equal(rv_cpu_get_reg(b->cpu, 10), rv_cpu_get_reg(h1, 10));
+	/* the cache outlives the hart that created it */
+	cfg.share_decode_cache_with = h1;
+	h2 = rv_cpu_new(&cfg, NULL);
+	assert_non_null(h2);
+	rv_cpu_free(h1);
+	rv_cpu_reset(h2, CODE);
+	assert_int_equal(rv_cpu_run(h2, 100), RV_EXIT_BUDGET);
+	assert_true(rv_cpu_get_reg(h2, 10) >= 50);
+	rv_cpu_free(h2);
+	/* and bad configurations are refused */
+	struct vk_error err = {0};
+	cfg = (struct rv_cpu_config){.hartid = 3};
+	assert_null(rv_cpu_new(&cfg, &err));
+	assert_non_null(strstr(err.msg, "hart 3"));
+	cfg = (struct rv_cpu_config){.hartid = 3, .mem = &b->mem, .max_satp_mode = 10};
+	assert_null(rv_cpu_new(&cfg, &err));
+	assert_non_null(strstr(err.msg, "MMU mode"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +391,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_lr_sc_across_runs, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_code_coherence, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_page_crossing_fetch, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_shared_decode_cache, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

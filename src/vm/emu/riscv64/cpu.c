@@ -29,12 +29,18 @@ struct rv_cpu *rv_cpu_new(const struct rv_cpu_config *cfg, struct vk_error *err)
 		return NULL;
 	}
 	memset(cpu, 0, sizeof(*cpu));
-	cpu->icache = calloc(RV_ICACHE_SIZE, sizeof(*cpu->icache));
-	if (!cpu->icache) {
-		free(cpu);
-		vk_error_errno(err, ENOMEM, "riscv64 hart %u", cfg->hartid);
-		return NULL;
+	if (cfg->share_decode_cache_with) {
+		cpu->memo = cfg->share_decode_cache_with->memo;
+	} else {
+		cpu->memo = calloc(1, sizeof(*cpu->memo));
+		if (!cpu->memo) {
+			free(cpu);
+			vk_error_errno(err, ENOMEM, "riscv64 hart %u", cfg->hartid);
+			return NULL;
+		}
 	}
+	cpu->memo->refs++;
+	cpu->icache = cpu->memo->entries;
 	cpu->hartid = cfg->hartid;
 	cpu->mem = cfg->mem;
 	cpu->mmio = cfg->mmio;
@@ -49,7 +55,8 @@ void rv_cpu_free(struct rv_cpu *cpu)
 {
 	if (!cpu)
 		return;
-	free(cpu->icache);
+	if (--cpu->memo->refs == 0)
+		free(cpu->memo);
 	free(cpu);
 }
 

@@ -67,6 +67,10 @@ struct rv_cpu_config {
 	uint64_t (*rdtime)(void *opaque); /* `time` CSR: CLINT mtime (10 MHz); NULL reads 0 */
 	void *opaque;                     /* for rdtime */
 	unsigned max_satp_mode;           /* RV_SATP_MODE_SV39 or _SV48; 0 means Sv48 */
+	/* Optional: another hart of the same machine whose decode cache this one shares
+	 * (less memory, and code decoded by one hart is ready for the others). The cache
+	 * is freed with the last hart that uses it. */
+	const struct rv_cpu *share_decode_cache_with;
 };
 
 /* A new hart, reset to M-mode at pc 0. NULL with err set on failure. */

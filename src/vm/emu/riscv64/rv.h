@@ -109,6 +109,11 @@ struct rv_tlb_entry {
 #define RV_ICACHE_BITS 15
 #define RV_ICACHE_SIZE (1u << RV_ICACHE_BITS)
 
+struct rv_memo {
+	unsigned refs;
+	struct rv_insn entries[RV_ICACHE_SIZE];
+};
+
 struct rv_cpu {
 	/* Hot state first: the interpreter keeps copies of pc/instret in locals. */
 	uint64_t x[33]; /* x[32] is the sink that decoded rd=x0 writes go to */
@@ -156,8 +161,11 @@ struct rv_cpu {
 	char fatal_reason[160];
 
 	/* The decode memo, allocated zeroed apart from the hart: a zeroed entry is a valid
-	 * memo of raw 0 (an illegal instruction), and pages never touched stay unresident. */
+	 * memo of raw 0 (an illegal instruction), and pages never touched stay unresident.
+	 * Harts of one machine may share it (rv_cpu_config.share_decode_cache_with):
+	 * entries are pure functions of their raw bits, and all harts run on one thread. */
 	struct rv_insn *icache;
+	struct rv_memo *memo;
 
 	struct rv_tlb_entry tlb[RV_MMU_COUNT][RV_TLB_SIZE];
 	/* Decode of an instruction in the last halfword of a page ([0]; NEXT() may step
