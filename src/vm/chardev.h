@@ -6,7 +6,8 @@
  *   stdio        the terminal, in raw mode while the VM runs (restored on every
  *                exit path); Ctrl-A x quits, Ctrl-A Ctrl-A sends a Ctrl-A
  *   pty          a new pseudo-terminal; its path is printed on stderr
- *   socket:PATH  a listening unix socket; one client at a time
+ *   socket:PATH  a listening unix socket; one client at a time (a new client
+ *                replaces the current one); the file is removed on close
  *   file:PATH    output appended to a file, no input
  *   null         output discarded, no input
  *

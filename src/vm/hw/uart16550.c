@@ -121,8 +121,10 @@ struct uart16550 {
 	unsigned rx_head, rx_count;
 	uint8_t tx[UART_FIFO];
 	unsigned tx_head, tx_count;
-	bool rx_blocked; /* can_receive said 0: call chardev_accept_input on room */
-	bool tx_waiting; /* the chardev was full: wait for write_ready */
+	bool rx_blocked;    /* can_receive said 0: call chardev_accept_input on room */
+	bool tx_waiting;    /* the chardev was full: wait for write_ready */
+	bool tx_flushing;   /* inside chardev_write(): write_ready must not re-enter */
+	bool tx_ready_seen; /* write_ready came while flushing */
 	uint64_t rx_last_ns;
 };
 
@@ -293,17 +295,31 @@ static void uart_receive_break(void *opaque)
 
 static void uart_tx_flush(struct uart16550 *u)
 {
+	bool retried = false;
+
+	if (u->tx_flushing)
+		return;
+	u->tx_flushing = true;
 	while (u->tx_count && !u->tx_waiting) {
 		size_t len = VK_MIN(u->tx_count, UART_FIFO - u->tx_head);
-		size_t n = u->chr ? chardev_write(u->chr, u->tx + u->tx_head, len) : len;
+		size_t n;
 
+		u->tx_ready_seen = false;
+		n = u->chr ? chardev_write(u->chr, u->tx + u->tx_head, len) : len;
 		if (n > len)
 			n = len;
 		u->tx_head = (u->tx_head + (unsigned)n) % UART_FIFO;
 		u->tx_count -= (unsigned)n;
-		if (n < len)
+		if (n < len) {
+			/* Room freed while we were writing: try once more, else wait. */
+			if (u->tx_ready_seen && !retried) {
+				retried = true;
+				continue;
+			}
 			u->tx_waiting = true;
+		}
 	}
+	u->tx_flushing = false;
 	if (!u->tx_count) {
 		u->tx_head = 0;
 		u->thr_ipending = true; /* THR empty again */
@@ -315,6 +331,11 @@ static void uart_write_ready(void *opaque)
 	struct uart16550 *u = opaque;
 
 	u->tx_waiting = false;
+	if (u->tx_flushing) {
+		/* Called back from inside our own chardev_write(): the loop goes on. */
+		u->tx_ready_seen = true;
+		return;
+	}
 	uart_tx_flush(u);
 	uart_update_irq(u);
 }

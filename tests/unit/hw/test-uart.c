@@ -38,6 +38,7 @@ struct fake_chr {
 	size_t limit; /* bytes it still takes before pushing back */
 	unsigned accept_calls;
 	bool closed;
+	bool reenter; /* refuse one write but call write_ready from inside it */
 };
 
 struct t {
@@ -64,6 +65,11 @@ static size_t fake_write(struct chardev *c, const uint8_t *buf, size_t len)
 	struct fake_chr *f = container_of(c, struct fake_chr, chr);
 	size_t n = len < f->limit ? len : f->limit;
 
+	if (f->reenter) {
+		f->reenter = false;
+		c->client.write_ready(c->client.opaque);
+		return 0;
+	}
 	if (n > sizeof(f->out) - f->out_len)
 		n = sizeof(f->out) - f->out_len;
 	memcpy(f->out + f->out_len, buf, n);
@@ -412,6 +418,12 @@ static void test_thre_backpressure(void **state)
 	t->fc->chr.client.write_ready(t->fc->chr.client.opaque);
 	assert_int_equal(t->fc->out_len, 3 + 16);
 	assert_memory_equal(t->fc->out + 3, "abcdefghijklmnop", 16);
+	/* write_ready from inside chardev_write(): retried, nothing lost or stuck. */
+	t->fc->reenter = true;
+	wr(t, RBR, '!');
+	assert_int_equal(t->fc->out_len, 3 + 16 + 1);
+	assert_int_equal(t->fc->out[19], '!');
+	assert_int_equal(rd(t, LSR) & 0x60, 0x60);
 	teardown(t);
 }
 
