@@ -74,7 +74,8 @@ static int mkdir_p(int rootfd, const char *path, uint64_t extra, int depth, stru
 	int cur, fd;
 
 	if (depth > 40)
-		return vk_error_set(err, ELOOP, "too many symlinks below '%s' in the container", path);
+		return vk_error_set(err, ELOOP, "too many symlinks below '%s' in the container",
+		                    path);
 	cur = fs_open_in_root(rootfd, "/", O_PATH | O_DIRECTORY, 0);
 	if (cur < 0)
 		return vk_error_errno(err, -cur, "cannot open the container root");
@@ -106,8 +107,8 @@ static int mkdir_p(int rootfd, const char *path, uint64_t extra, int depth, stru
 			if (link[0] == '/')
 				snprintf(target, sizeof(target), "%s", link);
 			else
-				snprintf(target, sizeof(target), "%.*s/%s", (int)(len - n - 1), prefix,
-				         link);
+				snprintf(target, sizeof(target), "%.*s/%s", (int)(len - n - 1),
+				         prefix, link);
 			fd = mkdir_p(rootfd, target, extra, depth + 1, err);
 			if (fd < 0) {
 				close(cur);
@@ -121,10 +122,11 @@ static int mkdir_p(int rootfd, const char *path, uint64_t extra, int depth, stru
 		close(cur);
 		if (fd < 0) {
 			if (fd == -ELOOP || fd == -EXDEV)
-				return vk_error_set(err, -fd,
-				                    "'%s' in the container is a symlink where a real "
-				                    "directory is required",
-				                    prefix);
+				return vk_error_set(
+				        err, -fd,
+				        "'%s' in the container is a symlink where a real "
+				        "directory is required",
+				        prefix);
 			return vk_error_errno(err, -fd, "cannot use '%s' in the container", prefix);
 		}
 		cur = fd;

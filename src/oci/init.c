@@ -293,6 +293,10 @@ void oci_init_main(struct oci_ctr *c)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (setup(c, &rc, &pc, hostpid, &err) < 0)
 		sync_die(fd, &err, 1);
+	/* create exits once we are ready: stop tying our life to it first (the
+	 * runtime kills us itself if it fails after this point). */
+	if (!c->o->run)
+		prctl(PR_SET_PDEATHSIG, 0);
 	if (sync_send(fd, SYNC_READY, 0, NULL, -1) < 0)
 		_exit(1);
 	if (c->o->run) {
@@ -303,7 +307,6 @@ void oci_init_main(struct oci_ctr *c)
 		/* create returns now; `start` connects to start.sock. */
 		close(fd);
 		fd = -1;
-		prctl(PR_SET_PDEATHSIG, 0);
 		do {
 			conn = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		} while (conn < 0 && errno == EINTR);

@@ -48,6 +48,7 @@ static json_object *parse_text(const char *json, size_t len, const char *fname,
 		vk_error_set(err, EFBIG, "%s: file too large", fname);
 		return NULL;
 	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, json, (int)len);
 	jerr = json_tokener_get_error(tok);
 	off = json_tokener_get_parse_end(tok);

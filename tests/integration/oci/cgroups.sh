@@ -25,9 +25,9 @@ B=$(make_bundle oom "mounts+={\"destination\":\"/out\",\"type\":\"bind\",\"sourc
 	'process.args=["/bin/sh","-c","dd if=/dev/zero of=/dev/null bs=100M count=1 2>/dev/null; echo child=$? > /out/oom.txt; sleep 60"]')
 oci run -d --bundle "$B" oom
 wait_for test -s "$TMP/oom.txt"
-kills=$(sed -n 's/^oom_kill //p' /sys/fs/cgroup/memory/oom/memory.oom_control)
+kills=$(sed -n 's/^oom_kill //p' $(cg memory oom)/memory.oom_control)
 grep -q "child=137" "$TMP/oom.txt" && [ "${kills:-0}" -ge 1 ] && ok "writing past memory.limit gets the process OOM-killed (oom_kill=$kills)" || \
-	not_ok "OOM kill" "$(cat "$TMP/oom.txt" 2>&1) $(cat /sys/fs/cgroup/memory/oom/memory.oom_control)"
+	not_ok "OOM kill" "$(cat "$TMP/oom.txt" 2>&1) $(cat $(cg memory oom)/memory.oom_control)"
 oci delete -f oom
 
 # pids: a fork bomb stops at pids.max
@@ -36,7 +36,7 @@ B=$(make_bundle bomb "mounts+={\"destination\":\"/out\",\"type\":\"bind\",\"sour
 	'process.args=["/bin/sh","-c","b() { b | b & }; b 2>/dev/null; sleep 1; echo bombed > /out/bomb.txt; sleep 60"]')
 oci run -d --bundle "$B" bomb
 wait_for test -s "$TMP/bomb.txt"
-cur=$(cat /sys/fs/cgroup/pids/bomb/pids.current 2>/dev/null); ev=$(sed -n 's/^max //p' /sys/fs/cgroup/pids/bomb/pids.events 2>/dev/null)
+cur=$(cat $(cg pids bomb)/pids.current 2>/dev/null); ev=$(sed -n 's/^max //p' $(cg pids bomb)/pids.events 2>/dev/null)
 [ -n "$cur" ] && [ "$cur" -le 25 ] && [ "${ev:-0}" -gt 0 ] && ok "a fork bomb stops at pids.limit (current=$cur, refused forks=$ev)" || not_ok "fork bomb" "cur=$cur events=$ev"
 oci delete -f bomb && check "the fork bomb is gone after delete --force" assert_clean bomb
 
@@ -77,21 +77,21 @@ echo "$out" | grep -q "bogus.file" && ok "an unknown unified key fails, naming i
 check "failed cgroup setup leaves nothing behind" assert_clean nocontroller
 
 # cgroupsPath forms
-B=$(make_bundle nested 'linux.cgroupsPath=/vkoci-test/a/b' 'process.args=["/bin/sleep","60"]')
+B=$(make_bundle nested "linux.cgroupsPath=/vkoci-nest-$$/a/b" 'process.args=["/bin/sleep","60"]')
 oci run -d --bundle "$B" nested
-[ -d /sys/fs/cgroup/memory/vkoci-test/a/b ] && [ -d /sys/fs/cgroup/unified/vkoci-test/a/b ] && ok "absolute cgroupsPath in every hierarchy" || not_ok "absolute cgroupsPath"
+[ -d /sys/fs/cgroup/memory/vkoci-nest-$$/a/b ] && [ -d /sys/fs/cgroup/unified/vkoci-nest-$$/a/b ] && ok "absolute cgroupsPath in every hierarchy" || not_ok "absolute cgroupsPath"
 oci delete -f nested
-[ ! -e /sys/fs/cgroup/memory/vkoci-test ] && [ ! -e /sys/fs/cgroup/pids/vkoci-test ] && ok "delete removes the cgroup and the parents it created" || not_ok "parents removed"
+[ ! -e /sys/fs/cgroup/memory/vkoci-nest-$$ ] && [ ! -e /sys/fs/cgroup/pids/vkoci-nest-$$ ] && ok "delete removes the cgroup and the parents it created" || not_ok "parents removed"
 own=$(sed -n 's/^[0-9]*:pids:\(.*\)/\1/p' /proc/self/cgroup)
-B=$(make_bundle rel 'linux.cgroupsPath=vkoci-rel' 'process.args=["/bin/sleep","60"]')
+B=$(make_bundle rel "linux.cgroupsPath=vkoci-rel-$$" 'process.args=["/bin/sleep","60"]')
 oci run -d --bundle "$B" rel
-[ -d "/sys/fs/cgroup/pids${own%/}/vkoci-rel" ] && ok "relative cgroupsPath below the runtime's own cgroup" || not_ok "relative cgroupsPath" "$(ls /sys/fs/cgroup/pids$own)"
+[ -d "/sys/fs/cgroup/pids${own%/}/vkoci-rel-$$" ] && ok "relative cgroupsPath below the runtime's own cgroup" || not_ok "relative cgroupsPath" "$(ls /sys/fs/cgroup/pids$own)"
 oci delete -f rel
-B=$(make_bundle sd 'linux.cgroupsPath=vkoci-test.slice:vk:sd1' 'process.args=["/bin/sleep","60"]')
+B=$(make_bundle sd "linux.cgroupsPath=vkoci$$-test.slice:vk:sd1" 'process.args=["/bin/sleep","60"]')
 timeout 20 "$OCI" --root "$ROOT" --systemd-cgroup run -d --bundle "$B" sd1
-[ -d /sys/fs/cgroup/memory/vkoci.slice/vkoci-test.slice/vk-sd1.scope ] && ok "--systemd-cgroup: slice:prefix:name maps to cgroupfs" || not_ok "systemd cgroup path" "$(ls /sys/fs/cgroup/memory)"
+[ -d /sys/fs/cgroup/memory/vkoci$$.slice/vkoci$$-test.slice/vk-sd1.scope ] && ok "--systemd-cgroup: slice:prefix:name maps to cgroupfs" || not_ok "systemd cgroup path" "$(ls /sys/fs/cgroup/memory)"
 oci delete -f sd1
-[ ! -e /sys/fs/cgroup/memory/vkoci.slice ] && ok "systemd-style path removed" || not_ok "systemd path removed"
+[ ! -e /sys/fs/cgroup/memory/vkoci$$.slice ] && ok "systemd-style path removed" || not_ok "systemd path removed"
 out=$(run_in badpath 'linux.cgroupsPath=/../../etc' 'process.args=["/bin/true"]')
 echo "$out" | grep -q "invalid cgroupsPath" && ok "cgroupsPath escaping the hierarchy is refused" || not_ok "cgroupsPath .." "$out"
 done_testing

@@ -40,7 +40,7 @@ B=$(make_bundle frz "mounts+={\"destination\":\"/out\",\"type\":\"bind\",\"sourc
 	'process.args=["/bin/sh","-c","i=0; while :; do i=$((i+1)); echo $i > /out/c.tmp; mv /out/c.tmp /out/count; done"]')
 oci run -d --bundle "$B" frz
 sleep 0.3
-oci pause frz && [ "$(cat /sys/fs/cgroup/frz/cgroup.freeze)" = 1 ] && [ "$(status_of frz)" = paused ] && ok "pause writes cgroup.freeze" || not_ok "v2 pause"
+oci pause frz && [ "$(cat /sys/fs/cgroup$CG_PREFIX/frz/cgroup.freeze)" = 1 ] && [ "$(status_of frz)" = paused ] && ok "pause writes cgroup.freeze" || not_ok "v2 pause"
 a=$(cat "$TMP/count"); sleep 0.3; b=$(cat "$TMP/count")
 [ "$a" = "$b" ] && ok "frozen on v2" || not_ok "frozen on v2" "$a $b"
 oci resume frz && sleep 0.3 && c=$(cat "$TMP/count")

@@ -65,6 +65,10 @@ teardown() {
 	grep -q "$TMP" /proc/self/mountinfo && awk -v t="$TMP" '$5 ~ "^"t {print $5}' \
 		/proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
 	rm -rf "$TMP"
+	# A failed test may leave empty cgroup directories of this run behind.
+	for d in /sys/fs/cgroup/*"$CG_PREFIX" /sys/fs/cgroup"$CG_PREFIX"; do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
 	exit $rc
 }
 
@@ -94,14 +98,22 @@ EOP
 	echo "virtkit test rootfs" >"$d/etc/issue"
 }
 
+# Containers get cgroups below a prefix of this test run, so that parallel
+# runs (another build's tests) never share a cgroup.
+CG_PREFIX=/vkoci-test-$$
+
 # make_bundle NAME [cfg edits...]: $TMP/NAME with config.json using $ROOTFS.
 make_bundle() {
-	b=$TMP/$1; shift
+	b=$TMP/$1
 	mkdir -p "$b"
 	"$OCI" spec --bundle "$b" >/dev/null || return 1
-	$CFG "$b/config.json" "root.path=$ROOTFS" "process.terminal=false" "$@"
+	$CFG "$b/config.json" "root.path=$ROOTFS" "process.terminal=false" \
+		"linux.cgroupsPath=$CG_PREFIX/$1" "${@:2}"
 	echo "$b"
 }
+
+# cg CONTROLLER NAME: the container's cgroup directory in a hierarchy.
+cg() { echo "/sys/fs/cgroup/$1$CG_PREFIX/$2"; }
 
 # A world-accessible node of a device no container is allowed by default
 # (/dev/fuse, c 10:229): opening it fails only because of the device cgroup.
@@ -114,14 +126,16 @@ fuse_node_mount() {
 OPEN_FUSE='(: < /devtest/fuse) 2>/dev/null && echo fuse-open || echo fuse-denied'
 
 # The cgroup directories a container id would have (default cgroupsPath /<id>).
-cgroup_dirs() { ls -d /sys/fs/cgroup/*/"$1" 2>/dev/null; }
+cgroup_dirs() { ls -d /sys/fs/cgroup/*"$CG_PREFIX/$1" /sys/fs/cgroup"$CG_PREFIX/$1" 2>/dev/null; }
 
-# Nothing of container $1 left: state, cgroups, mounts, processes.
+# Nothing of container $1 (made from bundle $2, default $1) left: state,
+# cgroups, mounts, processes.
 assert_clean() {
 	id=$1
+	bundle=${2:-$1}
 	problems=""
 	[ -e "$ROOT/$id" ] && problems="$problems state-dir"
-	[ -n "$(cgroup_dirs "$id")" ] && problems="$problems cgroups:$(cgroup_dirs "$id" | tr '\n' ' ')"
+	[ -n "$(cgroup_dirs "$bundle")" ] && problems="$problems cgroups:$(cgroup_dirs "$bundle" | tr '\n' ' ')"
 	grep -q "$TMP" /proc/self/mountinfo && problems="$problems mounts"
 	[ "$(wc -l </proc/self/mountinfo)" != "$MOUNTS_BEFORE" ] && problems="$problems mount-count"
 	pgrep -f -- " $id\$" >/dev/null && problems="$problems processes:$(pgrep -f -- " $id\$" | tr '\n' ' ')"

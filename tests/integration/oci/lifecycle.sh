@@ -21,7 +21,7 @@ if ! "$OCI" spec --bundle "$TMP/specdir" 2>/dev/null; then ok "spec refuses to o
 B=$(make_bundle true 'process.args=["/bin/true"]')
 oci run --bundle "$B" t-true; rc=$?
 [ $rc = 0 ] && ok "run /bin/true exits 0" || not_ok "run /bin/true exits 0" "rc=$rc"
-check "run leaves nothing behind" assert_clean t-true
+check "run leaves nothing behind" assert_clean t-true true
 B=$(make_bundle exit7 'process.args=["/bin/sh","-c","echo hello from the container; exit 7"]')
 out=$(oci run --bundle "$B" t-exit7); rc=$?
 [ $rc = 7 ] && ok "run returns the container's exit status" || not_ok "run returns the container's exit status" "rc=$rc"
@@ -73,9 +73,9 @@ oci resume c1 2>/dev/null && not_ok "resume of a running container is refused" |
 
 # update and events
 oci update --memory 200M --pids-limit 77 c1 && \
-	[ "$(cat /sys/fs/cgroup/memory/c1/memory.limit_in_bytes)" = $((200 * 1024 * 1024)) ] && \
-	[ "$(cat /sys/fs/cgroup/pids/c1/pids.max)" = 77 ] && ok "update --memory --pids-limit" || not_ok "update"
-echo '{"pids":{"limit":88}}' | oci update --resources - c1 && [ "$(cat /sys/fs/cgroup/pids/c1/pids.max)" = 88 ] && \
+	[ "$(cat $(cg memory long)/memory.limit_in_bytes)" = $((200 * 1024 * 1024)) ] && \
+	[ "$(cat $(cg pids long)/pids.max)" = 77 ] && ok "update --memory --pids-limit" || not_ok "update"
+echo '{"pids":{"limit":88}}' | oci update --resources - c1 && [ "$(cat $(cg pids long)/pids.max)" = 88 ] && \
 	ok "update --resources -" || not_ok "update --resources -"
 oci events --stats c1 | python3 -c "import json,sys; e=json.load(sys.stdin); assert e['type']=='stats' and e['data']['memory']['usage']['usage']>0 and e['data']['pids']['current']>=2" && \
 	ok "events --stats: memory and pids" || not_ok "events --stats" "$(oci events --stats c1)"
@@ -87,7 +87,7 @@ wait_for sh -c "[ \"\$(timeout 5 $OCI --root $ROOT state c1 | grep -c stopped)\"
 oci kill c1 KILL 2>"$TMP/err"; grep -q "container not running" "$TMP/err" && ok "kill of a stopped container: 'container not running'" || not_ok "kill stopped" "$(cat "$TMP/err")"
 kill -0 "$epid" 2>/dev/null && not_ok "exec'd processes died with the pid namespace" || ok "exec'd processes died with the pid namespace"
 oci delete c1 && ok "delete a stopped container" || not_ok "delete stopped"
-check "delete leaves nothing behind" assert_clean c1
+check "delete leaves nothing behind" assert_clean c1 long
 
 # kill --all and delete --force
 B=$(make_bundle sleeper 'process.args=["/bin/sleep","600"]')
@@ -96,9 +96,9 @@ oci kill --all c2 KILL && wait_for sh -c "! pgrep -f 'sleep 60[01]'" && ok "kill
 oci delete -f c2
 oci run -d --bundle "$B" c3
 oci delete --force c3 && ok "delete --force of a running container" || not_ok "delete --force"
-check "delete --force leaves nothing behind" assert_clean c3
+check "delete --force leaves nothing behind" assert_clean c3 sleeper
 oci create --bundle "$B" c4 && oci delete c4 && ok "delete of a created container" || not_ok "delete created"
-check "no leftovers of a created+deleted container" assert_clean c4
+check "no leftovers of a created+deleted container" assert_clean c4 sleeper
 
 # errors
 oci state nope 2>"$TMP/err"; rc=$?
