@@ -234,6 +234,22 @@ static void test_fatal_vector(void **state)
 	/* reset clears it */
 	rv_cpu_reset(b->cpu, CODE);
 	assert_string_equal(rv_cpu_fatal_reason(b->cpu), "");
+	/* a handler whose first instruction is illegal: the same endless loop */
+	fb_put32(b, MTVEC, 0);
+	fb_csr(b, 0x305, true, MTVEC);
+	assert_int_equal(rv_cpu_run(b->cpu, 1000), RV_EXIT_FATAL);
+	assert_non_null(strstr(rv_cpu_fatal_reason(b->cpu), "first instruction"));
+	/* an unlimited budget runs until something stops it */
+	const uint32_t code[] = {ADDI(10, 0, 100),        ADDI(10, 10, -1),
+	                         enc_b(-4, 0, 10, 1),     LUI(11, DEV_BASE >> 12),
+	                         SD(0, 11, DEV_DOORBELL), JAL(0, 0)};
+	rv_cpu_reset(b->cpu, CODE);
+	fb_code(b, CODE, code, 6);
+	b->doorbell = doorbell_exit;
+	rv_cpu_run(b->cpu, 50); /* instret is not 0 any more */
+	rv_cpu_set_pc(b->cpu, CODE);
+	assert_int_equal(rv_cpu_run(b->cpu, UINT64_MAX), RV_EXIT_HALTED);
+	assert_int_equal(rv_cpu_get_reg(b->cpu, 10), 0);
 }
 
 static void test_garbage_is_guest_visible(void **state)

@@ -110,8 +110,8 @@ enum rv_exit {
  * crossings). Returns early on wfi, on rv_cpu_request_exit() or on a fatal
  * condition. Guest faults (illegal instructions, bad addresses, garbage
  * code) are guest-visible traps, never fatal; the only fatal condition is a
- * hart that traps into an M-mode vector it cannot fetch from (a guest that
- * can make no progress at all).
+ * hart whose M-mode trap handler cannot run at all (its vector cannot be
+ * fetched, or its first instruction faults: an endless loop of traps).
  */
 enum rv_exit rv_cpu_run(struct rv_cpu *cpu, uint64_t budget);
 

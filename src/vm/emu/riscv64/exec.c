@@ -80,7 +80,7 @@ enum rv_exit rv_cpu_run(struct rv_cpu *cpu, uint64_t budget)
 
 	if (cpu->fatal)
 		return RV_EXIT_FATAL;
-	cpu->stop_budget = cpu->instret + budget;
+	cpu->stop_budget = budget > UINT64_MAX - cpu->instret ? UINT64_MAX : cpu->instret + budget;
 	pc = cpu->pc;
 	icount = cpu->instret;
 	dtlb = cpu->dtlb;
@@ -462,6 +462,11 @@ trap:
 	/* The instruction at pc raised cpu->exc_*: it does not retire. */
 	icount--;
 	SYNC();
+	/* The M-mode handler's own first instruction faulting is a loop nothing ends. */
+	if (cpu->priv == RV_PRIV_M && pc == (cpu->mtvec & ~3ull)) {
+		ret = rv_fatal(cpu, "the M-mode trap handler faults on its first instruction", pc);
+		goto out;
+	}
 	rv_trap_enter(cpu, cpu->exc_cause, cpu->exc_tval);
 	goto reload;
 
