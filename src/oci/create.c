@@ -235,6 +235,10 @@ static int save_state(struct oci_ctr *c, struct vk_error *err)
 	};
 	int r;
 
+	if (c->pid <= 0) {
+		st.creator = getpid();
+		st.creator_start = oci_pid_start_time(st.creator);
+	}
 	st.cgroup_json = c->cg ? oci_cgroup_to_json(c->cg) : NULL;
 	r = oci_state_save(c->dirfd, &st, err);
 	free(st.cgroup_json);
@@ -337,7 +341,10 @@ int oci_container_create(const struct oci_create_opts *o, struct vk_error *err)
 		r = -(err && err->code ? err->code : EIO);
 		goto fail;
 	}
-	r = oci_fault("cgroup", err);
+	/* Record the cgroup now: if this process dies, delete can still remove it. */
+	r = save_state(&c, err);
+	if (!r)
+		r = oci_fault("cgroup", err);
 	if (!r)
 		r = oci_cgroup_apply(c.cg, &c.spec->linux_.resources, c.spec->linux_.devices,
 		                     c.spec->linux_.n_devices, false, err);

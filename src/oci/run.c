@@ -131,5 +131,7 @@ fail:
 	if (c->cg)
 		oci_cgroup_destroy(c->cg, NULL);
 	oci_state_remove(c->o->root, c->o->id, c->dirfd);
+	if (c->o->pid_file)
+		unlink(c->o->pid_file);
 	return r;
 }

@@ -156,6 +156,8 @@ int oci_state_save(int dirfd, const struct oci_state *st, struct vk_error *err)
 	json_object_object_add(o, "created",
 	                       json_object_new_string(st->created ? st->created : ""));
 	json_object_object_add(o, "owner", json_object_new_int64(st->owner));
+	json_object_object_add(o, "creator", json_object_new_int64(st->creator));
+	json_object_object_add(o, "creator_start", json_object_new_uint64(st->creator_start));
 	json_object_object_add(o, "rootless", json_object_new_boolean(st->rootless));
 	json_object_object_add(o, "ns_flags", json_object_new_int64(st->ns_flags));
 	json_object_object_add(o, "systemd_cgroup", json_object_new_boolean(st->systemd_cgroup));
@@ -221,6 +223,9 @@ int oci_state_load(int dirfd, const char *id, struct oci_state *st, struct vk_er
 	st->rootfs = dup_str(o, "rootfs");
 	st->created = dup_str(o, "created");
 	st->owner = (uid_t)get_int(o, "owner");
+	st->creator = (pid_t)get_int(o, "creator");
+	if (json_object_object_get_ex(o, "creator_start", &v))
+		st->creator_start = json_object_get_uint64(v);
 	st->ns_flags = (int)get_int(o, "ns_flags");
 	st->rootless = json_object_object_get_ex(o, "rootless", &v) && json_object_get_boolean(v);
 	st->systemd_cgroup =
@@ -321,6 +326,10 @@ bool oci_pid_alive(pid_t pid, uint64_t start_time)
 
 enum oci_status oci_state_status(int dirfd, const struct oci_state *st)
 {
+	/* No container process yet: creating while its creator lives. */
+	if (st->pid <= 0)
+		return oci_pid_alive(st->creator, st->creator_start) ? OCI_STATUS_CREATING
+		                                                      : OCI_STATUS_STOPPED;
 	if (!oci_pid_alive(st->pid, st->pid_start))
 		return OCI_STATUS_STOPPED;
 	if (faccessat(dirfd, OCI_START_SOCK, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
