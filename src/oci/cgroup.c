@@ -317,22 +317,28 @@ static int clean_path(const char *in, char *out, size_t cap)
 	return 0;
 }
 
+/*
+ * mkdir -p of the container's cgroup in one hierarchy. h->created counts the
+ * trailing components made here (what destroy may remove). On failure what
+ * was made is removed again, so the caller has nothing to undo for h.
+ */
 static int mkdir_path(struct oci_cg_hier *h, bool rootless, struct vk_error *err)
 {
 	char buf[4096];
 	size_t mlen = strlen(h->mount);
 	char *p;
-	int depth = 0, created = 0;
+	int created = 0;
 
+	h->created = 0;
 	if (snprintf(buf, sizeof(buf), "%s%s", h->mount, h->path) >= (int)sizeof(buf))
 		return vk_error_set(err, ENAMETOOLONG, "cgroup path too long");
 	for (p = buf + mlen + 1;; p++) {
+		char c;
+
 		if (*p != '/' && *p != '\0')
 			continue;
-		char c = *p;
-
+		c = *p;
 		*p = '\0';
-		depth++;
 		if (mkdir(buf, 0755) == 0) {
 			created++;
 		} else if (errno == EEXIST) {
@@ -340,11 +346,17 @@ static int mkdir_path(struct oci_cg_hier *h, bool rootless, struct vk_error *err
 		} else {
 			int e = errno;
 
-			*p = c;
-			h->created = created;
-			if (rootless && (e == EACCES || e == EPERM || e == EROFS))
-				return -e;
-			return vk_error_errno(err, e, "cannot create cgroup '%s'", buf);
+			vk_error_errno(err, e, "cannot create cgroup '%s'", buf);
+			/* Undo the components made so far, deepest first. */
+			for (; created > 0; created--) {
+				char *slash = strrchr(buf, '/');
+
+				if (!slash)
+					break;
+				*slash = '\0';
+				rmdir(buf);
+			}
+			return -e;
 		}
 		*p = c;
 		if (c == '\0')
@@ -418,31 +430,51 @@ struct oci_cgroup *oci_cgroup_create(const char *cgroups_path, const char *id, b
 			goto fail;
 		}
 	}
+	/* Created hierarchies move to the front: [0, j). */
 	for (i = 0, j = 0; i < cg->n; i++) {
+		struct oci_cg_hier tmp;
+		bool skip = false;
+
 		r = mkdir_path(&cg->h[i], rootless, err);
-		if (r == 0 || !rootless) {
-			if (r < 0) {
-				cg->n = i + 1;
-				goto fail;
+		if (r < 0 && rootless && (r == -EACCES || r == -EPERM || r == -EROFS)) {
+			/* Rootless without delegation: leave this hierarchy out, unless
+			 * its controllers are needed. */
+			skip = true;
+			vk_error_clear(err);
+			for (int c = 0; c < CGC_COUNT; c++) {
+				if ((cg->h[i].controllers & (1u << c)) && cg_requested(res, c)) {
+					vk_error_errno(
+					        err, -r,
+					        "rootless container: cannot create a cgroup for "
+					        "the %s limits in %s",
+					        ctrl_names[c], cg->h[i].mount);
+					skip = false;
+					break;
+				}
 			}
-			cg->h[j++] = cg->h[i];
+		}
+		if (r < 0 && !skip) {
+			size_t all = cg->n;
+
+			/* Remove what the first j made; then free all entries once. */
+			cg->n = j;
+			oci_cgroup_destroy(cg, NULL);
+			cg->n = all;
+			oci_cgroup_free(cg);
+			free(rel);
+			return NULL;
+		}
+		if (skip) {
+			oci_debug("rootless: no cgroup in %s", cg->h[i].mount);
 			continue;
 		}
-		/* Rootless without delegation: leave this hierarchy out. */
-		for (int c = 0; c < CGC_COUNT; c++) {
-			if ((cg->h[i].controllers & (1u << c)) && cg_requested(res, c)) {
-				vk_error_errno(
-				        err, -r,
-				        "rootless container: cannot create a cgroup for the %s "
-				        "limits in %s",
-				        ctrl_names[c], cg->h[i].mount);
-				cg->n = i + 1;
-				goto fail;
-			}
-		}
-		oci_debug("rootless: no cgroup in %s", cg->h[i].mount);
-		hier_free(&cg->h[i]);
+		tmp = cg->h[j];
+		cg->h[j] = cg->h[i];
+		cg->h[i] = tmp;
+		j++;
 	}
+	for (i = j; i < cg->n; i++)
+		hier_free(&cg->h[i]);
 	cg->n = j;
 	for (i = 0; i < cg->n; i++) {
 		struct oci_cg_hier *h = &cg->h[i];

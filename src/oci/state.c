@@ -329,7 +329,7 @@ enum oci_status oci_state_status(int dirfd, const struct oci_state *st)
 	/* No container process yet: creating while its creator lives. */
 	if (st->pid <= 0)
 		return oci_pid_alive(st->creator, st->creator_start) ? OCI_STATUS_CREATING
-		                                                      : OCI_STATUS_STOPPED;
+		                                                     : OCI_STATUS_STOPPED;
 	if (!oci_pid_alive(st->pid, st->pid_start))
 		return OCI_STATUS_STOPPED;
 	if (faccessat(dirfd, OCI_START_SOCK, F_OK, AT_SYMLINK_NOFOLLOW) == 0)

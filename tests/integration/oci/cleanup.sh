@@ -55,7 +55,7 @@ check "delete after a failed start leaves nothing" assert_clean baduser baduser
 oci delete -f late
 # the runtime killed half way (SIGKILL) while creating: delete cleans up
 B4=$(make_bundle slowhook 'hooks.createRuntime+={"path":"/bin/sleep","args":["sleep","30"]}' 'process.args=["/bin/true"]')
-(timeout -s KILL 1 "$OCI" --root "$ROOT" create --bundle "$B4" killed) >/dev/null 2>&1
+sh -c 'timeout -s KILL 1 "$@"; true' sh "$OCI" --root "$ROOT" create --bundle "$B4" killed >/dev/null 2>&1
 sleep 0.3
 [ "$(status_of killed)" = stopped ] || [ "$(status_of killed)" = creating ] && ok "a create killed half way shows as $(status_of killed)" || not_ok "killed create state" "$(oci state killed 2>&1)"
 oci delete -f killed && pkill -f "sleep 30" 2>/dev/null
