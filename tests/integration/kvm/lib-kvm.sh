@@ -15,13 +15,13 @@ kvm_probe() {
 # run_guest NAME EXPECT_RC TIMEOUT ARGS...: run virtkit-vm with the console in $TAP_TMP/NAME.out;
 # sets RUN_RC and RUN_OUT (the console file); stderr goes to $TAP_TMP/NAME.err.
 run_guest() {
-	name=$1
-	RUN_OUT=$TAP_TMP/$name.out
-	RUN_ERR=$TAP_TMP/$name.err
-	tmo=$3
+	RUN_OUT=$TAP_TMP/$1.out
+	RUN_ERR=$TAP_TMP/$1.err
+	_rg_timeout=$3
 	shift 3
 	rm -f "$RUN_OUT"
-	timeout -k 5 "$tmo" "$VK_VM" run --console "file:$RUN_OUT" "$@" </dev/null >"$TAP_TMP/$name.stdout" 2>"$RUN_ERR"
+	timeout -k 5 "$_rg_timeout" "$VK_VM" run --console "file:$RUN_OUT" "$@" </dev/null \
+		>/dev/null 2>"$RUN_ERR"
 	RUN_RC=$?
 	touch "$RUN_OUT"
 }
