@@ -33,6 +33,17 @@
  *
  * PMP: pmpcfg0..15 (even ones) and pmpaddr0..63 are stored and read back
  * (WARL, 4-byte granularity) so firmware can probe them; they are not enforced.
+ *
+ * Other implementation choices (all allowed by the specs): misaligned loads
+ * and stores to RAM are done in hardware (to devices, and misaligned AMOs or
+ * AMOs to devices, they raise access faults or address-misaligned
+ * exceptions); A/D bits are set by the page walker; satp has no ASID bits;
+ * mhpmcounter3..31/mhpmevent3..31 read 0; mcountinhibit is stored but not
+ * honoured; mcycle counts retired instructions; there is no Sstc, Svpbmt,
+ * Svnapot, H or V (their CSRs and encodings raise illegal instructions, and
+ * reserved PTE bits raise page faults). The riscv,isa string for the device
+ * tree: "rv64imafdc_zicsr_zifencei"; mmu-type "riscv,sv48" (or sv39 when
+ * max_satp_mode says so).
  */
 #ifndef VK_VM_EMU_RISCV64_CPU_H
 #define VK_VM_EMU_RISCV64_CPU_H
