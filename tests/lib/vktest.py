@@ -144,21 +144,19 @@ class Guest:
 
     def run(self, command, timeout=30):
         """Run a shell command; return its output, or None when it did not finish in time."""
-        marker = f'__done_{time.monotonic_ns()}__'
-        # Quoted in two halves, the marker is printed by the echo but not in the echoed
-        # command line (which the terminal may also wrap).
-        half = len(marker) // 2
-        self.con.sendall(f'{command}; echo "{marker[:half]}""{marker[half:]}"\n'.encode())
+        tag = f'{time.monotonic_ns()}'
+        begin, end = f'__begin_{tag}__', f'__end_{tag}__'
+        # Each marker is quoted in two halves so that it appears only in the printed output,
+        # never in the echoed command line (which the terminal may also wrap).
+        self.con.sendall(f'echo "{begin[:5]}""{begin[5:]}"; {command}; echo "{end[:5]}""{end[5:]}"\n'
+                         .encode())
+        if not self.expect(begin.encode() + b'\r\n', timeout):
+            return None
         start = self.cursor
-        if not self.expect(marker.encode() + b'\r\n', timeout):
+        if not self.expect(end.encode() + b'\r\n', timeout):
             return None
         text = self.seen[start:self.cursor].decode(errors='replace')
-        body = text[:text.rfind(marker)]
-        # Drop the echoed command line (everything up to the line with the quoted marker).
-        quoted = f'{marker[half:]}"'
-        if quoted in body:
-            body = body[body.rfind(quoted) + len(quoted):]
-        return body.lstrip('\r\n')
+        return text[:text.rfind(end)]
 
     def control(self):
         return Control(self.ctl_path)

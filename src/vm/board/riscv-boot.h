@@ -27,7 +27,7 @@ struct chardev;
 #define RISCV_DEFAULT_FIRMWARE "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
 
 struct riscv_boot {
-	/* Files, read once and kept for reboots. */
+	/* The files, only while riscv_boot_load() runs. */
 	uint8_t *kernel, *initrd, *firmware;
 	size_t kernel_len, initrd_len, firmware_len;
 
@@ -40,8 +40,9 @@ struct riscv_boot {
 };
 
 /*
- * Read the images (first call) and write them, the device tree and the boot
- * information into RAM. nr_virtio is the number of virtio-mmio slots in use.
+ * Read the images and write them, the device tree and the boot information
+ * into RAM (again on every reboot). nr_virtio is the number of virtio-mmio
+ * slots in use.
  */
 int riscv_boot_load(struct riscv_boot *boot, const struct vm_config *cfg, struct vm_mem *mem,
                     unsigned nr_virtio, struct vk_error *err) VK_MUST_CHECK;

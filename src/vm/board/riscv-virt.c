@@ -297,6 +297,8 @@ static int virt_build(struct virt_board *b, struct vk_error *err)
 		        .rdtime = virt_mtime,
 		        .opaque = b,
 		        .max_satp_mode = RV_SATP_MODE_SV48,
+		        /* One decoded-instruction memo for all harts: they run the same code. */
+		        .share_decode_cache_with = h ? b->harts[0] : NULL,
 		};
 		b->harts[h] = rv_cpu_new(&cc, err);
 		if (!b->harts[h])

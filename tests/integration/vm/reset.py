@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Guest resets on the riscv64 board: by default a reset ends the run with status 0 (as in
+Firecracker); with --on-reset reboot the machine reloads its images and boots again."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.environ['VK_SRC'], 'tests/lib'))
+import vktest  # noqa: E402
+
+
+def main():
+    t = vktest.Tap()
+    guest_dir, why = vktest.find_guest()
+    if not guest_dir:
+        t.skip('guest reset', why)
+        return t.done()
+
+    g = vktest.Guest(guest_dir)
+    try:
+        t.check(g.start(), 'guest boots to a shell')
+        g.con.sendall(b'reboot -f\n')
+        rc = g.proc.wait(timeout=30)
+        t.check(rc == 0, f'a guest reset ends the run with status 0 by default (got {rc})')
+    finally:
+        g.stop()
+
+    g = vktest.Guest(guest_dir, extra=['--on-reset', 'reboot'])
+    try:
+        t.check(g.start(), 'guest boots to a shell (--on-reset reboot)')
+        g.run('mkdir -p /mnt && mount -t tmpfs x /mnt && echo before > /mnt/f')
+        before = g.run('sleep 2; cut -d" " -f1 /proc/uptime')
+        g.con.sendall(b'reboot -f\n')
+        t.check(g.expect(b'VIRTKIT-GUEST-READY', 60) and g.expect(b'# ', 10),
+                'the guest boots again after its reset')
+        t.check(g.proc.poll() is None, 'virtkit-vm keeps running across the reboot')
+        after = g.run('cut -d" " -f1 /proc/uptime')
+        t.check(before is not None and after is not None and float(after) < float(before),
+                f'the new boot starts a fresh kernel (uptime {before.strip()} -> {after.strip()})')
+        out = g.run('cat /mnt/f 2>&1')
+        t.check(out is not None and 'before' not in out, 'what the old boot left in tmpfs is gone')
+    finally:
+        rc = g.stop()
+    t.check(rc == 0, f'quit after the reboot exits with status 0 (got {rc})')
+    return t.done()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
