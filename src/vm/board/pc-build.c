@@ -126,6 +126,11 @@ int pc_prepare(struct pc *pc, struct vk_error *err)
 	struct chardev *console;
 	int r;
 
+	if (cfg->firmware && strcmp(cfg->firmware, "none"))
+		return vk_error_set(
+		        err, EINVAL,
+		        "--firmware: the x86_64 machine boots the kernel directly (bzImage "
+		        "or PVH ELF) and takes no firmware");
 	if (cfg->memory % 4096)
 		return vk_error_set(err, EINVAL, "--memory must be a multiple of 4 KiB");
 	if (cfg->memory < (2u << 20))
@@ -327,6 +332,11 @@ int pc_boot(struct pc *pc, struct vk_error *err)
 	if (r < 0)
 		return r;
 	pc->pci_ready = true;
+	/* Without a capability, the plain path (MMIO exits, KVM_SIGNAL_MSI) takes over. */
+	if (!pc->kvm.caps.ioeventfd)
+		plat.ioeventfd = NULL;
+	if (!pc->kvm.caps.irqfd || !pc->kvm.caps.irq_routing)
+		plat.msi_route_add = NULL;
 	pc->pci.platform = plat;
 	pc->pci.intx_line = pc_pci_intx;
 	pc->pci.intx_opaque = pc;

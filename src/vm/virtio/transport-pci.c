@@ -284,6 +284,8 @@ static void vp_cfg_written(struct pci_device *d, uint32_t offset, unsigned size)
 	uint64_t off;
 	unsigned len;
 
+	/* Enabling MSI-X takes the interrupt off INTx (and disabling it puts it back). */
+	vp_update_intx(vp);
 	if (!vp->cfg_cap || offset != data || !vp_cfgcap_window(vp, &off, &len))
 		return;
 	memcpy(&v, d->cfg + data, 4);

@@ -92,12 +92,13 @@ out=$TAP_TMP/reboot.out
 "$VK_VM" run --console "file:$out" --memory 64M --kernel "$G/reset.elf" --on-reset reboot \
 	</dev/null >/dev/null 2>"$TAP_TMP/reboot.err" &
 pid=$!
+count_boots() { cat "$out" 2>/dev/null | grep -c '^boot'; }
 i=0
-while [ $i -lt 600 ] && [ "$(grep -c '^boot' "$out" 2>/dev/null || echo 0)" -lt 3 ]; do
+while [ $i -lt 600 ] && [ "$(count_boots)" -lt 3 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
-boots=$(grep -c '^boot' "$out" 2>/dev/null || echo 0)
+boots=$(count_boots)
 kill -TERM $pid 2>/dev/null
 i=0
 while kill -0 $pid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
