@@ -244,14 +244,28 @@ static void run_script(struct reader *r, struct virtio_dev *dev, unsigned kind, 
 		case 5: /* acknowledge interrupts */
 			wr32(VIRTIO_MMIO_INTERRUPT_ACK, get8(r));
 			break;
-		case 6: { /* console input */
+		case 6: { /* console input, or the host side of console output */
 			uint8_t buf[32];
-			unsigned len = get8(r) % sizeof(buf);
+			uint8_t a = get8(r);
+			unsigned len = a % sizeof(buf);
+			struct chardev *c = kind == 2 ? fake_chardev_last() : NULL;
 
+			if (a & 0x80) {
+				/* The reader drains what it got and lets (a & 0x3f) * 8
+				 * more bytes in (0: none, a full queue), maybe
+				 * disconnecting in the middle of the next write. */
+				if (c) {
+					c->out_len = 0;
+					c->limited = true;
+					c->reenter = a & 0x40;
+					fake_chardev_give_room(c, (a & 0x3fu) * 8);
+				}
+				break;
+			}
 			for (unsigned i = 0; i < len; i++)
 				buf[i] = get8(r);
-			if (kind == 2 && fake_chardev_last())
-				fake_chardev_input(fake_chardev_last(), buf, len);
+			if (c)
+				fake_chardev_input(c, buf, len);
 			break;
 		}
 		default: { /* reset, and maybe bring up again (same queue size) */

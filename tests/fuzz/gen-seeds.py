@@ -77,6 +77,16 @@ r.avail(1, [0])
 r.put(0x2000, b'hello')
 seed('console', 2, 0x00, r, KICK(1) + KICK(0) + bytes([6, 3]) + b'abc')
 
+# virtio-console output against a full chardev: 8 bytes of room, two chains of
+# 20 bytes, then room for the rest (op 6 with bit 7: the host side drains).
+r = Ram()
+r.put(Q, desc(0x2000, 12, R | N, 1) + desc(0x2100, 8, R) + desc(0x2200, 20, R))
+r.avail(1, [0, 2])
+r.put(0x2000, b'hello, world')
+r.put(0x2100, b'-again-\n')
+r.put(0x2200, b'second chain here.\r\n')
+seed('console-full', 2, 0x00, r, bytes([6, 0x81]) + KICK(1) + KICK(1) + bytes([6, 0x81, 6, 0xbf]))
+
 # virtio-rng: one writable buffer.
 r = Ram()
 r.put(0, desc(0x1000, 64, W))

@@ -8,6 +8,15 @@
  * Input flow control: the device holds at most one popped receive buffer and
  * tells the chardev how much room it has left; when the guest adds buffers
  * (a receiveq notification) it asks the chardev for more input.
+ *
+ * Output flow control: chardev_write() comes up short when the host side
+ * stops reading (a pty or socket client's 64 KiB queue is full). The device
+ * then keeps the transmit chain it was writing, remembers how far it got,
+ * and stops popping the transmitq until the chardev's write_ready callback:
+ * the guest sees its transmitq fill up (back-pressure, like a UART whose
+ * THRE stays clear) and no byte is lost. Memory stays bounded: one held
+ * chain, no copy of its bytes. A reset drops the held chain (it belonged to
+ * the old rings).
  */
 #include <endian.h>
 #include <errno.h>
@@ -31,6 +40,14 @@ struct virtio_console {
 	bool rx_held;   /* rx_elem is popped and not pushed yet */
 	size_t rx_used; /* bytes already written into it */
 	struct virtq_elem rx_elem;
+
+	/* Transmit: tx_elem is popped and written up to (tx_iov, tx_off). */
+	bool tx_held;
+	unsigned tx_iov;
+	size_t tx_off;
+	bool tx_waiting;    /* the chardev came up short: wait for write_ready */
+	bool tx_running;    /* inside console_tx(): write_ready must not re-enter */
+	bool tx_ready_seen; /* write_ready came while console_tx() was writing */
 	struct virtq_elem tx_elem;
 };
 
@@ -50,7 +67,11 @@ static void console_config_write(struct virtio_dev *dev, uint32_t offset, const 
 {
 	struct virtio_console *c = to_con(dev);
 
-	/* emerg_wr (offset 8): the low byte is one character of output. */
+	/*
+	 * emerg_wr (offset 8): the low byte is one character of output. There is
+	 * no way to push back on a config write: when the chardev is full, the
+	 * character is dropped (this is for early or panic output).
+	 */
 	if (offset == 8 && virtio_dev_has_feature(dev, VIRTIO_CONSOLE_F_EMERG_WRITE))
 		chardev_write(c->chr, buf, 1);
 }
@@ -106,19 +127,90 @@ static void console_receive(void *opaque, const uint8_t *buf, size_t len)
 	/* What did not fit is dropped: the chardev asked can_receive() first. */
 }
 
-static void console_tx(struct virtio_console *c, struct virtq *vq)
+/*
+ * Write the rest of the held chain. Returns true when all of it went out,
+ * false when the chardev came up short (tx_waiting is set then).
+ */
+static bool tx_write_held(struct virtio_console *c)
 {
 	struct virtq_elem *e = &c->tx_elem;
+	bool retried = false;
 
-	while (virtq_pop(vq, e) > 0) {
-		if (e->wr_num > 0)
-			virtio_dev_guest_error(&c->vdev, "transmit buffer is device-writable");
-		else if (!e->error)
-			for (unsigned i = 0; i < e->rd_num; i++)
-				chardev_write(c->chr, e->rd[i].iov_base, e->rd[i].iov_len);
-		virtq_push(vq, e, 0);
+	while (c->tx_iov < e->rd_num) {
+		const uint8_t *p = e->rd[c->tx_iov].iov_base;
+		size_t len = e->rd[c->tx_iov].iov_len - c->tx_off;
+		size_t n;
+
+		c->tx_ready_seen = false;
+		n = chardev_write(c->chr, p + c->tx_off, len);
+		c->tx_off += VK_MIN(n, len);
+		if (c->tx_off == e->rd[c->tx_iov].iov_len) {
+			c->tx_iov++;
+			c->tx_off = 0;
+			continue;
+		}
+		/*
+		 * Short. If write_ready came back from inside chardev_write()
+		 * (the reader went away and the queue was dropped), there is room
+		 * now: try once more. Otherwise wait for the callback.
+		 */
+		if (c->tx_ready_seen && !retried) {
+			retried = true;
+			continue;
+		}
+		c->tx_waiting = true;
+		return false;
 	}
-	virtq_notify(vq);
+	return true;
+}
+
+static void console_tx(struct virtio_console *c)
+{
+	struct virtq *vq = virtio_dev_queue(&c->vdev, CONSOLE_TXQ);
+	struct virtq_elem *e = &c->tx_elem;
+	bool pushed = false;
+
+	if (c->tx_running)
+		return;
+	c->tx_running = true;
+	while (!c->tx_waiting && virtio_dev_driver_ok(&c->vdev) && vq->ready) {
+		if (!c->tx_held) {
+			if (virtq_pop(vq, e) <= 0)
+				break;
+			if (e->wr_num > 0 || e->error) {
+				if (e->wr_num > 0)
+					virtio_dev_guest_error(
+					        &c->vdev, "transmit buffer is device-writable");
+				virtq_push(vq, e, 0);
+				pushed = true;
+				continue;
+			}
+			c->tx_held = true;
+			c->tx_iov = 0;
+			c->tx_off = 0;
+		}
+		if (!tx_write_held(c))
+			break;
+		c->tx_held = false;
+		virtq_push(vq, e, 0);
+		pushed = true;
+	}
+	if (pushed)
+		virtq_notify(vq);
+	c->tx_running = false;
+}
+
+static void console_write_ready(void *opaque)
+{
+	struct virtio_console *c = opaque;
+
+	c->tx_waiting = false;
+	if (c->tx_running) {
+		/* Called back from inside our own chardev_write(): the loop goes on. */
+		c->tx_ready_seen = true;
+		return;
+	}
+	console_tx(c);
 }
 
 static void console_queue_notify(struct virtio_dev *dev, unsigned q)
@@ -126,14 +218,21 @@ static void console_queue_notify(struct virtio_dev *dev, unsigned q)
 	struct virtio_console *c = to_con(dev);
 
 	if (q == CONSOLE_TXQ)
-		console_tx(c, virtio_dev_queue(dev, q));
+		console_tx(c);
 	else
 		chardev_accept_input(c->chr);
 }
 
 static void console_reset(struct virtio_dev *dev)
 {
-	to_con(dev)->rx_held = false;
+	struct virtio_console *c = to_con(dev);
+
+	c->rx_held = false;
+	/*
+	 * tx_waiting stays: the chardev is still full and will call write_ready,
+	 * so the next driver's output waits for room like any other.
+	 */
+	c->tx_held = false;
 }
 
 static void console_destroy(struct virtio_dev *dev)
@@ -175,6 +274,7 @@ struct virtio_dev *virtio_console_create(const struct vm_mem *mem, struct charde
 	        .can_receive = console_can_receive,
 	        .receive = console_receive,
 	        .opaque = c,
+	        .write_ready = console_write_ready,
 	};
 	chardev_attach(chr, &client);
 	return &c->vdev;

@@ -2,7 +2,8 @@
 /*
  * A fake struct chardev for the virtio unit tests (linked only into them):
  * output is captured in a buffer, input is pushed by the test through the
- * client's can_receive/receive, like a real backend would.
+ * client's can_receive/receive, like a real backend would. Output can be
+ * limited to model a full queue (short writes, then write_ready).
  */
 #include "fake-chardev.h"
 
@@ -51,9 +52,35 @@ size_t chardev_write(struct chardev *c, const void *buf, size_t len)
 {
 	size_t n = VK_MIN(len, sizeof(c->out) - c->out_len);
 
+	c->writes++;
+	if (c->limited)
+		n = VK_MIN(n, c->room);
+	if (n < len && c->reenter) {
+		/* The reader went away: the queue is dropped, output flows again. */
+		c->reenter = false;
+		c->limited = false;
+		c->blocked = false;
+		if (c->client.write_ready)
+			c->client.write_ready(c->client.opaque);
+		return 0;
+	}
 	memcpy(c->out + c->out_len, buf, n);
 	c->out_len += n;
+	if (c->limited)
+		c->room -= n;
+	if (n < len)
+		c->blocked = true;
 	return n;
+}
+
+void fake_chardev_give_room(struct chardev *c, size_t n)
+{
+	c->room += n;
+	if (c->blocked) {
+		c->blocked = false;
+		if (c->client.write_ready)
+			c->client.write_ready(c->client.opaque);
+	}
 }
 
 void chardev_set_quit_handler(struct chardev *c, void (*quit)(void *opaque), void *opaque)

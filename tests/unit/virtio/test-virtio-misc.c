@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of virtio-rng (buffers filled from getrandom) and virtio-console
- * (one port on a fake chardev: output, flow-controlled input, emerg_wr).
+ * (one port on a fake chardev: output, back-pressure on output,
+ * flow-controlled input, emerg_wr).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -112,6 +113,135 @@ static void test_console_output(void **state)
 	free(f);
 }
 
+/* Queue one transmit chain of the given parts (read-only buffers) on queue 1. */
+static void tx_chain(struct cfix *f, const char *const *parts, unsigned n)
+{
+	struct vd_buf b[4];
+
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t len = (uint32_t)strlen(parts[i]);
+		uint64_t a = vd_alloc(&f->d, len, 16);
+
+		memcpy(vd_ptr(&f->d, a), parts[i], len);
+		b[i] = (struct vd_buf){a, len, false};
+	}
+	vd_chain(&f->d, 1, b, n);
+}
+
+static unsigned tx_used(struct cfix *f)
+{
+	unsigned n = 0;
+	uint32_t id, len;
+
+	while (vd_used(&f->d, 1, &id, &len))
+		n++;
+	return n;
+}
+
+static void test_console_output_backpressure(void **state)
+{
+	static const char *const c1[] = {"0123456789", "abcdef"};
+	static const char *const c2[] = {"ghij"};
+	static const char *const c3[] = {"klm", "nop", "qrs"};
+	static const char want[] = "0123456789abcdefghijklmnopqrs";
+	struct cfix *f = console();
+	struct chardev *c = fake_chardev_last();
+	unsigned writes;
+
+	vd_bringup(&f->d, 0, 2, 16);
+	/* The host side takes 12 bytes, then its queue is full. */
+	c->limited = true;
+	c->room = 12;
+	tx_chain(f, c1, 2);
+	tx_chain(f, c2, 1);
+	tx_chain(f, c3, 3);
+	vd_kick(&f->d, 1);
+	assert_int_equal(c->out_len, 12);
+	assert_memory_equal(c->out, want, 12);
+	/* Nothing is completed: the guest's transmit queue stays full. */
+	assert_int_equal(tx_used(f), 0);
+	assert_true(c->blocked);
+	/* More kicks while the chardev is full do not write (nor lose) anything. */
+	writes = c->writes;
+	vd_kick(&f->d, 1);
+	assert_int_equal(c->writes, writes);
+	assert_int_equal(c->out_len, 12);
+	assert_int_equal(tx_used(f), 0);
+	/* Room for 6 more: the first chain completes, the second is half out. */
+	fake_chardev_give_room(c, 6);
+	assert_int_equal(c->out_len, 18);
+	assert_memory_equal(c->out, want, 18);
+	assert_int_equal(tx_used(f), 1);
+	assert_true(f->d.irq_level);
+	/* Room for everything: the rest comes out in order, nothing lost or doubled. */
+	fake_chardev_give_room(c, 1000);
+	assert_int_equal(c->out_len, strlen(want));
+	assert_memory_equal(c->out, want, strlen(want));
+	assert_int_equal(tx_used(f), 2);
+	assert_false(c->blocked);
+	/* And the queue keeps going afterwards. */
+	tx_chain(f, c2, 1);
+	vd_kick(&f->d, 1);
+	assert_int_equal(c->out_len, strlen(want) + 4);
+	assert_int_equal(tx_used(f), 1);
+	vd_fini(&f->d);
+	free(f);
+}
+
+static void test_console_write_ready_reentry(void **state)
+{
+	static const char *const c1[] = {"hello", "world"};
+	struct cfix *f = console();
+	struct chardev *c = fake_chardev_last();
+
+	vd_bringup(&f->d, 0, 2, 16);
+	/*
+	 * The chardev is full, and its reader goes away during the write: it
+	 * calls write_ready from inside chardev_write(). The device must retry,
+	 * not wait for a write_ready that already came.
+	 */
+	c->limited = true;
+	c->room = 0;
+	c->reenter = true;
+	tx_chain(f, c1, 2);
+	vd_kick(&f->d, 1);
+	assert_false(c->reenter);
+	assert_int_equal(c->out_len, 10);
+	assert_memory_equal(c->out, "helloworld", 10);
+	assert_int_equal(tx_used(f), 1);
+	vd_fini(&f->d);
+	free(f);
+}
+
+static void test_console_reset_while_blocked(void **state)
+{
+	static const char *const c1[] = {"stale-data"};
+	static const char *const c2[] = {"fresh"};
+	struct cfix *f = console();
+	struct chardev *c = fake_chardev_last();
+
+	vd_bringup(&f->d, 0, 2, 16);
+	c->limited = true;
+	c->room = 3;
+	tx_chain(f, c1, 1);
+	vd_kick(&f->d, 1);
+	assert_int_equal(c->out_len, 3);
+	/* A reset drops the half-written chain; room later must not resurrect it. */
+	vd_wr(&f->d, VIRTIO_MMIO_STATUS, 0);
+	fake_chardev_give_room(c, 0); /* write_ready while the device is stopped */
+	assert_int_equal(c->out_len, 3);
+	vd_bringup(&f->d, 0, 2, 16);
+	tx_chain(f, c2, 1);
+	vd_kick(&f->d, 1);
+	assert_int_equal(c->out_len, 3); /* still no room */
+	fake_chardev_give_room(c, 100);
+	assert_int_equal(c->out_len, 8);
+	assert_memory_equal(c->out, "stafresh", 8);
+	assert_int_equal(tx_used(f), 1);
+	vd_fini(&f->d);
+	free(f);
+}
+
 static void test_console_input_flow_control(void **state)
 {
 	struct cfix *f = console();
@@ -185,6 +315,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_rng_fills_buffers),
 	        cmocka_unit_test(test_console_output),
+	        cmocka_unit_test(test_console_output_backpressure),
+	        cmocka_unit_test(test_console_write_ready_reentry),
+	        cmocka_unit_test(test_console_reset_while_blocked),
 	        cmocka_unit_test(test_console_input_flow_control),
 	        cmocka_unit_test(test_console_emerg_write),
 	        cmocka_unit_test(test_console_spec_error),
