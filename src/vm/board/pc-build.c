@@ -33,12 +33,20 @@ static const uint8_t pc_mmio_irqs[] = {5, 6, 7, 9, 10, 11, 14, 15};
 
 /* ---- interrupts ---- */
 
+/* Devices call this under the machine lock whenever their condition may have changed. */
 static void pc_gsi_set(void *opaque, unsigned gsi, bool level)
 {
 	struct pc *pc = opaque;
 
-	if (pc->kvm.vm_fd >= 0 && kvm_vm_irq_line(&pc->kvm, gsi, level) < 0)
+	if (pc->kvm.vm_fd < 0)
+		return;
+	/* Unchanged lines need no system call (a UART re-evaluates on every access). */
+	if (gsi < PC_GSIS && pc->gsi_level[gsi] == level)
+		return;
+	if (kvm_vm_irq_line(&pc->kvm, gsi, level) < 0)
 		vk_debug("KVM_IRQ_LINE %u failed", gsi);
+	else if (gsi < PC_GSIS)
+		pc->gsi_level[gsi] = level;
 }
 
 struct irq_line pc_gsi_line(struct pc *pc, unsigned gsi)
@@ -304,6 +312,7 @@ int pc_boot(struct pc *pc, struct vk_error *err)
 	int r;
 
 	pc->booted = true;
+	memset(pc->gsi_level, 0, sizeof(pc->gsi_level)); /* a new VM: every line low */
 	r = kvm_vm_open(&pc->kvm, NULL, err);
 	if (r < 0)
 		return r;

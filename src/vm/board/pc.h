@@ -49,6 +49,7 @@
 #define PC_PCI_GSI_BASE    16
 #define PC_PCI_GSIS        8
 #define PC_MAX_VIRTIO      (VM_MAX_DISKS + VM_MAX_NETS + 1)
+#define PC_GSIS            24 /* IOAPIC inputs */
 
 enum pc_stop {
 	PC_RUNNING,
@@ -97,6 +98,7 @@ struct pc {
 	struct i8042 *i8042;
 	struct rtc *rtc;
 	unsigned boots;
+	bool gsi_level[PC_GSIS]; /* last level sent per line (machine lock) */
 
 	/* Why the run stops; written by any thread under stop_lock. */
 	pthread_mutex_t stop_lock;
