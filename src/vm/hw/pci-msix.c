@@ -245,10 +245,10 @@ static void msix_write_dword(struct pci_device *d, uint64_t i, uint32_t value)
 
 	switch (field) {
 	case 0:
-		value &= ~3u; /* message address is dword aligned */
-		              /* fallthrough */
 	case 1:
 	case 2:
+		if (field == 0)
+			value &= ~3u; /* the message address is dword aligned */
 		if (m->table[v][field] != value)
 			m->routes[v].dirty = true;
 		m->table[v][field] = value;

@@ -54,16 +54,57 @@ static unsigned order_base_2(unsigned n)
 	return b;
 }
 
-void x86_cpuid_filter(struct kvm_cpuid_entry2 *e, unsigned n, unsigned cpu, unsigned nr)
+/* Remove every entry of `function` from the table. */
+static void cpuid_remove(struct kvm_cpuid_entry2 *e, unsigned *n, uint32_t function)
+{
+	unsigned j = 0;
+
+	for (unsigned i = 0; i < *n; i++)
+		if (e[i].function != function)
+			e[j++] = e[i];
+	*n = j;
+}
+
+unsigned x86_cpuid_filter(struct kvm_cpuid_entry2 *e, unsigned n, unsigned max, unsigned cpu,
+                          unsigned nr)
 {
 	/* One socket of nr single-threaded cores; APIC id = vCPU index. */
 	unsigned core_bits = order_base_2(nr);
 	unsigned apic_id = cpu;
-	bool amd = false;
+	bool amd = false, has_leaf_b = false;
 
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		if (e[i].function == 0 && e[i].ebx == 0x68747541) /* "Auth"enticAMD */
 			amd = true;
+		if (e[i].function == 0 && e[i].eax >= 0xb)
+			has_leaf_b = true;
+	}
+	/*
+	 * Topology leaves: rewrite 0xB completely (the host's may lack sub-leaves)
+	 * and drop 0x1F, which Linux prefers when present, so 0xB is the one truth.
+	 */
+	cpuid_remove(e, &n, 0xb);
+	cpuid_remove(e, &n, 0x1f);
+	for (unsigned sub = 0; has_leaf_b && sub < 3 && n < max; sub++) {
+		struct kvm_cpuid_entry2 *c = &e[n++];
+
+		memset(c, 0, sizeof(*c));
+		c->function = 0xb;
+		c->index = sub;
+		c->flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+		if (sub == 0) { /* SMT level: one thread per core */
+			c->eax = 0;
+			c->ebx = 1;
+			c->ecx = (1u << 8) | 0;
+		} else if (sub == 1) { /* core level */
+			c->eax = core_bits;
+			c->ebx = nr;
+			c->ecx = (2u << 8) | 1;
+		} else {
+			c->ecx = sub; /* level type 0: no more levels */
+		}
+		c->edx = apic_id;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		struct kvm_cpuid_entry2 *c = &e[i];
 
@@ -86,22 +127,6 @@ void x86_cpuid_filter(struct kvm_cpuid_entry2 *e, unsigned n, unsigned cpu, unsi
 			c->eax |= (sharing << 14) | (((1u << core_bits) - 1) << 26);
 			break;
 		}
-		case 0xb:
-		case 0x1f:
-			if (c->index == 0) { /* SMT level: one thread per core */
-				c->eax = 0;
-				c->ebx = 1;
-				c->ecx = (1u << 8) | 0;
-			} else if (c->index == 1) { /* core level */
-				c->eax = core_bits;
-				c->ebx = nr;
-				c->ecx = (2u << 8) | 1;
-			} else {
-				c->eax = c->ebx = 0;
-				c->ecx = c->index;
-			}
-			c->edx = apic_id;
-			break;
 		case 0x80000008:
 			if (amd)
 				c->ecx = (c->ecx & ~0xf0ffu) | (core_bits << 12) | (nr - 1);
@@ -117,12 +142,15 @@ void x86_cpuid_filter(struct kvm_cpuid_entry2 *e, unsigned n, unsigned cpu, unsi
 			break;
 		}
 	}
+	return n;
 }
 
 static int x86_get_supported_cpuid(struct kvm_vm *vm, struct kvm_cpuid2 **out, struct vk_error *err)
 {
 	for (unsigned nent = 64; nent <= 4096; nent *= 2) {
-		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
+		/* X86_CPUID_SPARE more entries for the ones the filter adds. */
+		struct kvm_cpuid2 *c =
+		        calloc(1, sizeof(*c) + (nent + X86_CPUID_SPARE) * sizeof(c->entries[0]));
 
 		if (!c)
 			return vk_error_errno(err, ENOMEM, "CPUID table");
@@ -140,15 +168,16 @@ static int x86_get_supported_cpuid(struct kvm_vm *vm, struct kvm_cpuid2 **out, s
 
 static bool x86_set_msr(int fd, uint32_t index, uint64_t value)
 {
-	struct {
+	/* struct kvm_msrs ends in a flexible array: lay out one entry after it by hand. */
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
+		uint8_t bytes[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
 	} m;
+	struct kvm_msr_entry e = {.index = index, .data = value};
 
 	memset(&m, 0, sizeof(m));
 	m.hdr.nmsrs = 1;
-	m.e.index = index;
-	m.e.data = value;
+	memcpy(m.bytes + sizeof(struct kvm_msrs), &e, sizeof(e));
 	return ioctl(fd, KVM_SET_MSRS, &m) == 1;
 }
 
@@ -190,7 +219,8 @@ int x86_vcpu_init(struct kvm_vm *vm, int fd, unsigned cpu, unsigned nr, struct v
 	r = x86_get_supported_cpuid(vm, &cpuid, err);
 	if (r < 0)
 		return r;
-	x86_cpuid_filter(cpuid->entries, cpuid->nent, cpu, nr);
+	cpuid->nent = x86_cpuid_filter(cpuid->entries, cpuid->nent, cpuid->nent + X86_CPUID_SPARE,
+	                               cpu, nr);
 	r = ioctl(fd, KVM_SET_CPUID2, cpuid);
 	free(cpuid);
 	if (r < 0)
