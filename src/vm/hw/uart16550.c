@@ -33,8 +33,11 @@
  * Loopback (MCR bit 4): TX goes to RX instead of the chardev, host input
  * waits, and MSR reflects MCR: RTS->CTS, DTR->DSR, OUT1->RI, OUT2->DCD.
  * Outside loopback the modem lines read CTS, DSR and DCD asserted.
+ *
+ * The register map (numbers and bits) is in uart16550-regs.h.
  */
 #include "vm/hw/uart16550.h"
+#include "vm/hw/uart16550-regs.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -44,62 +47,8 @@
 #include "common/util.h"
 #include "vm/loop.h"
 
-enum {
-	UART_RBR = 0, /* THR on write, DLL with DLAB */
-	UART_IER = 1, /* DLM with DLAB */
-	UART_IIR = 2, /* FCR on write */
-	UART_LCR = 3,
-	UART_MCR = 4,
-	UART_LSR = 5,
-	UART_MSR = 6,
-	UART_SCR = 7,
-};
-
-#define IER_ERBFI   0x01 /* received data available */
-#define IER_ETBEI   0x02 /* THR empty */
-#define IER_ELSI    0x04 /* line status */
-#define IER_EDSSI   0x08 /* modem status */
-
-#define IIR_NO_INT  0x01
-#define IIR_MSI     0x00
-#define IIR_THRI    0x02
-#define IIR_RDI     0x04
-#define IIR_RLSI    0x06
-#define IIR_CTI     0x0c
-#define IIR_FIFO    0xc0
-
-#define FCR_ENABLE  0x01
-#define FCR_CLR_RX  0x02
-#define FCR_CLR_TX  0x04
-#define FCR_TRIGGER 0xc0
-
-#define LCR_BREAK   0x40
-#define LCR_DLAB    0x80
-
-#define MCR_DTR     0x01
-#define MCR_RTS     0x02
-#define MCR_OUT1    0x04
-#define MCR_OUT2    0x08
-#define MCR_LOOP    0x10
-
-#define LSR_DR      0x01
-#define LSR_OE      0x02
-#define LSR_BI      0x10
-#define LSR_THRE    0x20
-#define LSR_TEMT    0x40
-#define LSR_RXFE    0x80
-
-#define MSR_DCTS    0x01
-#define MSR_DDSR    0x02
-#define MSR_TERI    0x04
-#define MSR_DDCD    0x08
-#define MSR_CTS     0x10
-#define MSR_DSR     0x20
-#define MSR_RI      0x40
-#define MSR_DCD     0x80
-
-#define UART_FIFO   16
-#define RX_BREAK    0x100 /* flag on an RX FIFO entry: received as a break */
+#define UART_FIFO 16
+#define RX_BREAK  0x100 /* flag on an RX FIFO entry: received as a break */
 
 struct uart16550 {
 	struct bus *bus;
@@ -111,7 +60,7 @@ struct uart16550 {
 	struct vm_timer *timer; /* character timeout; NULL without a loop */
 
 	uint8_t ier, lcr, mcr, scr, dll, dlm;
-	uint8_t fcr;    /* FCR_ENABLE | FCR_TRIGGER bits */
+	uint8_t fcr;    /* UART_FCR_ENABLE | UART_FCR_TRIGGER bits */
 	uint8_t lsr_oe; /* sticky OE, cleared by reading LSR */
 	bool lsr_bi;    /* the break at the top of the RX FIFO, not yet seen in LSR */
 	uint8_t msr;    /* line bits (high nibble) and delta bits (low nibble) */
@@ -130,7 +79,7 @@ struct uart16550 {
 
 static bool uart_fifo_on(const struct uart16550 *u)
 {
-	return u->fcr & FCR_ENABLE;
+	return u->fcr & UART_FCR_ENABLE;
 }
 
 static unsigned uart_fifo_cap(const struct uart16550 *u)
@@ -147,22 +96,22 @@ static unsigned uart_trigger(const struct uart16550 *u)
 
 static uint8_t uart_iir_id(const struct uart16550 *u)
 {
-	if ((u->ier & IER_ELSI) && (u->lsr_oe || u->lsr_bi))
-		return IIR_RLSI;
-	if ((u->ier & IER_ERBFI) && u->timeout_ipending)
-		return IIR_CTI;
-	if ((u->ier & IER_ERBFI) && u->rx_count && u->rx_count >= uart_trigger(u))
-		return IIR_RDI;
-	if ((u->ier & IER_ETBEI) && u->thr_ipending)
-		return IIR_THRI;
-	if ((u->ier & IER_EDSSI) && (u->msr & 0x0f))
-		return IIR_MSI;
-	return IIR_NO_INT;
+	if ((u->ier & UART_IER_ELSI) && (u->lsr_oe || u->lsr_bi))
+		return UART_IIR_RLSI;
+	if ((u->ier & UART_IER_ERBFI) && u->timeout_ipending)
+		return UART_IIR_CTI;
+	if ((u->ier & UART_IER_ERBFI) && u->rx_count && u->rx_count >= uart_trigger(u))
+		return UART_IIR_RDI;
+	if ((u->ier & UART_IER_ETBEI) && u->thr_ipending)
+		return UART_IIR_THRI;
+	if ((u->ier & UART_IER_EDSSI) && (u->msr & 0x0f))
+		return UART_IIR_MSI;
+	return UART_IIR_NO_INT;
 }
 
 static void uart_update_irq(struct uart16550 *u)
 {
-	bool level = uart_iir_id(u) != IIR_NO_INT;
+	bool level = uart_iir_id(u) != UART_IIR_NO_INT;
 
 	if (level != u->irq_level) {
 		u->irq_level = level;
@@ -213,7 +162,7 @@ static void uart_timeout_cb(void *opaque)
 
 static void uart_rx_has_room(struct uart16550 *u)
 {
-	if (u->rx_blocked && !(u->mcr & MCR_LOOP) && u->rx_count < uart_fifo_cap(u)) {
+	if (u->rx_blocked && !(u->mcr & UART_MCR_LOOP) && u->rx_count < uart_fifo_cap(u)) {
 		u->rx_blocked = false;
 		chardev_accept_input(u->chr);
 	}
@@ -222,7 +171,7 @@ static void uart_rx_has_room(struct uart16550 *u)
 static void uart_rx_push(struct uart16550 *u, uint16_t v)
 {
 	if (u->rx_count >= uart_fifo_cap(u)) {
-		u->lsr_oe = LSR_OE;
+		u->lsr_oe = UART_LSR_OE;
 		/* FIFO mode loses the new byte; a 16450-style RBR is overwritten. */
 		if (!uart_fifo_on(u))
 			u->rx[u->rx_head] = v;
@@ -265,7 +214,7 @@ static void uart_rx_reset(struct uart16550 *u)
 static size_t uart_can_receive(void *opaque)
 {
 	struct uart16550 *u = opaque;
-	size_t room = (u->mcr & MCR_LOOP) ? 0 : uart_fifo_cap(u) - u->rx_count;
+	size_t room = (u->mcr & UART_MCR_LOOP) ? 0 : uart_fifo_cap(u) - u->rx_count;
 
 	if (!room)
 		u->rx_blocked = true;
@@ -285,7 +234,7 @@ static void uart_receive_break(void *opaque)
 {
 	struct uart16550 *u = opaque;
 
-	if (u->mcr & MCR_LOOP)
+	if (u->mcr & UART_MCR_LOOP)
 		return;
 	uart_rx_push(u, RX_BREAK);
 	uart_update_irq(u);
@@ -345,7 +294,7 @@ static void uart_thr_write(struct uart16550 *u, uint8_t v)
 	/* Writing THR clears the THRE interrupt (an edge for edge-triggered pins). */
 	u->thr_ipending = false;
 	uart_update_irq(u);
-	if (u->mcr & MCR_LOOP) {
+	if (u->mcr & UART_MCR_LOOP) {
 		uart_rx_push(u, v);
 		u->thr_ipending = true;
 		return;
@@ -369,10 +318,10 @@ static uint8_t uart_msr_lines(const struct uart16550 *u)
 {
 	uint8_t m = u->mcr;
 
-	if (!(m & MCR_LOOP))
-		return MSR_CTS | MSR_DSR | MSR_DCD;
-	return ((m & MCR_RTS) ? MSR_CTS : 0) | ((m & MCR_DTR) ? MSR_DSR : 0) |
-	       ((m & MCR_OUT1) ? MSR_RI : 0) | ((m & MCR_OUT2) ? MSR_DCD : 0);
+	if (!(m & UART_MCR_LOOP))
+		return UART_MSR_CTS | UART_MSR_DSR | UART_MSR_DCD;
+	return ((m & UART_MCR_RTS) ? UART_MSR_CTS : 0) | ((m & UART_MCR_DTR) ? UART_MSR_DSR : 0) |
+	       ((m & UART_MCR_OUT1) ? UART_MSR_RI : 0) | ((m & UART_MCR_OUT2) ? UART_MSR_DCD : 0);
 }
 
 static void uart_set_msr_lines(struct uart16550 *u, uint8_t lines)
@@ -380,14 +329,14 @@ static void uart_set_msr_lines(struct uart16550 *u, uint8_t lines)
 	uint8_t old = u->msr & 0xf0, changed = old ^ lines;
 	uint8_t delta = u->msr & 0x0f;
 
-	if (changed & MSR_CTS)
-		delta |= MSR_DCTS;
-	if (changed & MSR_DSR)
-		delta |= MSR_DDSR;
-	if (changed & MSR_DCD)
-		delta |= MSR_DDCD;
-	if ((old & MSR_RI) && !(lines & MSR_RI))
-		delta |= MSR_TERI; /* trailing edge only */
+	if (changed & UART_MSR_CTS)
+		delta |= UART_MSR_DCTS;
+	if (changed & UART_MSR_DSR)
+		delta |= UART_MSR_DDSR;
+	if (changed & UART_MSR_DCD)
+		delta |= UART_MSR_DDCD;
+	if ((old & UART_MSR_RI) && !(lines & UART_MSR_RI))
+		delta |= UART_MSR_TERI; /* trailing edge only */
 	u->msr = lines | delta;
 }
 
@@ -400,17 +349,17 @@ static void uart_mcr_write(struct uart16550 *u, uint8_t v)
 
 static void uart_lcr_write(struct uart16550 *u, uint8_t v)
 {
-	bool brk_on = (v & LCR_BREAK) && !(u->lcr & LCR_BREAK);
+	bool brk_on = (v & UART_LCR_BREAK) && !(u->lcr & UART_LCR_BREAK);
 
 	u->lcr = v;
 	/* A break sent in loopback arrives as a NUL with BI. */
-	if (brk_on && (u->mcr & MCR_LOOP))
+	if (brk_on && (u->mcr & UART_MCR_LOOP))
 		uart_rx_push(u, RX_BREAK);
 }
 
 static void uart_ier_write(struct uart16550 *u, uint8_t v)
 {
-	uint8_t changed = (u->ier ^ v) & IER_ETBEI;
+	uint8_t changed = (u->ier ^ v) & UART_IER_ETBEI;
 
 	u->ier = v & 0x0f;
 	/*
@@ -418,40 +367,40 @@ static void uart_ier_write(struct uart16550 *u, uint8_t v)
 	 * was acknowledged by an IIR read before; switching it off forgets it.
 	 */
 	if (changed)
-		u->thr_ipending = (u->ier & IER_ETBEI) && u->tx_count == 0;
+		u->thr_ipending = (u->ier & UART_IER_ETBEI) && u->tx_count == 0;
 }
 
 static void uart_fcr_write(struct uart16550 *u, uint8_t v)
 {
-	bool on = v & FCR_ENABLE;
+	bool on = v & UART_FCR_ENABLE;
 
 	if (on != uart_fifo_on(u)) {
 		/* Switching the FIFOs on or off empties both. */
-		u->fcr = on ? FCR_ENABLE : 0;
+		u->fcr = on ? UART_FCR_ENABLE : 0;
 		uart_rx_reset(u);
 		uart_tx_reset(u);
 	}
 	if (!on)
 		return;
-	u->fcr = FCR_ENABLE | (v & FCR_TRIGGER);
-	if (v & FCR_CLR_RX)
+	u->fcr = UART_FCR_ENABLE | (v & UART_FCR_TRIGGER);
+	if (v & UART_FCR_CLR_RX)
 		uart_rx_reset(u);
-	if (v & FCR_CLR_TX)
+	if (v & UART_FCR_CLR_TX)
 		uart_tx_reset(u);
 }
 
 static uint8_t uart_lsr_read(struct uart16550 *u)
 {
-	uint8_t v = u->lsr_oe | (u->lsr_bi ? LSR_BI : 0);
+	uint8_t v = u->lsr_oe | (u->lsr_bi ? UART_LSR_BI : 0);
 
 	if (u->rx_count)
-		v |= LSR_DR;
+		v |= UART_LSR_DR;
 	if (!u->tx_count)
-		v |= LSR_THRE | LSR_TEMT;
+		v |= UART_LSR_THRE | UART_LSR_TEMT;
 	if (uart_fifo_on(u)) {
 		for (unsigned i = 0; i < u->rx_count; i++)
 			if (u->rx[(u->rx_head + i) % UART_FIFO] & RX_BREAK)
-				v |= LSR_RXFE;
+				v |= UART_LSR_RXFE;
 	}
 	u->lsr_oe = 0;
 	u->lsr_bi = false;
@@ -464,14 +413,14 @@ static uint8_t uart_reg_read(struct uart16550 *u, unsigned reg)
 
 	switch (reg) {
 	case UART_RBR:
-		return (u->lcr & LCR_DLAB) ? u->dll : uart_rx_pop(u);
+		return (u->lcr & UART_LCR_DLAB) ? u->dll : uart_rx_pop(u);
 	case UART_IER:
-		return (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
+		return (u->lcr & UART_LCR_DLAB) ? u->dlm : u->ier;
 	case UART_IIR:
 		v = uart_iir_id(u);
-		if (v == IIR_THRI)
+		if (v == UART_IIR_THRI)
 			u->thr_ipending = false; /* reading IIR acknowledges THRE */
-		return v | (uart_fifo_on(u) ? IIR_FIFO : 0);
+		return v | (uart_fifo_on(u) ? UART_IIR_FIFO : 0);
 	case UART_LCR:
 		return u->lcr;
 	case UART_MCR:
@@ -491,13 +440,13 @@ static void uart_reg_write(struct uart16550 *u, unsigned reg, uint8_t v)
 {
 	switch (reg) {
 	case UART_RBR:
-		if (u->lcr & LCR_DLAB)
+		if (u->lcr & UART_LCR_DLAB)
 			u->dll = v;
 		else
 			uart_thr_write(u, v);
 		break;
 	case UART_IER:
-		if (u->lcr & LCR_DLAB)
+		if (u->lcr & UART_LCR_DLAB)
 			u->dlm = v;
 		else
 			uart_ier_write(u, v);
@@ -549,23 +498,21 @@ static const struct bus_ops uart16550_ops = {
 struct uart16550 *uart16550_create(struct bus *bus, uint64_t base, unsigned reg_shift,
                                    struct irq_line irq, struct chardev *chr, struct vk_error *err)
 {
-	struct uart16550 *u;
 	struct vm_loop *loop = chardev_get_loop(chr);
+	struct uart16550 *u = NULL;
 	int ret;
 
 	if (reg_shift > 2) {
 		vk_error_set(err, EINVAL,
 		             "16550 UART at 0x%llx: register shift %u is not 0, 1 or 2",
 		             (unsigned long long)base, reg_shift);
-		chardev_close(chr);
-		return NULL;
+		goto fail;
 	}
 	u = calloc(1, sizeof(*u));
-	if (!u) {
+	if (!u || (loop && !(u->timer = vm_timer_new(loop, uart_timeout_cb, u)))) {
 		vk_error_errno(err, ENOMEM, "cannot create the 16550 UART at 0x%llx",
 		               (unsigned long long)base);
-		chardev_close(chr);
-		return NULL;
+		goto fail;
 	}
 	u->bus = bus;
 	u->base = base;
@@ -575,24 +522,11 @@ struct uart16550 *uart16550_create(struct bus *bus, uint64_t base, unsigned reg_
 	u->dll = 1; /* 115200 baud at 1.8432 MHz until the guest programs it */
 	u->msr = uart_msr_lines(u);
 	u->thr_ipending = false;
-	if (loop) {
-		u->timer = vm_timer_new(loop, uart_timeout_cb, u);
-		if (!u->timer) {
-			vk_error_errno(err, ENOMEM, "cannot create the 16550 UART at 0x%llx",
-			               (unsigned long long)base);
-			free(u);
-			chardev_close(chr);
-			return NULL;
-		}
-	}
 	ret = bus_register(bus, base, 8ull << reg_shift, &uart16550_ops, u, "uart16550");
 	if (ret < 0) {
 		vk_error_errno(err, -ret, "cannot map the 16550 UART at 0x%llx on the %s bus",
 		               (unsigned long long)base, bus->name ? bus->name : "?");
-		vm_timer_free(u->timer);
-		free(u);
-		chardev_close(chr);
-		return NULL;
+		goto fail;
 	}
 	if (chr) {
 		struct chardev_client client = {
@@ -605,6 +539,12 @@ struct uart16550 *uart16550_create(struct bus *bus, uint64_t base, unsigned reg_
 		chardev_attach(chr, &client);
 	}
 	return u;
+fail:
+	if (u)
+		vm_timer_free(u->timer);
+	free(u);
+	chardev_close(chr);
+	return NULL;
 }
 
 void uart16550_destroy(struct uart16550 *u)
