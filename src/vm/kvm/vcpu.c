@@ -32,7 +32,7 @@ struct kvm_vcpu {
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
-	bool started;
+	bool started; /* read by other threads (kicks): atomic accesses */
 	bool warned_pio, warned_mmio, warned_hlt;
 };
 
@@ -114,7 +114,7 @@ int kvm_vcpu_set_boot_state(struct kvm_cpus *cpus, unsigned cpu, const struct x8
 
 static void kvm_vcpu_kick(struct kvm_vcpu *v)
 {
-	if (!v->started || !v->run)
+	if (!__atomic_load_n(&v->started, __ATOMIC_ACQUIRE) || !v->run)
 		return;
 	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 	pthread_kill(v->thread, KVM_KICK_SIGNAL);
@@ -363,7 +363,7 @@ int kvm_cpus_start(struct kvm_cpus *cpus, struct vk_error *err)
 			kvm_cpus_join(cpus);
 			return vk_error_errno(err, r, "cannot start the thread of vCPU %u", i);
 		}
-		v->started = true;
+		__atomic_store_n(&v->started, true, __ATOMIC_RELEASE);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return 0;
@@ -419,9 +419,9 @@ void kvm_cpus_join(struct kvm_cpus *cpus)
 	for (unsigned i = 0; i < cpus->nr; i++) {
 		struct kvm_vcpu *v = &cpus->vcpus[i];
 
-		if (v->started) {
+		if (__atomic_load_n(&v->started, __ATOMIC_ACQUIRE)) {
 			pthread_join(v->thread, NULL);
-			v->started = false;
+			__atomic_store_n(&v->started, false, __ATOMIC_RELEASE);
 		}
 	}
 }
