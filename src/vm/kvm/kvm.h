@@ -193,11 +193,14 @@ int kvm_vcpu_set_boot_state(struct kvm_cpus *cpus, unsigned cpu, const struct x8
                             struct vk_error *err) VK_MUST_CHECK;
 
 /*
- * CPUID filtering for one vCPU (pure function, unit-tested): rewrite the
- * supported table in place for vCPU `cpu` of `nr` (APIC ids, topology leaves
- * 1/4/0xB/0x1F/0x80000008, hypervisor bit).
+ * CPUID filtering for one vCPU (pure function, unit-tested): rewrite the n
+ * supported entries in place for vCPU `cpu` of `nr` (APIC ids, topology leaves
+ * 1/4/0xB/0x80000008/0x8000001E, hypervisor bit; 0x1F is dropped). The table
+ * has room for max entries; returns the new count.
  */
-void x86_cpuid_filter(struct kvm_cpuid_entry2 *e, unsigned n, unsigned cpu, unsigned nr);
+#define X86_CPUID_SPARE 4
+unsigned x86_cpuid_filter(struct kvm_cpuid_entry2 *e, unsigned n, unsigned max, unsigned cpu,
+                          unsigned nr);
 
 /* Configure one vCPU's CPUID, MSRs, FPU and LAPIC. */
 int x86_vcpu_init(struct kvm_vm *vm, int vcpu_fd, unsigned cpu, unsigned nr,
