@@ -25,6 +25,8 @@ struct oci_ctr {
 	bool rootless;
 	bool userns;     /* a new user namespace */
 	bool two_stage;  /* joins a pid or user namespace by path */
+	bool use_stub;   /* exec the program through the sealed init stub */
+	int stub_fd;     /* its memfd, made by the container process */
 	int clone_flags; /* namespaces created by clone() itself */
 	char created[64];
 };

@@ -28,6 +28,7 @@ struct oci_create_opts {
 	bool run;    /* create + start, here */
 	bool detach; /* run -d: return once started */
 	bool keep;   /* run --keep: leave the stopped container for `delete` */
+	char **argv; /* the command line, to re-exec from a sealed copy */
 };
 
 /*

@@ -24,11 +24,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cloned.h"
 #include "console.h"
 #include "fault.h"
 #include "hooks.h"
 #include "log.h"
 #include "ns.h"
+#include "stub.h"
 #include "sync.h"
 
 void oci_timestamp(char *buf, size_t cap)
@@ -305,6 +307,7 @@ static void close_all(struct oci_ctr *c)
 int oci_container_create(const struct oci_create_opts *o, struct vk_error *err)
 {
 	struct oci_ctr c = {.o = o,
+	                    .stub_fd = -1,
 	                    .dirfd = -1,
 	                    .sync = {-1, -1},
 	                    .listen_fd = -1,
@@ -322,6 +325,18 @@ int oci_container_create(const struct oci_create_opts *o, struct vk_error *err)
 	c.userns =
 	        oci_spec_has_ns(c.spec, CLONE_NEWUSER) && !oci_spec_ns_path(c.spec, CLONE_NEWUSER);
 	oci_timestamp(c.created, sizeof(c.created));
+	/*
+	 * CVE-2019-5736: no container process may reach this binary through
+	 * /proc/<pid>/exe. With a pid namespace of its own nobody else can see
+	 * the container process before its exec, which goes through the sealed
+	 * init stub. Otherwise this whole process moves to a sealed copy first.
+	 */
+	c.use_stub = oci_stub_usable(c.spec);
+	if (!c.use_stub && !oci_exe_is_sealed()) {
+		oci_spec_free(c.spec);
+		free(raw);
+		return oci_reexec_sealed(o->argv, err);
+	}
 	r = validate(&c, err);
 	if (!r)
 		r = oci_root_ensure(o->root, err);

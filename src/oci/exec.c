@@ -216,7 +216,8 @@ int oci_container_exec(const struct oci_exec_opts *o, struct vk_error *err)
 	r = oci_container_load(o->root, o->id, &x.st, &status, err);
 	if (r < 0)
 		return r;
-	if (status != OCI_STATUS_RUNNING && status != OCI_STATUS_CREATED) {
+	/* Not "created": its process is still the runtime, which must stay out of reach. */
+	if (status != OCI_STATUS_RUNNING) {
 		r = vk_error_set(err, EINVAL, "cannot exec in a %s container",
 		                 oci_status_name(status));
 		goto out;

@@ -29,6 +29,7 @@
 #include "ns.h"
 #include "process.h"
 #include "rootfs.h"
+#include "stub.h"
 #include "sync.h"
 
 static int wait_for(int fd, uint32_t type, struct sync_msg *m)
@@ -172,6 +173,11 @@ static int setup(struct oci_ctr *c, struct rootfs_ctx *rc, struct oci_proc_ctx *
 
 	if (c->userns && setresgid(0, 0, 0) == 0 && setresuid(0, 0, 0) < 0)
 		return vk_error_errno(err, errno, "cannot become root in the user namespace");
+	if (c->use_stub) {
+		c->stub_fd = oci_stub_create(err);
+		if (c->stub_fd < 0)
+			return c->stub_fd;
+	}
 	r = late_unshare(c, err);
 	if (!r && !c->two_stage)
 		r = join_paths(s, true, err);
@@ -323,7 +329,11 @@ void oci_init_main(struct oci_ctr *c)
 	pc.state_json = json;
 	if (oci_proc_finalize(&pc, &err) < 0)
 		goto fail;
-	oci_proc_exec(&pc, &err);
+	if (c->use_stub)
+		oci_stub_exec(c->stub_fd, fd >= 0 ? fd : conn, fd >= 0 ? 's' : 'c', pc.exe,
+		              c->spec->process->args.v, pc.envp, &err);
+	else
+		oci_proc_exec(&pc, &err);
 fail:
 	if (fd >= 0)
 		sync_die(fd, &err, err.code == ENOENT ? 127 : err.code == EACCES ? 126 : 1);

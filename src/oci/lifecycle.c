@@ -147,6 +147,14 @@ int oci_container_start(const char *root, const char *id, struct vk_error *err)
 		r = vk_error_set(err, EIO, "the container process exited before it started");
 		goto out;
 	}
+	if (got > 1 && buf[1] == 'X') {
+		/* From the init stub: "X<errno>:<text>". */
+		char *colon = strchr(buf + 2, ':');
+		int e = atoi(buf + 2);
+
+		r = vk_error_errno(err, e > 0 ? e : EIO, "%s", colon ? colon + 1 : buf + 2);
+		goto out;
+	}
 	if (got > 1 && buf[1] == 'E') {
 		r = vk_error_set(
 		        err, strstr(buf, "not found") || strstr(buf, "no such file") ? ENOENT : EIO,

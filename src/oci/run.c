@@ -95,6 +95,10 @@ int oci_run_foreground(struct oci_ctr *c, struct vk_error *err)
 		r = vk_error_set(err, m.value > 0 ? m.value : EIO, "%s", m.text);
 		goto fail;
 	}
+	if (r == 0 && m.type == SYNC_EXEC_ERROR) {
+		r = vk_error_errno(err, m.value > 0 ? m.value : EIO, "%s", m.text);
+		goto fail;
+	}
 	if (run_hook_list(c, OCI_HOOK_POSTSTART, OCI_STATUS_RUNNING, err) < 0) {
 		/* Spec: a failing poststart hook is a warning, the container runs on. */
 		oci_warn("%s", err->msg);

@@ -13,16 +13,17 @@
 #include "common/error.h"
 
 enum sync_type {
-	SYNC_ERROR = 1,  /* child -> parent: text is the error, value the errno */
-	SYNC_USERNS,     /* child -> parent: write my id maps (two-stage) */
-	SYNC_GO,         /* parent -> child: maps written, cgroups joined */
-	SYNC_PID,        /* child -> parent: value is the container process pid */
-	SYNC_PTY,        /* child -> parent: the pty master rides along */
-	SYNC_HOOKS,      /* child -> parent: run prestart + createRuntime hooks */
-	SYNC_HOOKS_DONE, /* parent -> child */
-	SYNC_READY,      /* child -> parent: set up, waiting for start */
-	SYNC_START,      /* parent -> child (run): go on and exec */
-	SYNC_STARTED,    /* child -> start command: accepted, about to exec */
+	SYNC_ERROR = 1,       /* child -> parent: text is the error, value the errno */
+	SYNC_USERNS,          /* child -> parent: write my id maps (two-stage) */
+	SYNC_GO,              /* parent -> child: maps written, cgroups joined */
+	SYNC_PID,             /* child -> parent: value is the container process pid */
+	SYNC_PTY,             /* child -> parent: the pty master rides along */
+	SYNC_HOOKS,           /* child -> parent: run prestart + createRuntime hooks */
+	SYNC_HOOKS_DONE,      /* parent -> child */
+	SYNC_READY,           /* child -> parent: set up, waiting for start */
+	SYNC_START,           /* parent -> child (run): go on and exec */
+	SYNC_STARTED,         /* child -> start command: accepted, about to exec */
+	SYNC_EXEC_ERROR = 11, /* the init stub: text + ": " + strerror(value) */
 };
 
 struct sync_msg {

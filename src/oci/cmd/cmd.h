@@ -17,6 +17,7 @@ struct oci_globals {
 	bool log_json;
 	bool systemd_cgroup;
 	bool debug;
+	char **argv; /* main's argv (for a re-exec) */
 };
 
 typedef int (*oci_cmd_fn)(struct oci_globals *g, int argc, char **argv, struct vk_error *err);
@@ -25,7 +26,7 @@ struct oci_cmd {
 	const char *name;
 	oci_cmd_fn fn;
 	const char *usage;
-	bool sealed; /* puts a process into a container: run from a sealed copy */
+	bool sealed; /* puts a process into a container: always run from a sealed copy */
 };
 
 int cmd_create(struct oci_globals *g, int argc, char **argv, struct vk_error *err);

@@ -71,7 +71,8 @@ int cmd_parse_create(int argc, char **argv, bool run, struct oci_create_opts *o,
 
 int cmd_create(struct oci_globals *g, int argc, char **argv, struct vk_error *err)
 {
-	struct oci_create_opts o = {.root = g->root, .systemd_cgroup = g->systemd_cgroup};
+	struct oci_create_opts o = {
+	        .root = g->root, .systemd_cgroup = g->systemd_cgroup, .argv = g->argv};
 	int r = cmd_parse_create(argc, argv, false, &o, err);
 
 	if (r < 0)

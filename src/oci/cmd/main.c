@@ -22,12 +22,12 @@ static const struct oci_cmd commands[] = {
         {"create", cmd_create,
          "create [--bundle DIR] [--pid-file F] [--console-socket S] "
          "[--preserve-fds N] ID",
-         true},
+         false},
         {"start", cmd_start, "start ID", false},
         {"run", cmd_run,
          "run [--bundle DIR] [--pid-file F] [--console-socket S] [--detach] "
          "[--keep] ID",
-         true},
+         false},
         {"exec", cmd_exec,
          "exec [--process F | -- CMD ARGS] [--tty] [--detach] [--pid-file F] "
          "ID",
@@ -104,13 +104,17 @@ int main(int argc, char **argv)
 	        {"rootless", required_argument, NULL, 'R'},
 	        {NULL, 0, NULL, 0},
 	};
-	struct oci_globals g = {0};
+	struct oci_globals g = {.argv = argv};
 	struct vk_error err = {0};
 	const char *log_format = "text", *word;
 	char *root = NULL;
 	int c, r;
 
-	/* Before anything else: commands that enter a container run from a sealed copy. */
+	/*
+	 * Before anything else: exec puts a process into a running container's
+	 * pid namespace, so it always runs from a sealed copy (create and run
+	 * decide for themselves once they have read config.json).
+	 */
 	word = find_command(argc, argv);
 	for (size_t i = 0; word && i < ARRAY_SIZE(commands); i++) {
 		if (commands[i].sealed && strcmp(commands[i].name, word) == 0 &&

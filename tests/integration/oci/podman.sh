@@ -34,10 +34,12 @@ pm() {
 }
 prun() { pm run --network none --cgroup-parent "$PARENT" "$@"; }
 podman_teardown() {
+	prc=$?
 	pm rm -a -f -t 0 >/dev/null 2>&1
 	for d in /sys/fs/cgroup/*"$PARENT" /sys/fs/cgroup"$PARENT"; do
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
+	(exit $prc)
 	teardown
 }
 trap podman_teardown EXIT

@@ -73,16 +73,12 @@ else
 	skip "negative oomScoreAdj" "this sandbox lacks CAP_SYS_RESOURCE"
 fi
 
-# CVE-2019-5736: the runtime is only reachable as a sealed memfd
-B=$(make_bundle memfd 'process.args=["/bin/sleep","30"]')
-oci create --bundle "$B" memfd
-pid=$(oci state memfd | sed -n 's/.*"pid": \([0-9]*\).*/\1/p')
-exe=$(readlink /proc/$pid/exe)
-python3 - "$pid" <<'EOP' && ok "a created container's process runs a sealed memfd copy ($exe)" || not_ok "sealed memfd" "$exe"
+# CVE-2019-5736: no container process can reach the runtime binary
+sealed() { # PID: its /proc/PID/exe is a write-sealed memfd that cannot be opened for writing
+	python3 - "$1" <<'EOP'
 import fcntl, os, sys
 fd = os.open('/proc/%s/exe' % sys.argv[1], os.O_RDONLY)
-F_GET_SEALS = 1034
-seals = fcntl.fcntl(fd, F_GET_SEALS)
+seals = fcntl.fcntl(fd, 1034)   # F_GET_SEALS
 assert seals & 0x8 and seals & 0x1, seals   # F_SEAL_WRITE, F_SEAL_SEAL
 try:
     os.open('/proc/%s/exe' % sys.argv[1], os.O_WRONLY)
@@ -90,14 +86,34 @@ try:
 except OSError:
     pass
 EOP
-grep -q "^memfd:" <<<"${exe#/}" && ok "/proc/<pid>/exe is not the host binary" || not_ok "exe is the host binary" "$exe"
-oci delete -f memfd
+}
 sum=$(sha256sum "$OCI" | cut -d' ' -f1)
+out=$(run_in selfexe 'process.args=["/proc/self/exe","--version"]'); rc=$?
+[ $rc = 125 ] && ! echo "$out" | grep -q virtkit-oci && ok "an entrypoint of /proc/self/exe reaches only the sealed init stub (status 125)" || not_ok "/proc/self/exe entrypoint" "rc=$rc $out"
 printf '#!/proc/self/exe\n' >"$ROOTFS/evil"; chmod 755 "$ROOTFS/evil"
-out=$(run_in evil 'process.args=["/evil"]')
+B=$(make_bundle evil 'process.args=["/evil"]')
+oci run --bundle "$B" evil >/dev/null 2>&1; rc=$?
 rm -f "$ROOTFS/evil"
-echo "$out" | grep -q "virtkit-oci" && [ "$(sha256sum "$OCI" | cut -d' ' -f1)" = "$sum" ] && \
-	ok "#!/proc/self/exe in the container reaches only the sealed copy; the host binary is unchanged" || not_ok "#!/proc/self/exe" "$out"
+[ $rc = 125 ] && [ "$(sha256sum "$OCI" | cut -d' ' -f1)" = "$sum" ] && \
+	ok "#!/proc/self/exe reaches only the sealed stub; the host binary is unchanged" || not_ok "#!/proc/self/exe" "rc=$rc"
+B=$(make_bundle created 'process.args=["/bin/sleep","30"]')
+oci create --bundle "$B" created
+oci exec created true 2>"$TMP/err" && not_ok "exec into a created container is refused" || \
+	{ grep -q "cannot exec in a created container" "$TMP/err" && ok "exec into a created container (whose process is still the runtime) is refused" || not_ok "exec created" "$(cat "$TMP/err")"; }
+oci delete -f created
+B=$(make_bundle nopidns 'linux.namespaces=[{"type":"mount"},{"type":"ipc"},{"type":"uts"}]' 'process.args=["/bin/sleep","30"]')
+oci create --bundle "$B" nopidns
+pid=$(oci state nopidns | sed -n 's/.*"pid": \([0-9]*\).*/\1/p')
+sealed "$pid" && ok "without a pid namespace of its own the runtime runs from a sealed memfd ($(readlink /proc/$pid/exe))" || not_ok "sealed without pidns" "$(readlink /proc/$pid/exe)"
+oci delete -f nopidns
+B=$(make_bundle execsealed 'process.args=["/bin/sleep","30"]')
+oci run -d --bundle "$B" execsealed
+oci exec execsealed sleep 3 & epid=$!
+wait_for pgrep -f "^$OCI --root .* exec execsealed sleep 3"
+rpid=$(pgrep -f "^$OCI --root .* exec execsealed sleep 3" | head -1)
+sealed "$rpid" && ok "exec runs the runtime from a sealed memfd" || not_ok "exec sealed" "$(readlink /proc/$rpid/exe)"
+kill $epid 2>/dev/null; wait $epid 2>/dev/null
+oci delete -f execsealed
 
 # CVE-2024-21626: no leaked descriptors, cwd checked
 exec 7</
