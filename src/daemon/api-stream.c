@@ -358,6 +358,7 @@ enum MHD_Result api_exec(struct http_req *req, struct instance *inst)
 
 struct ev_stream {
 	int64_t after;
+	bool follow; /* false: end once caught up (?follow=0) */
 	char instance[DEF_NAME_MAX + 1];
 	int fd; /* the client's socket, to notice it leaving */
 	char buf[1024];
@@ -379,9 +380,9 @@ static ssize_t ev_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	while (s->off == s->len) {
 		struct vk_event ev;
 		json_object *o;
-		int r = events_next(s->after, &ev, 500);
+		int r = events_next(s->after, &ev, s->follow ? 500 : 0);
 
-		if (r < 0)
+		if (r < 0 || (r == 0 && !s->follow))
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		if (r == 0) {
 			if (peer_gone(s->fd))
@@ -412,6 +413,7 @@ static ssize_t ev_reader(void *cls, uint64_t pos, char *buf, size_t max)
 enum MHD_Result api_events(struct http_req *req)
 {
 	const char *since = http_arg(req->conn, "since"), *name = http_arg(req->conn, "instance");
+	const char *follow = http_arg(req->conn, "follow");
 	const union MHD_ConnectionInfo *ci =
 	        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	struct MHD_Response *resp;
@@ -428,6 +430,7 @@ enum MHD_Result api_events(struct http_req *req)
 	if (!s)
 		return MHD_NO;
 	s->after = since ? (int64_t)v : events_last_seq();
+	s->follow = !follow || strcmp(follow, "0") != 0;
 	s->fd = ci ? ci->connect_fd : -1;
 	if (name)
 		snprintf(s->instance, sizeof(s->instance), "%s", name);

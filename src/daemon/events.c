@@ -96,7 +96,7 @@ static bool ring_find(int64_t after, struct vk_event *out, bool *too_old)
 static int copy_first(void *opaque, const struct vk_event *ev)
 {
 	*(struct vk_event *)opaque = *ev;
-	return -1; /* one is enough */
+	return 0; /* the query asks for one */
 }
 
 int events_next(int64_t after, struct vk_event *out, int timeout_ms)

@@ -425,6 +425,9 @@ void lifecycle_recover(struct instance *inst)
 		return;
 	}
 	inst->rt.started_ms = now_ms();
+	pthread_mutex_lock(&inst->lock);
+	inst->pid = inst->rt.pid;
+	pthread_mutex_unlock(&inst->lock);
 	if (open_console(inst, &err) < 0)
 		vk_warn("instance '%s': no console: %s", inst->name, err.msg);
 	if (monitor_watch(inst) < 0)

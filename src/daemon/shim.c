@@ -248,7 +248,8 @@ static void report(const char *fmt, ...)
 	buf[n++] = '\n';
 	(void)!write(3, buf, (size_t)n);
 	close(3);
-	fprintf(stderr, "virtkitd-shim: %.*s", n, buf);
+	if (strncmp(buf, "ok ", 3) != 0)
+		fprintf(stderr, "virtkitd-shim: %.*s", n, buf);
 }
 
 static void write_file(struct shim *s, const char *name, const char *text)
@@ -498,6 +499,15 @@ static void console_loop(struct shim *s)
 	vk_set_nonblock(s->out_fd, true);
 	while (out_open && drain_output(s) > 0)
 		;
+	/*
+	 * Output nobody has read yet (a short-lived container): give the
+	 * daemon's console hub, which is connecting, a moment to take it.
+	 */
+	if (s->ring_len && s->client_fd < 0) {
+		struct pollfd p = {.fd = s->listen_fd, .events = POLLIN};
+		if (poll(&p, 1, 2000) > 0)
+			accept_client(s);
+	}
 }
 
 static int recv_fd(int sock)

@@ -234,7 +234,11 @@ static int ct_stats(struct instance *inst, json_object *out, struct vk_error *er
 static void ct_cleanup(struct instance *inst)
 {
 	struct vk_error err = {0};
+	char status[32];
+	pid_t pid;
 
+	if (runtime_state(inst, status, sizeof(status), &pid, NULL) < 0)
+		return; /* the runtime does not know it (any more) */
 	if (runtime(inst, "delete", "--force", NULL, NULL, 0, &err) < 0)
 		vk_warn("instance '%s': %s", inst->name, err.msg);
 }

@@ -1,0 +1,135 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The REST API through raw HTTP (curl --unix-socket): a VM's full lifecycle (fake
+# virtkit-vm), definitions in JSON and libvirt domain XML, and bad input of every kind
+# answered with a 4xx JSON error while the daemon keeps serving.
+. "$(dirname "$0")/lib.sh"
+setup
+daemon_start || { echo "1..0 # SKIP virtkitd does not start"; exit 1; }
+
+# expect STATUS NAME METHOD PATH [curl args]: the status and a JSON error body for 4xx.
+expect() {
+	local want=$1 name=$2 out body code
+	shift 2
+	out=$(api "$@")
+	code=$(printf '%s' "$out" | tail -n 1)
+	body=$(printf '%s' "$out" | sed '$d')
+	if [ "$code" != "$want" ]; then
+		not_ok "$name" "status $code, expected $want: $body"
+		return
+	fi
+	if [ "${want#4}" != "$want" ] &&
+		! printf '%s' "$body" | python3 -c '
+import json, sys
+e = json.load(sys.stdin)["error"]
+assert isinstance(e["code"], int) and e["code"] >= 400 and e["message"]' 2>/dev/null; then
+		not_ok "$name" "not a JSON error: $body"
+		return
+	fi
+	ok "$name ($code${body:+: $(printf '%s' "$body" | head -c 140)})"
+}
+
+out=$(api GET /1.0)
+check_eq "GET /1.0 answers with the API version" "1.0" "$(printf '%s' "$out" | sed '$d' | json api_version)"
+
+# --- a VM, JSON definition -------------------------------------------------------
+expect 201 "define a VM from JSON" POST /1.0/instances -d "$(vm_json vm1)"
+out=$(api GET /1.0/instances/vm1 | sed '$d')
+check_eq "the definition is normalized (memory in bytes)" "134217728" "$(printf '%s' "$out" | json definition.memory)"
+check_eq "a new instance is shutoff (defined)" "shutoff defined" \
+	"$(printf '%s' "$out" | json state) $(printf '%s' "$out" | json reason)"
+expect 200 "list instances" GET /1.0/instances
+expect 200 "start the VM" POST /1.0/instances/vm1/start
+check_eq "it runs" running "$(api GET /1.0/instances/vm1 | sed '$d' | json state)"
+expect 409 "starting it again is a conflict" POST /1.0/instances/vm1/start
+expect 409 "resuming a running VM is a conflict" POST /1.0/instances/vm1/resume
+expect 409 "undefining a running VM is a conflict" DELETE /1.0/instances/vm1
+expect 200 "stats of the running VM" GET /1.0/instances/vm1/stats
+expect 200 "pause" POST /1.0/instances/vm1/pause
+check_eq "paused (user)" "paused user" "$(api GET /1.0/instances/vm1 | sed '$d' | python3 -c '
+import json, sys; o = json.load(sys.stdin); print(o["state"], o["reason"])')"
+expect 409 "pausing twice is a conflict" POST /1.0/instances/vm1/pause
+expect 200 "resume" POST /1.0/instances/vm1/resume
+expect 400 "exec is refused for a VM" POST /1.0/instances/vm1/exec?cmd=true \
+	-H 'Connection: Upgrade' -H 'Upgrade: virtkit-exec'
+expect 400 "console without an Upgrade header" GET /1.0/instances/vm1/console
+check "console attach over raw HTTP reads the guest's shell" console_expect vm1 "echo raw-http-hello" "raw-http-hello"
+expect 200 "the console log holds the output" GET /1.0/instances/vm1/logs
+check "the log contains what the guest printed" \
+	sh -c "curl -s --unix-socket '$SOCK' http://x/1.0/instances/vm1/logs | grep -q raw-http-hello"
+expect 200 "stop (graceful)" POST /1.0/instances/vm1/stop -d '{"timeout": 10}'
+check_eq "shutoff (shutdown)" "shutoff shutdown" "$(api GET /1.0/instances/vm1 | sed '$d' | python3 -c '
+import json, sys; o = json.load(sys.stdin); print(o["state"], o["reason"])')"
+expect 409 "stopping a stopped VM is a conflict" POST /1.0/instances/vm1/stop
+expect 409 "pausing a stopped VM is a conflict" POST /1.0/instances/vm1/pause
+expect 409 "console of a stopped VM is a conflict" GET /1.0/instances/vm1/console \
+	-H 'Connection: Upgrade' -H 'Upgrade: virtkit-console'
+expect 200 "start again, then kill" POST /1.0/instances/vm1/start
+expect 200 "kill" POST /1.0/instances/vm1/kill
+check_eq "shutoff (destroyed)" "destroyed" "$(api GET /1.0/instances/vm1 | sed '$d' | json reason)"
+
+# --- update, autostart, XML ----------------------------------------------------------
+expect 200 "update the definition (PUT)" PUT /1.0/instances/vm1 -d "$(vm_json vm1 '"cpus":2')"
+check_eq "the update is kept" 2 "$(api GET /1.0/instances/vm1 | sed '$d' | json definition.cpus)"
+expect 400 "renaming through PUT is refused" PUT /1.0/instances/vm1 -d "$(vm_json other)"
+expect 200 "autostart on (PATCH)" PATCH /1.0/instances/vm1 -d '{"autostart":true}'
+expect 400 "PATCH with an unknown field" PATCH /1.0/instances/vm1 -d '{"cpus":3}'
+out=$(api GET /1.0/instances/vm1/xml)
+xml=$(printf '%s' "$out" | sed '$d')
+check "export as domain XML" sh -c "printf '%s' '$xml' | grep -q \"<domain type=.qemu.>\""
+check "the XML names the architecture" sh -c "printf '%s' '$xml' | grep -q \"arch=.riscv64.\""
+expect 200 "undefine" DELETE /1.0/instances/vm1
+expect 404 "the undefined instance is gone" GET /1.0/instances/vm1
+expect 201 "define again from its domain XML" POST /1.0/instances -H 'Content-Type: application/xml' --data-binary "$xml"
+check_eq "the XML round trip keeps the definition" "2 riscv64 emu" \
+	"$(api GET /1.0/instances/vm1 | sed '$d' | python3 -c '
+import json, sys; d = json.load(sys.stdin)["definition"]; print(d["cpus"], d["arch"], d["accel"])')"
+cat >"$T/kvm.xml" <<EOF
+<domain type='kvm'>
+  <name>xml-kvm</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>2</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>$T/kernel</kernel></os>
+  <devices><interface type='user'><model type='virtio'/></interface><rng model='virtio'><backend model='random'>/dev/urandom</backend></rng></devices>
+</domain>
+EOF
+expect 201 "a libvirt domain type='kvm' imports" POST /1.0/instances --data-binary "@$T/kvm.xml"
+check_eq "type='kvm' selects the KVM backend, arch from <os><type>" "kvm x86_64 67108864 True" \
+	"$(api GET /1.0/instances/xml-kvm | sed '$d' | python3 -c '
+import json, sys; d = json.load(sys.stdin)["definition"]; print(d["accel"], d["arch"], d["memory"], d["rng"])')"
+
+# --- bad input ----------------------------------------------------------------------
+expect 400 "malformed JSON" POST /1.0/instances -d '{"name": "x", '
+expect 400 "trailing garbage after JSON" POST /1.0/instances -d '{"name":"x","type":"vm"} x'
+expect 400 "not an object" POST /1.0/instances -d '[1,2]'
+expect 400 "unknown field" POST /1.0/instances -d "$(vm_json bad '"colour":"red"')"
+expect 400 "unknown nested field" POST /1.0/instances -d "$(vm_json bad '"disks":[{"path":"/x","cache":"none"}]')"
+expect 400 "wrong type" POST /1.0/instances -d "$(vm_json bad '"cpus":"two"')"
+expect 400 "out of range" POST /1.0/instances -d "$(vm_json bad '"cpus":100000')"
+expect 400 "relative path" POST /1.0/instances -d '{"name":"bad","type":"vm","kernel":"Image"}'
+expect 400 "invalid name" POST /1.0/instances -d "$(vm_json '../etc')"
+expect 400 "riscv64 with kvm" POST /1.0/instances -d "$(vm_json bad '"accel":"kvm"')"
+expect 400 "no body" POST /1.0/instances
+expect 409 "duplicate name" POST /1.0/instances -d "$(vm_json vm1)"
+expect 400 "malformed XML" POST /1.0/instances -H 'Content-Type: application/xml' -d '<domain type="qemu"><name>x</name>'
+expect 400 "unsupported XML element named in the error" POST /1.0/instances -d \
+	"<domain type='qemu'><name>x</name><os><type arch='riscv64'>hvm</type><kernel>/k</kernel></os><devices><video/></devices></domain>"
+check "the error names the element" sh -c "curl -s --unix-socket '$SOCK' http://x/1.0/instances -d \"<domain type='qemu'><name>x</name><os><type arch='riscv64'>hvm</type><kernel>/k</kernel></os><devices><video/></devices></domain>\" | grep -q 'domain/devices/video'"
+expect 400 "unsupported domain type" POST /1.0/instances -d "<domain type='xen'><name>x</name></domain>"
+expect 400 "DOCTYPE refused (no entity tricks)" POST /1.0/instances -d \
+	'<!DOCTYPE d [<!ENTITY a "aaaa">]><domain type="qemu"><name>&a;</name></domain>'
+head -c 2000000 /dev/zero | tr '\0' ' ' >"$T/big"
+expect 413 "oversized body" POST /1.0/instances --data-binary "@$T/big"
+expect 404 "unknown endpoint" GET /1.0/nothing
+expect 404 "unknown API version" GET /2.0/instances
+expect 404 "unknown instance" POST /1.0/instances/nosuch/start
+expect 405 "method not allowed" DELETE /1.0/instances
+expect 400 "bad action body" POST /1.0/instances/vm1/stop -d '{"timeout":"soon"}'
+expect 400 "unknown action option" POST /1.0/instances/vm1/start -d '{"force":true}'
+expect 400 "bad event sequence" GET '/1.0/events?since=abc'
+expect 200 "the daemon still serves after all that" GET /1.0
+check_eq "and nothing half-defined was left" "vm1 xml-kvm" \
+	"$(api GET /1.0/instances | sed '$d' | python3 -c '
+import json, sys; print(" ".join(i["name"] for i in json.load(sys.stdin)["instances"]))')"
+check_stop "the daemon stops cleanly on SIGTERM"
+done_testing
