@@ -3,9 +3,11 @@
 #include "cgroup.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -257,20 +259,44 @@ static void format_rule(const struct oci_dev_rule *d, char *buf, size_t cap)
 int cg_v1_devices(struct oci_cg_hier *h, const struct oci_dev_rule *rules, size_t n,
                   struct vk_error *err)
 {
+	int dfd = cg_open_dir(h), fds[2] = {-1, -1}, e = 0;
 	char line[96];
-	int e;
 
+	if (dfd < 0)
+		return vk_error_errno(err, -dfd, "cannot open cgroup %s%s", h->mount, h->path);
+	/* One open per file; each write() is one rule. */
+	fds[0] = openat(dfd, "devices.deny", O_WRONLY | O_CLOEXEC);
+	fds[1] = openat(dfd, "devices.allow", O_WRONLY | O_CLOEXEC);
+	if (fds[0] < 0 || fds[1] < 0) {
+		e = vk_error_errno(err, errno, "cannot open the device rules of %s%s", h->mount,
+		                   h->path);
+		goto out;
+	}
 	/* Start from nothing allowed; rules apply in order, later ones win. */
-	e = cg_write(h, "devices.deny", "a", err);
-	for (size_t i = 0; !e && i < n; i++) {
+	if (write(fds[0], "a", 1) != 1) {
+		e = vk_error_errno(err, errno, "cannot write 'a' to %s%s/devices.deny", h->mount,
+		                   h->path);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
 		const struct oci_dev_rule *d = &rules[i];
+		size_t len;
 
 		if (d->type == 'a')
 			snprintf(line, sizeof(line), "a");
 		else
 			format_rule(d, line, sizeof(line));
-		e = cg_write(h, d->allow ? "devices.allow" : "devices.deny", line, err);
+		len = strlen(line);
+		if (write(fds[d->allow], line, len) != (ssize_t)len) {
+			e = vk_error_errno(err, errno, "cannot write '%s' to %s%s/devices.%s", line,
+			                   h->mount, h->path, d->allow ? "allow" : "deny");
+			goto out;
+		}
 	}
+out:
+	for (int k = 0; k < 2; k++)
+		if (fds[k] >= 0)
+			close(fds[k]);
 	return e;
 }
 

@@ -204,6 +204,19 @@ static int scan_mounts(struct oci_cgroup *cg, struct vk_error *err)
 	return 0;
 }
 
+/* The layout, from a scan already made (one read of mountinfo per create). */
+static enum oci_cg_mode layout_of(const struct oci_cgroup *cg)
+{
+	struct statfs sfs;
+
+	if (statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
+		return OCI_CG_V2;
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg->h[i].v2)
+			return OCI_CG_HYBRID;
+	return OCI_CG_V1;
+}
+
 enum oci_cg_mode oci_cgroup_detect_mode(void)
 {
 	struct oci_cgroup cg = {0};
@@ -391,9 +404,9 @@ struct oci_cgroup *oci_cgroup_create(const char *cgroups_path, const char *id, b
 		vk_error_set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
-	cg->mode = oci_cgroup_detect_mode();
 	if (scan_mounts(cg, err) < 0)
 		goto fail;
+	cg->mode = layout_of(cg);
 	if (systemd && cgroups_path && strchr(cgroups_path, ':')) {
 		rel = systemd_path(cgroups_path, id);
 		oci_info("systemd is not running here: using cgroupfs path %s for %s", rel,

@@ -76,9 +76,9 @@ static int mkdir_p(int rootfd, const char *path, uint64_t extra, int depth, stru
 	if (depth > 40)
 		return vk_error_set(err, ELOOP, "too many symlinks below '%s' in the container",
 		                    path);
-	cur = fs_open_in_root(rootfd, "/", O_PATH | O_DIRECTORY, 0);
+	cur = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
 	if (cur < 0)
-		return vk_error_errno(err, -cur, "cannot open the container root");
+		return vk_error_errno(err, errno, "cannot open the container root");
 	while (*p) {
 		char name[256];
 		size_t n;
@@ -159,26 +159,43 @@ int fs_ensure_in_root(int rootfd, const char *path, bool dir, bool no_symlinks,
 	if (fd != -ENOENT)
 		return vk_error_errno(err, -fd, "cannot open mount target '%s' in the container",
 		                      path);
-	if (dir)
-		return mkdir_p(rootfd, path, extra, 0, err);
 	base = strrchr(path, '/');
 	snprintf(parent, sizeof(parent), "%.*s", base ? (int)(base - path) : 0, path);
 	base = base ? base + 1 : path;
-	pfd = mkdir_p(rootfd, parent, extra, 0, err);
+	/* Usually only the last component is missing: make it in its parent. */
+	pfd = fs_open_in_root(rootfd, parent[0] ? parent : "/", O_PATH | O_DIRECTORY, extra);
+	if (pfd == -ENOENT)
+		pfd = mkdir_p(rootfd, parent, extra, 0, err);
+	else if (pfd < 0)
+		return vk_error_errno(err, -pfd, "cannot open the parent of mount target '%s'",
+		                      path);
 	if (pfd < 0)
 		return pfd;
-	fd = openat(pfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0 && errno != EEXIST) {
-		int e = errno;
+	if (dir) {
+		if (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST) {
+			int e = errno;
 
-		close(pfd);
-		return vk_error_errno(err, e, "cannot create mount target '%s' in the container",
-		                      path);
+			close(pfd);
+			return vk_error_errno(
+			        err, e, "cannot create directory '%s' in the container", path);
+		}
+	} else {
+		fd = openat(pfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != EEXIST) {
+			int e = errno;
+
+			close(pfd);
+			return vk_error_errno(
+			        err, e, "cannot create mount target '%s' in the container", path);
+		}
+		if (fd >= 0)
+			close(fd);
 	}
-	if (fd >= 0)
-		close(fd);
 	close(pfd);
-	fd = fs_open_in_root(rootfd, path, O_PATH, extra);
+	/* Resolve again from the root: an existing entry may be a symlink. */
+	fd = fs_open_in_root(rootfd, path, O_PATH | (dir ? O_DIRECTORY : 0), extra);
+	if (fd == -ENOENT && dir)
+		return mkdir_p(rootfd, path, extra, 0, err); /* a dangling symlink */
 	if (fd < 0)
 		return vk_error_errno(err, -fd, "cannot open mount target '%s' in the container",
 		                      path);

@@ -127,64 +127,102 @@ static const char *cg_dir_name(const struct oci_cg_hier *h)
 	return h->name;
 }
 
+static uint64_t to_mount_attr(unsigned long flags)
+{
+	uint64_t a = 0;
+
+	if (flags & MS_RDONLY)
+		a |= MOUNT_ATTR_RDONLY;
+	if (flags & MS_NOSUID)
+		a |= MOUNT_ATTR_NOSUID;
+	if (flags & MS_NODEV)
+		a |= MOUNT_ATTR_NODEV;
+	if (flags & MS_NOEXEC)
+		a |= MOUNT_ATTR_NOEXEC;
+	return a;
+}
+
+/* Set flags on the mount at fd and everything below it, in one call. */
+static int setattr_tree(int fd, unsigned long flags, const char *what, struct vk_error *err)
+{
+	struct mount_attr attr = {.attr_set = to_mount_attr(flags)};
+
+	if (!attr.attr_set)
+		return 0;
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) <
+	    0)
+		return vk_error_errno(err, errno, "cannot make %s readonly", what);
+	return 0;
+}
+
 /*
  * "cgroup" mounts: on v2 the container's own cgroup; on v1 and hybrid a
- * tmpfs with one bind per hierarchy (the container's cgroup in each).
+ * tmpfs with one bind per hierarchy (the container's cgroup in each). The
+ * tmpfs is fresh, so its entries are made relative to its directory fd;
+ * the flags (ro, nosuid...) go on the whole tree at once.
  */
 static int mount_cgroup(struct rootfs_ctx *r, const struct oci_mount *m, struct vk_error *err)
 {
 	unsigned long fl = m->flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY);
-	char sub[4096], src[4096];
-	int fd, ret;
+	char src[4096], fp[32];
+	int fd, dfd, ret;
 
 	if (!r->cg || r->cg->n == 0)
 		return 0; /* rootless without cgroups: nothing to show */
+	fd = fs_ensure_in_root(r->rootfd, m->destination, true, true, err);
+	if (fd < 0)
+		return fd;
 	if (r->cg->mode == OCI_CG_V2) {
 		struct oci_cg_hier *h = oci_cgroup_v2(r->cg);
 
 		snprintf(src, sizeof(src), "%s%s", h->mount, h->path);
-		fd = fs_ensure_in_root(r->rootfd, m->destination, true, true, err);
-		if (fd < 0)
-			return fd;
 		ret = do_mount(src, fd, NULL, MS_BIND | MS_REC, NULL, m->destination, err);
-		close(fd);
-		return ret ? ret : remount(r, m->destination, fl, true, err);
+	} else {
+		ret = do_mount("tmpfs", fd, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755",
+		               m->destination, err);
 	}
-	fd = fs_ensure_in_root(r->rootfd, m->destination, true, true, err);
-	if (fd < 0)
-		return fd;
-	ret = do_mount("tmpfs", fd, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755",
-	               m->destination, err);
 	close(fd);
-	for (size_t i = 0; !ret && i < r->cg->n; i++) {
+	if (ret)
+		return ret;
+	dfd = fs_open_in_root(r->rootfd, m->destination, O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+	if (dfd < 0)
+		return vk_error_errno(err, -dfd, "cannot open %s after mounting it",
+		                      m->destination);
+	for (size_t i = 0; r->cg->mode != OCI_CG_V2 && !ret && i < r->cg->n; i++) {
 		const struct oci_cg_hier *h = &r->cg->h[i];
 		const char *name = cg_dir_name(h);
 
-		snprintf(sub, sizeof(sub), "%s/%s", m->destination, name);
 		snprintf(src, sizeof(src), "%s%s", h->mount, h->path);
-		fd = fs_ensure_in_root(r->rootfd, sub, true, true, err);
-		if (fd < 0)
-			return fd;
-		ret = do_mount(src, fd, NULL, MS_BIND, NULL, sub, err);
+		if (mkdirat(dfd, name, 0755) < 0 ||
+		    (fd = openat(dfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+			ret = vk_error_errno(err, errno, "cannot create %s/%s", m->destination,
+			                     name);
+			break;
+		}
+		if (mount(src, fs_fd_path(fd, fp, sizeof(fp)), NULL, MS_BIND, NULL) < 0)
+			ret = vk_error_errno(err, errno, "cannot bind %s on %s/%s", src,
+			                     m->destination, name);
 		close(fd);
-		if (!ret)
-			ret = remount(r, sub, fl, true, err);
 		/* "cpu,cpuacct" is also reachable as "cpu" and "cpuacct". */
 		if (!ret && strchr(name, ',')) {
 			char names[256], *tok, *save = NULL;
-			int dfd =
-			        fs_open_in_root(r->rootfd, m->destination, O_PATH | O_DIRECTORY, 0);
 
 			snprintf(names, sizeof(names), "%s", name);
-			for (tok = strtok_r(names, ",", &save); dfd >= 0 && tok;
+			for (tok = strtok_r(names, ",", &save); tok;
 			     tok = strtok_r(NULL, ",", &save))
 				symlinkat(name, dfd, tok);
-			if (dfd >= 0)
-				close(dfd);
 		}
 	}
-	if (!ret && (fl & MS_RDONLY))
-		ret = remount(r, m->destination, fl, false, err);
+	if (!ret) {
+		/* dfd still names the tmpfs root; reopen to get the tree on top. */
+		close(dfd);
+		dfd = fs_open_in_root(r->rootfd, m->destination, O_PATH | O_DIRECTORY,
+		                      RESOLVE_NO_SYMLINKS);
+		ret = dfd < 0 ? vk_error_errno(err, -dfd, "cannot open %s", m->destination)
+		              : setattr_tree(dfd, fl, m->destination, err);
+	}
+	if (dfd >= 0)
+		close(dfd);
 	return ret;
 }
 
@@ -371,18 +409,28 @@ static int mask_path(const char *p, struct vk_error *err)
 	return 0;
 }
 
-static int readonly_path(struct rootfs_ctx *r, const char *p, struct vk_error *err)
+static int readonly_path(const char *p, struct vk_error *err)
 {
-	int fd = open(p, O_PATH | O_NOFOLLOW | O_CLOEXEC), ret;
-	char fp[32];
+	int fd = open(p, O_PATH | O_NOFOLLOW | O_CLOEXEC), tree, ret = 0;
 
 	if (fd < 0)
 		return errno == ENOENT || errno == ENOTDIR
 		               ? 0
 		               : vk_error_errno(err, errno, "cannot make %s readonly", p);
-	ret = do_mount(fs_fd_path(fd, fp, sizeof(fp)), fd, NULL, MS_BIND | MS_REC, NULL, p, err);
+	/* A detached copy of the tree, made readonly, then put over the original. */
+	tree = (int)syscall(SYS_open_tree, fd, "",
+	                    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+	if (tree < 0) {
+		ret = vk_error_errno(err, errno, "cannot make %s readonly", p);
+	} else {
+		ret = setattr_tree(tree, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, p, err);
+		if (!ret && syscall(SYS_move_mount, tree, "", fd, "",
+		                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+			ret = vk_error_errno(err, errno, "cannot make %s readonly", p);
+		close(tree);
+	}
 	close(fd);
-	return ret ? ret : remount(r, p, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, true, err);
+	return ret;
 }
 
 int rootfs_finish(struct rootfs_ctx *r, struct vk_error *err)
@@ -395,7 +443,7 @@ int rootfs_finish(struct rootfs_ctx *r, struct vk_error *err)
 	for (i = 0; !ret && i < l->masked_paths.n; i++)
 		ret = mask_path(l->masked_paths.v[i], err);
 	for (i = 0; !ret && i < l->readonly_paths.n; i++)
-		ret = readonly_path(r, l->readonly_paths.v[i], err);
+		ret = readonly_path(l->readonly_paths.v[i], err);
 	if (!ret && r->spec->root_readonly)
 		ret = remount(r, "/", MS_RDONLY, true, err);
 	if (!ret && l->rootfs_propagation & MS_SHARED &&
