@@ -317,9 +317,8 @@ int rootfs_mount(struct rootfs_ctx *r, struct vk_error *err)
 	if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return vk_error_errno(err, errno, "cannot bind mount the root filesystem '%s'",
 		                      s->root_path);
-	/* pivot_root needs the new root's mount private (it is ours alone). */
-	if (mount(NULL, s->root_path, NULL, MS_PRIVATE, NULL) < 0)
-		return vk_error_errno(err, errno, "cannot make '%s' private", s->root_path);
+	/* pivot_root only needs it not shared: a slave keeps receiving the host's
+	 * mounts below the rootfs, as runc's default rslave does. */
 	r->rootfd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (r->rootfd < 0)
 		return vk_error_errno(err, errno, "cannot open the root filesystem '%s'",

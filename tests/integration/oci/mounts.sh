@@ -50,6 +50,11 @@ out=$(run_in dev-mounts 'process.args=["/bin/sh","-c","grep -E \" /dev/(pts|shm|
 out=$(run_in cgmount 'linux.resources.memory={"limit":123731968}' 'process.args=["/bin/sh","-c","ls /sys/fs/cgroup | tr \"\\n\" \" \"; echo; cat /sys/fs/cgroup/memory/memory.limit_in_bytes"]')
 echo "$out" | grep -q "cpu .*memory .*pids .*unified" && echo "$out" | grep -q "^123731968$" && ok "cgroup mount shows the container's own cgroups (v1 + unified)" || not_ok "cgroup mount" "$out"
 
+out=$(run_in propshared 'linux.rootfsPropagation=rshared' 'process.args=["/bin/sh","-c","awk \"\\$5 == \\\"/\\\"\" /proc/self/mountinfo"]')
+echo "$out" | grep -q "shared:" && ok "rootfsPropagation rshared: / is a shared mount" || not_ok "rshared" "$out"
+out=$(run_in propprivate 'linux.rootfsPropagation=rprivate' 'process.args=["/bin/sh","-c","awk \"\\$5 == \\\"/\\\"\" /proc/self/mountinfo"]')
+[ -n "$out" ] && ! echo "$out" | grep -qE "shared:|master:" && ok "rootfsPropagation rprivate: / propagates nothing" || not_ok "rprivate" "$out"
+check "propagation changes leave the host's mounts alone" assert_clean propprivate
 hostfwd=$(cat /proc/sys/net/ipv4/ip_forward)
 out=$(run_in sysctl "linux.sysctl={\"net.ipv4.ip_forward\":\"$((1 - hostfwd))\"}" 'process.args=["cat","/proc/sys/net/ipv4/ip_forward"]')
 [ "$out" = $((1 - hostfwd)) ] && [ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$hostfwd" ] && ok "linux.sysctl in the container's network namespace" || not_ok "sysctl" "$out"
