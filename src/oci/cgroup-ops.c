@@ -349,7 +349,7 @@ int oci_cgroup_destroy(struct oci_cgroup *cg, struct vk_error *err)
 {
 	int ret = 0;
 
-	if (!cg)
+	if (!cg || !cg->made)
 		return 0;
 	for (size_t i = 0; i < cg->n; i++) {
 		struct oci_cg_hier *h = &cg->h[i];
@@ -436,6 +436,7 @@ struct oci_cgroup *oci_cgroup_from_json(const char *json, struct vk_error *err)
 		vk_error_set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
+	cg->made = true;
 	if (!o) /* a container without cgroups (rootless) */
 		return cg;
 	mode = jstr(o, "mode");

@@ -390,15 +390,12 @@ int cg_open_dir(struct oci_cg_hier *h)
 	return h->dirfd >= 0 ? h->dirfd : -errno;
 }
 
-struct oci_cgroup *oci_cgroup_create(const char *cgroups_path, const char *id, bool systemd,
-                                     bool rootless, const struct oci_resources *res,
-                                     struct vk_error *err)
+struct oci_cgroup *oci_cgroup_resolve(const char *cgroups_path, const char *id, bool systemd,
+                                      struct vk_error *err)
 {
 	struct oci_cgroup *cg = calloc(1, sizeof(*cg));
 	char *rel = NULL, clean[4096];
-	size_t i, j;
 	bool absolute;
-	int r;
 
 	if (!cg) {
 		vk_error_set(err, ENOMEM, "out of memory");
@@ -425,7 +422,7 @@ struct oci_cgroup *oci_cgroup_create(const char *cgroups_path, const char *id, b
 		vk_error_set(err, EINVAL, "invalid cgroupsPath '%s'", rel);
 		goto fail;
 	}
-	for (i = 0; i < cg->n; i++) {
+	for (size_t i = 0; i < cg->n; i++) {
 		struct oci_cg_hier *h = &cg->h[i];
 
 		if (absolute) {
@@ -443,6 +440,20 @@ struct oci_cgroup *oci_cgroup_create(const char *cgroups_path, const char *id, b
 			goto fail;
 		}
 	}
+	free(rel);
+	return cg;
+fail:
+	free(rel);
+	oci_cgroup_free(cg);
+	return NULL;
+}
+
+int oci_cgroup_make(struct oci_cgroup *cg, bool rootless, const struct oci_resources *res,
+                    struct vk_error *err)
+{
+	size_t i, j, all;
+	int r;
+
 	/* Created hierarchies move to the front: [0, j). */
 	for (i = 0, j = 0; i < cg->n; i++) {
 		struct oci_cg_hier tmp;
@@ -466,17 +477,8 @@ struct oci_cgroup *oci_cgroup_create(const char *cgroups_path, const char *id, b
 				}
 			}
 		}
-		if (r < 0 && !skip) {
-			size_t all = cg->n;
-
-			/* Remove what the first j made; then free all entries once. */
-			cg->n = j;
-			oci_cgroup_destroy(cg, NULL);
-			cg->n = all;
-			oci_cgroup_free(cg);
-			free(rel);
-			return NULL;
-		}
+		if (r < 0 && !skip)
+			goto undo;
 		if (skip) {
 			oci_debug("rootless: no cgroup in %s", cg->h[i].mount);
 			continue;
@@ -493,20 +495,47 @@ struct oci_cgroup *oci_cgroup_create(const char *cgroups_path, const char *id, b
 		struct oci_cg_hier *h = &cg->h[i];
 
 		if (cg_open_dir(h) < 0) {
-			vk_error_errno(err, errno, "cannot open cgroup %s%s", h->mount, h->path);
-			goto fail;
+			r = vk_error_errno(err, errno, "cannot open cgroup %s%s", h->mount,
+			                   h->path);
+			cg->made = true;
+			oci_cgroup_destroy(cg, NULL);
+			cg->made = false;
+			return r;
 		}
 		if (!h->v2 && (h->controllers & (1u << CGC_CPUSET)) && h->created > 0 &&
-		    cg_v1_cpuset_init(h, err) < 0)
-			goto fail;
+		    (r = cg_v1_cpuset_init(h, err)) < 0) {
+			cg->made = true;
+			oci_cgroup_destroy(cg, NULL);
+			cg->made = false;
+			return r;
+		}
 	}
-	free(rel);
-	return cg;
-fail:
-	free(rel);
+	cg->made = true;
+	return 0;
+undo:
+	/* Remove what the first j made; the rest made nothing. */
+	all = cg->n;
+	cg->n = j;
+	cg->made = true;
 	oci_cgroup_destroy(cg, NULL);
-	oci_cgroup_free(cg);
-	return NULL;
+	cg->made = false;
+	cg->n = all;
+	for (i = 0; i < cg->n; i++)
+		cg->h[i].created = 0;
+	return r;
+}
+
+struct oci_cgroup *oci_cgroup_create(const char *cgroups_path, const char *id, bool systemd,
+                                     bool rootless, const struct oci_resources *res,
+                                     struct vk_error *err)
+{
+	struct oci_cgroup *cg = oci_cgroup_resolve(cgroups_path, id, systemd, err);
+
+	if (cg && oci_cgroup_make(cg, rootless, res, err) < 0) {
+		oci_cgroup_free(cg);
+		return NULL;
+	}
+	return cg;
 }
 
 struct oci_cg_hier *oci_cgroup_find(struct oci_cgroup *cg, enum oci_cg_ctrl c)

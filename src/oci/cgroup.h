@@ -59,6 +59,7 @@ struct oci_cgroup {
 	struct oci_cg_hier *h;
 	size_t n;
 	bool v2_device_filter; /* an eBPF device program was attached */
+	bool made;             /* the directories exist (destroy removes nothing before) */
 };
 
 /* Which layout this host has, as found in /proc/self/mountinfo. */
@@ -76,6 +77,16 @@ const char *oci_cg_ctrl_name(enum oci_cg_ctrl c);
 struct oci_cgroup *oci_cgroup_create(const char *cgroups_path, const char *id, bool systemd,
                                      bool rootless, const struct oci_resources *res,
                                      struct vk_error *err);
+
+/*
+ * The two halves of oci_cgroup_create(): where the container's cgroup is in
+ * each hierarchy (no change to the system), and making the directories. On
+ * failure make removes what it made; the caller still frees cg.
+ */
+struct oci_cgroup *oci_cgroup_resolve(const char *cgroups_path, const char *id, bool systemd,
+                                      struct vk_error *err);
+int oci_cgroup_make(struct oci_cgroup *cg, bool rootless, const struct oci_resources *res,
+                    struct vk_error *err) VK_MUST_CHECK;
 
 /*
  * Apply resources (create and update). devices are the spec's linux.devices,

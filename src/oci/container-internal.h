@@ -26,6 +26,8 @@ struct oci_ctr {
 	bool userns;     /* a new user namespace */
 	bool two_stage;  /* joins a pid or user namespace by path */
 	bool use_stub;   /* exec the program through the sealed init stub */
+	bool late_net;   /* the container process makes its network namespace itself */
+	bool cg_done;    /* (container side) the runtime has made and joined the cgroups */
 	int stub_fd;     /* its memfd, made by the container process */
 	int clone_flags; /* namespaces created by clone() itself */
 	char created[64];

@@ -111,8 +111,11 @@ static int do_clone(struct oci_ctr *c, struct vk_error *err)
 	                (oci_spec_ns_path(s, CLONE_NEWNET) || oci_spec_ns_path(s, CLONE_NEWIPC) ||
 	                 oci_spec_ns_path(s, CLONE_NEWUTS) || oci_spec_ns_path(s, CLONE_NEWNS) ||
 	                 oci_spec_ns_path(s, CLONE_NEWCGROUP)));
-	pid = (pid_t)syscall(SYS_clone, (c->two_stage ? 0 : flags) | SIGCHLD, NULL, NULL, NULL,
-	                     NULL);
+	/* The network namespace, the costliest, the process makes itself (in
+	 * parallel with our cgroup work); a stage-1 process unshares them all. */
+	c->late_net = !c->two_stage && (flags & CLONE_NEWNET);
+	pid = (pid_t)syscall(SYS_clone, (c->two_stage ? 0 : flags & ~CLONE_NEWNET) | SIGCHLD, NULL,
+	                     NULL, NULL, NULL);
 	if (pid < 0)
 		return vk_error_errno(err, errno,
 		                      "cannot create the container process (clone "
@@ -266,6 +269,50 @@ static int write_pid_file(const char *path, pid_t pid, struct vk_error *err)
 	return 0;
 }
 
+/* Make, record, configure and join the cgroups (the container process waits for it). */
+static int make_cgroups(struct oci_ctr *c, struct vk_error *err)
+{
+	int r = oci_cgroup_make(c->cg, c->rootless, &c->spec->linux_.resources, err);
+
+	if (r < 0) {
+		/* make removed what it made: nothing for cleanup to remove. */
+		oci_cgroup_free(c->cg);
+		c->cg = NULL;
+		return r;
+	}
+	/* Record the cgroup now: if this process dies, delete can still remove it. */
+	r = save_state(c, err);
+	if (!r)
+		r = oci_fault("cgroup", err);
+	if (!r)
+		r = oci_cgroup_apply(c->cg, &c->spec->linux_.resources, c->spec->linux_.devices,
+		                     c->spec->linux_.n_devices, false, err);
+	if (!r)
+		r = oci_fault("cgroup-apply", err);
+	if (!r)
+		r = oci_cgroup_enter(c->cg, c->pid, err);
+	return r;
+}
+
+/*
+ * After a failure on this side, the container process may have failed first
+ * (and made ours fail): its own report is the better one.
+ */
+static void child_error(struct oci_ctr *c, struct vk_error *err)
+{
+	struct sync_msg m;
+	int passfd;
+
+	while (c->sync[0] >= 0 && sync_recv(c->sync[0], &m, &passfd, 100) == 0) {
+		if (passfd >= 0)
+			close(passfd);
+		if (m.type == SYNC_ERROR) {
+			vk_error_set(err, m.value > 0 ? m.value : EIO, "%s", m.text);
+			return;
+		}
+	}
+}
+
 static void cleanup(struct oci_ctr *c)
 {
 	int status;
@@ -350,27 +397,18 @@ int oci_container_create(const struct oci_create_opts *o, struct vk_error *err)
 		r = copy_config(&c, raw, raw_len, err);
 	if (r < 0)
 		goto fail;
-	c.cg = oci_cgroup_create(c.spec->linux_.cgroups_path, o->id, o->systemd_cgroup, c.rootless,
-	                         &c.spec->linux_.resources, err);
+	/* Where the cgroups go; they are made while the container process starts. */
+	c.cg = oci_cgroup_resolve(c.spec->linux_.cgroups_path, o->id, o->systemd_cgroup, err);
 	if (!c.cg) {
 		r = -(err && err->code ? err->code : EIO);
 		goto fail;
 	}
-	/* Record the cgroup now: if this process dies, delete can still remove it. */
-	r = save_state(&c, err);
-	if (!r)
-		r = oci_fault("cgroup", err);
-	if (!r)
-		r = oci_cgroup_apply(c.cg, &c.spec->linux_.resources, c.spec->linux_.devices,
-		                     c.spec->linux_.n_devices, false, err);
-	if (!r)
-		r = oci_fault("cgroup-apply", err);
-	if (!r && o->console_socket && c.spec->process->terminal) {
+	if (o->console_socket && c.spec->process->terminal) {
 		r = c.console_fd = oci_console_connect(o->console_socket, err);
 		if (r >= 0)
 			r = oci_fault("console", err);
 	}
-	if (!r && !o->run)
+	if (r >= 0 && !o->run)
 		r = c.listen_fd = listen_start(&c, err);
 	if (r >= 0)
 		r = sync_pair(c.sync, err);
@@ -388,11 +426,14 @@ int oci_container_create(const struct oci_create_opts *o, struct vk_error *err)
 		r = oci_idmaps_write(c.pid, c.spec, c.rootless, err);
 	if (!r)
 		r = oci_fault("userns", err);
-	if (!r)
-		r = oci_cgroup_enter(c.cg, c.pid, err);
 	if (r < 0)
 		goto fail;
 	sync_send(c.sync[0], SYNC_GO, c.pid, NULL, -1);
+	/* The container process now builds its namespaces and mounts in parallel. */
+	r = make_cgroups(&c, err);
+	if (r < 0)
+		goto fail;
+	sync_send(c.sync[0], SYNC_CG_DONE, 0, NULL, -1);
 	r = until_ready(&c, err);
 	if (!r)
 		r = save_state(&c, err);
@@ -412,6 +453,8 @@ int oci_container_create(const struct oci_create_opts *o, struct vk_error *err)
 fail:
 	if (o->pid_file && c.pid > 0)
 		unlink(o->pid_file);
+	if (c.pid > 0)
+		child_error(&c, err);
 	cleanup(&c);
 out:
 	free(raw);

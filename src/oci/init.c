@@ -63,14 +63,11 @@ static int join_paths(const struct oci_spec *s, bool skip_user_pid, struct vk_er
 	return 0;
 }
 
-/* The flags of namespaces to create that clone() could not (cgroup, time). */
+/* The flags of namespaces to create that clone() could not (time). */
 static int late_unshare(struct oci_ctr *c, struct vk_error *err)
 {
 	const struct oci_spec *s = c->spec;
 
-	if (oci_spec_has_ns(s, CLONE_NEWCGROUP) && !oci_spec_ns_path(s, CLONE_NEWCGROUP) &&
-	    unshare(CLONE_NEWCGROUP) < 0)
-		return vk_error_errno(err, errno, "cannot create the cgroup namespace");
 	if (oci_spec_has_ns(s, CLONE_NEWTIME) && !oci_spec_ns_path(s, CLONE_NEWTIME)) {
 		char buf[256] = "";
 		int fd;
@@ -106,6 +103,27 @@ static int late_unshare(struct oci_ctr *c, struct vk_error *err)
 		}
 		close(fd);
 	}
+	return 0;
+}
+
+/*
+ * The runtime makes and joins the cgroups while this process sets up its
+ * namespaces and mounts; wait for it where the cgroups matter: the cgroup
+ * mount, hooks, and before reporting ready. The cgroup namespace must start
+ * after the join, so it is made here.
+ */
+static int need_cgroups(void *arg, struct vk_error *err)
+{
+	struct oci_ctr *c = arg;
+	struct sync_msg m;
+
+	if (c->cg_done)
+		return 0;
+	wait_for(c->sync[1], SYNC_CG_DONE, &m);
+	c->cg_done = true;
+	if (oci_spec_has_ns(c->spec, CLONE_NEWCGROUP) &&
+	    !oci_spec_ns_path(c->spec, CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+		return vk_error_errno(err, errno, "cannot create the cgroup namespace");
 	return 0;
 }
 
@@ -173,6 +191,9 @@ static int setup(struct oci_ctr *c, struct rootfs_ctx *rc, struct oci_proc_ctx *
 
 	if (c->userns && setresgid(0, 0, 0) == 0 && setresuid(0, 0, 0) < 0)
 		return vk_error_errno(err, errno, "cannot become root in the user namespace");
+	/* Owned by the user namespace: made only now that the maps exist. */
+	if (c->late_net && c->userns && unshare(CLONE_NEWNET) < 0)
+		return vk_error_errno(err, errno, "cannot create the network namespace");
 	if (c->use_stub) {
 		c->stub_fd = oci_stub_create(err);
 		if (c->stub_fd < 0)
@@ -221,6 +242,9 @@ static int setup(struct oci_ctr *c, struct rootfs_ctx *rc, struct oci_proc_ctx *
 		if (r < 0)
 			return r;
 	}
+	r = need_cgroups(c, err);
+	if (r < 0)
+		return r;
 	if (s->hooks[OCI_HOOK_PRESTART].n || s->hooks[OCI_HOOK_CREATE_RUNTIME].n) {
 		struct sync_msg m;
 
@@ -268,7 +292,9 @@ VK_NORETURN static void die_stream(int conn, const struct vk_error *err)
 
 void oci_init_main(struct oci_ctr *c)
 {
-	struct rootfs_ctx rc = {.spec = c->spec,
+	struct rootfs_ctx rc = {.need_cgroups = need_cgroups,
+	                        .arg = c,
+	                        .spec = c->spec,
 	                        .cg = c->cg,
 	                        .userns = c->userns,
 	                        .no_pivot = c->o->no_pivot,
@@ -293,6 +319,14 @@ void oci_init_main(struct oci_ctr *c)
 	if (oci_log_fd() >= 0)
 		keep[nk++] = oci_log_fd();
 	oci_close_fds_except(3 + c->o->preserve_fds, keep, (size_t)nk);
+	/*
+	 * The network namespace is the costliest to make: without a user
+	 * namespace, make it now, while the runtime writes the cgroups.
+	 */
+	if (c->late_net && !c->userns && unshare(CLONE_NEWNET) < 0) {
+		vk_error_errno(&err, errno, "cannot create the network namespace");
+		sync_die(fd, &err, 1);
+	}
 	wait_for(fd, SYNC_GO, &m);
 	hostpid = m.value;
 	/* /proc/<pid>/exe of a runtime process must not be reachable. */

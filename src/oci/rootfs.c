@@ -167,6 +167,11 @@ static int mount_cgroup(struct rootfs_ctx *r, const struct oci_mount *m, struct 
 	char src[4096], fp[32];
 	int fd, dfd, ret;
 
+	if (r->need_cgroups) {
+		ret = r->need_cgroups(r->arg, err);
+		if (ret < 0)
+			return ret;
+	}
 	if (!r->cg || r->cg->n == 0)
 		return 0; /* rootless without cgroups: nothing to show */
 	fd = fs_ensure_in_root(r->rootfd, m->destination, true, true, err);

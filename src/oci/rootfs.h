@@ -24,6 +24,9 @@ struct rootfs_ctx {
 	bool no_pivot;
 	int rootfd;     /* O_PATH on the bound rootfs, -1 until rootfs_mount() */
 	bool dev_bound; /* /dev comes from a bind mount: leave its nodes alone */
+	/* Called before a "cgroup" mount: the cgroup directories must exist. */
+	int (*need_cgroups)(void *arg, struct vk_error *err);
+	void *arg;
 };
 
 /* Propagation, rootfs bind and every spec mount, then devices and symlinks. */

@@ -24,6 +24,7 @@ enum sync_type {
 	SYNC_START,           /* parent -> child (run): go on and exec */
 	SYNC_STARTED,         /* child -> start command: accepted, about to exec */
 	SYNC_EXEC_ERROR = 11, /* the init stub: text + ": " + strerror(value) */
+	SYNC_CG_DONE,         /* parent -> child: cgroups made and joined */
 };
 
 struct sync_msg {
