@@ -129,6 +129,13 @@ struct oci_cg_hier *oci_cgroup_find(struct oci_cgroup *cg, enum oci_cg_ctrl c);
 /* The v2 hierarchy, or NULL. */
 struct oci_cg_hier *oci_cgroup_v2(struct oci_cgroup *cg);
 
+/* cgroup-scan.c: the hierarchies this process can see, and its own cgroups. */
+int cg_scan_mounts(struct oci_cgroup *cg, struct vk_error *err);
+enum oci_cg_mode cg_layout_of(const struct oci_cgroup *cg);
+char *cg_own_cgroup(const struct oci_cg_hier *h);
+uint32_t cg_parse_ctrls(const char *list, char sep, char *named, size_t named_cap);
+void cg_hier_free(struct oci_cg_hier *h);
+
 /* Whether r asks for anything from controller c. */
 bool cg_requested(const struct oci_resources *r, enum oci_cg_ctrl c);
 
