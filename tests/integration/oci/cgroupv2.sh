@@ -39,11 +39,11 @@ out=$(oci run --bundle "$B" devsro 2>&1 | tr '\n' ' ')
 B=$(make_bundle frz "mounts+={\"destination\":\"/out\",\"type\":\"bind\",\"source\":\"$TMP\",\"options\":[\"rbind\"]}" \
 	'process.args=["/bin/sh","-c","i=0; while :; do i=$((i+1)); echo $i > /out/c.tmp; mv /out/c.tmp /out/count; done"]')
 oci run -d --bundle "$B" frz
-sleep 0.3
+wait_for test -s "$TMP/count"
 oci pause frz && [ "$(cat /sys/fs/cgroup$CG_PREFIX/frz/cgroup.freeze)" = 1 ] && [ "$(status_of frz)" = paused ] && ok "pause writes cgroup.freeze" || not_ok "v2 pause"
 a=$(cat "$TMP/count"); sleep 0.3; b=$(cat "$TMP/count")
 [ "$a" = "$b" ] && ok "frozen on v2" || not_ok "frozen on v2" "$a $b"
-oci resume frz && sleep 0.3 && c=$(cat "$TMP/count")
+oci resume frz && wait_for sh -c "[ \"\$(cat $TMP/count)\" != $b ]"; c=$(cat "$TMP/count")
 [ "$c" != "$b" ] && ok "resume thaws on v2" || not_ok "v2 resume" "$b $c"
 oci delete -f frz
 check "v2 container removed" assert_clean frz

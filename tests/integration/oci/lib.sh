@@ -144,10 +144,10 @@ assert_clean() {
 	return 1
 }
 
-# wait_for CMD...: retry for up to 5 s.
+# wait_for CMD...: retry for up to 10 s.
 wait_for() {
 	i=0
-	while [ $i -lt 50 ]; do
+	while [ $i -lt 100 ]; do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.1
 		i=$((i + 1))

@@ -63,11 +63,11 @@ pidcount=$(oci ps --format json c1 | tr ',' '\n' | grep -c '[0-9]')
 
 # pause / resume
 oci exec -d c1 sh -c 'i=0; while :; do i=$((i+1)); echo $i > /out/c.tmp; mv /out/c.tmp /out/count; done'
-sleep 0.3
+wait_for test -s "$OUT/count"
 if oci pause c1 && [ "$(status_of c1)" = paused ]; then ok "pause: state paused"; else not_ok "pause"; fi
 a=$(cat "$OUT/count"); sleep 0.3; b=$(cat "$OUT/count")
 [ "$a" = "$b" ] && ok "paused processes do not run ($a)" || not_ok "paused processes do not run" "$a -> $b"
-oci resume c1 && sleep 0.3 && c=$(cat "$OUT/count")
+oci resume c1 && wait_for sh -c "[ \"\$(cat $OUT/count)\" != $b ]"; c=$(cat "$OUT/count")
 [ "$c" != "$b" ] && [ "$(status_of c1)" = running ] && ok "resume: runs again ($b -> $c)" || not_ok "resume" "$b -> $c"
 oci resume c1 2>/dev/null && not_ok "resume of a running container is refused" || ok "resume of a running container is refused"
 
