@@ -2,8 +2,8 @@
 /*
  * Assembling the PC: guest RAM, kernel files, console and virtio devices
  * (once), then for every boot a KVM VM with its memory slots and in-kernel
- * irqchip, the platform devices (i8042, RTC, PCI host, virtio transports),
- * the e820 map, the MP table, the kernel and the vCPUs.
+ * irqchip, the platform devices (i8042, RTC, ACPI PM, PCI host, virtio
+ * transports), the e820 map, the MP and ACPI tables, the kernel and the vCPUs.
  */
 #include "vm/board/pc.h"
 
@@ -15,8 +15,10 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "vm/boot/x86-acpi.h"
 #include "vm/boot/x86-boot.h"
 #include "vm/chardev.h"
+#include "vm/hw/acpi-pm.h"
 #include "vm/hw/i8042.h"
 #include "vm/hw/rtc.h"
 #include "vm/hw/uart16550.h"
@@ -28,8 +30,8 @@
 
 #define PC_KERNEL_MAX (512u << 20)
 
-/* ISA IRQs free for virtio-mmio devices (level-triggered in the MP table). */
-static const uint8_t pc_mmio_irqs[] = {5, 6, 7, 9, 10, 11, 14, 15};
+/* ISA IRQs free for virtio-mmio devices (level-triggered in the MP table and MADT). */
+static const uint8_t pc_mmio_irqs[] = {5, 6, 7, 10, 11, 13, 14, 15};
 
 /* ---- interrupts ---- */
 
@@ -95,6 +97,11 @@ static int pc_irqfd(void *opaque, unsigned gsi, int fd, bool assign)
 static void pc_guest_reset(void *opaque)
 {
 	pc_request_stop(opaque, PC_STOP_RESET, "the guest reset the machine");
+}
+
+static void pc_guest_poweroff(void *opaque)
+{
+	pc_request_stop(opaque, PC_STOP_POWEROFF, "the guest powered off (ACPI S5)");
 }
 
 /* ---- the host side ---- */
@@ -246,10 +253,25 @@ static int pc_add_transports(struct pc *pc, char *cmdline_extra, size_t len, str
 	return 0;
 }
 
-static int pc_write_mptable(struct pc *pc, struct vk_error *err)
+/* The MP table and the ACPI tables, from one list of the board's interrupts. */
+static int pc_write_tables(struct pc *pc, struct vk_error *err)
 {
 	struct x86_mp_irq irqs[PCI_MAX_SLOTS + ARRAY_SIZE(pc_mmio_irqs)];
 	struct x86_mp_config mc = {.nr_cpus = pc->cfg->cpus, .irqs = irqs};
+	struct x86_acpi_config ac = {
+	        .nr_cpus = pc->cfg->cpus,
+	        .irqs = irqs,
+	        .pm_base = PC_ACPI_PM_BASE,
+	        .sci_irq = PC_SCI_IRQ,
+	        .s5_slp_typ = PC_S5_SLP_TYP,
+	        .reset_port = 0xcf9,
+	        .reset_value = 0x06, /* RST_CPU | SYS_RST */
+	        .com1_port = PC_COM1,
+	        .com1_irq = PC_COM1_IRQ,
+	        .pci_mmio_base = (uint32_t)PC_PCI_MMIO_START,
+	        .pci_mmio_size = (uint32_t)(PC_PCI_MMIO_END - PC_PCI_MMIO_START),
+	};
+	int r;
 
 	for (unsigned s = 0; s < PCI_MAX_SLOTS; s++) {
 		struct pci_device *d = pc->pci.devs[s];
@@ -265,7 +287,11 @@ static int pc_write_mptable(struct pc *pc, struct vk_error *err)
 		irqs[mc.nr_irqs++] = (struct x86_mp_irq){.src_irq = pc_mmio_irqs[i],
 		                                         .gsi = pc_mmio_irqs[i],
 		                                         .trigger = X86_MP_LEVEL_HIGH};
-	return x86_mptable_write(&pc->mem, &mc, err);
+	ac.nr_irqs = mc.nr_irqs;
+	r = x86_mptable_write(&pc->mem, &mc, err);
+	if (r == 0)
+		r = x86_acpi_write(&pc->mem, &ac, err);
+	return r;
 }
 
 static int pc_load_kernel(struct pc *pc, const char *extra, struct x86_boot_state *bs,
@@ -291,6 +317,7 @@ static int pc_load_kernel(struct pc *pc, const char *extra, struct x86_boot_stat
 	        .e820 = e820,
 	        .nr_e820 = (unsigned)pc_build_e820(pc, e820),
 	        .ram_below_4g = pc->low_ram,
+	        .acpi_rsdp = X86_ACPI_RSDP_ADDR,
 	};
 	return x86_load_linux(&pc->mem, &p, bs, &info, err);
 }
@@ -335,6 +362,10 @@ int pc_boot(struct pc *pc, struct vk_error *err)
 	if (!pc->rtc)
 		return -EINVAL;
 	rtc_set_memory_size(pc->rtc, pc->low_ram, pc->high_ram);
+	pc->acpi = acpi_pm_create(&pc->pio, PC_ACPI_PM_BASE, PC_S5_SLP_TYP,
+	                          pc_gsi_line(pc, PC_SCI_IRQ), pc_guest_poweroff, pc, err);
+	if (!pc->acpi)
+		return -EINVAL;
 	r = pci_host_init(&pc->pci, &pc->pio, &pc->mmio, PC_PCI_MMIO_START,
 	                  PC_PCI_MMIO_END - PC_PCI_MMIO_START, PC_PCI_IO_START,
 	                  PC_PCI_IO_END - PC_PCI_IO_START, err);
@@ -358,7 +389,7 @@ int pc_boot(struct pc *pc, struct vk_error *err)
 	r = pc_load_kernel(pc, extra, &bs, err);
 	if (r < 0)
 		return r;
-	r = pc_write_mptable(pc, err);
+	r = pc_write_tables(pc, err);
 	if (r < 0)
 		return r;
 
@@ -388,8 +419,10 @@ void pc_unboot(struct pc *pc)
 	pc->pci_ready = false;
 	i8042_destroy(pc->i8042);
 	rtc_destroy(pc->rtc);
+	acpi_pm_destroy(pc->acpi);
 	pc->i8042 = NULL;
 	pc->rtc = NULL;
+	pc->acpi = NULL;
 	if (pc->cpus_created)
 		kvm_cpus_destroy(&pc->cpus);
 	pc->cpus_created = false;

@@ -19,6 +19,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "vm/hw/acpi-pm.h"
 #include "vm/hw/i8042.h"
 #include "vm/loop.h"
 #include "vm/main/control.h"
@@ -116,7 +117,10 @@ static int pc_ctl_powerdown(void *opaque, struct vk_error *err)
 
 	if (!pc->i8042)
 		return vk_error_set(err, EAGAIN, "the machine is not running");
-	/* No ACPI: like Firecracker, ask the guest with Ctrl-Alt-Del; its reset ends the run. */
+	/* An ACPI OS enabled the power button: press it; its S5 ends the run. */
+	if (pc->acpi && acpi_pm_power_button(pc->acpi))
+		return 0;
+	/* Otherwise, like Firecracker, ask with Ctrl-Alt-Del; the guest's reset ends the run. */
 	i8042_send_ctrl_alt_del(pc->i8042);
 	return 0;
 }

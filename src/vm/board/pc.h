@@ -6,6 +6,7 @@
  *
  * Memory map (guest-physical):
  *   0 - 3 GiB          RAM (as much as --memory gives), e820 holes at 0x9fc00-1 MiB
+ *                      (ACPI tables at 0xe0000, the MP table at 0xf0000)
  *   0xd0000000         virtio-mmio slots, 4 KiB apart (--virtio-transport mmio)
  *   0xe0000000         PCI memory BARs, up to the IOAPIC
  *   0xfec00000         IOAPIC (in KVM)
@@ -13,9 +14,13 @@
  *   0xfeffc000         KVM's identity map (1 page) and TSS (3 pages), e820 reserved
  *   4 GiB -            the rest of RAM
  * Ports: COM1 0x3f8 (IRQ 4), i8042 0x60/0x64 (IRQ 1, 12), RTC 0x70, PIT and
- * PIC in KVM, PCI configuration 0xcf8/0xcfc, reset control 0xcf9.
- * Interrupts: ISA IRQs on IOAPIC pins 0-15; virtio-mmio on 5, 6, 7, 9, 10,
- * 11, 14, 15 (level, active high); PCI INTx on pins 16-23.
+ * PIC in KVM, ACPI PM 0x600-0x60b, PCI configuration 0xcf8/0xcfc, reset
+ * control 0xcf9.
+ * Interrupts: ISA IRQs on IOAPIC pins 0-15; the ACPI SCI on 9 and virtio-mmio
+ * on 5, 6, 7, 10, 11, 13, 14, 15 (level, active high); PCI INTx on pins 16-23.
+ * Firmware tables: an MP table and ACPI (RSDP, FADT, MADT, DSDT) describe the
+ * same machine; the guest's ACPI S5 powers off (status 0), and `powerdown`
+ * presses the ACPI power button, or types Ctrl-Alt-Del for guests without ACPI.
  *
  * Reboot (--on-reset reboot) keeps the host side (console, UART, virtio
  * devices and their backends, control socket) and builds a fresh KVM VM and
@@ -50,6 +55,9 @@
 #define PC_PCI_GSIS        8
 #define PC_MAX_VIRTIO      (VM_MAX_DISKS + VM_MAX_NETS + 1)
 #define PC_GSIS            24 /* IOAPIC inputs */
+#define PC_ACPI_PM_BASE    0x600
+#define PC_SCI_IRQ         9
+#define PC_S5_SLP_TYP      5
 
 enum pc_stop {
 	PC_RUNNING,
@@ -62,6 +70,7 @@ enum pc_stop {
 
 struct uart16550;
 struct i8042;
+struct acpi_pm;
 struct rtc;
 struct virtio_dev;
 struct virtio_pci;
@@ -97,6 +106,7 @@ struct pc {
 	struct virtio_mmio *virtio_mmio[PC_MAX_VIRTIO];
 	struct i8042 *i8042;
 	struct rtc *rtc;
+	struct acpi_pm *acpi;
 	unsigned boots;
 	bool gsi_level[PC_GSIS]; /* last level sent per line (machine lock) */
 

@@ -8,6 +8,7 @@
  *                  (Xen ELF note 18, XEN_ELFNOTE_PHYS32_ENTRY) and hvm_start_info
  *   x86-mptable.c  the MP table (Intel MP spec 1.4) listing every vCPU, the IOAPIC
  *                  and the interrupt routing, so Linux finds the SMP topology
+ *   x86-acpi*.c    the ACPI tables (x86-acpi.h) for kernels that rely on ACPI
  *
  * Every byte of the kernel and initrd files is untrusted: header fields are
  * bounds-checked, every write into guest RAM goes through vm_mem_translate().
@@ -60,6 +61,7 @@ struct x86_linux_params {
 	const struct x86_e820_entry *e820;
 	unsigned nr_e820;
 	uint64_t ram_below_4g; /* end of the RAM that starts at 0 */
+	uint64_t acpi_rsdp;    /* guest-physical RSDP for the kernel, 0: none */
 };
 
 /* What a loader tells the board about the loaded kernel. */

@@ -37,6 +37,7 @@
 #define HDR_INIT_SIZE       0x260
 #define HDR_END_MIN         0x264 /* the fields above, protocol 2.10+ */
 /* Zero page offsets outside the setup header. */
+#define ZP_ACPI_RSDP_ADDR      0x070 /* boot_params.acpi_rsdp_addr (Linux 5.0+) */
 #define ZP_EXT_RAMDISK_IMAGE   0x0c0
 #define ZP_EXT_RAMDISK_SIZE    0x0c4
 #define ZP_EXT_CMD_LINE_PTR    0x0c8
@@ -237,6 +238,9 @@ int x86_bzimage_load(struct vm_mem *mem, const struct x86_linux_params *p,
 	put32(zp, HDR_RAMDISK_SIZE, p->initrd ? (uint32_t)p->initrd_len : 0);
 	put32(zp, ZP_EXT_RAMDISK_IMAGE, (uint32_t)(initrd_addr >> 32));
 	put32(zp, ZP_EXT_RAMDISK_SIZE, 0);
+	/* Older kernels ignore it and scan 0xE0000-0xFFFFF for the RSDP instead. */
+	put32(zp, ZP_ACPI_RSDP_ADDR, (uint32_t)p->acpi_rsdp);
+	put32(zp, ZP_ACPI_RSDP_ADDR + 4, (uint32_t)(p->acpi_rsdp >> 32));
 	if (p->nr_e820 > E820_MAX)
 		return vk_error_set(err, E2BIG, "too many e820 entries (%u)", p->nr_e820);
 	zp[ZP_E820_ENTRIES] = (uint8_t)p->nr_e820;

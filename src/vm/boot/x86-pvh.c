@@ -212,6 +212,7 @@ int x86_pvh_load(struct vm_mem *mem, const struct x86_linux_params *p, struct x8
 	si.magic = HVM_START_MAGIC;
 	si.version = 1;
 	si.cmdline_paddr = X86_BOOT_CMDLINE;
+	si.rsdp_paddr = p->acpi_rsdp;
 	if (p->initrd) {
 		r = x86_place_initrd(mem, p, UINT64_MAX, info->kernel_high, &initrd_addr, err);
 		if (r < 0)

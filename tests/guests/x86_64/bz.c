@@ -2,7 +2,8 @@
 /*
  * Entered through the bzImage 64-bit boot protocol: check what the VMM put in
  * the zero page (setup header copy, loader type, e820 map, command line,
- * initrd below initrd_addr_max) and that the entry state is long mode.
+ * initrd below initrd_addr_max, the ACPI RSDP address) and that the entry
+ * state is long mode.
  */
 #include "guest.h"
 
@@ -17,7 +18,7 @@ void bz_main(const uint8_t *zp)
 	const struct e820 *e = (const void *)(zp + 0x2d0);
 	uint32_t cmd = *(const uint32_t *)(zp + 0x228);
 	uint32_t rd = *(const uint32_t *)(zp + 0x218), rd_size = *(const uint32_t *)(zp + 0x21c);
-	uint64_t ram = 0, efer;
+	uint64_t ram = 0, efer, rsdp = *(const uint64_t *)(zp + 0x70);
 	uint32_t lo, hi;
 
 	guest_cmdline = (const char *)(uint64_t)cmd;
@@ -37,6 +38,9 @@ void bz_main(const uint8_t *zp)
 			ram += e[i].size;
 	}
 	CHECK(ram >= (8u << 20), "only %lu bytes of RAM in the e820 map", ram);
+	CHECK(rsdp && !memcmp((const void *)rsdp, "RSD PTR ", 8),
+	      "boot_params.acpi_rsdp_addr (%lx) does not point at the RSDP", rsdp);
+	printf("RSDP at %lx\n", rsdp);
 	if (strstr(guest_cmdline, "vk.initrd")) {
 		CHECK(rd && rd_size, "no initrd in the zero page");
 		CHECK((uint64_t)rd + rd_size - 1 <= 0x7fffffff, "initrd above initrd_addr_max");

@@ -2,7 +2,9 @@
 """The control socket against an x86-64 guest on KVM: status, pause (no guest output while
 paused, vCPUs parked), resume (output again), powerdown (Ctrl-Alt-Del through the i8042; the
 guest resets and the run ends with 0), quit (shutdown event, exit status 0), and pause across
-SMP. The `tick` test guest prints a line every 50 ms of LAPIC-timer time."""
+SMP. The `tick` test guest prints a line every 50 ms of LAPIC-timer time. The `acpi` guest
+enables the ACPI power button: powerdown presses it (an SCI), and the guest's S5 ends the run
+with 0 and a shutdown event saying poweroff."""
 import json
 import os
 import socket
@@ -187,6 +189,28 @@ def main():
             m.p.wait()
             tap(False, 'second machine starts', m.stderr())
         tap(not os.path.exists(m.sock), 'the control socket file is removed at exit')
+
+        # An ACPI-aware guest: powerdown presses the power button instead of Ctrl-Alt-Del.
+        m = Machine(tmp, 'c', '--kernel', os.path.join(GUESTS, 'acpi.elf'), '--cmdline',
+                    'vk.acpi=button')
+        ok = wait_until(lambda: os.path.exists(m.sock)) and \
+            wait_until(lambda: 'waiting for the power button' in m.console())
+        c = Control(m.sock) if ok else None
+        if c:
+            r = c.call({'cmd': 'powerdown'})
+            ev = c.wait_event('shutdown')
+            rc = m.wait()
+            out = m.console()
+            tap(r.get('ok') and ev is not None and ev.get('reason') == 'poweroff' and rc == 0 and
+                'power button pressed' in out and 'powering off through ACPI S5' in out and
+                'FAIL' not in out and 'still running' not in out,
+                'powerdown: the ACPI power button raises the SCI, the guest powers off (S5), '
+                'shutdown event "poweroff", exit status 0',
+                f"{r} {ev} exit {rc}\n{out[-400:]}\n{m.stderr()}")
+        else:
+            m.p.kill()
+            m.p.wait()
+            tap(False, 'the ACPI guest waits for the power button', m.console() + m.stderr())
     done()
 
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The x86-64 test guests on KVM: serial and PVH boot info, bzImage boot, PCI enumeration,
 # virtio-blk / virtio-net / virtio-rng over virtio-pci with MSI-X, virtio-rng over virtio-mmio,
-# SMP bring-up, every way to reset, --on-reset reboot, and an internal-error report.
+# SMP bring-up, ACPI (tables walked by the guest, S5 power-off), every way to reset,
+# --on-reset reboot, and an internal-error report.
 # Each guest runs a few thousand instructions: seconds even on kvm_pvm (~1 MIPS).
 . "$VK_SRC/tests/lib/tap.sh"
 . "$VK_SRC/tests/integration/kvm/lib-kvm.sh"
@@ -74,6 +75,22 @@ for n in 1 4; do
 		report "SMP: $n vCPUs in the MP table and CPUID, INIT/SIPI, every AP reports in"
 	fi
 done
+
+for n in 1 4; do
+	run_guest acpi$n 0 60 --memory 64M --cpus $n --kernel "$G/acpi.elf" --cmdline "vk.cpus=$n"
+	if guest_passed && grep -q "MADT: $n local APICs" "$RUN_OUT" &&
+		grep -q 'powering off through ACPI S5' "$RUN_OUT" && ! grep -q 'still running' "$RUN_OUT"; then
+		tap_ok "ACPI: RSDP, XSDT, FADT, DSDT checksums, $n local APICs in the MADT, S5 ends the run with 0"
+	else
+		report "ACPI: RSDP, XSDT, FADT, DSDT checksums, $n local APICs in the MADT, S5 ends the run with 0"
+	fi
+done
+run_guest acpi-bz 0 60 --memory 64M --kernel "$G/bzImage"
+if guest_passed && grep -q 'RSDP at e0000' "$RUN_OUT"; then
+	tap_ok "bzImage: boot_params.acpi_rsdp_addr points at the RSDP"
+else
+	report "bzImage: boot_params.acpi_rsdp_addr points at the RSDP"
+fi
 
 for how in kbd cf9 triple; do
 	run_guest reset-$how 0 60 --memory 64M --kernel "$G/reset.elf" --cmdline "vk.reset=$how"

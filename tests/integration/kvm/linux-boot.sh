@@ -9,6 +9,9 @@
 #        and SMP: the guest must see every vCPU
 #   4    Debian's linux-image-cloud-amd64 (apt-get download) with a busybox initramfs that
 #        loads the virtio-pci modules and checks /dev/vda, eth0 and /dev/hwrng
+#   5    the same kernel has no MP table parser: ACPI (MADT) must show it every vCPU, and its
+#        `poweroff -f` must end the run through ACPI S5 (the run uses --on-reset reboot, so a
+#        reset would boot again instead of ending it)
 #
 # Run it alone from a build:  tests/integration/kvm/linux-boot.sh   (VK_BUILD defaults to
 # ./build; set VK_BUILD=/path/to/build-dir otherwise). LINUX_TIMEOUT (seconds, default 120)
@@ -16,6 +19,8 @@
 # Offline hosts: VK_CLOUD_KERNEL and VK_CLOUD_INITRD name a ready vmlinuz and initramfs (a
 # run with network leaves both in ~/.cache/virtkit/debian-cloud-kernel/prepared/).
 # VK_LINUX_FORCE=1 runs the boots even when probe does not say hardware-accelerated.
+# VK_CLOUD_PREPARE_ONLY=1 only downloads the cloud kernel and builds its initramfs into
+# ~/.cache/virtkit/debian-cloud-kernel/prepared/ (for bundle.sh), then exits.
 set -u
 : "${VK_SRC:=$(cd "$(dirname "$0")/../../.." && pwd)}"
 . "$VK_SRC/tests/lib/tap.sh"
@@ -28,7 +33,8 @@ names="shared bzImage over virtio-pci: SELFTEST 0 failed
 shared PVH vmlinux over virtio-pci: SELFTEST 0 failed
 shared bzImage over virtio-mmio: SELFTEST 0 failed
 shared bzImage: the guest sees all $CPUS vCPUs
-Debian cloud kernel with virtio-pci modules: disk, network and rng found"
+Debian cloud kernel with virtio-pci modules: disk, network and rng found
+Debian cloud kernel: ACPI shows all $CPUS vCPUs, poweroff ends the run through S5"
 
 skip_all() {
 	echo "$names" | while IFS= read -r n; do echo "ok - $n # SKIP $1"; done
@@ -37,10 +43,13 @@ skip_all() {
 	exit 0
 }
 
-[ -x "$VK_VM" ] || skip_all "$VK_VM is not built"
-kvm_probe
-tap_diag "$KVM_SUMMARY"
-[ "$KVM_CLASS" = hardware-accelerated ] || [ "${VK_LINUX_FORCE:-0}" = 1 ] || skip_all "$KVM_SUMMARY"
+[ -x "$VK_VM" ] || [ "${VK_CLOUD_PREPARE_ONLY:-0}" = 1 ] || skip_all "$VK_VM is not built"
+[ "${VK_CLOUD_PREPARE_ONLY:-0}" = 1 ] || kvm_probe
+prepare_only() { [ "${VK_CLOUD_PREPARE_ONLY:-0}" = 1 ]; }
+if ! prepare_only; then
+	tap_diag "$KVM_SUMMARY"
+	[ "$KVM_CLASS" = hardware-accelerated ] || [ "${VK_LINUX_FORCE:-0}" = 1 ] || skip_all "$KVM_SUMMARY"
+fi
 
 # selftest_boot NAME KERNEL [EXTRA ARGS...]: boot the shared guest in selftest mode.
 selftest_boot() {
@@ -65,7 +74,9 @@ selftest_report() {
 }
 
 guest=$("$VK_SRC/scripts/find-guest.sh" x86_64 2>/dev/null)
-if [ -n "$guest" ] && [ -f "$guest/vmlinux" ]; then
+if prepare_only; then
+	:
+elif [ -n "$guest" ] && [ -f "$guest/vmlinux" ]; then
 	selftest_boot pci "$guest/bzImage"
 	selftest_report "shared bzImage over virtio-pci"
 	pci_out=$RUN_OUT
@@ -162,14 +173,17 @@ echo "virtio devices: \$(ls /sys/bus/virtio/devices | wc -l)"
 [ -b /dev/vda ] && dd if=/dev/vda bs=512 count=1 2>/dev/null | grep -q VIRTKIT-CLOUD && echo "CLOUD vda ok"
 ip link show eth0 >/dev/null 2>&1 && echo "CLOUD eth0 ok"
 [ -c /dev/hwrng ] && dd if=/dev/hwrng bs=16 count=1 2>/dev/null | wc -c | grep -q 16 && echo "CLOUD hwrng ok"
+echo "CLOUD cpus online \$(cat /sys/devices/system/cpu/online)"
+[ -d /sys/firmware/acpi/tables ] && echo "CLOUD acpi tables: \$(ls /sys/firmware/acpi/tables | tr '\n' ' ')"
 echo "CLOUD-KERNEL-DONE kernel \$(uname -r)"
-reboot -f
+poweroff -f
 INIT
 	chmod 755 "$root/init"
 	(cd "$root" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$TAP_TMP/cloud.cpio.gz"
 }
 
 name="Debian cloud kernel with virtio-pci modules: disk, network and rng found"
+acpi_name="Debian cloud kernel: ACPI shows all $CPUS vCPUs, poweroff ends the run through S5"
 prepared=${XDG_CACHE_HOME:-$HOME/.cache}/virtkit/debian-cloud-kernel/prepared
 if [ -n "${VK_CLOUD_KERNEL:-}" ] && [ -f "$VK_CLOUD_KERNEL" ] && [ -f "${VK_CLOUD_INITRD:-}" ]; then
 	vmlinuz=$VK_CLOUD_KERNEL
@@ -177,21 +191,29 @@ if [ -n "${VK_CLOUD_KERNEL:-}" ] && [ -f "$VK_CLOUD_KERNEL" ] && [ -f "${VK_CLOU
 	deb=$vmlinuz
 elif ! command -v apt-get >/dev/null || ! command -v dpkg-deb >/dev/null; then
 	tap_skip "$name" "needs apt-get and dpkg-deb"
+	tap_skip "$acpi_name" "needs apt-get and dpkg-deb"
 elif ! deb=$(cloud_kernel 2>"$TAP_TMP/apt.err"); then
 	tap_skip "$name" "cannot download linux-image-cloud-amd64: $(tail -n 1 "$TAP_TMP/apt.err")"
+	tap_skip "$acpi_name" "cannot download linux-image-cloud-amd64"
 elif ! build_cloud_initramfs; then
 	tap_fail "$name (cannot build the initramfs from $deb)"
+	tap_fail "$acpi_name (cannot build the initramfs from $deb)"
 else
 	vmlinuz=$(ls "$TAP_TMP"/deb/boot/vmlinuz-* | head -n 1)
 	mkdir -p "$prepared" && cp "$vmlinuz" "$prepared/vmlinuz" &&
 		cp "$TAP_TMP/cloud.cpio.gz" "$prepared/initramfs.cpio.gz"
+fi
+if prepare_only; then
+	[ -f "$prepared/initramfs.cpio.gz" ] && [ -n "${vmlinuz:-}" ] && echo "prepared: $prepared" && exit 0
+	echo "cannot prepare the cloud kernel" >&2
+	exit 1
 fi
 if [ -n "${vmlinuz:-}" ]; then
 	truncate -s 16M "$TAP_TMP/cloud.img"
 	printf 'VIRTKIT-CLOUD' | dd of="$TAP_TMP/cloud.img" conv=notrunc 2>/dev/null
 	run_guest cloud 0 "$T" --memory 512M --cpus $CPUS --kernel "$vmlinuz" \
 		--initrd "$TAP_TMP/cloud.cpio.gz" --cmdline "console=ttyS0 panic=-1" \
-		--disk "$TAP_TMP/cloud.img" --net user --rng
+		--disk "$TAP_TMP/cloud.img" --net user --rng --on-reset reboot
 	if [ "$RUN_RC" -eq 0 ] && grep -q 'CLOUD vda ok' "$RUN_OUT" && grep -q 'CLOUD eth0 ok' "$RUN_OUT" &&
 		grep -q 'CLOUD hwrng ok' "$RUN_OUT"; then
 		tap_ok "$name ($(basename "$deb"))"
@@ -200,6 +222,17 @@ if [ -n "${vmlinuz:-}" ]; then
 		grep -a 'CLOUD\|virtio devices\|insmod\|Kernel panic' "$RUN_OUT" | tr -d '\r' | sed 's/^/# console: /'
 		tail -n 20 "$RUN_OUT" | tr -d '\r' | sed 's/^/# console: /'
 		tail -n 10 "$RUN_ERR" | sed 's/^/# stderr: /'
+	fi
+	name=$acpi_name
+	online=$(tr -d '\r' <"$RUN_OUT" | sed -n 's/^CLOUD cpus online //p' | head -n 1)
+	boots=$(grep -c 'CLOUD-KERNEL-DONE' "$RUN_OUT")
+	if [ "$RUN_RC" -eq 0 ] && [ "$online" = "0-$((CPUS - 1))" ] && [ "$boots" = 1 ] &&
+		grep -q 'CLOUD acpi tables: .*APIC.*FACP' "$RUN_OUT"; then
+		tap_ok "$name (cpus online $online)"
+	else
+		tap_fail "$name (exit $RUN_RC, cpus online '${online:-?}', $boots boots)"
+		grep -a 'CLOUD\|ACPI\|smpboot\|reboot: \|Power down' "$RUN_OUT" | tr -d '\r' | head -n 30 |
+			sed 's/^/# console: /'
 	fi
 fi
 tap_done

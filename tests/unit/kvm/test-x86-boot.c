@@ -98,6 +98,7 @@ static struct x86_linux_params params(size_t len, const char *cmdline, const voi
 	        .e820 = e820,
 	        .nr_e820 = 3,
 	        .ram_below_4g = MEM,
+	        .acpi_rsdp = 0xe0000,
 	};
 }
 
@@ -138,6 +139,9 @@ static void test_bzimage_load(void **state)
 	assert_int_equal(rd & 0xfff, 0);
 	assert_true(rd >= info.kernel_high && rd + sizeof(initrd) <= MEM);
 	assert_memory_equal(vm_mem_translate(&mem, rd, sizeof(initrd)), initrd, sizeof(initrd));
+	/* boot_params.acpi_rsdp_addr */
+	assert_int_equal(get32(zp + 0x70), 0xe0000);
+	assert_int_equal(get32(zp + 0x74), 0);
 	/* The decompressor may move the kernel to pref_address: init_size counts from there. */
 	assert_int_equal(info.kernel_high, 0x1000000 + 0x400000);
 }
@@ -275,6 +279,8 @@ static void test_pvh_load(void **state)
 	assert_memory_equal(vm_mem_translate(&mem, v, sizeof(initrd)), initrd, sizeof(initrd));
 	assert_true(v >= 0x203000);
 	assert_int_equal(get32(si + 48), 3); /* memmap entries */
+	memcpy(&v, si + 32, 8);              /* rsdp_paddr */
+	assert_int_equal(v, 0xe0000);
 }
 
 static void test_pvh_refusals(void **state)
