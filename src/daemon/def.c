@@ -162,6 +162,49 @@ static int check_keys(struct ctx *c, json_object *o, const char *const *allowed)
 	return 0;
 }
 
+/*
+ * Text every definition string must be: UTF-8 of characters XML 1.0 can
+ * carry (a definition must export as domain XML and come back the same), no
+ * control characters but tab and newline, and none at all in paths.
+ */
+static bool text_ok(const char *s, bool allow_ws)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		uint32_t c;
+		int n, i;
+		if (*p < 0x80) {
+			if (*p < 0x20 && !(allow_ws && (*p == '\t' || *p == '\n')))
+				return false;
+			p++;
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0) {
+			c = *p & 0x1f;
+			n = 1;
+		} else if ((*p & 0xf0) == 0xe0) {
+			c = *p & 0x0f;
+			n = 2;
+		} else if ((*p & 0xf8) == 0xf0) {
+			c = *p & 0x07;
+			n = 3;
+		} else {
+			return false;
+		}
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			c = c << 6 | (p[i] & 0x3f);
+		}
+		if ((n == 1 && c < 0x80) || (n == 2 && c < 0x800) || (n == 3 && c < 0x10000) ||
+		    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) || c == 0xfffe || c == 0xffff)
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
 /* A string without NUL bytes, at most max bytes; *out NULL when absent. */
 static int get_str(struct ctx *c, json_object *o, const char *key, bool required, size_t max,
                    const char **out)
@@ -182,6 +225,8 @@ static int get_str(struct ctx *c, json_object *o, const char *key, bool required
 		return bad(c, key, "must not contain NUL characters");
 	if (strlen(s) > max)
 		return bad(c, key, "is too long");
+	if (!text_ok(s, true))
+		return bad(c, key, "must be text without control characters");
 	*out = s;
 	return 0;
 }
@@ -194,6 +239,8 @@ static int get_path(struct ctx *c, json_object *o, const char *key, bool require
 		return r;
 	if ((*out)[0] != '/')
 		return bad(c, key, "must be an absolute path");
+	if (!text_ok(*out, false))
+		return bad(c, key, "must not contain control characters");
 	return 0;
 }
 
@@ -555,8 +602,9 @@ static int norm_strv(struct ctx *c, json_object *in, const char *key, size_t max
 		if (!json_object_is_type(s, json_type_string))
 			return bad(c, key, "must be an array of strings");
 		v = json_object_get_string(s);
-		if ((size_t)json_object_get_string_len(s) != strlen(v) || strlen(v) > STR_LEN_MAX)
-			return bad(c, key, "has an entry that is too long or contains NUL");
+		if ((size_t)json_object_get_string_len(s) != strlen(v) || strlen(v) > STR_LEN_MAX ||
+		    !text_ok(v, true))
+			return bad(c, key, "has an entry that is too long or not plain text");
 		if (env && (!strchr(v, '=') || v[0] == '='))
 			return bad(c, key, "entries must look like \"NAME=value\"");
 		json_object_array_add(n, json_object_new_string(v));

@@ -119,6 +119,18 @@ static bool attr_is(xmlNodePtr n, const char *name, const char *val, bool dflt_o
 	return r;
 }
 
+/* Element content as written (free text: descriptions, command lines, paths). */
+static int add_raw(struct imp *im, json_object *o, const char *key, xmlNodePtr n)
+{
+	char *t = (char *)xmlNodeGetContent(n);
+
+	if (!t)
+		return vk_error_set(im->err, ENOMEM, "out of memory");
+	json_object_object_add(o, key, json_object_new_string(t));
+	xmlFree(t);
+	return 0;
+}
+
 static int add_text(struct imp *im, json_object *o, const char *key, xmlNodePtr n)
 {
 	char *t = text(n);
@@ -211,13 +223,13 @@ static int import_os(struct imp *im, xmlNodePtr os)
 	xmlFree(machine);
 	if (r < 0)
 		return r;
-	if ((n = child(os, "kernel")) && (r = add_text(im, im->def, "kernel", n)) < 0)
+	if ((n = child(os, "kernel")) && (r = add_raw(im, im->def, "kernel", n)) < 0)
 		return r;
-	if ((n = child(os, "initrd")) && (r = add_text(im, im->def, "initrd", n)) < 0)
+	if ((n = child(os, "initrd")) && (r = add_raw(im, im->def, "initrd", n)) < 0)
 		return r;
-	if ((n = child(os, "cmdline")) && (r = add_text(im, im->def, "cmdline", n)) < 0)
+	if ((n = child(os, "cmdline")) && (r = add_raw(im, im->def, "cmdline", n)) < 0)
 		return r;
-	if ((n = child(os, "loader")) && (r = add_text(im, im->def, "firmware", n)) < 0)
+	if ((n = child(os, "loader")) && (r = add_raw(im, im->def, "firmware", n)) < 0)
 		return r;
 	return 0;
 }
@@ -415,7 +427,7 @@ static int import_domain(struct imp *im, xmlNodePtr dom)
 		return r;
 	if ((n = child(dom, "uuid")) && (r = add_text(im, im->def, "uuid", n)) < 0)
 		return r;
-	if ((n = child(dom, "description")) && (r = add_text(im, im->def, "description", n)) < 0)
+	if ((n = child(dom, "description")) && (r = add_raw(im, im->def, "description", n)) < 0)
 		return r;
 	if ((n = child(dom, "memory"))) {
 		if ((r = parse_memory(im, n, &mem)) < 0)

@@ -26,7 +26,7 @@ assert isinstance(e["code"], int) and e["code"] >= 400 and e["message"]' 2>/dev/
 		not_ok "$name" "not a JSON error: $body"
 		return
 	fi
-	ok "$name ($code${body:+: $(printf '%s' "$body" | head -c 140)})"
+	ok "$name ($code${body:+: $(printf '%s' "$body" | tr '\r\n' '  ' | head -c 140)})"
 }
 
 out=$(api GET /1.0)
