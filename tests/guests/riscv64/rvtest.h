@@ -18,7 +18,8 @@
  * handler (stvec) does the same with s_trap_* and
  * S_EXPECT_TRAP, resuming in S-mode. Both handlers clobber t0 and t1 only.
  */
-/* clang-format off: assembler macros, not C */
+/* Assembler macros, not C: */
+/* clang-format off */
 #define TESTNUM gp
 
 #define MSTATUS_SIE  (1 << 1)
