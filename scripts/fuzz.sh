@@ -2,11 +2,31 @@
 # SPDX-License-Identifier: MIT
 # Build the libFuzzer harnesses (tests/fuzz, executables named fuzz-*) with clang, ASan and
 # UBSan into build-fuzz/ (or $FUZZ_BUILD), then run each for SECONDS (default 120).
-# The working corpus grows in <build>/corpus/<harness>, seeded from tests/fuzz/corpus/;
-# crash inputs land in <build>/artifacts/. Exit status: 0 no crash, 1 crash or build
-# failure, 77 when clang or its fuzzer runtime is missing (the reason is printed).
+#   scripts/fuzz.sh [SECONDS] [NAME=SECONDS]... [NAME]...
+# NAME=SECONDS gives harness fuzz-NAME another time (0 skips it); a bare NAME runs only the
+# harnesses named so. The working corpus grows in <build>/corpus/<harness>, seeded from
+# tests/fuzz/corpus/; crash inputs land in <build>/artifacts/. Exit status: 0 no crash,
+# 1 crash or build failure, 77 when clang or its fuzzer runtime is missing (the reason is
+# printed).
 set -u
 secs=${1:-120}
+[ $# -gt 0 ] && shift
+only=
+times=
+for a in "$@"; do
+	case $a in
+	*=*) times="$times $a" ;;
+	*) only="$only $a" ;;
+	esac
+done
+
+# Seconds for harness $1 (a name without the fuzz- prefix).
+secs_for() {
+	for t in $times; do
+		[ "${t%%=*}" = "$1" ] && { echo "${t#*=}"; return; }
+	done
+	echo "$secs"
+}
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD:-$here/build-fuzz}
 
@@ -33,6 +53,12 @@ if [ ! -f "$build/build.ninja" ]; then
 		exit 1
 	}
 fi
+# Regenerate first when a meson.build changed, so that new harnesses are listed.
+ninja -C "$build" build.ninja >"$probe/regen.log" 2>&1 || {
+	cat "$probe/regen.log"
+	echo "fuzz: meson regeneration failed"
+	exit 1
+}
 # The fuzz-* executables (not the replay drivers), as paths ninja can build.
 targets=$(meson introspect --targets "$build" | python3 -c '
 import json, os, sys
@@ -56,13 +82,19 @@ status=0
 mkdir -p "$build/artifacts"
 for t in $targets; do
 	name=$(basename "$t")
-	seeds=$here/tests/fuzz/corpus/${name#fuzz-}
+	short=${name#fuzz-}
+	if [ -n "$only" ] && ! echo " $only " | grep -q " $short "; then
+		continue
+	fi
+	s=$(secs_for "$short")
+	[ "$s" -gt 0 ] 2>/dev/null || continue
+	seeds=$here/tests/fuzz/corpus/$short
 	corpus=$build/corpus/$name
 	mkdir -p "$corpus"
-	echo "fuzz: running $name for ${secs}s"
+	echo "fuzz: running $name for ${s}s"
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
-		"$build/$t" -max_total_time="$secs" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+		"$build/$t" -max_total_time="$s" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
 		-artifact_prefix="$build/artifacts/$name-" "$corpus" $([ -d "$seeds" ] && echo "$seeds") \
 		>"$build/$name.log" 2>&1
 	rc=$?
@@ -72,7 +104,7 @@ for t in $targets; do
 		echo "fuzz: $name FAILED (exit $rc) after ${execs:-?} executions; inputs in $build/artifacts/"
 		status=1
 	else
-		echo "fuzz: $name: ${execs:-?} executions in ${secs}s, no crash (corpus $corpus)"
+		echo "fuzz: $name: ${execs:-?} executions in ${s}s, no crash (corpus $corpus)"
 	fi
 done
 exit $status

@@ -11,12 +11,11 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "../unit/virtio/fake-chardev.h"
 #include "common/log.h"
-#include "vm/backend/block.h"
+#include "fuzz-common.h"
+#include "fuzz.h"
 #include "vm/backend/net.h"
 #include "vm/bus.h"
 #include "vm/mem.h"
@@ -24,108 +23,27 @@
 #include "vm/virtio/transport-mmio.h"
 #include "vm/virtio/virtio.h"
 
-#define DISK_SIZE    (64 * 512)
 #define MAX_OPS      512
 #define QUEUE_STRIDE 0x400 /* queue q: desc at q*0x400, avail +0x100, used +0x200 */
-
-struct mem_disk {
-	struct block_backend be;
-	uint8_t data[DISK_SIZE];
-};
 
 static struct {
 	bool ready;
 	struct vm_mem mem;
 	struct bus bus;
 	uint8_t *ram;
-	struct mem_disk disk;
+	struct fz_disk disk;
 } fz;
-
-/* ---- an in-memory block backend: no file I/O while fuzzing ---- */
-
-static int disk_rw(struct block_backend *be, const struct iovec *iov, unsigned n, uint64_t off,
-                   bool write)
-{
-	struct mem_disk *d = container_of(be, struct mem_disk, be);
-
-	for (unsigned i = 0; i < n; i++) {
-		if (off > DISK_SIZE || iov[i].iov_len > DISK_SIZE - off)
-			abort(); /* the device must have checked the range */
-		if (write)
-			memcpy(d->data + off, iov[i].iov_base, iov[i].iov_len);
-		else
-			memcpy(iov[i].iov_base, d->data + off, iov[i].iov_len);
-		off += iov[i].iov_len;
-	}
-	return 0;
-}
-
-static int disk_readv(struct block_backend *be, const struct iovec *iov, unsigned n, uint64_t off)
-{
-	return disk_rw(be, iov, n, off, false);
-}
-
-static int disk_writev(struct block_backend *be, const struct iovec *iov, unsigned n, uint64_t off)
-{
-	return disk_rw(be, iov, n, off, true);
-}
-
-static int disk_flush(struct block_backend *be)
-{
-	return 0;
-}
-
-static void disk_close(struct block_backend *be)
-{
-}
-
-static const struct block_backend_ops disk_ops = {
-        .readv = disk_readv,
-        .writev = disk_writev,
-        .flush = disk_flush,
-        .close = disk_close,
-};
 
 static void setup_once(void)
 {
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	uint8_t *map;
-
 	vk_log_set_level(VK_LOG_ERROR); /* guest errors are warnings: keep the fuzzer quiet */
-	map = mmap(NULL, FUZZ_RAM_SIZE + 2 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (map == MAP_FAILED || mprotect(map + page, FUZZ_RAM_SIZE, PROT_READ | PROT_WRITE))
-		abort();
-	fz.ram = map + page;
+	fz.ram = fz_guarded_ram(FUZZ_RAM_SIZE);
 	vm_mem_init(&fz.mem);
 	fz.mem.nr = 1;
 	fz.mem.regions[0] = (struct vm_mem_region){.gpa = 0, .size = FUZZ_RAM_SIZE, .host = fz.ram};
 	bus_init(&fz.bus, "mmio");
-	fz.disk.be = (struct block_backend){.ops = &disk_ops, .path = "fuzz", .size = DISK_SIZE};
+	fz_disk_init(&fz.disk);
 	fz.ready = true;
-}
-
-/* ---- the input reader ---- */
-
-struct reader {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint8_t get8(struct reader *r)
-{
-	if (!r->left)
-		return 0;
-	r->left--;
-	return *r->p++;
-}
-
-static uint32_t get32(struct reader *r)
-{
-	uint32_t v = 0;
-
-	for (int i = 0; i < 4; i++)
-		v |= (uint32_t)get8(r) << (8 * i);
-	return v;
 }
 
 static void wr32(uint64_t off, uint32_t v)
@@ -202,21 +120,21 @@ static void push_avail(unsigned q, uint16_t num, uint16_t head)
 	__atomic_store_n((uint16_t *)(void *)(avail + 2), idx, __ATOMIC_RELEASE);
 }
 
-static void run_script(struct reader *r, struct virtio_dev *dev, unsigned kind, uint16_t num)
+static void run_script(struct fz_reader *r, struct virtio_dev *dev, unsigned kind, uint16_t num)
 {
 	for (unsigned n = 0; n < MAX_OPS && r->left; n++) {
-		uint8_t op = get8(r);
+		uint8_t op = fz_get8(r);
 
 		switch (op % 8) {
 		case 0: { /* register or config write, any size and offset */
-			uint8_t a = get8(r), b = get8(r);
+			uint8_t a = fz_get8(r), b = fz_get8(r);
 			uint64_t off = ((uint64_t)(a & 1) << 8 | b) % VIRTIO_MMIO_SIZE;
 
-			bus_write(&fz.bus, FUZZ_MMIO_BASE + off, 1u << ((a >> 1) & 3), get32(r));
+			bus_write(&fz.bus, FUZZ_MMIO_BASE + off, 1u << ((a >> 1) & 3), fz_get32(r));
 			break;
 		}
 		case 1: { /* register or config read */
-			uint8_t a = get8(r), b = get8(r);
+			uint8_t a = fz_get8(r), b = fz_get8(r);
 			uint64_t v;
 
 			bus_read(&fz.bus, FUZZ_MMIO_BASE + (((uint64_t)(a & 1) << 8 | b)),
@@ -224,29 +142,29 @@ static void run_script(struct reader *r, struct virtio_dev *dev, unsigned kind, 
 			break;
 		}
 		case 2: /* kick */
-			wr32(VIRTIO_MMIO_QUEUE_NOTIFY, get8(r) % 3);
+			wr32(VIRTIO_MMIO_QUEUE_NOTIFY, fz_get8(r) % 3);
 			break;
 		case 3: { /* poke guest memory */
-			uint16_t off = (uint16_t)(get8(r) | get8(r) << 8);
-			unsigned len = get8(r) % 17;
+			uint16_t off = (uint16_t)(fz_get8(r) | fz_get8(r) << 8);
+			unsigned len = fz_get8(r) % 17;
 
 			for (unsigned i = 0; i < len; i++)
-				fz.ram[(off + i) % FUZZ_RAM_SIZE] = get8(r);
+				fz.ram[(off + i) % FUZZ_RAM_SIZE] = fz_get8(r);
 			break;
 		}
 		case 4: { /* a driver pushes a head and kicks */
-			uint8_t q = get8(r) % 2;
+			uint8_t q = fz_get8(r) % 2;
 
-			push_avail(q, num, get8(r));
+			push_avail(q, num, fz_get8(r));
 			wr32(VIRTIO_MMIO_QUEUE_NOTIFY, q);
 			break;
 		}
 		case 5: /* acknowledge interrupts */
-			wr32(VIRTIO_MMIO_INTERRUPT_ACK, get8(r));
+			wr32(VIRTIO_MMIO_INTERRUPT_ACK, fz_get8(r));
 			break;
 		case 6: { /* console input, or the host side of console output */
 			uint8_t buf[32];
-			uint8_t a = get8(r);
+			uint8_t a = fz_get8(r);
 			unsigned len = a % sizeof(buf);
 			struct chardev *c = kind == 2 ? fake_chardev_last() : NULL;
 
@@ -263,13 +181,13 @@ static void run_script(struct reader *r, struct virtio_dev *dev, unsigned kind, 
 				break;
 			}
 			for (unsigned i = 0; i < len; i++)
-				buf[i] = get8(r);
+				buf[i] = fz_get8(r);
 			if (c)
 				fake_chardev_input(c, buf, len);
 			break;
 		}
 		default: { /* reset, and maybe bring up again (same queue size) */
-			uint8_t again = get8(r);
+			uint8_t again = fz_get8(r);
 
 			wr32(VIRTIO_MMIO_STATUS, 0);
 			if (again & 1)
@@ -280,9 +198,9 @@ static void run_script(struct reader *r, struct virtio_dev *dev, unsigned kind, 
 	}
 }
 
-int vk_fuzz_virtio_one(const uint8_t *data, size_t size)
+int vk_fuzz_one(const uint8_t *data, size_t size)
 {
-	struct reader r = {data, size};
+	struct fz_reader r = {data, size};
 	struct virtio_dev *dev;
 	struct virtio_mmio *mmio;
 	unsigned kind;
@@ -291,10 +209,10 @@ int vk_fuzz_virtio_one(const uint8_t *data, size_t size)
 
 	if (!fz.ready)
 		setup_once();
-	kind = get8(&r) % 4;
-	choice = get8(&r);
-	len = get8(&r);
-	len |= (size_t)get8(&r) << 8;
+	kind = fz_get8(&r) % 4;
+	choice = fz_get8(&r);
+	len = fz_get8(&r);
+	len |= (size_t)fz_get8(&r) << 8;
 	len = VK_MIN(len, r.left);
 	memset(fz.ram, 0, FUZZ_RAM_SIZE);
 	memcpy(fz.ram, r.p, len);
@@ -313,3 +231,18 @@ int vk_fuzz_virtio_one(const uint8_t *data, size_t size)
 	virtio_dev_destroy(dev);
 	return 0;
 }
+
+/* A few inputs of our own, so the harness runs even without a corpus. */
+static const uint8_t builtin0[] = {0};
+static const uint8_t builtin1[] = {1, 3, 0, 0, 2, 0, 2, 1};
+static const uint8_t builtin2[] = {2, 0xff, 0, 0, 6, 5, 'a'};
+static const uint8_t builtin3[] = {3, 1, 0, 0, 7, 1, 2, 0};
+
+const struct vk_fuzz_input vk_fuzz_builtin[] = {
+        {builtin0, sizeof(builtin0)},
+        {builtin1, sizeof(builtin1)},
+        {builtin2, sizeof(builtin2)},
+        {builtin3, sizeof(builtin3)},
+};
+const unsigned vk_fuzz_nr_builtin = sizeof(vk_fuzz_builtin) / sizeof(vk_fuzz_builtin[0]);
+const char vk_fuzz_name[] = "virtio";

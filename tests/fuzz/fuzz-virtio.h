@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The virtio fuzz harness (fuzz-virtio.c), shared by the libFuzzer entry
- * point (fuzz-virtio-main.c) and the gcc-built replay driver (replay.c).
+ * The virtio fuzz harness (fuzz-virtio.c): its input format. It provides
+ * vk_fuzz_one() (fuzz.h) to the libFuzzer entry point and the replay driver.
  *
  * Input format:
  *   byte 0      device: 0 blk (in-memory disk), 1 net (echo), 2 console, 3 rng
@@ -9,7 +9,8 @@
  *   bytes 2-3   L, little-endian: length of the RAM image
  *   L bytes     copied to guest RAM at 0 (descriptor tables, rings, buffers)
  *   the rest    a script of register accesses, kicks, memory pokes, ring
- *               pushes, config accesses and console input (see fuzz-virtio.c)
+ *               pushes, config accesses, console input and output room
+ *               (see fuzz-virtio.c)
  * The device is brought up (features, queues at fixed addresses, DRIVER_OK)
  * before the script runs; the script may reset or reconfigure it.
  */
@@ -21,8 +22,5 @@
 
 #define FUZZ_RAM_SIZE  0x10000
 #define FUZZ_MMIO_BASE 0x10000000ull
-
-/* Run one input; always returns 0 (libFuzzer convention). */
-int vk_fuzz_virtio_one(const uint8_t *data, size_t size);
 
 #endif

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 
 #include "common/util.h"
-#include "fuzz-virtio.h"
+#include "fuzz.h"
 
 static unsigned replay_file(const char *path)
 {
@@ -23,7 +23,7 @@ static unsigned replay_file(const char *path)
 		printf("# cannot read %s\n", path);
 		return 0;
 	}
-	vk_fuzz_virtio_one(buf, len);
+	vk_fuzz_one(buf, len);
 	free(buf);
 	return 1;
 }
@@ -54,20 +54,13 @@ static unsigned replay(const char *path)
 
 int main(int argc, char **argv)
 {
-	/* A few inputs of our own, so the harness runs even without a corpus. */
-	static const uint8_t builtin[][8] = {
-	        {0},
-	        {1, 3, 0, 0, 2, 0, 2, 1},
-	        {2, 0xff, 0, 0, 6, 5, 'a'},
-	        {3, 1, 0, 0, 7, 1, 2, 0},
-	};
 	unsigned n = 0;
 
 	printf("1..1\n");
-	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
-		n += (unsigned)(vk_fuzz_virtio_one(builtin[i], sizeof(builtin[i])) == 0);
+	for (unsigned i = 0; i < vk_fuzz_nr_builtin; i++)
+		n += (unsigned)(vk_fuzz_one(vk_fuzz_builtin[i].data, vk_fuzz_builtin[i].len) == 0);
 	for (int i = 1; i < argc; i++)
 		n += replay(argv[i]);
-	printf("ok 1 - virtio harness replayed %u inputs without a crash\n", n);
+	printf("ok 1 - %s harness replayed %u inputs without a crash\n", vk_fuzz_name, n);
 	return 0;
 }

@@ -1,17 +1,21 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # The short fuzz run of `make check`: build the libFuzzer harnesses with clang into a folder
-# of this build (scripts/fuzz.sh) and run each for SECONDS. TAP, one line per harness with
-# its number of executions; a skip with the reason when clang or libFuzzer is missing.
+# of this build (scripts/fuzz.sh) and run each for SECONDS, or the NAME=SECONDS given for
+# it. TAP: one line with every harness's number of executions; a skip with the reason when
+# clang or libFuzzer is missing.
+#   run-short.sh SRC BUILD [SECONDS] [NAME=SECONDS]...
 set -u
 src=$1
 build=$2
 secs=${3:-25}
+shift 2
+[ $# -gt 0 ] && shift
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 echo "1..1"
-FUZZ_BUILD=$build "$src/scripts/fuzz.sh" "$secs" >"$log" 2>&1
+FUZZ_BUILD=$build "$src/scripts/fuzz.sh" "$secs" "$@" >"$log" 2>&1
 rc=$?
 sed 's/^/# /' "$log" | grep -v '^# #[0-9]' | tail -n 40
 if [ $rc -eq 77 ]; then
