@@ -28,6 +28,9 @@ events_logger = "file"
 EOS
 export CONTAINERS_CONF=$TMP/containers.conf
 PARENT=/vkoci-podman-$$
+# Podman's lock file is always /dev/shm/libpod_lock: remove it afterwards only
+# if this test made it (a podman on the host may be using it).
+LOCK_EXISTED=$([ -e /dev/shm/libpod_lock ] && echo 1)
 pm() {
 	timeout -k 5 60 podman --root "$TMP/storage" --runroot "$TMP/runroot" --tmpdir "$TMP/pmtmp" \
 		--storage-driver vfs --runtime "$TMP/runtime" "$@"
@@ -39,6 +42,7 @@ podman_teardown() {
 	for d in /sys/fs/cgroup/*"$PARENT" /sys/fs/cgroup"$PARENT"; do
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
+	[ -z "$LOCK_EXISTED" ] && rm -f /dev/shm/libpod_lock
 	(exit $prc)
 	teardown
 }
