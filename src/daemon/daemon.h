@@ -25,7 +25,8 @@ struct vkd_config {
 	char socket_path[108]; /* sun_path */
 	char vm_binary[PATH_MAX];
 	char oci_runtime[PATH_MAX];
-	char self_exe[PATH_MAX]; /* re-executed as the per-instance shim */
+	char self_exe[PATH_MAX];    /* re-executed as the shim without virtkit-shim */
+	char shim_binary[PATH_MAX]; /* virtkit-shim next to us, or empty */
 	char oci_root[PATH_MAX];
 	gid_t socket_gid; /* (gid_t)-1 when the group does not exist */
 	mode_t socket_mode;

@@ -94,6 +94,7 @@ void instance_unref(struct instance *inst)
 		return;
 	json_object_put(inst->def);
 	json_object_put(inst->rt.def);
+	free(inst->summary);
 	pthread_mutex_destroy(&inst->lock);
 	pthread_cond_destroy(&inst->cond);
 	free(inst);
@@ -290,6 +291,8 @@ void instance_set_state(struct instance *inst, enum inst_state st, const char *r
 	inst->state = st;
 	snprintf(inst->reason, sizeof(inst->reason), "%s", reason);
 	inst->pid = inst_state_active(st) ? inst->rt.pid : 0;
+	free(inst->summary);
+	inst->summary = NULL;
 	pthread_cond_broadcast(&inst->cond);
 	pthread_mutex_unlock(&inst->lock);
 
@@ -316,6 +319,64 @@ json_object *instance_summary(struct instance *inst)
 	json_object_object_add(o, "autostart", json_object_new_boolean(inst->autostart));
 	pthread_mutex_unlock(&inst->lock);
 	return o;
+}
+
+void instance_set_autostart(struct instance *inst, bool on)
+{
+	pthread_mutex_lock(&inst->lock);
+	inst->autostart = on;
+	free(inst->summary);
+	inst->summary = NULL;
+	pthread_mutex_unlock(&inst->lock);
+}
+
+int instance_summary_append(struct instance *inst, const char *type, const char *state, char **buf,
+                            size_t *len, size_t *cap)
+{
+	size_t n;
+	int r = 0;
+
+	if (type && strcmp(type, def_type_name(inst->type)) != 0)
+		return 0;
+	pthread_mutex_lock(&inst->lock);
+	if (state && strcmp(state, inst_state_name(inst->state)) != 0)
+		goto out;
+	if (!inst->summary) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(inst->name));
+		json_object_object_add(o, "uuid", json_object_new_string(inst->uuid));
+		json_object_object_add(o, "type",
+		                       json_object_new_string(def_type_name(inst->type)));
+		json_object_object_add(o, "state",
+		                       json_object_new_string(inst_state_name(inst->state)));
+		json_object_object_add(o, "reason", json_object_new_string(inst->reason));
+		json_object_object_add(o, "autostart", json_object_new_boolean(inst->autostart));
+		inst->summary = strdup(json_object_to_json_string_ext(
+		        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		if (!inst->summary) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	n = strlen(inst->summary);
+	if (*len + n + 2 > *cap) {
+		size_t c = (*len + n + 2) * 2;
+		char *b = realloc(*buf, c);
+		if (!b) {
+			r = -ENOMEM;
+			goto out;
+		}
+		*buf = b;
+		*cap = c;
+	}
+	if (*len && (*buf)[*len - 1] != '[')
+		(*buf)[(*len)++] = ',';
+	memcpy(*buf + *len, inst->summary, n);
+	*len += n;
+out:
+	pthread_mutex_unlock(&inst->lock);
+	return r;
 }
 
 json_object *instance_def(struct instance *inst)

@@ -86,7 +86,8 @@ struct instance {
 	bool autostart;
 	enum inst_state state;
 	char reason[32];
-	pid_t pid; /* the workload's pid while active, for display */
+	pid_t pid;     /* the workload's pid while active, for display */
+	char *summary; /* cached instance_summary() text; NULL after any change */
 	bool removed;
 	bool pending; /* under the registry lock: defined but not yet stored */
 	bool job;
@@ -134,6 +135,15 @@ void instance_set_state(struct instance *inst, enum inst_state st, const char *r
 
 /* A JSON summary {name, uuid, type, state, reason, autostart}. */
 json_object *instance_summary(struct instance *inst);
+/*
+ * The same summary as text, appended to *buf (realloc'd; *len, *cap updated)
+ * when the instance matches the filters (NULL: any). The text is cached until
+ * the next change, so that listing many instances costs a copy each.
+ */
+int instance_summary_append(struct instance *inst, const char *type, const char *state, char **buf,
+                            size_t *len, size_t *cap);
+/* Set autostart in memory (the caller stored it). */
+void instance_set_autostart(struct instance *inst, bool on);
 /* The definition, with a new reference. */
 json_object *instance_def(struct instance *inst);
 

@@ -363,7 +363,6 @@ void lifecycle_finalize(struct instance *inst)
 		if (poll(&p, 1, 0) == 0)
 			proc_pidfd_signal(rt->pidfd, SIGKILL);
 	}
-	inst->drv->cleanup(inst);
 	if (rt->kill_requested) {
 		st = ST_SHUTOFF;
 		reason = "destroyed";
@@ -380,8 +379,14 @@ void lifecycle_finalize(struct instance *inst)
 		        ex.signaled ? "signal" : "exit status", ex.code);
 	}
 	event = st == ST_CRASHED ? "crashed" : "stopped";
-	rt_release(inst);
+	/*
+	 * The workload is gone: say so at once, then tidy up (the runtime's
+	 * delete, the console, the run folder) still under the job, so that a
+	 * start waits for the tidying.
+	 */
 	instance_set_state(inst, st, reason, event);
+	inst->drv->cleanup(inst);
+	rt_release(inst);
 }
 
 /* --- daemon start and stop ------------------------------------------------------ */

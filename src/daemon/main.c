@@ -89,8 +89,8 @@ static void default_binary(char *dst, size_t len, const char *env, const char *s
 		snprintf(dst, len, "%s", e);
 		return;
 	}
-	snprintf(dir, sizeof(dir), "%s", vkd.self_exe);
-	snprintf(dir, sizeof(dir), "%s", dirname(dir));
+	snprintf(cand, sizeof(cand), "%s", vkd.self_exe);
+	snprintf(dir, sizeof(dir), "%s", dirname(cand));
 	snprintf(cand, sizeof(cand), "%s/../%s/%s", dir, subdir, name);
 	if (access(cand, X_OK) == 0 && realpath(cand, dst))
 		return;
@@ -99,6 +99,23 @@ static void default_binary(char *dst, size_t len, const char *env, const char *s
 		return;
 	if (!find_executable(name, dst, len))
 		snprintf(dst, len, "%s", name);
+}
+
+/* virtkit-shim beside virtkitd (build tree), or in ../libexec (installed). */
+static void find_shim(void)
+{
+	char dir[PATH_MAX], cand[PATH_MAX + 64];
+
+	char self[PATH_MAX];
+
+	/* dirname() works in place: keep the source and the result apart. */
+	snprintf(self, sizeof(self), "%s", vkd.self_exe);
+	snprintf(dir, sizeof(dir), "%s", dirname(self));
+	snprintf(cand, sizeof(cand), "%s/virtkit-shim", dir);
+	if (access(cand, X_OK) != 0)
+		snprintf(cand, sizeof(cand), "%s/../libexec/virtkit-shim", dir);
+	if (access(cand, X_OK) != 0 || !realpath(cand, vkd.shim_binary))
+		vkd.shim_binary[0] = '\0';
 }
 
 static int parse_args(int argc, char **argv)
@@ -350,6 +367,7 @@ int main(int argc, char **argv)
 	               "virtkit-vm");
 	default_binary(vkd.oci_runtime, sizeof(vkd.oci_runtime), "VIRTKIT_OCI_RUNTIME", "oci",
 	               "virtkit-oci");
+	find_shim();
 
 	/* Signals go to sigwait() below; every thread inherits this mask. */
 	sigemptyset(&mask);

@@ -47,6 +47,13 @@ void proc_last_line(const char *text, char *buf, size_t len);
 /* snprintf that reports truncation: 0, or -ENAMETOOLONG with buf truncated. */
 int fmt_buf(char *buf, size_t len, const char *fmt, ...) VK_PRINTF(3, 4);
 
+/*
+ * Replace a file atomically (temporary file + rename) without fsync: for the
+ * run folder (tmpfs in production), whose files never need to outlive the
+ * machine, only a crash of the writer.
+ */
+int write_file_replace(const char *path, const char *text, mode_t mode);
+
 int mkdir_p(const char *path, mode_t mode);
 int rm_rf(const char *path);
 /* Read a small text file (at most len-1 bytes) into buf. */

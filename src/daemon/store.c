@@ -209,14 +209,32 @@ static int insert_event(struct store *s, struct vk_event *ev)
  * Run one prepared change and its event in a transaction. The statement is
  * consumed. `what` names the operation for error messages.
  */
+static int commit_change_sync(struct store *s, sqlite3_stmt *st, bool need_row, struct vk_event *ev,
+                              const char *what, bool durable, struct vk_error *err);
+
 static int commit_change(struct store *s, sqlite3_stmt *st, bool need_row, struct vk_event *ev,
                          const char *what, struct vk_error *err)
 {
+	return commit_change_sync(s, st, need_row, ev, what, true, err);
+}
+
+/*
+ * durable: fsync the WAL before returning (synchronous=FULL): definitions.
+ * Otherwise (state changes) the commit survives a crash of the daemon but
+ * maybe not of the machine (synchronous=NORMAL); the next durable commit or
+ * checkpoint makes it durable too, and state is reconciled at start anyway.
+ */
+static int commit_change_sync(struct store *s, sqlite3_stmt *st, bool need_row, struct vk_event *ev,
+                              const char *what, bool durable, struct vk_error *err)
+{
 	int r = 0, rc;
 
+	if (!durable)
+		sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		sqlite3_finalize(st);
-		return db_error(s, err, what);
+		r = db_error(s, err, what);
+		goto restore;
 	}
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE) {
@@ -236,6 +254,8 @@ static int commit_change(struct store *s, sqlite3_stmt *st, bool need_row, struc
 		goto rollback;
 	}
 	sqlite3_finalize(st);
+	if (!durable)
+		sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
 	if (ev) {
 		events_publish(ev);
 		if (++s->inserts >= 1000) {
@@ -250,6 +270,9 @@ static int commit_change(struct store *s, sqlite3_stmt *st, bool need_row, struc
 rollback:
 	sqlite3_finalize(st);
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+restore:
+	if (!durable)
+		sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
 	return r;
 }
 
@@ -320,7 +343,7 @@ int store_set_state(struct store *s, const char *uuid, const char *state, const 
 	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, wall_ms());
 	sqlite3_bind_text(st, 4, uuid, -1, SQLITE_STATIC);
-	r = commit_change(s, st, true, ev, "cannot store the state", err);
+	r = commit_change_sync(s, st, true, ev, "cannot store the state", false, err);
 out:
 	pthread_mutex_unlock(&s->lock);
 	return r;

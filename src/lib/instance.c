@@ -13,12 +13,7 @@ virtkit_instance *vkl_instance_from_json(json_object *o)
 	if (!i)
 		return NULL;
 	i->obj = json_object_get(o);
-	i->json = strdup(json_object_to_json_string_ext(o, VK_JSON_FLAGS));
-	if (!i->json) {
-		virtkit_instance_free(i);
-		return NULL;
-	}
-	return i;
+	return i; /* i->json is made on the first virtkit_instance_json() */
 }
 
 static virtkit_instance *parse_instance(char *body, virtkit_error **err)
@@ -325,7 +320,13 @@ pid_t virtkit_instance_pid(const virtkit_instance *i)
 
 const char *virtkit_instance_json(const virtkit_instance *i)
 {
-	return i ? i->json : "";
+	virtkit_instance *m = (virtkit_instance *)i; /* a cache: logically const */
+
+	if (!i)
+		return "";
+	if (!m->json)
+		m->json = strdup(json_object_to_json_string_ext(i->obj, VK_JSON_FLAGS));
+	return m->json ? m->json : "";
 }
 
 void virtkit_instance_free(virtkit_instance *i)

@@ -86,6 +86,20 @@ static int runtime_state(struct instance *inst, char *status, size_t len, pid_t 
 	return 0;
 }
 
+/*
+ * Whether the runtime keeps state for this container: runc, crun and
+ * virtkit-oci keep it in ROOT/ID. A stat instead of a `state` run.
+ */
+static bool runtime_knows(struct instance *inst)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (fmt_buf(path, sizeof(path), "%s/%s", vkd.oci_root, inst->uuid) < 0)
+		return true;
+	return stat(path, &st) == 0;
+}
+
 static bool bundle_terminal(const char *bundle)
 {
 	char path[PATH_MAX];
@@ -132,14 +146,15 @@ static int ct_start(struct instance *inst, struct vk_error *err)
 		txt = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PRETTY |
 		                                                   JSON_C_TO_STRING_NOSLASHESCAPE);
 		fmt_buf(path, sizeof(path), "%s/config.json", bundle);
-		r = vk_write_file_atomic(path, txt, strlen(txt), 0600, err);
+		r = write_file_replace(path, txt, 0600);
 		json_object_put(spec);
 		if (r < 0)
-			return r;
+			return vk_error_errno(err, -r, "cannot write '%s'", path);
 		term = def_get_bool(json_object_object_get(def, "process"), "terminal", true);
 	}
 	/* A container left over by a crash between create and delete would block the id. */
-	(void)runtime(inst, "delete", "--force", NULL, NULL, 0, NULL);
+	if (runtime_knows(inst))
+		(void)runtime(inst, "delete", "--force", NULL, NULL, 0, NULL);
 	cfg = json_object_new_object();
 	json_object_object_add(cfg, "kind", json_object_new_string("container"));
 	json_object_object_add(cfg, "runtime", json_object_new_string(vkd.oci_runtime));
@@ -234,10 +249,8 @@ static int ct_stats(struct instance *inst, json_object *out, struct vk_error *er
 static void ct_cleanup(struct instance *inst)
 {
 	struct vk_error err = {0};
-	char status[32];
-	pid_t pid;
 
-	if (runtime_state(inst, status, sizeof(status), &pid, NULL) < 0)
+	if (!runtime_knows(inst))
 		return; /* the runtime does not know it (any more) */
 	if (runtime(inst, "delete", "--force", NULL, NULL, 0, &err) < 0)
 		vk_warn("instance '%s': %s", inst->name, err.msg);
