@@ -3,7 +3,8 @@
  * Test helper for acpica.sh: build the board's ACPI tables for a machine
  * with CPUS vCPUs, PCI PCI devices and MMIO virtio-mmio IRQs, find them the
  * way an OS does (RSDP at 0xE0000, XSDT, FADT) and write each one to
- * OUTDIR/<signature>.dat for ACPICA's iasl and acpiexec.
+ * OUTDIR/<signature>.dat for ACPICA's iasl and acpiexec, and the whole
+ * 64 KiB area from 0xE0000 to OUTDIR/region.dat (for kvm/acpi-linux-qemu.sh).
  *   acpi-dump OUTDIR CPUS PCI MMIO
  */
 #include <stdio.h>
@@ -94,6 +95,7 @@ int main(int argc, char **argv)
 	r |= dump_table(argv[1], "apic", &mem, get32(xsdt + 44));
 	r |= dump(argv[1], "facs", &mem, get32(fadt + 36), 64);
 	r |= dump_table(argv[1], "dsdt", &mem, get32(fadt + 40));
+	r |= dump(argv[1], "region", &mem, X86_ACPI_RSDP_ADDR, X86_ACPI_TABLES_MAX);
 	vm_mem_destroy(&mem);
 	return r;
 }
