@@ -112,5 +112,13 @@ if [ $have_ct = 1 ]; then
 else
 	skip "container lifecycle" "$OCI_WHY"
 fi
+# --- bash completion --------------------------------------------------------------------
+comp() {
+	PATH=$VK_BUILD/src/cli:$PATH bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _virtkit; echo "${COMPREPLY[*]}"' \
+		sh "$VK_SRC/data/bash-completion/virtkit" "$@"
+}
+check_eq "bash completion: commands" "start stats stop" "$(comp virtkit st | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')"
+check_eq "bash completion: instance names from the daemon" "vm1 vm2" "$(comp virtkit --socket "$SOCK" start vm)"
+check_eq "bash completion: autostart on|off" "on off" "$(comp virtkit autostart vm1 '')"
 check_stop "the daemon stops cleanly"
 done_testing
