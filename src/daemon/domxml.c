@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libvirt domain XML import and export (libxml2). The importer walks the tree
+ * libvirt domain XML import (libxml2; export: domxml-export.c). The importer walks the tree
  * with an explicit list of accepted elements per parent, so anything it does
  * not understand becomes an error naming the element instead of being lost
  * silently. <domain type='kvm'> selects the KVM backend, type='qemu' software
@@ -18,9 +18,24 @@
 
 #include "common/compiler.h"
 
+/* libxml2's own reports (e.g. encoding errors) would reach stderr unbounded: drop them. */
+static void silent(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
+static void silence_this_thread(void)
+{
+	xmlSetGenericErrorFunc(NULL, silent);
+	xmlSetStructuredErrorFunc(NULL, NULL);
+}
+
 void domxml_init(void)
 {
 	xmlInitParser();
+	xmlThrDefSetGenericErrorFunc(NULL, silent);
+	silence_this_thread();
 }
 
 /* --- import -------------------------------------------------------------- */
@@ -484,6 +499,7 @@ int domxml_import(const char *buf, size_t len, json_object **out, struct vk_erro
 
 	if (len > INT32_MAX)
 		return vk_error_set(err, E2BIG, "domain XML is too large");
+	silence_this_thread(); /* error handlers are per thread in libxml2 */
 	ctxt = xmlNewParserCtxt();
 	if (!ctxt)
 		return vk_error_set(err, ENOMEM, "out of memory");
@@ -521,135 +537,4 @@ int domxml_import(const char *buf, size_t len, json_object **out, struct vk_erro
 	}
 	*out = im.def;
 	return 0;
-}
-
-/* --- export -------------------------------------------------------------- */
-
-static json_object *get(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	json_object_object_get_ex(o, key, &v);
-	return v;
-}
-
-static const char *gets(json_object *o, const char *key)
-{
-	json_object *v = get(o, key);
-	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
-static xmlNodePtr add(xmlNodePtr parent, const char *name, const char *content)
-{
-	/* xmlNewTextChild escapes the content (xmlNewChild would not). */
-	return xmlNewTextChild(parent, NULL, (const xmlChar *)name, (const xmlChar *)content);
-}
-
-static void prop(xmlNodePtr n, const char *name, const char *val)
-{
-	xmlNewProp(n, (const xmlChar *)name, (const xmlChar *)val);
-}
-
-int domxml_export(json_object *def, char **out, struct vk_error *err)
-{
-	const char *arch = gets(def, "arch"), *s;
-	char num[32];
-	xmlDocPtr doc;
-	xmlNodePtr dom, os, n, devs, d;
-	json_object *arr;
-	xmlChar *mem = NULL;
-	int64_t memory;
-	size_t i;
-	int size = 0;
-
-	if (!gets(def, "type") || strcmp(gets(def, "type"), "vm") != 0 || !arch)
-		return vk_error_set(err, EINVAL,
-		                    "only VM definitions can be exported as domain XML");
-	doc = xmlNewDoc((const xmlChar *)"1.0");
-	dom = xmlNewNode(NULL, (const xmlChar *)"domain");
-	xmlDocSetRootElement(doc, dom);
-	s = gets(def, "accel");
-	prop(dom, "type", s && strcmp(s, "kvm") == 0 ? "kvm" : "qemu");
-	add(dom, "name", gets(def, "name"));
-	add(dom, "uuid", gets(def, "uuid"));
-	if ((s = gets(def, "description")))
-		add(dom, "description", s);
-	memory = json_object_get_int64(get(def, "memory"));
-	if (memory % 1024 == 0) {
-		snprintf(num, sizeof(num), "%" PRId64, memory / 1024);
-		prop(add(dom, "memory", num), "unit", "KiB");
-	} else {
-		snprintf(num, sizeof(num), "%" PRId64, memory);
-		prop(add(dom, "memory", num), "unit", "b");
-	}
-	snprintf(num, sizeof(num), "%" PRId64, json_object_get_int64(get(def, "cpus")));
-	add(dom, "vcpu", num);
-	os = add(dom, "os", NULL);
-	n = add(os, "type", "hvm");
-	prop(n, "arch", arch);
-	prop(n, "machine", strcmp(arch, "riscv64") == 0 ? "virt" : "pc");
-	if ((s = gets(def, "firmware")) && strcmp(s, "none") != 0)
-		add(os, "loader", s);
-	add(os, "kernel", gets(def, "kernel"));
-	if ((s = gets(def, "initrd")))
-		add(os, "initrd", s);
-	if ((s = gets(def, "cmdline")))
-		add(os, "cmdline", s);
-	add(dom, "on_poweroff", "destroy");
-	s = gets(def, "on_reset");
-	add(dom, "on_reboot", s && strcmp(s, "reboot") == 0 ? "restart" : "destroy");
-	add(dom, "on_crash", "destroy");
-	devs = add(dom, "devices", NULL);
-	arr = get(def, "disks");
-	for (i = 0; arr && i < json_object_array_length(arr); i++) {
-		json_object *o = json_object_array_get_idx(arr, i);
-		char dev[8];
-		d = add(devs, "disk", NULL);
-		prop(d, "type", "file");
-		prop(d, "device", "disk");
-		n = add(d, "driver", NULL);
-		prop(n, "name", "qemu");
-		prop(n, "type", "raw");
-		prop(add(d, "source", NULL), "file", gets(o, "path"));
-		n = add(d, "target", NULL);
-		snprintf(dev, sizeof(dev), "vd%c", (char)('a' + i));
-		prop(n, "dev", dev);
-		prop(n, "bus", "virtio");
-		if (json_object_get_boolean(get(o, "readonly")))
-			add(d, "readonly", NULL);
-	}
-	arr = get(def, "networks");
-	for (i = 0; arr && i < json_object_array_length(arr); i++) {
-		json_object *o = json_object_array_get_idx(arr, i);
-		bool tap = gets(o, "type") && strcmp(gets(o, "type"), "tap") == 0;
-		d = add(devs, "interface", NULL);
-		prop(d, "type", tap ? "ethernet" : "user");
-		if (tap)
-			prop(add(d, "target", NULL), "dev", gets(o, "ifname"));
-		prop(add(d, "model", NULL), "type", "virtio");
-	}
-	d = add(devs, "serial", NULL);
-	prop(d, "type", "pty");
-	prop(add(d, "target", NULL), "port", "0");
-	d = add(devs, "console", NULL);
-	prop(d, "type", "pty");
-	n = add(d, "target", NULL);
-	prop(n, "type", "serial");
-	prop(n, "port", "0");
-	if (json_object_get_boolean(get(def, "rng"))) {
-		d = add(devs, "rng", NULL);
-		prop(d, "model", "virtio");
-		prop(add(d, "backend", "/dev/urandom"), "model", "random");
-	}
-	xmlDocDumpFormatMemoryEnc(doc, &mem, &size, "UTF-8", 1);
-	xmlFreeDoc(doc);
-	if (!mem)
-		return vk_error_set(err, ENOMEM, "out of memory");
-	/* Skip the XML declaration: libvirt's dumpxml prints the bare element. */
-	s = (const char *)mem;
-	if (strncmp(s, "<?xml", 5) == 0)
-		s = strchr(s, '\n') ? strchr(s, '\n') + 1 : s;
-	*out = strdup(s);
-	xmlFree(mem);
-	return *out ? 0 : vk_error_set(err, ENOMEM, "out of memory");
 }

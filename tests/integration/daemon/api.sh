@@ -5,6 +5,8 @@
 # answered with a 4xx JSON error while the daemon keeps serving.
 . "$(dirname "$0")/lib.sh"
 setup
+have_ct=1
+pick_oci_runtime || have_ct=0
 daemon_start || { echo "1..0 # SKIP virtkitd does not start"; exit 1; }
 
 # expect STATUS NAME METHOD PATH [curl args]: the status and a JSON error body for 4xx.
@@ -97,6 +99,29 @@ expect 201 "a libvirt domain type='kvm' imports" POST /1.0/instances --data-bina
 check_eq "type='kvm' selects the KVM backend, arch from <os><type>" "kvm x86_64 67108864 True" \
 	"$(api GET /1.0/instances/xml-kvm | sed '$d' | python3 -c '
 import json, sys; d = json.load(sys.stdin)["definition"]; print(d["accel"], d["arch"], d["memory"], d["rng"])')"
+
+# --- a container -------------------------------------------------------------------------
+if [ $have_ct = 1 ]; then
+	expect 201 "container: define (JSON)" POST /1.0/instances -d "$(ct_json ct "$CT_SHELL" true)"
+	expect 200 "container: start" POST /1.0/instances/ct/start
+	check "container: console over raw HTTP" console_expect ct "echo ct-http" "ct-http"
+	out=$(timeout 30 python3 "$HERE/exec.py" "$SOCK" ct "from stdin" sh -c 'cat; echo; echo to-err >&2; exit 5' 2>&1)
+	rc=$?
+	check_eq "container: exec over raw HTTP: status" 5 "$rc"
+	check_eq "container: exec over raw HTTP: output" "from stdin
+to-err" "$out"
+	expect 400 "container: exec without a command" POST /1.0/instances/ct/exec \
+		-H 'Connection: Upgrade' -H 'Upgrade: virtkit-exec'
+	expect 400 "container: no domain XML for a container" GET /1.0/instances/ct/xml
+	expect 200 "container: pause" POST /1.0/instances/ct/pause
+	expect 200 "container: resume" POST /1.0/instances/ct/resume
+	expect 200 "container: stop" POST /1.0/instances/ct/stop -d '{"timeout": 20}'
+	expect 409 "container: exec on a stopped container" POST /1.0/instances/ct/exec?cmd=true \
+		-H 'Connection: Upgrade' -H 'Upgrade: virtkit-exec'
+	expect 200 "container: undefine" DELETE /1.0/instances/ct
+else
+	skip "container through raw HTTP" "$OCI_WHY"
+fi
 
 # --- bad input ----------------------------------------------------------------------
 expect 400 "malformed JSON" POST /1.0/instances -d '{"name": "x", '

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/* VM definitions: arch, accelerator, memory, CPUs, boot images, disks, networks (docs/api.md). */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "daemon/def-check.h"
+#include "daemon/def.h"
+
+static int norm_disks(struct dc_ctx *c, json_object *in, json_object *out)
+{
+	static const char *const keys[] = {"path", "readonly", NULL};
+	json_object *arr, *n;
+	size_t i;
+	int r;
+
+	if ((r = dc_get_array(c, in, "disks", DISKS_MAX, &arr)) < 0)
+		return r;
+	n = json_object_new_array();
+	json_object_object_add(out, "disks", n);
+	for (i = 0; arr && i < json_object_array_length(arr); i++) {
+		json_object *d = json_object_array_get_idx(arr, i), *nd;
+		const char *path;
+		bool ro;
+
+		dc_ctx_enter(c, "", "disks", (int)i);
+		if (!json_object_is_type(d, json_type_object))
+			return vk_error_set(c->err, EINVAL,
+			                    "invalid definition: '%s' must be an object", c->where);
+		if ((r = dc_check_keys(c, d, keys)) < 0 ||
+		    (r = dc_get_path(c, d, "path", true, &path)) < 0 ||
+		    (r = dc_get_bool(c, d, "readonly", false, &ro)) < 0)
+			return r;
+		if (strchr(path, ','))
+			return dc_bad(c, "path", "must not contain a comma");
+		nd = json_object_new_object();
+		dc_put_str(nd, "path", path);
+		dc_put_bool(nd, "readonly", ro);
+		json_object_array_add(n, nd);
+	}
+	c->where[0] = '\0';
+	return 0;
+}
+
+static bool hostfwd_valid(const char *s)
+{
+	/* proto:[addr]:hostport-[addr]:guestport, no commas (virtkit-vm splits on them). */
+	if (!vk_startswith(s, "tcp:") && !vk_startswith(s, "udp:"))
+		return false;
+	if (strchr(s, ',') || !strchr(s, '-'))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr(":.-[]", *s))
+			return false;
+	return true;
+}
+
+static int norm_networks(struct dc_ctx *c, json_object *in, json_object *out)
+{
+	static const char *const keys[] = {"type", "hostfwd", "ifname", NULL};
+	static const char *const types[] = {"user", "tap", NULL};
+	json_object *arr, *n;
+	size_t i, j;
+	int r;
+
+	if ((r = dc_get_array(c, in, "networks", NETS_MAX, &arr)) < 0)
+		return r;
+	n = json_object_new_array();
+	json_object_object_add(out, "networks", n);
+	for (i = 0; arr && i < json_object_array_length(arr); i++) {
+		json_object *d = json_object_array_get_idx(arr, i), *nd, *fwd, *nf;
+		const char *type, *ifname;
+
+		dc_ctx_enter(c, "", "networks", (int)i);
+		if (!json_object_is_type(d, json_type_object))
+			return vk_error_set(c->err, EINVAL,
+			                    "invalid definition: '%s' must be an object", c->where);
+		if ((r = dc_check_keys(c, d, keys)) < 0 ||
+		    (r = dc_get_str(c, d, "type", false, 16, &type)) < 0 ||
+		    (r = dc_get_str(c, d, "ifname", false, 15, &ifname)) < 0 ||
+		    (r = dc_get_array(c, d, "hostfwd", 16, &fwd)) < 0)
+			return r;
+		if (!type)
+			type = "user";
+		if ((r = dc_check_enum(c, "type", type, types, "must be \"user\" or \"tap\"")) < 0)
+			return r;
+		nd = json_object_new_object();
+		json_object_array_add(n, nd);
+		dc_put_str(nd, "type", type);
+		if (strcmp(type, "tap") == 0) {
+			if (!ifname || !def_name_valid(ifname))
+				return dc_bad(c, "ifname",
+				              "is required for a tap network (a device name)");
+			if (fwd)
+				return dc_bad(c, "hostfwd", "is only valid for a user network");
+			dc_put_str(nd, "ifname", ifname);
+			continue;
+		}
+		if (ifname)
+			return dc_bad(c, "ifname", "is only valid for a tap network");
+		nf = json_object_new_array();
+		json_object_object_add(nd, "hostfwd", nf);
+		for (j = 0; fwd && j < json_object_array_length(fwd); j++) {
+			json_object *f = json_object_array_get_idx(fwd, j);
+			if (!json_object_is_type(f, json_type_string) ||
+			    json_object_get_string_len(f) > 64 ||
+			    !hostfwd_valid(json_object_get_string(f)))
+				return dc_bad(c, "hostfwd",
+				              "entries must look like \"tcp:127.0.0.1:2222-:22\"");
+			json_object_array_add(nf,
+			                      json_object_new_string(json_object_get_string(f)));
+		}
+	}
+	c->where[0] = '\0';
+	return 0;
+}
+
+int def_norm_vm(struct dc_ctx *c, json_object *in, json_object *out)
+{
+	static const char *const keys[] = {
+	        "name",     "uuid", "type",    "description", "autostart", "arch",     "accel",
+	        "memory",   "cpus", "kernel",  "initrd",      "cmdline",   "firmware", "disks",
+	        "networks", "rng",  "console", "on_reset",    NULL};
+	static const char *const arches[] = {"riscv64", "x86_64", NULL};
+	static const char *const accels[] = {"emu", "kvm", NULL};
+	static const char *const resets[] = {"exit", "reboot", NULL};
+	const char *arch, *accel, *kernel, *initrd, *cmdline, *fw, *on_reset;
+	uint64_t memory, cpus;
+	bool rng;
+	int r;
+
+	if ((r = dc_check_keys(c, in, keys)) < 0 ||
+	    (r = dc_get_str(c, in, "arch", false, 16, &arch)) < 0 ||
+	    (r = dc_get_str(c, in, "accel", false, 16, &accel)) < 0 ||
+	    (r = dc_get_size(c, in, "memory", 16ull << 20, 64ull << 30, 256ull << 20, &memory)) <
+	            0 ||
+	    (r = dc_get_uint(c, in, "cpus", 1, 64, 1, &cpus)) < 0 ||
+	    (r = dc_get_path(c, in, "kernel", true, &kernel)) < 0 ||
+	    (r = dc_get_path(c, in, "initrd", false, &initrd)) < 0 ||
+	    (r = dc_get_str(c, in, "cmdline", false, CMDLINE_LEN_MAX, &cmdline)) < 0 ||
+	    (r = dc_get_str(c, in, "firmware", false, PATH_LEN_MAX, &fw)) < 0 ||
+	    (r = dc_get_bool(c, in, "rng", false, &rng)) < 0 ||
+	    (r = dc_get_str(c, in, "on_reset", false, 16, &on_reset)) < 0)
+		return r;
+	if (!arch)
+		arch = "x86_64";
+	if ((r = dc_check_enum(c, "arch", arch, arches, "must be \"riscv64\" or \"x86_64\"")) < 0)
+		return r;
+	if (!accel)
+		accel = strcmp(arch, "riscv64") == 0 ? "emu" : "kvm";
+	if ((r = dc_check_enum(c, "accel", accel, accels, "must be \"emu\" or \"kvm\"")) < 0)
+		return r;
+	if (strcmp(arch, "riscv64") == 0 && strcmp(accel, "kvm") == 0)
+		return dc_bad(c, "accel",
+		              "\"kvm\" cannot run riscv64 guests on this host (use \"emu\")");
+	if (strcmp(arch, "x86_64") == 0 && strcmp(accel, "emu") == 0)
+		return dc_bad(c, "accel",
+		              "\"emu\" is not available for x86_64 guests (use \"kvm\")");
+	if (fw && strcmp(fw, "none") != 0 && fw[0] != '/')
+		return dc_bad(c, "firmware", "must be an absolute path or \"none\"");
+	if (on_reset && (r = dc_check_enum(c, "on_reset", on_reset, resets,
+	                                   "must be \"exit\" or \"reboot\"")) < 0)
+		return r;
+
+	dc_put_str(out, "arch", arch);
+	dc_put_str(out, "accel", accel);
+	dc_put_int(out, "memory", memory);
+	dc_put_int(out, "cpus", cpus);
+	dc_put_str(out, "kernel", kernel);
+	dc_put_str(out, "initrd", initrd);
+	dc_put_str(out, "cmdline", cmdline);
+	dc_put_str(out, "firmware", fw);
+	if ((r = norm_disks(c, in, out)) < 0 || (r = norm_networks(c, in, out)) < 0)
+		return r;
+	dc_put_bool(out, "rng", rng);
+	dc_put_str(out, "on_reset", on_reset ? on_reset : "exit");
+	return dc_norm_console(c, in, out);
+}
