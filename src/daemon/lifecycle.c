@@ -62,8 +62,16 @@ static void rt_release(struct instance *inst)
 
 	rt_set_console(inst, NULL);
 	console_close(c);
-	if (rt->shim_is_child && rt->shim_pid > 0)
-		proc_wait_timeout(rt->shim_pid, rt->shim_pidfd, 2000, &st);
+	/* The shim records the workload's end and exits 0 (1 when it could not start it). */
+	if (rt->shim_is_child && rt->shim_pid > 0 &&
+	    proc_wait_timeout(rt->shim_pid, rt->shim_pidfd, 2000, &st) == 0 &&
+	    (WIFSIGNALED(st) || WEXITSTATUS(st) > 1) && !rt->kill_requested) {
+		char last[256];
+		shim_last_log_line(rt->dir, last, sizeof(last));
+		vk_err("instance '%s': its shim ended abnormally (%s %d): %s", inst->name,
+		       WIFSIGNALED(st) ? "signal" : "status",
+		       WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), last);
+	}
 	if (rt->shim_pidfd >= 0)
 		close(rt->shim_pidfd);
 	if (rt->pidfd >= 0)

@@ -39,6 +39,14 @@ check_stop() {
 	if daemon_stop >"$T/stop.out" 2>&1; then ok "$1"; else not_ok "$1" "$(cat "$T/stop.out")"; fi
 }
 done_testing() {
+	# Sanitizer reports of the daemon or its shims (ASan/UBSan builds) fail the test.
+	if [ -f "$T/daemon.log" ]; then
+		local rep
+		rep=$(grep -E -A8 'AddressSanitizer|LeakSanitizer|runtime error:|shim ended abnormally' \
+			"$T/daemon.log" | head -n 30)
+		if [ -n "$rep" ]; then not_ok "no sanitizer report from virtkitd or its shims" "$rep"
+		else ok "no sanitizer report from virtkitd or its shims"; fi
+	fi
 	echo "1..$_n"
 	[ $_failed -eq 0 ]
 }
