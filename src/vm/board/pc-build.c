@@ -362,6 +362,9 @@ int pc_boot(struct pc *pc, struct vk_error *err)
 	if (!pc->rtc)
 		return -EINVAL;
 	rtc_set_memory_size(pc->rtc, pc->low_ram, pc->high_ram);
+	r = rtc_set_irq(pc->rtc, pc->loop, pc_gsi_line(pc, PC_RTC_IRQ), err);
+	if (r < 0)
+		return r;
 	pc->acpi = acpi_pm_create(&pc->pio, PC_ACPI_PM_BASE, PC_S5_SLP_TYP,
 	                          pc_gsi_line(pc, PC_SCI_IRQ), pc_guest_poweroff, pc, err);
 	if (!pc->acpi)

@@ -13,7 +13,7 @@
  *   0xfee00000         LAPICs (in KVM)
  *   0xfeffc000         KVM's identity map (1 page) and TSS (3 pages), e820 reserved
  *   4 GiB -            the rest of RAM
- * Ports: COM1 0x3f8 (IRQ 4), i8042 0x60/0x64 (IRQ 1, 12), RTC 0x70, PIT and
+ * Ports: COM1 0x3f8 (IRQ 4), i8042 0x60/0x64 (IRQ 1, 12), RTC 0x70 (IRQ 8), PIT and
  * PIC in KVM, ACPI PM 0x600-0x60b, PCI configuration 0xcf8/0xcfc, reset
  * control 0xcf9.
  * Interrupts: ISA IRQs on IOAPIC pins 0-15; the ACPI SCI on 9 and virtio-mmio
@@ -51,6 +51,7 @@
 #define PC_KVM_RESERVED    0xfeffc000ull /* identity map + TSS: 4 pages */
 #define PC_COM1            0x3f8
 #define PC_COM1_IRQ        4
+#define PC_RTC_IRQ         8
 #define PC_PCI_GSI_BASE    16
 #define PC_PCI_GSIS        8
 #define PC_MAX_VIRTIO      (VM_MAX_DISKS + VM_MAX_NETS + 1)

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The MC146818 RTC and CMOS RAM: time from the host clock plus a guest-set offset. */
+/*
+ * The MC146818 RTC and CMOS RAM: time from the host clock plus a guest-set
+ * offset; periodic, alarm and update-ended interrupts on a loop timer.
+ */
 #include "vm/hw/rtc.h"
 
 #include <errno.h>
@@ -8,9 +11,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/util.h"
+#include "vm/loop.h"
+
 #define REG_SECONDS      0x00
+#define REG_ALARM_SEC    0x01
 #define REG_MINUTES      0x02
+#define REG_ALARM_MIN    0x03
 #define REG_HOURS        0x04
+#define REG_ALARM_HOUR   0x05
 #define REG_DAY_OF_WEEK  0x06
 #define REG_DAY_OF_MONTH 0x07
 #define REG_MONTH        0x08
@@ -20,17 +29,37 @@
 #define REG_C            0x0c
 #define REG_D            0x0d
 #define REG_CENTURY      0x32
+#define REG_A_RATE       0x0f
+#define REG_A_DV         0x70
+#define REG_A_DV_32K     0x20 /* the divider runs on a 32.768 kHz time base */
 #define REG_B_SET        0x80
+#define REG_B_PIE        0x40
+#define REG_B_AIE        0x20
+#define REG_B_UIE        0x10
 #define REG_B_24H        0x02
 #define REG_B_BINARY     0x04
+#define REG_C_IRQF       0x80
+#define REG_C_FLAGS      0x70 /* PF, AF, UF: the same bits as their enables in B */
+#define REG_C_PF         0x40
+#define REG_C_AF         0x20
+#define REG_C_UF         0x10
 #define REG_D_VRT        0x80
 #define HOUR_PM          0x80
+#define ALARM_ANY        0xc0 /* an alarm byte with both top bits set matches any value */
+#define NS               1000000000ull
+#define PERIOD_MIN_NS    (NS / 1024) /* the fastest the host timer ticks */
 
 struct rtc {
 	struct bus *pio;
 	uint8_t index;
 	uint8_t cmos[RTC_CMOS_SIZE];
 	int64_t offset; /* guest time - host time, seconds */
+	/* Interrupts, once rtc_set_irq() wired them (timer non-NULL). */
+	struct irq_line irq;
+	struct vm_timer *timer;
+	int64_t last_sec;      /* the guest second of the last update cycle seen */
+	uint64_t period_start; /* monotonic ns the periodic phase counts from */
+	uint64_t periods;      /* periods elapsed since then at the last sync */
 };
 
 static uint8_t to_bcd(const struct rtc *r, unsigned v)
@@ -54,11 +83,11 @@ static void rtc_now(const struct rtc *r, struct tm *tm)
 	gmtime_r(&t, tm);
 }
 
-static uint8_t rtc_time_reg(const struct rtc *r, unsigned reg)
+/* A time register's value for tm, in the mode register B selects. */
+static uint8_t rtc_encode(const struct rtc *r, const struct tm *t, unsigned reg)
 {
-	struct tm tm;
+	const struct tm tm = *t;
 
-	rtc_now(r, &tm);
 	switch (reg) {
 	case REG_SECONDS:
 		return to_bcd(r, (unsigned)tm.tm_sec % 60);
@@ -82,6 +111,131 @@ static uint8_t rtc_time_reg(const struct rtc *r, unsigned reg)
 	default:
 		return 0;
 	}
+}
+
+static uint8_t rtc_time_reg(const struct rtc *r, unsigned reg)
+{
+	struct tm tm;
+
+	rtc_now(r, &tm);
+	return rtc_encode(r, &tm, reg);
+}
+
+/* ---- interrupts ---- */
+
+/* The guest's current second (host real time plus the offset); *ns_left until the next. */
+static int64_t rtc_guest_sec(const struct rtc *r, uint64_t *ns_left)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (ns_left)
+		*ns_left = NS - (uint64_t)ts.tv_nsec;
+	return (int64_t)ts.tv_sec + r->offset;
+}
+
+static bool rtc_running(const struct rtc *r)
+{
+	return (r->cmos[REG_A] & REG_A_DV) == REG_A_DV_32K;
+}
+
+/* The periodic interrupt's period (register A's rate select), 0 when off. */
+static uint64_t rtc_period_ns(const struct rtc *r)
+{
+	unsigned rate = r->cmos[REG_A] & REG_A_RATE;
+
+	if (rate == 0 || !rtc_running(r))
+		return 0;
+	if (rate < 3)
+		rate += 7; /* rates 1 and 2 are 256 and 128 Hz, as 8 and 9 */
+	return (NS << (rate - 1)) >> 15;
+}
+
+static bool rtc_alarm_matches(const struct rtc *r, int64_t sec)
+{
+	static const unsigned regs[][2] = {{REG_ALARM_SEC, REG_SECONDS},
+	                                   {REG_ALARM_MIN, REG_MINUTES},
+	                                   {REG_ALARM_HOUR, REG_HOURS}};
+	time_t t = (time_t)sec;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	for (unsigned i = 0; i < 3; i++) {
+		uint8_t a = r->cmos[regs[i][0]];
+
+		if ((a & ALARM_ANY) != ALARM_ANY && a != rtc_encode(r, &tm, regs[i][1]))
+			return false;
+	}
+	return true;
+}
+
+/* IRQF and the line follow the flags and their enables. */
+static void rtc_update_irq(struct rtc *r)
+{
+	uint8_t c = r->cmos[REG_C] & REG_C_FLAGS;
+
+	if (c & r->cmos[REG_B])
+		c |= REG_C_IRQF;
+	r->cmos[REG_C] = c;
+	irq_set(&r->irq, c & REG_C_IRQF);
+}
+
+/* Bring the flags up to now: periods elapsed, an update cycle (and the alarm) per new second. */
+static void rtc_sync(struct rtc *r)
+{
+	uint64_t period = rtc_period_ns(r), n;
+	int64_t sec;
+
+	if (!r->timer)
+		return;
+	if (period) {
+		n = (vk_now_ns() - r->period_start) / period;
+		if (n != r->periods)
+			r->cmos[REG_C] |= REG_C_PF;
+		r->periods = n;
+	}
+	sec = rtc_guest_sec(r, NULL);
+	if (sec != r->last_sec && rtc_running(r) && !(r->cmos[REG_B] & REG_B_SET)) {
+		r->cmos[REG_C] |= REG_C_UF;
+		if (rtc_alarm_matches(r, sec))
+			r->cmos[REG_C] |= REG_C_AF;
+	}
+	r->last_sec = sec;
+	rtc_update_irq(r);
+}
+
+/* Restart the periodic phase (register A changed). */
+static void rtc_restart_period(struct rtc *r)
+{
+	r->period_start = vk_now_ns();
+	r->periods = 0;
+}
+
+/* Arm the timer for the next event an enabled interrupt needs, or disarm it. */
+static void rtc_arm(struct rtc *r)
+{
+	uint64_t now = vk_now_ns(), next = UINT64_MAX, period = rtc_period_ns(r), left;
+
+	if (!r->timer)
+		return;
+	if ((r->cmos[REG_B] & REG_B_PIE) && period)
+		next = VK_MAX(r->period_start + (r->periods + 1) * period, now + PERIOD_MIN_NS);
+	if (r->cmos[REG_B] & (REG_B_AIE | REG_B_UIE)) {
+		rtc_guest_sec(r, &left);
+		next = VK_MIN(next, now + left + NS / 1000); /* just past the second */
+	}
+	if (next == UINT64_MAX)
+		vm_timer_del(r->timer);
+	else
+		vm_timer_mod(r->timer, next);
+}
+
+static void rtc_timer(void *opaque)
+{
+	struct rtc *r = opaque;
+
+	rtc_sync(r);
+	rtc_arm(r);
 }
 
 /* The guest wrote a time register: move the offset so that field reads back. */
@@ -142,11 +296,15 @@ static uint64_t rtc_read(void *opaque, uint64_t offset, unsigned size)
 		return 0xff; /* the index register is write-only */
 	if (rtc_is_time_reg(reg) && !(reg & 1 && reg < REG_DAY_OF_WEEK))
 		return rtc_time_reg(r, reg);
+	if (reg == REG_C)
+		rtc_sync(r);
 	v = r->cmos[reg];
 	if (reg == REG_A)
 		v &= 0x7f; /* never update-in-progress */
-	if (reg == REG_C)
+	if (reg == REG_C) {
 		r->cmos[REG_C] = 0; /* reading clears the flags */
+		irq_set(&r->irq, false);
+	}
 	return v;
 }
 
@@ -161,7 +319,10 @@ static void rtc_write(void *opaque, uint64_t offset, uint64_t value, unsigned si
 		return;
 	}
 	if (rtc_is_time_reg(reg) && !(reg & 1 && reg < REG_DAY_OF_WEEK)) {
+		rtc_sync(r);
 		rtc_set_time_reg(r, reg, v);
+		r->last_sec = rtc_guest_sec(r, NULL); /* a new time is no update cycle */
+		rtc_arm(r);
 		return;
 	}
 	switch (reg) {
@@ -169,7 +330,17 @@ static void rtc_write(void *opaque, uint64_t offset, uint64_t value, unsigned si
 	case REG_D:
 		return; /* read-only */
 	case REG_A:
+		rtc_sync(r);
+		if ((r->cmos[REG_A] ^ v) & (REG_A_RATE | REG_A_DV))
+			rtc_restart_period(r);
 		r->cmos[REG_A] = v & 0x7f;
+		rtc_arm(r);
+		return;
+	case REG_B:
+		rtc_sync(r);
+		r->cmos[REG_B] = v;
+		rtc_update_irq(r);
+		rtc_arm(r);
 		return;
 	default:
 		r->cmos[reg] = v;
@@ -203,7 +374,24 @@ void rtc_destroy(struct rtc *r)
 	if (!r)
 		return;
 	bus_unregister(r->pio, RTC_INDEX_PORT);
+	if (r->timer)
+		vm_timer_free(r->timer);
 	free(r);
+}
+
+int rtc_set_irq(struct rtc *r, struct vm_loop *loop, struct irq_line irq, struct vk_error *err)
+{
+	if (r->timer)
+		return vk_error_set(err, EBUSY, "RTC: the interrupt is already wired");
+	r->timer = vm_timer_new(loop, rtc_timer, r);
+	if (!r->timer)
+		return vk_error_errno(err, ENOMEM, "RTC timer");
+	r->irq = irq;
+	r->last_sec = rtc_guest_sec(r, NULL);
+	rtc_restart_period(r);
+	rtc_sync(r);
+	rtc_arm(r);
+	return 0;
 }
 
 void rtc_set_cmos(struct rtc *r, unsigned index, uint8_t value)

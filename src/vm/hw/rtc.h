@@ -4,8 +4,17 @@
  * masks NMI) and 0x71 (data). Time registers follow the host's UTC clock
  * plus an offset the guest sets by writing them (with SET in register B);
  * BCD or binary and 12/24-hour modes as register B says. The update-in-
- * progress bit never reads as set, so readers never wait. No periodic, alarm
- * or update interrupts (their enable bits are stored but do nothing).
+ * progress bit never reads as set, so readers never wait.
+ *
+ * Interrupts (once the board wires a line with rtc_set_irq()): the periodic
+ * (PF, at the rate of register A), alarm (AF, seconds/minutes/hours of
+ * registers 1, 3, 5, 0xC0-0xFF meaning "any") and update-ended (UF, once a
+ * second unless SET) flags of register C, and IRQF with the line high while
+ * a flag is set whose enable in register B is on; reading C clears them and
+ * lowers the line. A host timer runs only while an enable bit is on; flags
+ * are also brought up to date whenever the guest reads C. Periodic rates
+ * above 1024 Hz are delivered at 1024 Hz (the flag is set, the guest sees one
+ * interrupt per millisecond). Without rtc_set_irq() register C reads 0.
  *
  * All calls run under the machine lock (loop.h).
  */
@@ -16,6 +25,7 @@
 
 #include "common/error.h"
 #include "vm/bus.h"
+#include "vm/irq.h"
 
 #define RTC_INDEX_PORT 0x70
 #define RTC_DATA_PORT  0x71
@@ -25,6 +35,12 @@ struct rtc;
 
 struct rtc *rtc_create(struct bus *pio, struct vk_error *err);
 void rtc_destroy(struct rtc *r);
+
+struct vm_loop;
+
+/* Wire the interrupt line (ISA IRQ 8) and start the interrupt sources (timers on loop). */
+int rtc_set_irq(struct rtc *r, struct vm_loop *loop, struct irq_line irq,
+                struct vk_error *err) VK_MUST_CHECK;
 
 /* Set a byte of CMOS RAM (index >= 0x0e), e.g. the memory sizes firmware reads. */
 void rtc_set_cmos(struct rtc *r, unsigned index, uint8_t value);

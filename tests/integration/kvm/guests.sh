@@ -1,7 +1,7 @@
 #!/bin/sh
 # The x86-64 test guests on KVM: serial and PVH boot info, bzImage boot, PCI enumeration,
 # virtio-blk / virtio-net / virtio-rng over virtio-pci with MSI-X, virtio-rng over virtio-mmio,
-# SMP bring-up, ACPI (tables walked by the guest, S5 power-off), every way to reset,
+# SMP bring-up, ACPI (tables walked by the guest, S5 power-off), RTC interrupts, every way to reset,
 # --on-reset reboot, and an internal-error report.
 # Each guest runs a few thousand instructions: seconds even on kvm_pvm (~1 MIPS).
 . "$VK_SRC/tests/lib/tap.sh"
@@ -85,6 +85,12 @@ for n in 1 4; do
 		report "ACPI: RSDP, XSDT, FADT, DSDT checksums, $n local APICs in the MADT, S5 ends the run with 0"
 	fi
 done
+run_guest rtc 0 60 --memory 64M --kernel "$G/rtc.elf"
+if guest_passed && grep -q 'RTC: alarm interrupt' "$RUN_OUT"; then
+	tap_ok "CMOS RTC interrupts on IRQ 8: periodic (2 Hz), update-ended, alarm"
+else
+	report "CMOS RTC interrupts on IRQ 8: periodic (2 Hz), update-ended, alarm"
+fi
 run_guest acpi-bz 0 60 --memory 64M --kernel "$G/bzImage"
 if guest_passed && grep -q 'RSDP at e0000' "$RUN_OUT"; then
 	tap_ok "bzImage: boot_params.acpi_rsdp_addr points at the RSDP"
