@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "daemon/daemon.h"
 #include "daemon/proc.h"
 
@@ -210,8 +211,13 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 		req->method = method;
 		req->url = url;
 		if (!peer_allowed(conn, &uid)) {
+			static int64_t last_log_s; /* a refused peer must not flood the log */
+			int64_t now_s = (int64_t)(vk_now_ns() / 1000000000);
 			req->responded = true;
-			vk_info("refused a request from uid %d", (int)uid);
+			if (__atomic_exchange_n(&last_log_s, now_s, __ATOMIC_RELAXED) != now_s)
+				vk_info("refused a request from uid %d (at most one such line a "
+				        "second)",
+				        (int)uid);
 			return http_error(
 			        conn, MHD_HTTP_FORBIDDEN,
 			        "permission denied: uid %d is not root and not in the socket's "
