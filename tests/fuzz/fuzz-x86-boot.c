@@ -55,21 +55,17 @@
 static const uint64_t low_sizes[4] = {1u << 20, 2u << 20, 4u << 20, 16u << 20};
 static uint8_t *low_ram[4];
 static uint8_t *high_ram;
-static uint8_t *initrd; /* pattern bytes, INITRD_MAX of them */
-static uint8_t *kernel; /* a copy of the image, patched when asked */
+static uint8_t initrd[INITRD_MAX]; /* pattern bytes */
+static uint8_t kernel[KERNEL_MAX]; /* a copy of the image, patched when asked */
 
 static void setup_once(void)
 {
-	if (initrd)
+	if (high_ram)
 		return;
 	vk_log_set_level(VK_LOG_ERROR);
 	for (unsigned i = 0; i < 4; i++)
 		low_ram[i] = fz_guarded_ram(low_sizes[i]);
 	high_ram = fz_guarded_ram(HIGH_RAM_SIZE);
-	initrd = malloc(INITRD_MAX);
-	kernel = malloc(KERNEL_MAX);
-	if (!initrd || !kernel)
-		abort();
 	for (size_t i = 0; i < INITRD_MAX; i++)
 		initrd[i] = (uint8_t)(i * 13 + 7);
 }
