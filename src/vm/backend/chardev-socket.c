@@ -20,6 +20,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#define CHARDEV_SOCKET_BACKLOG 65536u
+
 struct chardev_socket {
 	struct chardev chr;
 	struct chardev_stream stream;
@@ -28,7 +30,44 @@ struct chardev_socket {
 	int client_fd;
 	dev_t dev; /* identity of the socket file we created */
 	ino_t ino;
+	uint8_t *backlog; /* ring of the newest output while disconnected */
+	size_t backlog_head, backlog_len;
 };
+
+/* Keep buf in the backlog, dropping the oldest bytes beyond its size. */
+static void socket_backlog_add(struct chardev_socket *s, const uint8_t *buf, size_t len)
+{
+	if (!s->backlog)
+		s->backlog = malloc(CHARDEV_SOCKET_BACKLOG);
+	if (!s->backlog)
+		return;
+	if (len > CHARDEV_SOCKET_BACKLOG) {
+		buf += len - CHARDEV_SOCKET_BACKLOG;
+		len = CHARDEV_SOCKET_BACKLOG;
+	}
+	for (size_t i = 0; i < len; i++) {
+		size_t tail = (s->backlog_head + s->backlog_len) % CHARDEV_SOCKET_BACKLOG;
+		s->backlog[tail] = buf[i];
+		if (s->backlog_len < CHARDEV_SOCKET_BACKLOG)
+			s->backlog_len++;
+		else
+			s->backlog_head = (s->backlog_head + 1) % CHARDEV_SOCKET_BACKLOG;
+	}
+}
+
+/* Hand the backlog to a new client (its output queue is as large as the backlog). */
+static void socket_backlog_flush(struct chardev_socket *s)
+{
+	while (s->backlog_len) {
+		size_t n = VK_MIN(s->backlog_len, CHARDEV_SOCKET_BACKLOG - s->backlog_head);
+		size_t done = chardev_stream_write(&s->stream, s->backlog + s->backlog_head, n);
+		s->backlog_head = (s->backlog_head + done) % CHARDEV_SOCKET_BACKLOG;
+		s->backlog_len -= done;
+		if (done < n)
+			break;
+	}
+	s->backlog_head = s->backlog_len = 0;
+}
 
 static void socket_drop_client(struct chardev_socket *s)
 {
@@ -59,13 +98,19 @@ static void socket_accept_cb(void *opaque, int fd, short revents)
 		s->stream.in_fd = s->stream.out_fd = -1;
 		close(cfd);
 		s->client_fd = -1;
+		return;
 	}
+	socket_backlog_flush(s);
 }
 
 static size_t socket_write(struct chardev *c, const uint8_t *buf, size_t len)
 {
 	struct chardev_socket *s = container_of(c, struct chardev_socket, chr);
 
+	if (s->client_fd < 0) {
+		socket_backlog_add(s, buf, len);
+		return len;
+	}
 	return chardev_stream_write(&s->stream, buf, len);
 }
 
@@ -95,6 +140,7 @@ static void socket_close(struct chardev *c)
 		close(s->listen_fd);
 	}
 	socket_unlink_ours(s);
+	free(s->backlog);
 	free(s->path);
 	free(s);
 }

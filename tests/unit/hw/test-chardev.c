@@ -270,8 +270,8 @@ static void test_socket_clients(void **state)
 	assert_non_null(c);
 	assert_string_equal(chardev_path(c), path);
 	rec_attach(c, &rec, 1024);
-	/* No client: output is dropped. */
-	assert_int_equal(chardev_write(c, "lost", 4), 4);
+	/* No client: output is kept and handed to the next client first. */
+	assert_int_equal(chardev_write(c, "kept", 4), 4);
 
 	a = connect_unix(path);
 	assert_int_equal(write(a, "ping", 4), 4);
@@ -279,7 +279,7 @@ static void test_socket_clients(void **state)
 	assert_memory_equal(rec.buf, "ping", 4);
 	assert_int_equal(chardev_write(c, "pong", 4), 4);
 	read_until(a, loop, buf, sizeof(buf), "pong");
-	assert_string_equal(buf, "pong");
+	assert_string_equal(buf, "keptpong");
 
 	/* A second client replaces the first, which sees EOF. */
 	b = connect_unix(path);
@@ -340,12 +340,61 @@ static int teardown_tmp(void **state)
 	return rmdir(tmpdir);
 }
 
+/* Output while nobody is connected: the newest 64 KiB wait for the next client, in order. */
+static void test_socket_backlog(void **state)
+{
+	struct vm_loop *loop = vm_loop_new();
+	struct vk_error err = {0};
+	char path[128], spec[160];
+	static char got[70000];
+	uint8_t chunk[1000];
+	struct chardev *c;
+	size_t len = 0;
+	int a;
+
+	tmp_path(path, sizeof(path), "backlog.sock");
+	snprintf(spec, sizeof(spec), "socket:%s", path);
+	c = chardev_open(loop, spec, &err);
+	assert_non_null(c);
+	/* 70 chunks of 1000 bytes, each filled with its number: chunks 0-4 overflow. */
+	for (int i = 0; i < 70; i++) {
+		memset(chunk, 'A' + i % 26, sizeof(chunk));
+		assert_int_equal(chardev_write(c, chunk, sizeof(chunk)), sizeof(chunk));
+	}
+	a = connect_unix(path);
+	for (int tries = 0; tries < 500 && len < 65536; tries++) {
+		ssize_t n;
+		vm_loop_poll(loop, 10 * 1000000);
+		n = read(a, got + len, sizeof(got) - len);
+		if (n > 0)
+			len += (size_t)n;
+	}
+	assert_int_equal(len, 65536);
+	/* 4464 bytes were dropped: the first kept is byte 464 of chunk 4; the last is chunk 69's. */
+	assert_int_equal(got[0], 'A' + 4);
+	assert_int_equal(got[535], 'A' + 4);
+	assert_int_equal(got[536], 'A' + 5);
+	assert_int_equal(got[65535], 'A' + 69 % 26);
+	/* Once delivered, the backlog is gone: a second client gets only new output. */
+	close(a);
+	pump_some(loop);
+	a = connect_unix(path);
+	pump_some(loop);
+	assert_int_equal(chardev_write(c, "new", 3), 3);
+	len = read_until(a, loop, got, sizeof(got), "new");
+	assert_int_equal(len, 3);
+	close(a);
+	chardev_close(c);
+	vm_loop_free(loop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_escape_parser), cmocka_unit_test(test_spec_errors_and_null),
-	        cmocka_unit_test(test_file_appends),  cmocka_unit_test(test_pty_round_trip),
-	        cmocka_unit_test(test_socket_files),  cmocka_unit_test(test_socket_clients),
+	        cmocka_unit_test(test_escape_parser),  cmocka_unit_test(test_spec_errors_and_null),
+	        cmocka_unit_test(test_file_appends),   cmocka_unit_test(test_pty_round_trip),
+	        cmocka_unit_test(test_socket_files),   cmocka_unit_test(test_socket_clients),
+	        cmocka_unit_test(test_socket_backlog),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
