@@ -257,6 +257,7 @@ static int pc_add_transports(struct pc *pc, char *cmdline_extra, size_t len, str
 static int pc_write_tables(struct pc *pc, struct vk_error *err)
 {
 	struct x86_mp_irq irqs[PCI_MAX_SLOTS + ARRAY_SIZE(pc_mmio_irqs)];
+	struct x86_acpi_mmio mmio[ARRAY_SIZE(pc_mmio_irqs)];
 	struct x86_mp_config mc = {.nr_cpus = pc->cfg->cpus, .irqs = irqs};
 	struct x86_acpi_config ac = {
 	        .nr_cpus = pc->cfg->cpus,
@@ -270,6 +271,7 @@ static int pc_write_tables(struct pc *pc, struct vk_error *err)
 	        .com1_irq = PC_COM1_IRQ,
 	        .pci_mmio_base = (uint32_t)PC_PCI_MMIO_START,
 	        .pci_mmio_size = (uint32_t)(PC_PCI_MMIO_END - PC_PCI_MMIO_START),
+	        .virtio_mmio = mmio,
 	};
 	int r;
 
@@ -283,10 +285,15 @@ static int pc_write_tables(struct pc *pc, struct vk_error *err)
 			        .gsi = (uint8_t)d->intx.n,
 			        .trigger = X86_MP_CONFORMS};
 	}
-	for (unsigned i = 0; pc->cfg->virtio_mmio && i < pc->nr_virtio; i++)
+	for (unsigned i = 0; pc->cfg->virtio_mmio && i < pc->nr_virtio; i++) {
 		irqs[mc.nr_irqs++] = (struct x86_mp_irq){.src_irq = pc_mmio_irqs[i],
 		                                         .gsi = pc_mmio_irqs[i],
 		                                         .trigger = X86_MP_LEVEL_HIGH};
+		mmio[ac.nr_virtio_mmio++] = (struct x86_acpi_mmio){
+		        .base = (uint32_t)(PC_VIRTIO_MMIO + i * PC_VIRTIO_MMIO_GAP),
+		        .size = VIRTIO_MMIO_SIZE,
+		        .irq = pc_mmio_irqs[i]};
+	}
 	ac.nr_irqs = mc.nr_irqs;
 	r = x86_mptable_write(&pc->mem, &mc, err);
 	if (r == 0)

@@ -13,7 +13,14 @@
  *       _PRT: one entry per device pin, hard-wired to its IOAPIC input
  *     }
  *     Device (COM1) { _HID PNP0501, _UID 1, _CRS: IO 0x3F8/8, IRQ 4 }
+ *     Device (VRnn) { _HID "LNRO0005", _UID nn, _CCA 1,
+ *                     _CRS: Memory32Fixed base/size, Interrupt (level, high) }
  *   }
+ *
+ * The virtio-mmio devices are also on the kernel command line
+ * (virtio_mmio.device=, for kernels without ACPI); a kernel that reads both
+ * sees the same device twice and the second probe fails on the busy region.
+ * Debian's cloud kernel reads only ACPI (VIRTIO_MMIO_CMDLINE_DEVICES is off).
  *
  * The encoder covers only what these need: name segments, integers,
  * packages, buffers, scopes and devices, with PkgLength back-patching.
@@ -29,6 +36,7 @@
 #define AML_BYTE_PREFIX  0x0a
 #define AML_WORD_PREFIX  0x0b
 #define AML_DWORD_PREFIX 0x0c
+#define AML_STRING       0x0d
 #define AML_QWORD_PREFIX 0x0e
 #define AML_SCOPE        0x10
 #define AML_BUFFER       0x11
@@ -37,17 +45,20 @@
 #define AML_DEVICE       0x82 /* after AML_EXT_PREFIX */
 
 /* Resource descriptors (chapter 6.4). */
-#define RES_IRQ_NOFLAGS 0x22 /* small item 0x04, length 2 */
-#define RES_IO          0x47 /* small item 0x08, length 7 */
-#define RES_END         0x79 /* small item 0x0f, length 1 */
-#define RES_DWORD_ADDR  0x87
-#define RES_WORD_ADDR   0x88
-#define RES_TYPE_MEM    0
-#define RES_TYPE_IO     1
-#define RES_TYPE_BUS    2
-#define RES_MIN_MAX_FIX 0x0c /* producer, positive decode, _MIF and _MAF set */
+#define RES_IRQ_NOFLAGS  0x22 /* small item 0x04, length 2 */
+#define RES_IO           0x47 /* small item 0x08, length 7 */
+#define RES_END          0x79 /* small item 0x0f, length 1 */
+#define RES_MEM32_FIXED  0x86
+#define RES_DWORD_ADDR   0x87
+#define RES_WORD_ADDR    0x88
+#define RES_EXT_IRQ      0x89
+#define RES_IRQ_CONSUMER 0x01 /* level-triggered, active high, exclusive */
+#define RES_TYPE_MEM     0
+#define RES_TYPE_IO      1
+#define RES_TYPE_BUS     2
+#define RES_MIN_MAX_FIX  0x0c /* producer, positive decode, _MIF and _MAF set */
 
-#define AML_MAX_DEPTH   8
+#define AML_MAX_DEPTH    8
 
 struct aml {
 	uint8_t *buf;
@@ -186,6 +197,14 @@ static void aml_name_eisa(struct aml *a, const char *seg, const char *id)
 	aml_le(a, eisa_id(id), 4);
 }
 
+static void aml_name_string(struct aml *a, const char *seg, const char *s)
+{
+	aml_byte(a, AML_NAME);
+	aml_nameseg(a, seg);
+	aml_byte(a, AML_STRING);
+	aml_put(a, s, strlen(s) + 1);
+}
+
 static void aml_device_begin(struct aml *a, const char *seg)
 {
 	aml_byte(a, AML_EXT_PREFIX);
@@ -274,6 +293,42 @@ static void res_dword_mem(struct aml *a, uint32_t base, uint32_t size)
 	aml_le(a, size, 4);
 }
 
+/* Memory32Fixed (ReadWrite, base, size) */
+static void res_mem32_fixed(struct aml *a, uint32_t base, uint32_t size)
+{
+	aml_byte(a, RES_MEM32_FIXED);
+	aml_le(a, 9, 2);
+	aml_byte(a, 0x01); /* read-write */
+	aml_le(a, base, 4);
+	aml_le(a, size, 4);
+}
+
+/* Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive) { gsi } */
+static void res_ext_irq(struct aml *a, uint32_t gsi)
+{
+	aml_byte(a, RES_EXT_IRQ);
+	aml_le(a, 6, 2);
+	aml_byte(a, RES_IRQ_CONSUMER);
+	aml_byte(a, 1);
+	aml_le(a, gsi, 4);
+}
+
+static void dsdt_virtio_mmio(struct aml *a, unsigned i, const struct x86_acpi_mmio *m)
+{
+	char seg[5] = {'V', 'R', (char)('0' + i / 10), (char)('0' + i % 10), 0};
+	size_t size_at;
+
+	aml_device_begin(a, seg);
+	aml_name_string(a, "_HID", "LNRO0005");
+	aml_name_int(a, "_UID", i);
+	aml_name_int(a, "_CCA", 1); /* DMA is cache-coherent */
+	size_at = aml_resources_begin(a, "_CRS");
+	res_mem32_fixed(a, m->base, m->size);
+	res_ext_irq(a, m->irq);
+	aml_resources_end(a, size_at);
+	aml_close(a);
+}
+
 static void dsdt_pci(struct aml *a, const struct x86_acpi_config *c)
 {
 	unsigned n = 0;
@@ -337,7 +392,8 @@ long x86_acpi_build_dsdt(const struct x86_acpi_config *c, uint8_t *buf, size_t c
 {
 	struct aml a = {.buf = buf, .cap = cap};
 
-	if (cap < ACPI_HEADER_SIZE || c->nr_irqs > 255 || (c->com1_port && c->com1_irq > 15))
+	if (cap < ACPI_HEADER_SIZE || c->nr_irqs > 255 || (c->com1_port && c->com1_irq > 15) ||
+	    c->nr_virtio_mmio > 100)
 		return -E2BIG;
 	a.len = ACPI_HEADER_SIZE;
 
@@ -358,6 +414,8 @@ long x86_acpi_build_dsdt(const struct x86_acpi_config *c, uint8_t *buf, size_t c
 	dsdt_pci(&a, c);
 	if (c->com1_port)
 		dsdt_com1(&a, c);
+	for (unsigned i = 0; i < c->nr_virtio_mmio; i++)
+		dsdt_virtio_mmio(&a, i, &c->virtio_mmio[i]);
 	aml_close(&a);
 
 	if (a.overflow || a.depth || a.len > UINT32_MAX)

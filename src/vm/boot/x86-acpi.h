@@ -6,7 +6,7 @@
  *   x86-acpi.c       RSDP (at 0xE0000, where Linux scans), XSDT and RSDT, FADT
  *                    with a PM1 block, FACS, MADT; lengths and checksums
  *   x86-acpi-dsdt.c  a tiny AML encoder and the DSDT: \_S5, the PCI host bridge
- *                    (_CRS windows, _PRT), COM1
+ *                    (_CRS windows, _PRT), COM1, the virtio-mmio slots (LNRO0005)
  *
  * The FADT describes a "legacy" (not hardware-reduced) PC: the board keeps its
  * 8259 PIC, PIT, i8042 and RTC, and Linux's PC code path (ISA IRQ n = GSI n,
@@ -32,6 +32,12 @@ struct vm_mem;
 #define X86_ACPI_RSDP_ADDR  0xe0000u
 #define X86_ACPI_TABLES_MAX 0x10000u /* 0xE0000 - 0xEFFFF */
 
+/* A virtio-mmio transport, for kernels that find them in ACPI rather than on the command line. */
+struct x86_acpi_mmio {
+	uint32_t base, size;
+	uint8_t irq; /* ISA IRQ, level-triggered, active high */
+};
+
 /* What the tables describe. */
 struct x86_acpi_config {
 	unsigned nr_cpus; /* APIC ids 0..nr_cpus-1, the IOAPIC gets id nr_cpus */
@@ -51,6 +57,8 @@ struct x86_acpi_config {
 	uint8_t com1_irq;
 	uint32_t pci_mmio_base; /* the host bridge's memory window */
 	uint32_t pci_mmio_size;
+	const struct x86_acpi_mmio *virtio_mmio;
+	unsigned nr_virtio_mmio; /* at most 100 */
 };
 
 /* Offsets of the PM registers from pm_base (hw/acpi-pm.c implements them). */

@@ -12,6 +12,8 @@
 #   5    the same kernel has no MP table parser: ACPI (MADT) must show it every vCPU, and its
 #        `poweroff -f` must end the run through ACPI S5 (the run uses --on-reset reboot, so a
 #        reset would boot again instead of ending it)
+#   6    the same kernel over virtio-mmio: it ignores virtio_mmio.device= (no
+#        VIRTIO_MMIO_CMDLINE_DEVICES) and must find the devices in the DSDT (LNRO0005)
 #
 # Run it alone from a build:  tests/integration/kvm/linux-boot.sh   (VK_BUILD defaults to
 # ./build; set VK_BUILD=/path/to/build-dir otherwise). LINUX_TIMEOUT (seconds, default 120)
@@ -34,7 +36,8 @@ shared PVH vmlinux over virtio-pci: SELFTEST 0 failed
 shared bzImage over virtio-mmio: SELFTEST 0 failed
 shared bzImage: the guest sees all $CPUS vCPUs
 Debian cloud kernel with virtio-pci modules: disk, network and rng found
-Debian cloud kernel: ACPI shows all $CPUS vCPUs, poweroff ends the run through S5"
+Debian cloud kernel: ACPI shows all $CPUS vCPUs, poweroff ends the run through S5
+Debian cloud kernel over virtio-mmio found through ACPI: disk, network and rng found"
 
 skip_all() {
 	echo "$names" | while IFS= read -r n; do echo "ok - $n # SKIP $1"; done
@@ -121,7 +124,7 @@ build_cloud_initramfs() {
 	rm -rf "$root" && mkdir -p "$root/bin" "$root/lib/modules" "$root/dev" "$root/proc" "$root/sys"
 	cp /bin/busybox "$root/bin/busybox" || return 1
 	# The modules and everything they depend on, in load order (modules.dep is "m: deps").
-	order=$(python3 - "$moddir" virtio_pci virtio_blk virtio_net virtio_rng <<'PY'
+	order=$(python3 - "$moddir" virtio_pci virtio_mmio virtio_blk virtio_net virtio_rng <<'PY'
 # Load order from each module's own .modinfo "depends=" (the package ships no modules.dep).
 import lzma, os, re, sys
 moddir, wanted = sys.argv[1], sys.argv[2:]
@@ -184,20 +187,22 @@ INIT
 
 name="Debian cloud kernel with virtio-pci modules: disk, network and rng found"
 acpi_name="Debian cloud kernel: ACPI shows all $CPUS vCPUs, poweroff ends the run through S5"
+mmio_name="Debian cloud kernel over virtio-mmio found through ACPI: disk, network and rng found"
 prepared=${XDG_CACHE_HOME:-$HOME/.cache}/virtkit/debian-cloud-kernel/prepared
 if [ -n "${VK_CLOUD_KERNEL:-}" ] && [ -f "$VK_CLOUD_KERNEL" ] && [ -f "${VK_CLOUD_INITRD:-}" ]; then
 	vmlinuz=$VK_CLOUD_KERNEL
 	cp "$VK_CLOUD_INITRD" "$TAP_TMP/cloud.cpio.gz"
 	deb=$vmlinuz
 elif ! command -v apt-get >/dev/null || ! command -v dpkg-deb >/dev/null; then
-	tap_skip "$name" "needs apt-get and dpkg-deb"
-	tap_skip "$acpi_name" "needs apt-get and dpkg-deb"
+	for n in "$name" "$acpi_name" "$mmio_name"; do tap_skip "$n" "needs apt-get and dpkg-deb"; done
 elif ! deb=$(cloud_kernel 2>"$TAP_TMP/apt.err"); then
-	tap_skip "$name" "cannot download linux-image-cloud-amd64: $(tail -n 1 "$TAP_TMP/apt.err")"
-	tap_skip "$acpi_name" "cannot download linux-image-cloud-amd64"
+	for n in "$name" "$acpi_name" "$mmio_name"; do
+		tap_skip "$n" "cannot download linux-image-cloud-amd64: $(tail -n 1 "$TAP_TMP/apt.err")"
+	done
 elif ! build_cloud_initramfs; then
-	tap_fail "$name (cannot build the initramfs from $deb)"
-	tap_fail "$acpi_name (cannot build the initramfs from $deb)"
+	for n in "$name" "$acpi_name" "$mmio_name"; do
+		tap_fail "$n (cannot build the initramfs from $deb)"
+	done
 else
 	vmlinuz=$(ls "$TAP_TMP"/deb/boot/vmlinuz-* | head -n 1)
 	mkdir -p "$prepared" && cp "$vmlinuz" "$prepared/vmlinuz" &&
@@ -232,6 +237,18 @@ if [ -n "${vmlinuz:-}" ]; then
 	else
 		tap_fail "$name (exit $RUN_RC, cpus online '${online:-?}', $boots boots)"
 		grep -a 'CLOUD\|ACPI\|smpboot\|reboot: \|Power down' "$RUN_OUT" | tr -d '\r' | head -n 30 |
+			sed 's/^/# console: /'
+	fi
+	printf 'VIRTKIT-CLOUD' | dd of="$TAP_TMP/cloud.img" conv=notrunc 2>/dev/null
+	run_guest cloud-mmio 0 "$T" --memory 512M --cpus $CPUS --kernel "$vmlinuz" \
+		--initrd "$TAP_TMP/cloud.cpio.gz" --cmdline "console=ttyS0 panic=-1" \
+		--disk "$TAP_TMP/cloud.img" --net user --rng --virtio-transport mmio
+	if [ "$RUN_RC" -eq 0 ] && grep -q 'CLOUD vda ok' "$RUN_OUT" && grep -q 'CLOUD eth0 ok' "$RUN_OUT" &&
+		grep -q 'CLOUD hwrng ok' "$RUN_OUT"; then
+		tap_ok "$mmio_name"
+	else
+		tap_fail "$mmio_name (exit $RUN_RC)"
+		grep -a 'CLOUD\|virtio\|LNRO\|insmod\|Kernel panic' "$RUN_OUT" | tr -d '\r' | head -n 30 |
 			sed 's/^/# console: /'
 	fi
 fi

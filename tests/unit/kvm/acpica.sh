@@ -3,7 +3,8 @@
 # The board's ACPI tables checked by ACPICA, the reference implementation Linux uses:
 # acpi-dump (argument 1) writes the tables of a few machines, iasl disassembles each one
 # (and the DSDT's disassembly must compile again), acpiexec loads FADT + DSDT + MADT and
-# evaluates \_S5 and the host bridge's _PRT and _CRS. Skips when acpica-tools is missing.
+# evaluates \_S5, the host bridge's _PRT and _CRS and the first virtio-mmio device's _CRS.
+# Skips when acpica-tools is missing.
 . "$VK_SRC/tests/lib/tap.sh"
 dump=$1
 tap_tmpdir
@@ -66,6 +67,14 @@ machine() {
 		tap_fail "$what: MADT lists $lapics local APICs (want $cpus), $ioapics IOAPICs, $isos overrides (want $((mmio + 1))), $nmis NMI entries"
 	fi
 
+	vrs=$(grep -c 'Name (_HID, "LNRO0005")' "$d/dsdt.dsl")
+	if [ "$vrs" = "$mmio" ] &&
+		{ [ "$mmio" = 0 ] || grep -q 'Memory32Fixed (ReadWrite,' "$d/dsdt.dsl"; }; then
+		tap_ok "$what: the DSDT lists $vrs virtio-mmio devices (LNRO0005)"
+	else
+		tap_fail "$what: the DSDT lists $vrs virtio-mmio devices (LNRO0005), want $mmio"
+	fi
+
 	if (cd "$d" && iasl -p recompiled dsdt.dsl >recompile.log 2>&1) &&
 		grep -q 'Compilation successful. 0 Errors' "$d/recompile.log"; then
 		tap_ok "$what: the DSDT's disassembly compiles again without errors"
@@ -74,7 +83,9 @@ machine() {
 		tap_diag "$(tail -n 10 "$d/recompile.log")"
 	fi
 
-	timeout 60 acpiexec -b 'evaluate \_S5; evaluate \_SB.PCI0._PRT; evaluate \_SB.PCI0._CRS' \
+	vr=
+	[ "$mmio" = 0 ] || vr='; evaluate \_SB.VR00._CRS'
+	timeout 60 acpiexec -b "evaluate \\_S5; evaluate \\_SB.PCI0._PRT; evaluate \\_SB.PCI0._CRS$vr" \
 		"$d/facp.dat" "$d/dsdt.dat" "$d/apic.dat" >"$d/exec.log" 2>&1
 	rc=$?
 	s5=$(sed -n '/Evaluation of \\_S5/,/Evaluating/p' "$d/exec.log" | grep -m 1 '\[Integer\]' |
@@ -84,6 +95,7 @@ machine() {
 	if [ $rc -eq 0 ] && [ "$s5" = " [Integer] = 0000000000000005" ] &&
 		{ [ "$pci" = 0 ] || [ "$prt" = " [Package] Contains $pci Elements:" ]; } &&
 		grep -q 'Evaluation of \\_SB.PCI0._CRS returned' "$d/exec.log" &&
+		{ [ "$mmio" = 0 ] || grep -q 'Evaluation of \\_SB.VR00._CRS returned' "$d/exec.log"; } &&
 		grep -q 'No outstanding allocations' "$d/exec.log" &&
 		! grep -q 'ACPI Error\|ACPI Exception\|Firmware Error\|BIOS Error\|BIOS Warning' \
 			"$d/exec.log"; then

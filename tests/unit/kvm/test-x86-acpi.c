@@ -88,6 +88,11 @@ static const struct x86_mp_irq irqs[] = {
         {.src_irq = 6, .gsi = 6, .trigger = X86_MP_LEVEL_HIGH},
 };
 
+static const struct x86_acpi_mmio mmio[] = {
+        {.base = 0xd0000000, .size = 0x200, .irq = 5},
+        {.base = 0xd0001000, .size = 0x200, .irq = 6},
+};
+
 static struct x86_acpi_config config(unsigned cpus)
 {
 	return (struct x86_acpi_config){
@@ -103,6 +108,8 @@ static struct x86_acpi_config config(unsigned cpus)
 	        .com1_irq = 4,
 	        .pci_mmio_base = 0xe0000000,
 	        .pci_mmio_size = 0x1ec00000,
+	        .virtio_mmio = mmio,
+	        .nr_virtio_mmio = 2,
 	};
 }
 
@@ -269,6 +276,16 @@ static void check_dsdt(void)
 	assert_non_null(memmem_(d, len, "PCI0", 4));
 	assert_non_null(memmem_(d, len, "_PRT", 4));
 	assert_non_null(memmem_(d, len, "_CRS", 4));
+	/* The virtio-mmio slots: _HID "LNRO0005", Memory32Fixed at their base, their IRQ. */
+	p = memmem_(d, len, "VR00", 4);
+	assert_non_null(p);
+	assert_non_null(memmem_(p, len - (size_t)(p - d), "LNRO0005", 9));
+	assert_non_null(memmem_(p, len - (size_t)(p - d),
+	                        (const uint8_t[]){0x86, 9, 0, 1, 0, 0, 0, 0xd0}, 8));
+	assert_non_null(memmem_(p, len - (size_t)(p - d),
+	                        (const uint8_t[]){0x89, 6, 0, 1, 1, 5, 0, 0, 0}, 9));
+	assert_non_null(memmem_(d, len, "VR01", 4));
+	assert_null(memmem_(d, len, "VR02", 4));
 }
 
 static void test_tables(void **state)
