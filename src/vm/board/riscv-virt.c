@@ -392,16 +392,14 @@ static void virt_reset_harts(struct virt_board *b)
 
 static void virt_sleep(struct virt_board *b)
 {
-	uint64_t deadline = clint_next_deadline(b->clint);
+	const uint64_t ns_per_tick = 1000000000ull / VIRT_TIMEBASE_HZ;
+	uint64_t ticks = clint_ticks_to_deadline(b->clint);
 	int64_t timeout = -1;
 
-	if (deadline != UINT64_MAX) {
-		uint64_t now = virt_mtime(b);
-		timeout = deadline > now ? (int64_t)VK_MIN((deadline - now) * (1000000000ull /
-		                                                               VIRT_TIMEBASE_HZ),
-		                                           (uint64_t)INT64_MAX / 2)
-		                         : 0;
-	}
+	if (ticks != UINT64_MAX)
+		timeout = ticks > (uint64_t)INT64_MAX / ns_per_tick
+		                  ? INT64_MAX
+		                  : (int64_t)(ticks * ns_per_tick);
 	vm_loop_poll(b->loop, timeout);
 }
 

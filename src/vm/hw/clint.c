@@ -23,13 +23,15 @@ struct clint {
 	unsigned nr_harts;
 	uint64_t (*get_time)(void *opaque);
 	void *opaque;
-	int64_t time_offset; /* guest writes to mtime move it relative to the board clock */
+	/* Guest writes to mtime move it relative to the board clock: mtime = board + offset,
+	 * modulo 2^64 (unsigned, so a guest writing any value cannot overflow anything). */
+	uint64_t time_offset;
 	struct clint_hart *harts;
 };
 
 static uint64_t clint_time(const struct clint *clint)
 {
-	return clint->get_time(clint->opaque) + (uint64_t)clint->time_offset;
+	return clint->get_time(clint->opaque) + clint->time_offset;
 }
 
 static void clint_update_hart(struct clint *clint, struct clint_hart *h, uint64_t now)
@@ -50,19 +52,21 @@ void clint_update(struct clint *clint)
 		clint_update_hart(clint, &clint->harts[i], now);
 }
 
-uint64_t clint_next_deadline(const struct clint *clint)
+uint64_t clint_ticks_to_deadline(const struct clint *clint)
 {
-	uint64_t best = UINT64_MAX;
+	uint64_t now = clint_time(clint), best = UINT64_MAX;
 
+	/*
+	 * A hart without MTIP has mtimecmp > mtime, so the difference is positive. An
+	 * all-ones mtimecmp is how firmware disarms the timer: not a deadline to wake for.
+	 */
 	for (unsigned i = 0; i < clint->nr_harts; i++) {
 		const struct clint_hart *h = &clint->harts[i];
-		if (!h->mtip && h->mtimecmp < best)
-			best = h->mtimecmp;
+		if (!h->mtip && h->mtimecmp != UINT64_MAX && h->mtimecmp > now &&
+		    h->mtimecmp - now < best)
+			best = h->mtimecmp - now;
 	}
-	if (best == UINT64_MAX)
-		return best;
-	/* Back to the board's clock. */
-	return best - (uint64_t)clint->time_offset;
+	return best;
 }
 
 /* Read size bytes at byte offset sub within a 64-bit register value. */
@@ -114,7 +118,7 @@ static void clint_write(void *opaque, uint64_t off, uint64_t value, unsigned siz
 	} else if (off >= CLINT_MTIME && off + size <= CLINT_MTIME + 8) {
 		uint64_t now = clint_time(clint);
 		uint64_t want = reg_write(now, off - CLINT_MTIME, value, size);
-		clint->time_offset += (int64_t)(want - now);
+		clint->time_offset += want - now; /* wraps modulo 2^64, as mtime does */
 		clint_update(clint);
 	} else if (off >= CLINT_MTIMECMP_BASE && off < CLINT_MTIME && size >= 4) {
 		unsigned h = (unsigned)((off - CLINT_MTIMECMP_BASE) / 8);

@@ -7,7 +7,7 @@
  * Time comes from the board (get_time, in mtime ticks) so that the board can
  * stop guest time while paused. MTIP is level: the board calls clint_update()
  * whenever time may have passed a deadline (each run slice, after a sleep),
- * and sleeps no longer than clint_next_deadline().
+ * and sleeps no longer than clint_ticks_to_deadline().
  */
 #ifndef VK_HW_CLINT_H
 #define VK_HW_CLINT_H
@@ -32,7 +32,8 @@ void clint_destroy(struct clint *clint);
 /* Re-evaluate every hart's MTIP against the current time. */
 void clint_update(struct clint *clint);
 
-/* Earliest mtimecmp (in mtime ticks) not yet reached, or UINT64_MAX. */
-uint64_t clint_next_deadline(const struct clint *clint);
+/* Ticks until the earliest mtimecmp not yet reached, or UINT64_MAX when none is armed
+ * (an all-ones mtimecmp counts as disarmed). */
+uint64_t clint_ticks_to_deadline(const struct clint *clint);
 
 #endif

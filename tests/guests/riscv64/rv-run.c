@@ -318,7 +318,10 @@ static int run(struct machine *m, const struct opts *o, uint64_t tohost, uint64_
 			return code == 0 ? 0 : 1;
 		}
 		if (all_asleep) {
-			uint64_t next = clint_next_deadline(m->clint), now = machine_time(m);
+			uint64_t ticks = clint_ticks_to_deadline(m->clint), now = machine_time(m);
+			uint64_t next = ticks == UINT64_MAX         ? UINT64_MAX
+			                : ticks >= UINT64_MAX - now ? UINT64_MAX - 1
+			                                            : now + ticks;
 			bool any_pending = false;
 			for (unsigned i = 0; i < m->nr_harts; i++)
 				any_pending |= rv_cpu_interrupt_pending(m->harts[i]);

@@ -132,12 +132,12 @@ static void test_clint_timer_and_ipi(void **state)
 	/* No timer armed at reset. */
 	clint_update(clint);
 	assert_false(lines[2]);
-	assert_int_equal(clint_next_deadline(clint), UINT64_MAX);
+	assert_int_equal(clint_ticks_to_deadline(clint), UINT64_MAX);
 	/* mtimecmp of hart 1 in two 32-bit halves. */
 	assert_true(bus_write(&bus, 0x2004008, 4, 1500));
 	assert_true(bus_write(&bus, 0x200400c, 4, 0));
 	assert_false(lines[3]);
-	assert_int_equal(clint_next_deadline(clint), 1500);
+	assert_int_equal(clint_ticks_to_deadline(clint), 500);
 	fake_time = 1499;
 	clint_update(clint);
 	assert_false(lines[3]);
@@ -155,6 +155,20 @@ static void test_clint_timer_and_ipi(void **state)
 	assert_int_equal(v, 1);
 	assert_true(bus_write(&bus, 0x2000004, 4, 0));
 	assert_false(lines[1]);
+	/* The guest may write any mtime: the offset wraps like mtime itself. */
+	assert_true(bus_write(&bus, 0x200bff8, 8, 1ull << 62));
+	assert_true(bus_write(&bus, 0x200bff8, 8, 1ull << 63));
+	assert_true(bus_write(&bus, 0x200bff8, 8, UINT64_MAX - 10));
+	assert_true(bus_read(&bus, 0x200bff8, 8, &v));
+	assert_int_equal(v, UINT64_MAX - 10);
+	assert_true(bus_write(&bus, 0x2004008, 8, UINT64_MAX - 4));
+	assert_false(lines[3]);
+	assert_int_equal(clint_ticks_to_deadline(clint), 6);
+	fake_time += 6;
+	clint_update(clint);
+	assert_true(lines[3]);
+	/* Hart 0's all-ones mtimecmp means disarmed: nothing to wake for. */
+	assert_int_equal(clint_ticks_to_deadline(clint), UINT64_MAX);
 	/* Writes to a hart that does not exist are ignored. */
 	assert_true(bus_write(&bus, 0x2000008, 4, 1));
 	assert_true(bus_write(&bus, 0x2004010, 8, 1));
