@@ -230,50 +230,6 @@ static void pci_port_access(uint16_t port, unsigned size, bool write, uint64_t v
 	}
 }
 
-/*
- * Known bug, reported (transport-pci.c is not ours to fix): a configuration
- * write that starts at the data field of the virtio PCI-configuration window
- * (4.1.4.9) hands the whole 32-bit field to the BAR 0 handler even when the
- * window's length is 1 or 2, and the common-config code compares the value
- * unmasked: a reset written as 0x00001000 with length 1 resets the device but
- * leaves INTx asserted ("if (v == 0)"), a vector written as 0x00010000 with
- * length 2 reads back NO_VECTOR, and so on. Until it is fixed, such writes
- * are not made, so the short run of make check does not trip on it.
- * Reproducer (fuzz-pio input, hex): 41008d880200 02018c0214000000
- * 0201900201000000 0201940200100000.
- */
-static bool hits_window_bug(uint16_t port, unsigned size, uint64_t value)
-{
-	struct pci_device *d = cf8_target();
-	uint32_t reg = (fz.cf8 & 0xfc) + (uint32_t)(port - PCI_CONFIG_DATA), data, len;
-	unsigned cap = d ? cfg_window_cap(d) : 0;
-
-	if (!cap || reg != cap + 16u || port + size > PCI_CONFIG_DATA + 4)
-		return false;
-	memcpy(&len, d->cfg + cap + 12, 4);
-	memcpy(&data, d->cfg + cap + 16, 4);
-	for (unsigned i = 0; i < size; i++)
-		data = (data & ~(0xffu << (8 * i))) | (uint32_t)((value >> (8 * i)) & 0xff)
-		                                              << (8 * i);
-	return (len == 1 || len == 2) && (data >> (8 * len)) != 0;
-}
-
-/*
- * Known bug, reported (rtc.c is not ours to fix): once the guest sets a
- * century below 19 (a year before 1900), the year register reads
- * (unsigned)(tm_year % 100) of a negative tm_year: 1826 reads 0x22 in BCD and
- * 182 in binary mode. Until it is fixed, such century writes are not made.
- * Reproducer (fuzz-pio input, hex): 00020032000000 00030018000000
- * 0002000b000000 00030006000000 00020009000000 010300.
- */
-static bool hits_rtc_year_bug(uint16_t port, uint64_t value)
-{
-	uint8_t v = (uint8_t)value;
-	unsigned val = (fz.cmos[RTC_REG_B] & RTC_BINARY) ? v : (v >> 4) * 10u + (v & 0xf);
-
-	return port == RTC_DATA_PORT && fz.rtc_index == RTC_CENTURY && val % 100 < 19;
-}
-
 uint64_t pio_access(uint16_t port, unsigned size, bool write, uint64_t value)
 {
 	const struct bus_range *r = bus_lookup(&fz.pio, port);
@@ -281,10 +237,6 @@ uint64_t pio_access(uint16_t port, unsigned size, bool write, uint64_t value)
 	bool ok;
 
 	value &= size == 8 ? UINT64_MAX : (1ull << (8 * size)) - 1; /* as a CPU delivers it */
-	if (write && ((port >= PCI_CONFIG_DATA && port < PCI_CONFIG_DATA + 4 &&
-	               hits_window_bug(port, size, value)) ||
-	              hits_rtc_year_bug(port, value)))
-		return 0;
 	if (write)
 		ok = bus_write(&fz.pio, port, size, value);
 	else

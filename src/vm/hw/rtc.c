@@ -104,8 +104,8 @@ static uint8_t rtc_encode(const struct rtc *r, const struct tm *t, unsigned reg)
 		return to_bcd(r, (unsigned)tm.tm_mday);
 	case REG_MONTH:
 		return to_bcd(r, (unsigned)tm.tm_mon + 1);
-	case REG_YEAR:
-		return to_bcd(r, (unsigned)(tm.tm_year % 100));
+	case REG_YEAR: /* from the full year: tm_year is negative before 1900 */
+		return to_bcd(r, (unsigned)(tm.tm_year + 1900) % 100);
 	case REG_CENTURY:
 		return to_bcd(r, (unsigned)(tm.tm_year + 1900) / 100);
 	default:
@@ -267,11 +267,11 @@ static void rtc_set_time_reg(struct rtc *r, unsigned reg, uint8_t v)
 	case REG_MONTH:
 		tm.tm_mon = (int)(val >= 1 && val <= 12 ? val - 1 : 0);
 		break;
-	case REG_YEAR:
-		tm.tm_year = (tm.tm_year / 100) * 100 + (int)(val % 100);
+	case REG_YEAR: /* keep the century; work on the full year, never negative here */
+		tm.tm_year = ((tm.tm_year + 1900) / 100) * 100 + (int)(val % 100) - 1900;
 		break;
 	case REG_CENTURY:
-		tm.tm_year = (int)(val % 100) * 100 - 1900 + tm.tm_year % 100;
+		tm.tm_year = (int)(val % 100) * 100 + (tm.tm_year + 1900) % 100 - 1900;
 		break;
 	default:
 		return; /* day of week follows from the date */

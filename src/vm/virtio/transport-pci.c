@@ -289,6 +289,9 @@ static void vp_cfg_written(struct pci_device *d, uint32_t offset, unsigned size)
 	if (!vp->cfg_cap || offset != data || !vp_cfgcap_window(vp, &off, &len))
 		return;
 	memcpy(&v, d->cfg + data, 4);
+	/* The window's length says how much of the data field is the access (4.1.4.9). */
+	if (len < 4)
+		v &= (1u << (8 * len)) - 1;
 	vp_bar0_write(vp, off, v, len);
 }
 
