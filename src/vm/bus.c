@@ -119,6 +119,8 @@ bool bus_write(const struct bus *bus, uint64_t addr, unsigned size, uint64_t val
 
 	if (!r)
 		return false;
+	if (size < 8) /* handlers see only the bytes of the access */
+		value &= (1ull << (8 * size)) - 1;
 	if (r->ops->write)
 		r->ops->write(r->opaque, addr - r->base, value, size);
 	return true;

@@ -4,7 +4,8 @@
  *
  * A CPU backend turns every guest access it cannot satisfy from RAM into one
  * bus_read()/bus_write(); it never knows which devices exist. Handlers receive
- * the offset inside their range and an access size of 1, 2, 4 or 8 bytes.
+ * the offset inside their range and an access size of 1, 2, 4 or 8 bytes;
+ * a written value holds only the bytes of the access (bus_write() masks it).
  *
  * Concurrency: the bus does no locking. Registration, removal and dispatch are
  * serialized by the machine (the emulator runs one thread; the KVM backend
