@@ -96,12 +96,12 @@ static void test_bus_dispatch(void **state)
 	assert_true(bus_write(&bus, 0x1010, 4, 0xdeadbeef));
 	assert_int_equal(a.last_off, 0x10);
 	assert_int_equal(a.last_val, 0xdeadbeef);
+	assert_int_equal(a.last_size, 4);
 	/* Handlers see only the bytes of the access. */
 	assert_true(bus_write(&bus, 0x1010, 2, 0x123456789abcdef0ull));
 	assert_int_equal(a.last_val, 0xdef0);
 	assert_true(bus_write(&bus, 0x1010, 1, 0x1ff));
 	assert_int_equal(a.last_val, 0xff);
-	assert_int_equal(a.last_size, 4);
 	assert_true(bus_read(&bus, 0x30f8, 8, &v));
 	assert_int_equal(b.last_off, 0xf8);
 	assert_int_equal(v, 0x1122334455667788ull);
