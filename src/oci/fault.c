@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* VIRTKIT_OCI_FAIL_AT failure injection (debug builds only). */
+/* VIRTKIT_OCI_FAIL_AT failure injection and VIRTKIT_OCI_WAIT_AT holds (debug builds only). */
 #include "fault.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 const char *const oci_fault_steps[] = {
         "state", "cgroup", "cgroup-apply", "console", "clone", "userns",   "mounts", "devices",
@@ -23,4 +25,20 @@ int oci_fault(const char *step, struct vk_error *err)
 	(void)err;
 #endif
 	return 0;
+}
+
+void oci_fault_wait(const char *point)
+{
+#ifdef VK_OCI_FAULT_INJECTION
+	const char *want = getenv("VIRTKIT_OCI_WAIT_AT");
+	size_t n = strlen(point);
+	struct timespec ts = {0, 10 * 1000 * 1000};
+
+	if (!want || strncmp(want, point, n) != 0 || want[n] != ':')
+		return;
+	for (int i = 0; i < 3000 && access(want + n + 1, F_OK) < 0; i++)
+		nanosleep(&ts, NULL);
+#else
+	(void)point;
+#endif
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "fault.h"
 #include "spec.h"
 
 int oci_validate_id(const char *id, struct vk_error *err)
@@ -59,13 +60,72 @@ static int lock_dir(int fd, const char *id, struct vk_error *err)
 	return 0;
 }
 
+/*
+ * The directory appears under the container's id already locked: it is made
+ * under a hidden name of this process, locked, then renamed into place
+ * without replacing anything. Made under its id and locked after, a start,
+ * delete or pause in between would lock it first, find no state and take it
+ * for a create that died (start: "cannot start a container that has
+ * stopped"; delete: remove it under the create). A hidden name is only ever
+ * empty; one left by a killed create with this pid is removed.
+ */
+static int make_locked_dir(int rootfd, const char *id, bool *unsupported, struct vk_error *err)
+{
+	char tmp[64];
+	int fd, r;
+
+	*unsupported = false;
+	snprintf(tmp, sizeof(tmp), ".new-%d", (int)getpid());
+	if (mkdirat(rootfd, tmp, 0700) < 0 &&
+	    (errno != EEXIST || unlinkat(rootfd, tmp, AT_REMOVEDIR) < 0 ||
+	     mkdirat(rootfd, tmp, 0700) < 0))
+		return vk_error_errno(err, errno, "cannot create state for container '%s'", id);
+	fd = openat(rootfd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		r = vk_error_errno(err, errno, "cannot open state for container '%s'", id);
+		goto fail;
+	}
+	r = lock_dir(fd, id, err);
+	if (r < 0)
+		goto fail;
+	if (renameat2(rootfd, tmp, rootfd, id, RENAME_NOREPLACE) == 0)
+		return fd;
+	r = errno;
+	if (r == EEXIST || r == ENOTEMPTY) {
+		r = vk_error_set(err, EEXIST, "container with id exists: %s", id);
+	} else if (r == EINVAL || r == ENOSYS) {
+		*unsupported = true; /* no RENAME_NOREPLACE on this file system */
+		r = -r;
+	} else {
+		r = vk_error_errno(err, r, "cannot create state for container '%s'", id);
+	}
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlinkat(rootfd, tmp, AT_REMOVEDIR);
+	return r;
+}
+
 int oci_state_create_dir(const char *root, const char *id, struct vk_error *err)
 {
+	bool unsupported;
 	int rootfd, fd, r;
 
 	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return vk_error_errno(err, errno, "cannot open state directory '%s'", root);
+	if (faccessat(rootfd, id, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		close(rootfd);
+		return vk_error_set(err, EEXIST, "container with id exists: %s", id);
+	}
+	fd = make_locked_dir(rootfd, id, &unsupported, err);
+	if (!unsupported) {
+		close(rootfd);
+		if (fd >= 0)
+			oci_fault_wait("state-dir");
+		return fd;
+	}
+	/* Without RENAME_NOREPLACE: make it in place, with the window above. */
 	if (mkdirat(rootfd, id, 0700) < 0) {
 		r = errno;
 		close(rootfd);
