@@ -287,6 +287,9 @@ int sj_strv(struct sj *s, json_object *o, const char *key, struct oci_strv *out)
 		out->n = i + 1;
 	}
 	sj_pop(s, mark);
+	/* Nothing half-filled for the caller to free (some hold out on their stack). */
+	if (r)
+		oci_strv_free(out);
 	return r;
 }
 

@@ -42,6 +42,7 @@ int sj_u64(struct sj *s, json_object *o, const char *key, struct oci_opt_u64 *ou
 /* A u32 that must be present when required. */
 int sj_u32(struct sj *s, json_object *o, const char *key, bool required, uint32_t *out,
            bool *present);
+/* On an error *out is left empty (freed). */
 int sj_strv(struct sj *s, json_object *o, const char *key, struct oci_strv *out);
 /* An object of string values (annotations, sysctl, unified). */
 int sj_kv(struct sj *s, json_object *o, const char *key, struct oci_kv_list *out);
