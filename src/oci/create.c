@@ -433,12 +433,15 @@ int oci_container_create(const struct oci_create_opts *o, struct vk_error *err)
 	r = make_cgroups(&c, err);
 	if (r < 0)
 		goto fail;
+	oci_fault_wait("cgroups");
 	sync_send(c.sync[0], SYNC_CG_DONE, 0, NULL, -1);
 	r = until_ready(&c, err);
 	if (!r)
 		r = save_state(&c, err);
-	if (!r)
+	if (!r) {
+		oci_fault_wait("ready");
 		r = oci_fault("pid-file", err);
+	}
 	if (!r && o->pid_file)
 		r = write_pid_file(o->pid_file, c.pid, err);
 	if (r < 0)

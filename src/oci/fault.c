@@ -3,6 +3,8 @@
 #include "fault.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,9 +35,16 @@ void oci_fault_wait(const char *point)
 	const char *want = getenv("VIRTKIT_OCI_WAIT_AT");
 	size_t n = strlen(point);
 	struct timespec ts = {0, 10 * 1000 * 1000};
+	char held[4096];
+	int fd;
 
 	if (!want || strncmp(want, point, n) != 0 || want[n] != ':')
 		return;
+	/* <file>.held tells the test that the runtime got here. */
+	snprintf(held, sizeof(held), "%s.held", want + n + 1);
+	fd = open(held, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
 	for (int i = 0; i < 3000 && access(want + n + 1, F_OK) < 0; i++)
 		nanosleep(&ts, NULL);
 #else

@@ -17,8 +17,11 @@ int oci_fault(const char *step, struct vk_error *err) VK_MUST_CHECK;
 
 /*
  * Wait while VIRTKIT_OCI_WAIT_AT names this point, until its file exists
- * (at most 30 s). Points: "state-dir" (create: the state directory has its
- * name and is locked, nothing is in it yet).
+ * (at most 30 s); <file>.held is created when the wait begins. Points, in
+ * create: "state-dir" (the state directory has its name and is locked,
+ * nothing is in it yet), "cgroups" (cgroups made, joined and recorded; the
+ * container process waits for them), "ready" (the container process waits
+ * for start; state saved, no pid file yet).
  */
 void oci_fault_wait(const char *point);
 

@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Running OCI hooks with the state on stdin and a timeout. */
+/*
+ * Running OCI hooks with the state on stdin and a timeout. Each hook leads a
+ * process group of its own, killed whole when the timeout strikes, and dies
+ * with the runtime (PR_SET_PDEATHSIG): a runtime killed half way leaves no
+ * hook behind (what a hook started and detached from its group is beyond
+ * reach).
+ */
 #include "hooks.h"
 
 #include <errno.h>
@@ -8,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,6 +36,7 @@ static int wait_timeout(pid_t pid, int timeout_s, int *status)
 			r = poll(&p, 1, timeout_s * 1000);
 		} while (r < 0 && errno == EINTR);
 		if (r == 0) {
+			kill(-pid, SIGKILL); /* the hook and what it started */
 			kill(pid, SIGKILL);
 			waitpid(pid, status, 0);
 			close(pidfd);
@@ -49,7 +57,7 @@ static int run_one(const struct oci_hook *h, enum oci_hook_kind kind, const char
 {
 	char *const default_argv[] = {h->path, NULL};
 	int pipefd[2], status = 0, r;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return vk_error_errno(err, errno, "cannot run %s hook %s", oci_hook_kind_name(kind),
@@ -65,6 +73,9 @@ static int run_one(const struct oci_hook *h, enum oci_hook_kind kind, const char
 	if (pid == 0) {
 		static char *const empty_env[] = {NULL};
 
+		setpgid(0, 0);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(126);
 		if (dup2(pipefd[0], 0) < 0)
 			_exit(126);
 		/* Only stdio goes to a hook. */
@@ -75,6 +86,8 @@ static int run_one(const struct oci_hook *h, enum oci_hook_kind kind, const char
 		fprintf(stderr, "virtkit-oci: cannot exec hook %s: %s\n", h->path, strerror(errno));
 		_exit(127);
 	}
+	/* Both sides set the group: the timeout's kill must find it either way. */
+	setpgid(pid, pid);
 	close(pipefd[0]);
 	/* A hook that ignores stdin is fine: EPIPE is not an error. */
 	if (vk_write_full(pipefd[1], state, strlen(state)) < 0)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -35,8 +36,12 @@ int oci_container_load(const char *root, const char *id, struct oci_state *st,
 		return fd;
 	r = oci_state_load(fd, id, st, err);
 	if (r == -ENOENT) {
+		/* No state yet: creating while its create holds the lock (it does from
+		 * the moment the directory has this name); a create that died. */
 		st->id = strdup(id);
-		*status = OCI_STATUS_CREATING;
+		*status = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK
+		                  ? OCI_STATUS_CREATING
+		                  : OCI_STATUS_STOPPED;
 		close(fd);
 		return 0;
 	}
