@@ -6,6 +6,7 @@
  * decoded-instruction coherence when RAM changes under the hart (DMA).
  */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "rv-fake-board.h"
 
@@ -252,6 +253,50 @@ static void test_fatal_vector(void **state)
 	assert_int_equal(rv_cpu_get_reg(b->cpu, 10), 0);
 }
 
+/*
+ * A delegated trap whose S-mode handler faults at once (stvec on an illegal
+ * instruction, or on no memory at all) loops forever without retiring
+ * anything, as on hardware. The run must still end within its budget so that
+ * the board polls its devices and timers; and an M-mode interrupt (always
+ * enabled below M) still gets through. alarm(): a hang fails instead of
+ * waiting for the harness timeout.
+ */
+static void test_trap_loop_ends_with_budget(void **state)
+{
+	struct fake_board *b = *state;
+	struct rv_cpu *c = b->cpu;
+
+	alarm(10);
+	fb_put32(b, STVEC, 0); /* an illegal instruction at the S handler */
+	fb_put32(b, CODE, 0);
+	fb_csr(b, 0x302, true, (1u << RV_EXC_ILLEGAL) | (1u << RV_EXC_INSN_ACCESS));
+	c->priv = RV_PRIV_S;
+	rv_update_mmu_ctx(c);
+	rv_cpu_set_pc(c, CODE);
+	assert_int_equal(rv_cpu_run(c, 1000), RV_EXIT_BUDGET);
+	assert_int_equal(rv_cpu_run(c, 1000), RV_EXIT_BUDGET);
+	assert_int_equal(c->priv, RV_PRIV_S);
+	assert_int_equal(c->scause, RV_EXC_ILLEGAL);
+	assert_int_equal(c->sepc, STVEC);
+	/* the board's timer interrupt reaches M-mode */
+	fb_csr(b, 0x304, true, RV_MIP_MTIP);
+	rv_cpu_set_irq(c, RV_MIP_MTIP, true);
+	assert_int_equal(rv_cpu_run(c, 1000), RV_EXIT_BUDGET);
+	assert_int_equal(c->mcause, IRQ(RV_IRQ_MTI));
+	rv_cpu_set_irq(c, RV_MIP_MTIP, false);
+
+	/* the same with a handler in no memory: instruction access faults */
+	fb_csr(b, 0x105, true, 0x1000);
+	c->priv = RV_PRIV_S;
+	rv_update_mmu_ctx(c);
+	rv_cpu_set_pc(c, CODE);
+	assert_int_equal(rv_cpu_run(c, 1000), RV_EXIT_BUDGET);
+	assert_int_equal(c->priv, RV_PRIV_S);
+	assert_int_equal(c->scause, RV_EXC_INSN_ACCESS);
+	assert_int_equal(c->sepc, 0x1000);
+	alarm(0);
+}
+
 static void test_garbage_is_guest_visible(void **state)
 {
 	struct fake_board *b = *state;
@@ -403,6 +448,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_irq_from_device_during_run, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_budget_and_instret, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_fatal_vector, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_trap_loop_ends_with_budget, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_garbage_is_guest_visible, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_lr_sc_across_runs, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_code_coherence, setup, teardown),

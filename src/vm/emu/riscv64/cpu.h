@@ -118,11 +118,13 @@ enum rv_exit {
 /*
  * Run at most about `budget` instructions (the hart may stop a few
  * instructions early or late: it checks at taken branches and page
- * crossings). Returns early on wfi, on rv_cpu_request_exit() or on a fatal
- * condition. Guest faults (illegal instructions, bad addresses, garbage
- * code) are guest-visible traps, never fatal; the only fatal condition is a
- * hart whose M-mode trap handler cannot run at all (its vector cannot be
- * fetched, or its first instruction faults: an endless loop of traps).
+ * crossings; a trap costs the budget one instruction, so a loop of traps
+ * that retires nothing returns too). Returns early on wfi, on
+ * rv_cpu_request_exit() or on a fatal condition. Guest faults (illegal
+ * instructions, bad addresses, garbage code) are guest-visible traps, never
+ * fatal; the only fatal condition is a hart whose M-mode trap handler cannot
+ * run at all (its vector cannot be fetched, or its first instruction faults:
+ * an endless loop of traps).
  */
 enum rv_exit rv_cpu_run(struct rv_cpu *cpu, uint64_t budget);
 

@@ -468,7 +468,7 @@ trap:
 		goto out;
 	}
 	rv_trap_enter(cpu, cpu->exc_cause, cpu->exc_tval);
-	goto reload;
+	goto charge_trap;
 
 decode_miss:
 	rv_decode((struct rv_insn *)d, raw);
@@ -522,8 +522,16 @@ fetch_fault:
 		goto out;
 	}
 	rv_trap_enter(cpu, cpu->exc_cause, cpu->exc_tval);
-	goto reload;
-
+	/* fall through */
+charge_trap:
+	/*
+	 * A trap retires nothing, but it costs the budget one instruction: an S-mode
+	 * handler that faults at once loops without retiring anything (as on hardware),
+	 * and the run must still end so that the board polls its devices and timers.
+	 */
+	if (cpu->stop_budget > cpu->instret)
+		cpu->stop_budget--;
+	/* fall through */
 reload:
 	/* Privilege, translation or interrupt state may have changed. */
 	pc = cpu->pc;
