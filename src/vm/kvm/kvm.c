@@ -63,7 +63,7 @@ int kvm_vm_open(struct kvm_vm *vm, const char *path, struct vk_error *err)
 		const char *name;
 	} need[6];
 	unsigned n = 0;
-	int fd;
+	int fd, r;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->sys_fd = vm->vm_fd = -1;
@@ -90,8 +90,8 @@ int kvm_vm_open(struct kvm_vm *vm, const char *path, struct vk_error *err)
 	vm->sys_fd = fd;
 	kvm_read_caps(fd, &vm->caps);
 	if (vm->caps.api_version != KVM_API_VERSION) {
-		vk_error_set(err, ENOTSUP, "%s: KVM API version %d, expected %d", path,
-		             vm->caps.api_version, KVM_API_VERSION);
+		r = vk_error_set(err, ENOTSUP, "%s: KVM API version %d, expected %d", path,
+		                 vm->caps.api_version, KVM_API_VERSION);
 		goto fail;
 	}
 	need[n++] = (typeof(need[0])){vm->caps.user_memory, "KVM_CAP_USER_MEMORY"};
@@ -102,21 +102,22 @@ int kvm_vm_open(struct kvm_vm *vm, const char *path, struct vk_error *err)
 	need[n++] = (typeof(need[0])){vm->caps.ext_cpuid, "KVM_CAP_EXT_CPUID"};
 	for (unsigned i = 0; i < n; i++) {
 		if (!need[i].have) {
-			vk_error_set(err, ENOTSUP, "%s lacks %s, which virtkit-vm needs", path,
-			             need[i].name);
+			r = vk_error_set(err, ENOTSUP, "%s lacks %s, which virtkit-vm needs", path,
+			                 need[i].name);
 			goto fail;
 		}
 	}
 	vm->run_size = ioctl(fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vm->run_size < (int)sizeof(struct kvm_run)) {
-		vk_error_errno(err, errno ? errno : EINVAL, "%s: KVM_GET_VCPU_MMAP_SIZE", path);
+		r = vk_error_errno(err, vm->run_size < 0 ? errno : EINVAL,
+		                   "%s: KVM_GET_VCPU_MMAP_SIZE", path);
 		goto fail;
 	}
 	return 0;
 fail:
 	close(fd);
 	vm->sys_fd = -1;
-	return -err->code;
+	return r;
 }
 
 static int kvm_vm_routing_init(struct kvm_vm *vm)

@@ -3,8 +3,8 @@
  * Unit tests of the x86 boot code and the KVM-independent parts of the KVM
  * backend: the bzImage loader (zero page, e820, command line, initrd, page
  * tables), the PVH loader (note, segments, start info), the MP table, CPUID
- * filtering and the vCPU count limit. Hostile images must be refused with a
- * sentence, never crash.
+ * filtering, the vCPU count limit and kvm_vm_open() on a device that is not
+ * KVM. Hostile images must be refused with a sentence, never crash.
  */
 #include <elf.h>
 #include <errno.h>
@@ -451,6 +451,19 @@ static void test_vcpu_limit(void **state)
 	kvm_cpus_destroy(&cpus);
 }
 
+/* A device that is not KVM is refused with a sentence, or an errno alone when err is NULL. */
+static void test_not_kvm(void **state)
+{
+	struct kvm_vm vm;
+	struct vk_error err = {0};
+
+	assert_int_equal(kvm_vm_open(&vm, "/dev/null", NULL), -ENOTSUP);
+	assert_int_equal(vm.sys_fd, -1);
+	assert_int_equal(kvm_vm_open(&vm, "/dev/null", &err), -ENOTSUP);
+	assert_non_null(strstr(err.msg, "/dev/null: KVM API version"));
+	assert_int_equal(kvm_vm_open(&vm, "/nonexistent/kvm", NULL), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -461,6 +474,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_mptable, setup, teardown),
 	        cmocka_unit_test(test_cpuid_filter),
 	        cmocka_unit_test(test_vcpu_limit),
+	        cmocka_unit_test(test_not_kvm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
