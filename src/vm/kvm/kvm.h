@@ -155,7 +155,11 @@ int kvm_cpus_create(struct kvm_cpus *cpus, struct kvm_vm *vm, unsigned nr,
 /* Start one thread per vCPU. The event callback and buses must be set. */
 int kvm_cpus_start(struct kvm_cpus *cpus, struct vk_error *err) VK_MUST_CHECK;
 
-/* Park every vCPU outside KVM_RUN and wait until they are (guest clock frozen). */
+/*
+ * Ask every vCPU to park outside KVM_RUN. Does not wait for them (a vCPU may
+ * be queued on the machine lock the caller holds); the guest clock freezes
+ * when the last one has parked, and resume restores it.
+ */
 void kvm_cpus_pause(struct kvm_cpus *cpus);
 void kvm_cpus_resume(struct kvm_cpus *cpus);
 bool kvm_cpus_paused(struct kvm_cpus *cpus);

@@ -8,6 +8,14 @@
  * thread. A thread inside KVM_RUN returns with EINTR; one about to enter it
  * returns at once because of immediate_exit. The thread clears immediate_exit
  * before it looks at cpus->want, so no request is ever missed.
+ *
+ * cpus->lock also orders kicks against thread creation: a thread is created
+ * and marked started under the lock, and kicks look at `started` under it.
+ * A request made before a thread is marked started is seen by that thread's
+ * first check (which waits for the lock); one made after reaches it by the
+ * kick. Without that, a vCPU that stops the machine while later threads are
+ * still being created (a guest that powers off at once) could leave an AP in
+ * KVM_RUN, unkicked, and kvm_cpus_join() waiting for it forever.
  */
 #include "vm/kvm/kvm.h"
 
@@ -32,7 +40,7 @@ struct kvm_vcpu {
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
-	bool started; /* read by other threads (kicks): atomic accesses */
+	bool started; /* thread created and not joined yet (cpus->lock) */
 	bool warned_pio, warned_mmio, warned_hlt;
 };
 
@@ -114,12 +122,13 @@ int kvm_vcpu_set_boot_state(struct kvm_cpus *cpus, unsigned cpu, const struct x8
 
 static void kvm_vcpu_kick(struct kvm_vcpu *v)
 {
-	if (!__atomic_load_n(&v->started, __ATOMIC_ACQUIRE) || !v->run)
+	if (!v->started || !v->run)
 		return;
 	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 	pthread_kill(v->thread, KVM_KICK_SIGNAL);
 }
 
+/* With cpus->lock held, after changing cpus->want. */
 static void kvm_cpus_kick_all(struct kvm_cpus *cpus)
 {
 	for (unsigned i = 0; i < cpus->nr; i++)
@@ -351,19 +360,18 @@ int kvm_cpus_start(struct kvm_cpus *cpus, struct vk_error *err)
 		struct kvm_vcpu *v = &cpus->vcpus[i];
 
 		pthread_mutex_lock(&cpus->lock);
-		cpus->nr_threads++;
-		pthread_mutex_unlock(&cpus->lock);
 		r = pthread_create(&v->thread, NULL, kvm_vcpu_thread, v);
+		if (r == 0) {
+			cpus->nr_threads++;
+			v->started = true;
+		}
+		pthread_mutex_unlock(&cpus->lock);
 		if (r != 0) {
-			pthread_mutex_lock(&cpus->lock);
-			cpus->nr_threads--;
-			pthread_mutex_unlock(&cpus->lock);
 			pthread_sigmask(SIG_SETMASK, &old, NULL);
 			kvm_cpus_request_stop(cpus);
 			kvm_cpus_join(cpus);
 			return vk_error_errno(err, r, "cannot start the thread of vCPU %u", i);
 		}
-		__atomic_store_n(&v->started, true, __ATOMIC_RELEASE);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return 0;
@@ -374,8 +382,8 @@ void kvm_cpus_pause(struct kvm_cpus *cpus)
 	pthread_mutex_lock(&cpus->lock);
 	if (cpus->want == KVM_CPUS_RUN)
 		cpus->want = KVM_CPUS_PAUSE;
-	pthread_mutex_unlock(&cpus->lock);
 	kvm_cpus_kick_all(cpus);
+	pthread_mutex_unlock(&cpus->lock);
 }
 
 bool kvm_cpus_paused(struct kvm_cpus *cpus)
@@ -410,19 +418,27 @@ void kvm_cpus_request_stop(struct kvm_cpus *cpus)
 	pthread_mutex_lock(&cpus->lock);
 	cpus->want = KVM_CPUS_STOP;
 	pthread_cond_broadcast(&cpus->cond);
-	pthread_mutex_unlock(&cpus->lock);
 	kvm_cpus_kick_all(cpus);
+	pthread_mutex_unlock(&cpus->lock);
 }
 
 void kvm_cpus_join(struct kvm_cpus *cpus)
 {
 	for (unsigned i = 0; i < cpus->nr; i++) {
 		struct kvm_vcpu *v = &cpus->vcpus[i];
+		bool started;
 
-		if (__atomic_load_n(&v->started, __ATOMIC_ACQUIRE)) {
-			pthread_join(v->thread, NULL);
-			__atomic_store_n(&v->started, false, __ATOMIC_RELEASE);
-		}
+		/* Only this thread creates and joins vCPU threads: `started` cannot become
+		 * true under us, and until the join kicks may still signal the thread. */
+		pthread_mutex_lock(&cpus->lock);
+		started = v->started;
+		pthread_mutex_unlock(&cpus->lock);
+		if (!started)
+			continue;
+		pthread_join(v->thread, NULL);
+		pthread_mutex_lock(&cpus->lock);
+		v->started = false;
+		pthread_mutex_unlock(&cpus->lock);
 	}
 }
 
