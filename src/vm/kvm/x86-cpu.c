@@ -109,8 +109,9 @@ unsigned x86_cpuid_filter(struct kvm_cpuid_entry2 *e, unsigned n, unsigned max, 
 		struct kvm_cpuid_entry2 *c = &e[i];
 
 		switch (c->function) {
-		case 1:
-			c->ebx = (c->ebx & 0xffff) | (apic_id << 24) | ((1u << core_bits) << 16);
+		case 1: /* EBX[23:16]: addressable logical processor ids, an 8-bit field */
+			c->ebx = (c->ebx & 0xffff) | (apic_id << 24) |
+			         (VK_MIN(1u << core_bits, 0xffu) << 16);
 			c->ecx |= CPUID_1_ECX_HYPERVISOR;
 			if (nr > 1)
 				c->edx |= CPUID_1_EDX_HTT;

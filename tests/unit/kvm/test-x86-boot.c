@@ -431,6 +431,14 @@ static void test_cpuid_filter(void **state)
 	assert_int_equal(c->ebx >> 24, 0);
 	assert_false(c->edx & (1u << 28));
 	assert_int_equal(find(e, n, 0xb, 1)->ebx, 1);
+	/* 200 vCPUs: 256 logical ids do not fit CPUID.1:EBX[23:16], which saturates
+	 * instead of spilling into the APIC id above it. */
+	n = x86_cpuid_filter(e, n, 16, 198, 200);
+	c = find(e, n, 1, 0);
+	assert_int_equal(c->ebx >> 24, 198);
+	assert_int_equal((c->ebx >> 16) & 0xff, 0xff);
+	assert_int_equal(find(e, n, 0xb, 1)->ebx, 200);
+	assert_int_equal(find(e, n, 0xb, 1)->eax, 8);
 	/* No room for the topology entries: they are left out, nothing overflows. */
 	n = x86_cpuid_filter(e, 5, 5, 0, 2);
 	assert_true(n <= 5);
