@@ -46,7 +46,7 @@ static void pc_gsi_set(void *opaque, unsigned gsi, bool level)
 	if (gsi < PC_GSIS && pc->gsi_level[gsi] == level)
 		return;
 	if (kvm_vm_irq_line(&pc->kvm, gsi, level) < 0)
-		vk_debug("KVM_IRQ_LINE %u failed", gsi);
+		vk_log_once(&pc->logged_irq_line, VK_LOG_DEBUG, "KVM_IRQ_LINE %u failed", gsi);
 	else if (gsi < PC_GSIS)
 		pc->gsi_level[gsi] = level;
 }
@@ -65,8 +65,11 @@ static void pc_msi_send(void *opaque, uint64_t addr, uint32_t data)
 {
 	struct pc *pc = opaque;
 
+	/* The guest writes the message (one aimed at no CPU fails): log once a boot. */
 	if (kvm_vm_signal_msi(&pc->kvm, addr, data) < 0)
-		vk_debug("KVM_SIGNAL_MSI failed");
+		vk_log_once(&pc->logged_msi, VK_LOG_DEBUG,
+		            "KVM_SIGNAL_MSI to 0x%llx (data 0x%x) failed", (unsigned long long)addr,
+		            data);
 }
 
 static int pc_ioeventfd(void *opaque, uint64_t addr, unsigned len, int fd, bool assign)
@@ -347,6 +350,7 @@ int pc_boot(struct pc *pc, struct vk_error *err)
 
 	pc->booted = true;
 	memset(pc->gsi_level, 0, sizeof(pc->gsi_level)); /* a new VM: every line low */
+	pc->logged_irq_line = pc->logged_msi = false;
 	r = kvm_vm_open(&pc->kvm, NULL, err);
 	if (r < 0)
 		return r;

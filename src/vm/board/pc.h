@@ -109,7 +109,8 @@ struct pc {
 	struct rtc *rtc;
 	struct acpi_pm *acpi;
 	unsigned boots;
-	bool gsi_level[PC_GSIS]; /* last level sent per line (machine lock) */
+	bool gsi_level[PC_GSIS];          /* last level sent per line (machine lock) */
+	bool logged_irq_line, logged_msi; /* interrupt injection failures, logged once a boot */
 
 	/* Why the run stops; written by any thread under stop_lock. */
 	pthread_mutex_t stop_lock;
