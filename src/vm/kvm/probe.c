@@ -73,16 +73,18 @@ static int probe_run_until(int fd, struct kvm_run *run, uint16_t port, char *rea
 {
 	for (;;) {
 		if (ioctl(fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR) {
+			int e = errno;
+
+			if (e == EINTR) {
 				snprintf(reason, len,
 				         "the calibration guest did not finish in %d s",
 				         PROBE_TIMEOUT_S);
 				return -ETIMEDOUT;
 			}
-			if (errno == EAGAIN)
+			if (e == EAGAIN)
 				continue;
-			snprintf(reason, len, "KVM_RUN failed: %s", strerror(errno));
-			return -errno;
+			snprintf(reason, len, "KVM_RUN failed: %s", strerror(e));
+			return -e;
 		}
 		if (run->exit_reason == KVM_EXIT_IO && run->io.port == port)
 			return 0;
