@@ -57,14 +57,18 @@ uint64_t clint_ticks_to_deadline(const struct clint *clint)
 	uint64_t now = clint_time(clint), best = UINT64_MAX;
 
 	/*
-	 * A hart without MTIP has mtimecmp > mtime, so the difference is positive. An
-	 * all-ones mtimecmp is how firmware disarms the timer: not a deadline to wake for.
+	 * A raised MTIP needs no wake-up, and an all-ones mtimecmp is how firmware
+	 * disarms the timer. MTIP is only re-evaluated by clint_update(), so time
+	 * may have passed a deadline since: that hart needs an update now (0), not
+	 * a sleep until a deadline that will never come again.
 	 */
 	for (unsigned i = 0; i < clint->nr_harts; i++) {
 		const struct clint_hart *h = &clint->harts[i];
-		if (!h->mtip && h->mtimecmp != UINT64_MAX && h->mtimecmp > now &&
-		    h->mtimecmp - now < best)
-			best = h->mtimecmp - now;
+		if (h->mtip || h->mtimecmp == UINT64_MAX)
+			continue;
+		if (h->mtimecmp <= now)
+			return 0;
+		best = VK_MIN(best, h->mtimecmp - now);
 	}
 	return best;
 }

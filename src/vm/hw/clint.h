@@ -32,8 +32,11 @@ void clint_destroy(struct clint *clint);
 /* Re-evaluate every hart's MTIP against the current time. */
 void clint_update(struct clint *clint);
 
-/* Ticks until the earliest mtimecmp not yet reached, or UINT64_MAX when none is armed
- * (an all-ones mtimecmp counts as disarmed). */
+/*
+ * Ticks until the earliest mtimecmp whose MTIP is not raised yet: 0 when time
+ * has already passed it (call clint_update()), UINT64_MAX when none is armed
+ * (an all-ones mtimecmp counts as disarmed).
+ */
 uint64_t clint_ticks_to_deadline(const struct clint *clint);
 
 #endif

@@ -142,6 +142,8 @@ static void test_clint_timer_and_ipi(void **state)
 	clint_update(clint);
 	assert_false(lines[3]);
 	fake_time = 1500;
+	/* The deadline passed since the last clint_update(): the board must not sleep. */
+	assert_int_equal(clint_ticks_to_deadline(clint), 0);
 	clint_update(clint);
 	assert_true(lines[3]);
 	assert_false(lines[2]);
