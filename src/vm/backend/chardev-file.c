@@ -88,11 +88,15 @@ struct chardev *chardev_file_open(struct vm_loop *loop, const char *path, struct
 	struct chardev_file *f = calloc(1, sizeof(*f));
 	int ret;
 
-	if (!f || chardev_stream_init(&f->stream, &f->chr, f) < 0) {
+	if (!f) {
+		vk_error_errno(err, ENOMEM, "cannot create console file '%s'", path);
+		return NULL;
+	}
+	f->fd = -1; /* before the first goto fail: calloc's 0 is stdin */
+	if (chardev_stream_init(&f->stream, &f->chr, f) < 0) {
 		vk_error_errno(err, ENOMEM, "cannot create console file '%s'", path);
 		goto fail;
 	}
-	f->fd = -1;
 	f->path = strdup(path);
 	if (!f->path) {
 		vk_error_errno(err, ENOMEM, "cannot create console file '%s'", path);
@@ -117,12 +121,10 @@ struct chardev *chardev_file_open(struct vm_loop *loop, const char *path, struct
 	}
 	return &f->chr;
 fail:
-	if (f) {
-		chardev_stream_destroy(&f->stream);
-		if (f->fd >= 0)
-			close(f->fd);
-		free(f->path);
-		free(f);
-	}
+	chardev_stream_destroy(&f->stream);
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->path);
+	free(f);
 	return NULL;
 }
