@@ -381,10 +381,17 @@ out:
 
 json_object *instance_def(struct instance *inst)
 {
-	json_object *d;
+	json_object *d = NULL;
 
+	/*
+	 * A private copy, not a new reference: json-c's reference counts are
+	 * not atomic (Debian builds it without ENABLE_THREADING), so the
+	 * definition object must never be shared between threads. The copy
+	 * only reads inst->def, which is replaced whole and never modified.
+	 */
 	pthread_mutex_lock(&inst->lock);
-	d = json_object_get(inst->def);
+	if (json_object_deep_copy(inst->def, &d, NULL) < 0)
+		d = NULL;
 	pthread_mutex_unlock(&inst->lock);
 	return d;
 }

@@ -144,7 +144,7 @@ int instance_summary_append(struct instance *inst, const char *type, const char 
                             size_t *len, size_t *cap);
 /* Set autostart in memory (the caller stored it). */
 void instance_set_autostart(struct instance *inst, bool on);
-/* The definition, with a new reference. */
+/* A private copy of the definition (NULL when out of memory). */
 json_object *instance_def(struct instance *inst);
 
 #endif

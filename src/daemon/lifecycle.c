@@ -167,6 +167,9 @@ static int do_start(struct instance *inst, bool autostart, struct vk_error *err)
 {
 	enum inst_state s = cur_state(inst);
 	int r;
+	if (!inst->rt.def)
+		return vk_error_set(err, ENOMEM, "cannot start instance '%s': out of memory",
+		                    inst->name);
 
 	if (inst_state_active(s))
 		return vk_error_set(err, EALREADY, "instance '%s' is already %s", inst->name,
