@@ -111,6 +111,9 @@ static void patch_elf(uint8_t *k, size_t len)
 	memcpy(eh.e_ident, ELFMAG, SELFMAG);
 	eh.e_ident[EI_CLASS] = ELFCLASS64;
 	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	eh.e_version = EV_CURRENT;
+	eh.e_ehsize = sizeof(eh);
 	eh.e_machine = EM_X86_64;
 	eh.e_type = ET_EXEC;
 	eh.e_phentsize = sizeof(Elf64_Phdr);

@@ -13,8 +13,7 @@ bool elf_is_elf(const uint8_t *buf, size_t len)
 	return len >= SELFMAG && memcmp(buf, ELFMAG, SELFMAG) == 0;
 }
 
-/* [off, off + size) inside a buffer of len bytes, without overflow. */
-static bool in_file(uint64_t off, uint64_t size, size_t len)
+bool elf_in_file(uint64_t off, uint64_t size, size_t len)
 {
 	uint64_t end;
 
@@ -47,62 +46,86 @@ static int check_header(const char *name, const uint8_t *buf, size_t len, uint16
 	return 0;
 }
 
-int elf_load(const char *name, const uint8_t *buf, size_t len, uint16_t machine, struct vm_mem *mem,
-             struct elf_info *info, struct vk_error *err)
+int elf_check_exec(const char *name, const uint8_t *buf, size_t len, uint16_t machine,
+                   Elf64_Ehdr *eh, struct vk_error *err)
 {
-	Elf64_Ehdr eh;
 	int ret;
 
-	ret = check_header(name, buf, len, machine, &eh, err);
+	ret = check_header(name, buf, len, machine, eh, err);
 	if (ret)
 		return ret;
-	if (eh.e_type != ET_EXEC)
+	if (eh->e_type != ET_EXEC)
 		return vk_error_set(err, ENOEXEC, "'%s' is not an ELF executable (type %u)", name,
-		                    eh.e_type);
-	if (eh.e_phnum == 0 || eh.e_phnum == PN_XNUM)
+		                    eh->e_type);
+	if (eh->e_phnum == 0 || eh->e_phnum == PN_XNUM)
 		return vk_error_set(err, ENOEXEC, "'%s' has no usable program headers", name);
-	if (eh.e_phentsize != sizeof(Elf64_Phdr))
+	if (eh->e_phentsize != sizeof(Elf64_Phdr))
 		return vk_error_set(err, ENOEXEC,
 		                    "'%s' has program headers of an unknown size (%u)", name,
-		                    eh.e_phentsize);
-	if (!in_file(eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr), len))
+		                    eh->e_phentsize);
+	if (!elf_in_file(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), len))
 		return vk_error_set(err, ENOEXEC,
 		                    "'%s' is truncated: its program headers lie "
 		                    "beyond the end of the file",
 		                    name);
+	return 0;
+}
 
+void elf_phdr(const uint8_t *buf, const Elf64_Ehdr *eh, unsigned i, Elf64_Phdr *ph)
+{
+	memcpy(ph, buf + eh->e_phoff + (uint64_t)i * sizeof(*ph), sizeof(*ph));
+}
+
+/* Check PT_LOAD segment i and find where it goes in guest RAM (*dst). 0 or -errno. */
+static int segment_target(const char *name, size_t len, const Elf64_Phdr *ph, unsigned i,
+                          struct vm_mem *mem, uint64_t min_paddr, uint8_t **dst,
+                          struct vk_error *err)
+{
+	if (ph->p_filesz > ph->p_memsz)
+		return vk_error_set(err, ENOEXEC,
+		                    "'%s': segment %u has more bytes in the file (%llu) than in "
+		                    "memory (%llu)",
+		                    name, i, (unsigned long long)ph->p_filesz,
+		                    (unsigned long long)ph->p_memsz);
+	if (!elf_in_file(ph->p_offset, ph->p_filesz, len))
+		return vk_error_set(err, ENOEXEC,
+		                    "'%s' is truncated: segment %u lies beyond the end of the file",
+		                    name, i);
+	if (ph->p_paddr < min_paddr)
+		return vk_error_set(err, ENOEXEC,
+		                    "'%s': segment %u at 0x%llx overlaps the boot structures below "
+		                    "%llu MiB",
+		                    name, i, (unsigned long long)ph->p_paddr,
+		                    (unsigned long long)(min_paddr >> 20));
+	*dst = vm_mem_translate(mem, ph->p_paddr, ph->p_memsz);
+	if (!*dst)
+		return vk_error_set(
+		        err, ENOMEM,
+		        "'%s': segment %u (0x%llx, %llu KiB) does not fit in guest RAM%s", name, i,
+		        (unsigned long long)ph->p_paddr, (unsigned long long)(ph->p_memsz >> 10),
+		        vm_mem_find(mem, ph->p_paddr) ? "; give the machine more --memory" : "");
+	return 0;
+}
+
+int elf_load_segments(const char *name, const uint8_t *buf, size_t len, const Elf64_Ehdr *eh,
+                      struct vm_mem *mem, uint64_t min_paddr, struct elf_info *info,
+                      struct vk_error *err)
+{
 	memset(info, 0, sizeof(*info));
 	info->low = UINT64_MAX;
 	/* Check every segment before copying any. */
 	for (int pass = 0; pass < 2; pass++) {
-		for (unsigned i = 0; i < eh.e_phnum; i++) {
+		for (unsigned i = 0; i < eh->e_phnum; i++) {
 			Elf64_Phdr ph;
 			uint8_t *dst;
+			int ret;
 
-			memcpy(&ph, buf + eh.e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
+			elf_phdr(buf, eh, i, &ph);
 			if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 				continue;
-			if (ph.p_filesz > ph.p_memsz)
-				return vk_error_set(
-				        err, ENOEXEC,
-				        "'%s': segment %u has more bytes in the file (%llu) "
-				        "than in memory (%llu)",
-				        name, i, (unsigned long long)ph.p_filesz,
-				        (unsigned long long)ph.p_memsz);
-			if (!in_file(ph.p_offset, ph.p_filesz, len))
-				return vk_error_set(
-				        err, ENOEXEC,
-				        "'%s' is truncated: segment %u lies beyond the end "
-				        "of the file",
-				        name, i);
-			dst = vm_mem_translate(mem, ph.p_paddr, ph.p_memsz);
-			if (!dst)
-				return vk_error_set(
-				        err, EFBIG,
-				        "'%s': segment %u (0x%llx, %llu bytes) does not fit "
-				        "in guest RAM",
-				        name, i, (unsigned long long)ph.p_paddr,
-				        (unsigned long long)ph.p_memsz);
+			ret = segment_target(name, len, &ph, i, mem, min_paddr, &dst, err);
+			if (ret)
+				return ret;
 			if (pass == 0)
 				continue;
 			memcpy(dst, buf + ph.p_offset, ph.p_filesz);
@@ -115,6 +138,20 @@ int elf_load(const char *name, const uint8_t *buf, size_t len, uint16_t machine,
 	if (info->nr_segments == 0)
 		return vk_error_set(err, ENOEXEC, "'%s' has nothing to load (no PT_LOAD segment)",
 		                    name);
+	return 0;
+}
+
+int elf_load(const char *name, const uint8_t *buf, size_t len, uint16_t machine, struct vm_mem *mem,
+             struct elf_info *info, struct vk_error *err)
+{
+	Elf64_Ehdr eh;
+	int ret;
+
+	ret = elf_check_exec(name, buf, len, machine, &eh, err);
+	if (ret == 0)
+		ret = elf_load_segments(name, buf, len, &eh, mem, 0, info, err);
+	if (ret)
+		return ret;
 	if (!vm_mem_translate(mem, eh.e_entry, 2))
 		return vk_error_set(err, ENOEXEC, "'%s': entry point 0x%llx is not in guest RAM",
 		                    name, (unsigned long long)eh.e_entry);
@@ -128,7 +165,7 @@ static int section(const char *name, const uint8_t *buf, size_t len, const Elf64
 	if (idx >= eh->e_shnum)
 		return vk_error_set(err, ENOEXEC, "'%s': section index %u out of range", name, idx);
 	memcpy(sh, buf + eh->e_shoff + (uint64_t)idx * sizeof(*sh), sizeof(*sh));
-	if (sh->sh_type != SHT_NOBITS && !in_file(sh->sh_offset, sh->sh_size, len))
+	if (sh->sh_type != SHT_NOBITS && !elf_in_file(sh->sh_offset, sh->sh_size, len))
 		return vk_error_set(err, ENOEXEC,
 		                    "'%s' is truncated: section %u lies beyond the end of the file",
 		                    name, idx);
@@ -148,7 +185,7 @@ int elf_find_symbol(const char *name, const uint8_t *buf, size_t len, const char
 	if (eh.e_shnum == 0)
 		return vk_error_set(err, ENOENT, "'%s' has no symbol table", name);
 	if (eh.e_shentsize != sizeof(Elf64_Shdr) ||
-	    !in_file(eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr), len))
+	    !elf_in_file(eh.e_shoff, (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr), len))
 		return vk_error_set(err, ENOEXEC, "'%s' has malformed section headers", name);
 
 	for (unsigned i = 0; i < eh.e_shnum; i++) {

@@ -9,10 +9,10 @@
  */
 #include "vm/boot/x86-boot.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <string.h>
 
+#include "vm/boot/elf.h"
 #include "vm/mem.h"
 
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
@@ -48,13 +48,6 @@ struct hvm_memmap_table_entry {
 
 #define PVH_MODLIST (X86_BOOT_PVH_INFO + 0x40)
 #define PVH_MEMMAP  (X86_BOOT_PVH_INFO + 0x80)
-
-static bool in_file(uint64_t off, uint64_t size, size_t len)
-{
-	uint64_t end;
-
-	return !vk_add_overflow(off, size, &end) && end <= len;
-}
 
 static uint64_t align4(uint64_t v)
 {
@@ -103,10 +96,10 @@ static int pvh_find_entry(const struct x86_linux_params *p, const Elf64_Ehdr *eh
 	for (unsigned i = 0; i < eh->e_phnum && !*found; i++) {
 		Elf64_Phdr ph;
 
-		memcpy(&ph, p->kernel + eh->e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
+		elf_phdr(p->kernel, eh, i, &ph);
 		if (ph.p_type != PT_NOTE)
 			continue;
-		if (!in_file(ph.p_offset, ph.p_filesz, p->kernel_len))
+		if (!elf_in_file(ph.p_offset, ph.p_filesz, p->kernel_len))
 			return vk_error_set(
 			        err, ENOEXEC,
 			        "'%s' is truncated: note segment %u lies beyond the end of "
@@ -117,73 +110,32 @@ static int pvh_find_entry(const struct x86_linux_params *p, const Elf64_Ehdr *eh
 	return 0;
 }
 
-/* Check (load false) or copy (load true) the PT_LOAD segments. */
-static int pvh_walk(struct vm_mem *mem, const struct x86_linux_params *p, const Elf64_Ehdr *eh,
-                    bool load, struct x86_linux_info *info, struct vk_error *err)
-{
-	const uint8_t *k = p->kernel;
-
-	for (unsigned i = 0; i < eh->e_phnum; i++) {
-		Elf64_Phdr ph;
-		uint8_t *dst;
-
-		memcpy(&ph, k + eh->e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
-		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
-			continue;
-		if (ph.p_filesz > ph.p_memsz || !in_file(ph.p_offset, ph.p_filesz, p->kernel_len))
-			return vk_error_set(err, ENOEXEC,
-			                    "'%s': segment %u is malformed or truncated",
-			                    p->kernel_name, i);
-		dst = vm_mem_translate(mem, ph.p_paddr, ph.p_memsz);
-		if (!dst)
-			return vk_error_set(
-			        err, ENOMEM,
-			        "'%s': segment %u (0x%llx, %llu KiB) does not fit in guest "
-			        "RAM; give the machine more --memory",
-			        p->kernel_name, i, (unsigned long long)ph.p_paddr,
-			        (unsigned long long)(ph.p_memsz >> 10));
-		if (ph.p_paddr < X86_HIGH_MEMORY_START)
-			return vk_error_set(
-			        err, ENOEXEC,
-			        "'%s': segment %u at 0x%llx overlaps the boot structures "
-			        "below 1 MiB",
-			        p->kernel_name, i, (unsigned long long)ph.p_paddr);
-		if (!load)
-			continue;
-		memcpy(dst, k + ph.p_offset, ph.p_filesz);
-		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
-		info->kernel_low = VK_MIN(info->kernel_low, ph.p_paddr);
-		info->kernel_high = VK_MAX(info->kernel_high, ph.p_paddr + ph.p_memsz);
-	}
-	return 0;
-}
-
 int x86_pvh_load(struct vm_mem *mem, const struct x86_linux_params *p, struct x86_boot_state *bs,
                  struct x86_linux_info *info, struct vk_error *err)
 {
 	struct hvm_start_info si;
 	struct hvm_modlist_entry mod;
 	struct hvm_memmap_table_entry mm[E820_MAX];
+	struct elf_info img;
 	Elf64_Ehdr eh;
 	uint64_t entry = 0, initrd_addr = 0;
 	bool have_entry = false;
 	int r;
 
-	if (p->kernel_len < sizeof(eh) || memcmp(p->kernel, ELFMAG, SELFMAG) != 0)
-		return vk_error_set(err, ENOEXEC, "'%s' is not an ELF file", p->kernel_name);
-	memcpy(&eh, p->kernel, sizeof(eh));
-	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
-	    eh.e_machine != EM_X86_64)
-		return vk_error_set(err, ENOEXEC, "'%s' is an ELF file, but not an x86-64 one",
-		                    p->kernel_name);
-	if (eh.e_type != ET_EXEC || eh.e_phnum == 0 || eh.e_phentsize != sizeof(Elf64_Phdr) ||
-	    !in_file(eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr), p->kernel_len))
-		return vk_error_set(err, ENOEXEC,
-		                    "'%s' is not an ELF executable with valid program headers",
-		                    p->kernel_name);
+	/* Before elf.c's finer reasons (class, byte order, machine): not for x86-64. */
+	if (p->kernel_len >= sizeof(eh) && elf_is_elf(p->kernel, p->kernel_len)) {
+		memcpy(&eh, p->kernel, sizeof(eh));
+		if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
+		    eh.e_machine != EM_X86_64)
+			return vk_error_set(err, ENOEXEC,
+			                    "'%s' is an ELF file, but not an x86-64 one",
+			                    p->kernel_name);
+	}
+	r = elf_check_exec(p->kernel_name, p->kernel, p->kernel_len, EM_X86_64, &eh, err);
+	if (r < 0)
+		return r;
 	memset(info, 0, sizeof(*info));
 	info->pvh = true;
-	info->kernel_low = UINT64_MAX;
 	r = pvh_find_entry(p, &eh, &entry, &have_entry, err);
 	if (r < 0)
 		return r;
@@ -196,14 +148,12 @@ int x86_pvh_load(struct vm_mem *mem, const struct x86_linux_params *p, struct x8
 		return vk_error_set(err, ENOEXEC,
 		                    "'%s': PVH entry point 0x%llx is not in guest RAM",
 		                    p->kernel_name, (unsigned long long)entry);
-	r = pvh_walk(mem, p, &eh, false, info, err);
-	if (r == 0)
-		r = pvh_walk(mem, p, &eh, true, info, err);
+	r = elf_load_segments(p->kernel_name, p->kernel, p->kernel_len, &eh, mem,
+	                      X86_HIGH_MEMORY_START, &img, err);
 	if (r < 0)
 		return r;
-	if (info->kernel_low == UINT64_MAX)
-		return vk_error_set(err, ENOEXEC, "'%s' has nothing to load (no PT_LOAD segment)",
-		                    p->kernel_name);
+	info->kernel_low = img.low;
+	info->kernel_high = img.high;
 
 	r = x86_write_cmdline(mem, p, PVH_CMDLINE_MAX, err);
 	if (r < 0)
