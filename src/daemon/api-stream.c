@@ -104,6 +104,7 @@ struct exec_ctx {
 	struct instance *inst;
 	char *args[ARGS_MAX];
 	size_t nargs;
+	bool bad; /* too many arguments, or out of memory: refuse, never run a part */
 };
 
 static void exec_ctx_free(struct exec_ctx *x)
@@ -124,11 +125,11 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 	(void)kind;
 	if (strcmp(key, "cmd") != 0 || !value)
 		return MHD_YES;
-	if (x->nargs == ARGS_MAX)
+	if (x->nargs == ARGS_MAX || !(x->args[x->nargs] = strdup(value))) {
+		x->bad = true;
 		return MHD_NO;
-	x->args[x->nargs] = strdup(value);
-	if (x->args[x->nargs])
-		x->nargs++;
+	}
+	x->nargs++;
 	return MHD_YES;
 }
 
@@ -335,6 +336,11 @@ enum MHD_Result api_exec(struct http_req *req, struct instance *inst)
 		return MHD_NO;
 	x->inst = instance_ref(inst);
 	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_arg, x);
+	if (x->bad) {
+		exec_ctx_free(x);
+		return http_error(req->conn, MHD_HTTP_BAD_REQUEST,
+		                  "exec takes at most %d 'cmd' arguments", ARGS_MAX);
+	}
 	if (x->nargs == 0) {
 		exec_ctx_free(x);
 		return http_error(req->conn, MHD_HTTP_BAD_REQUEST,

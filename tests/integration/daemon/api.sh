@@ -112,6 +112,9 @@ if [ $have_ct = 1 ]; then
 to-err" "$out"
 	expect 400 "container: exec without a command" POST /1.0/instances/ct/exec \
 		-H 'Connection: Upgrade' -H 'Upgrade: virtkit-exec'
+	many="cmd=true$(printf '&cmd=x%.0s' $(seq 1 256))"
+	expect 400 "container: exec with more than 256 arguments is refused, not cut short" \
+		POST "/1.0/instances/ct/exec?$many" -H 'Connection: Upgrade' -H 'Upgrade: virtkit-exec'
 	expect 400 "container: no domain XML for a container" GET /1.0/instances/ct/xml
 	expect 200 "container: pause" POST /1.0/instances/ct/pause
 	expect 200 "container: resume" POST /1.0/instances/ct/resume
