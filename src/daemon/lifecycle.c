@@ -167,15 +167,15 @@ static int do_start(struct instance *inst, bool autostart, struct vk_error *err)
 {
 	enum inst_state s = cur_state(inst);
 	int r;
-	if (!inst->rt.def)
-		return vk_error_set(err, ENOMEM, "cannot start instance '%s': out of memory",
-		                    inst->name);
 
 	if (inst_state_active(s))
 		return vk_error_set(err, EALREADY, "instance '%s' is already %s", inst->name,
 		                    inst_state_name(s));
 	memset(&inst->rt, 0, sizeof(inst->rt));
 	inst->rt.def = instance_def(inst);
+	if (!inst->rt.def)
+		return vk_error_set(err, ENOMEM, "cannot start instance '%s': out of memory",
+		                    inst->name);
 	instance_set_state(inst, ST_STARTING, autostart ? "autostart" : "user", "starting");
 	if ((r = rt_prepare(inst, err)) < 0 || (r = open_console(inst, err)) < 0 ||
 	    (r = inst->drv->start(inst, err)) < 0) {
