@@ -278,18 +278,21 @@ static void exec_relay(struct exec_ctx *x, int sock, const char *extra, size_t e
 			if (n > 0 && feed(&f, buf, (size_t)n, &in[1]) < 0)
 				goto kill;
 		}
-		if (!exited && (pidfd < 0 || p[3].revents)) {
-			if (waitpid(pid, &st, pidfd < 0 ? 0 : WNOHANG) == pid)
-				exited = true;
-		}
+		/* Without a pidfd, look every round (poll wakes at least twice a second). */
+		if (!exited && (pidfd < 0 || p[3].revents) && waitpid(pid, &st, WNOHANG) == pid)
+			exited = true;
 	}
 	snprintf(msg, sizeof(msg), "{\"exit_code\":%d}",
 	         WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	send_frame(sock, 3, msg, strlen(msg));
 	goto out;
 kill:
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
+	/* Once reaped, pid may already name another process: leave it alone. */
+	if (!exited) {
+		if (pidfd < 0 || proc_pidfd_signal(pidfd, SIGKILL) < 0)
+			kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
 out:
 	if (pidfd >= 0)
 		close(pidfd);
