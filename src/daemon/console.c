@@ -5,6 +5,9 @@
  * socket chardev, or the container shim), so the hub reconnects whenever the
  * connection drops (e.g. after a daemon restart). A slow client gets a
  * bounded backlog and is disconnected past it; it never slows the others.
+ * Input waits in a bounded queue while the workload does not read it (past
+ * the bound it is dropped, as on a line nobody reads): the hub never blocks,
+ * so output, the log and console_close() go on whatever the workload does.
  */
 #include "daemon/console.h"
 
@@ -27,6 +30,7 @@
 
 #define CLIENTS_MAX  32
 #define BACKLOG_MAX  (256 * 1024)
+#define INPUT_MAX    (64 * 1024)
 #define LOG_MAX      (4 * 1024 * 1024)
 #define RETRY_MS     100
 #define FAST_RETRIES 400 /* at 5 ms: the first 2 s, while the workload starts */
@@ -53,6 +57,8 @@ struct console {
 	struct client cl[CLIENTS_MAX];
 	size_t ncl;
 	int backend;
+	char *in;      /* input the workload has not taken yet */
+	size_t in_len; /* at most INPUT_MAX */
 	unsigned retries;
 	int log_fd;
 	off_t log_size;
@@ -152,17 +158,41 @@ static bool client_flush(struct client *cl)
 	return true;
 }
 
+static void backend_close(struct console *c)
+{
+	if (c->backend >= 0)
+		close(c->backend);
+	c->backend = -1;
+	c->in_len = 0; /* input for that connection */
+}
+
+/* Hand queued input to the (non-blocking) backend; false when it failed. */
+static bool backend_flush(struct console *c)
+{
+	while (c->in_len) {
+		ssize_t w = send(c->backend, c->in, c->in_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0)
+			return errno == EAGAIN || errno == EINTR;
+		memmove(c->in, c->in + w, c->in_len - (size_t)w);
+		c->in_len -= (size_t)w;
+	}
+	return true;
+}
+
 static void to_backend(struct console *c, const char *buf, size_t n)
 {
 	if (c->backend < 0)
 		return; /* nobody to type to: input is dropped, as on a disconnected line */
-	vk_set_nonblock(c->backend, false);
-	if (vk_write_full(c->backend, buf, n) < 0) {
-		close(c->backend);
-		c->backend = -1;
-	} else {
-		vk_set_nonblock(c->backend, true);
+	if (!c->in) {
+		c->in = malloc(INPUT_MAX);
+		if (!c->in)
+			return;
 	}
+	n = VK_MIN(n, INPUT_MAX - c->in_len); /* past the bound, input is dropped */
+	memcpy(c->in + c->in_len, buf, n);
+	c->in_len += n;
+	if (!backend_flush(c))
+		backend_close(c);
 }
 
 static void take_fresh(struct console *c)
@@ -214,7 +244,8 @@ static void *hub_thread(void *opaque)
 		}
 		take_fresh(c);
 		p[0] = (struct pollfd){.fd = c->wake, .events = POLLIN};
-		p[1] = (struct pollfd){.fd = c->backend, .events = POLLIN};
+		p[1] = (struct pollfd){.fd = c->backend,
+		                       .events = (short)(POLLIN | (c->in_len ? POLLOUT : 0))};
 		for (i = 0; i < c->ncl; i++)
 			p[i + 2] = (struct pollfd){
 			        .fd = c->cl[i].fd,
@@ -229,19 +260,12 @@ static void *hub_thread(void *opaque)
 			uint64_t v;
 			(void)!read(c->wake, &v, sizeof(v));
 		}
-		if (c->backend >= 0 && p[1].revents) {
-			ssize_t n = read(c->backend, buf, sizeof(buf));
-			if (n > 0) {
-				log_output(c, buf, (size_t)n);
-				for (i = c->ncl; i-- > 0;)
-					if (!client_send(&c->cl[i], buf, (size_t)n))
-						drop_client(c, i);
-			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-				close(c->backend);
-				c->backend = -1;
-			}
-			continue; /* p[] no longer matches c->cl after drops */
-		}
+		/*
+		 * Clients first, every round: a workload that never stops writing
+		 * must not starve their input (Ctrl-C) or their backlog. The walk
+		 * goes downwards, so a drop (the last client moves into slot i)
+		 * never disturbs the p[] entries still to be read.
+		 */
 		for (i = c->ncl; i-- > 0;) {
 			short re = p[i + 2].revents;
 			if (!re)
@@ -258,12 +282,23 @@ static void *hub_thread(void *opaque)
 					drop_client(c, i);
 			}
 		}
+		if (c->backend >= 0 && p[1].revents & POLLOUT && !backend_flush(c))
+			backend_close(c);
+		if (c->backend >= 0 && p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = read(c->backend, buf, sizeof(buf));
+			if (n > 0) {
+				log_output(c, buf, (size_t)n);
+				for (i = c->ncl; i-- > 0;)
+					if (!client_send(&c->cl[i], buf, (size_t)n))
+						drop_client(c, i);
+			} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+				backend_close(c);
+			}
+		}
 	}
 	while (c->ncl)
 		drop_client(c, c->ncl - 1);
-	if (c->backend >= 0)
-		close(c->backend);
-	c->backend = -1;
+	backend_close(c);
 	return NULL;
 }
 
@@ -360,6 +395,7 @@ void console_unref(struct console *c)
 	close(c->wake);
 	if (c->log_fd >= 0)
 		close(c->log_fd);
+	free(c->in);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }

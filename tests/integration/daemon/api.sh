@@ -51,6 +51,31 @@ expect 200 "pause" POST /1.0/instances/vm1/pause
 check_eq "paused (user)" "paused user" "$(api GET /1.0/instances/vm1 | sed '$d' | python3 -c '
 import json, sys; o = json.load(sys.stdin); print(o["state"], o["reason"])')"
 expect 409 "pausing twice is a conflict" POST /1.0/instances/vm1/pause
+# A paused guest reads no console input: 2 MiB typed at it must neither block the client
+# nor the console hub (past a bound the input is dropped, as on a line nobody reads).
+expect 201 "define a second VM" POST /1.0/instances -d "$(vm_json vm-flood)"
+expect 200 "start it" POST /1.0/instances/vm-flood/start
+expect 200 "pause it" POST /1.0/instances/vm-flood/pause
+check "2 MiB of console input to a paused VM does not block" timeout -k 5 40 python3 - "$SOCK" vm-flood <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall(("GET /1.0/instances/%s/console HTTP/1.1\r\nHost: virtkit\r\n"
+           "Connection: Upgrade\r\nUpgrade: virtkit-console\r\n\r\n" % sys.argv[2]).encode())
+head = b""
+while b"\r\n\r\n" not in head:
+    chunk = s.recv(4096)
+    if not chunk:
+        sys.exit("closed before the answer")
+    head += chunk
+if not head.startswith(b"HTTP/1.1 101"):
+    sys.exit("no upgrade: %r" % head)
+s.sendall(b"\n" * (2 << 20))  # times out (10 s) if the hub stops taking input
+s.close()
+PY
+expect 200 "kill the flooded VM" POST /1.0/instances/vm-flood/kill
+expect 200 "undefine it" DELETE /1.0/instances/vm-flood
 expect 200 "resume" POST /1.0/instances/vm1/resume
 expect 400 "exec is refused for a VM" POST /1.0/instances/vm1/exec?cmd=true \
 	-H 'Connection: Upgrade' -H 'Upgrade: virtkit-exec'
