@@ -53,13 +53,19 @@ static struct {
 	bool in_use;
 } stdio_term = {.tty_fd = -1, .shared_fd = {-1, -1}};
 
-/* Async-signal-safe: tcsetattr() and fcntl() only. */
-static void stdio_term_restore(void)
+/* Put the terminal back in the mode it had (async-signal-safe: tcsetattr() only). */
+static void stdio_tty_restore(void)
 {
 	if (stdio_term.raw) {
 		stdio_term.raw = 0;
 		tcsetattr(stdio_term.tty_fd, TCSANOW, &stdio_term.saved);
 	}
+}
+
+/* Async-signal-safe: tcsetattr() and fcntl() only. */
+static void stdio_term_restore(void)
+{
+	stdio_tty_restore();
 	for (int i = 0; i < 2; i++) {
 		if (stdio_term.shared_fd[i] >= 0) {
 			fcntl(stdio_term.shared_fd[i], F_SETFL, stdio_term.shared_flags[i]);
@@ -245,6 +251,12 @@ static void stdio_in_closed(struct chardev_stream *s, int err)
 
 	/* EOF (or a hung-up terminal) ends input; the VM keeps running. */
 	chardev_stream_stop_input(s);
+	/*
+	 * The terminal is restored through this descriptor: do it now, while it
+	 * is still ours (a later restore would hit whatever reuses the number).
+	 */
+	if (stdio_term.raw && stdio_term.tty_fd == d->in_fd)
+		stdio_tty_restore();
 	if (d->in_fd >= 0) {
 		close(d->in_fd);
 		d->in_fd = -1;

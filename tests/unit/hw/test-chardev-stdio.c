@@ -3,8 +3,9 @@
  * Unit tests of the stdio character device in child processes: on a pty
  * (raw mode while open; Ctrl-A escapes; the terminal restored after an error
  * exit, SIGTERM, abort(), a SIGSEGV and Ctrl-A x; O_NONBLOCK never leaks into
- * the shared descriptors) and on pipes (bytes pass through, EOF on stdin ends
- * input without quitting or spinning).
+ * the shared descriptors; a hangup restores it before its descriptor goes)
+ * and on pipes (bytes pass through, EOF on stdin ends input without quitting
+ * or spinning).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -288,6 +289,96 @@ static void test_pipes_pass_through_and_eof(void **state)
 	close(out[0]);
 }
 
+/* A new pty, its slave path in name; returns the master. */
+static int open_pty(char *name, size_t size)
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
+
+	assert_true(master >= 0);
+	assert_int_equal(grantpt(master), 0);
+	assert_int_equal(unlockpt(master), 0);
+	assert_int_equal(ptsname_r(master, name, size), 0);
+	return master;
+}
+
+/*
+ * The terminal hangs up (its master closes): input ends, and the descriptor
+ * the terminal was restored through is closed. Whatever reuses that number
+ * afterwards (here another terminal) must not get the first one's settings
+ * at exit.
+ */
+static void test_hangup_leaves_later_fds_alone(void **state)
+{
+	char a_name[64], b_name[64], c = 0;
+	int a_master, b_master, b_slave, sync[2], status;
+	struct termios b_raw, now;
+	struct pollfd pfd;
+	pid_t pid;
+
+	a_master = open_pty(a_name, sizeof(a_name));
+	b_master = open_pty(b_name, sizeof(b_name));
+	b_slave = open(b_name, O_RDWR | O_NOCTTY);
+	assert_true(b_slave >= 0);
+	assert_int_equal(tcgetattr(b_slave, &b_raw), 0);
+	cfmakeraw(&b_raw);
+	assert_int_equal(tcsetattr(b_slave, TCSANOW, &b_raw), 0);
+	assert_int_equal(pipe(sync), 0);
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct vk_error err = {0};
+		int fd, next;
+
+		close(sync[0]);
+		close(a_master);
+		close(b_master);
+		close(b_slave);
+		/* Not the controlling terminal: its hangup sends no SIGHUP. */
+		fd = open(a_name, O_RDWR | O_NOCTTY);
+		if (fd < 0)
+			_exit(90);
+		dup2(fd, 0);
+		dup2(fd, 1);
+		close(fd);
+		child_loop = vm_loop_new();
+		/* The lowest free number: where the chardev's own stdin lands. */
+		next = open("/dev/null", O_RDONLY);
+		close(next);
+		child_chr = chardev_open(child_loop, "stdio", &err);
+		if (!child_chr)
+			_exit(91);
+		rec_attach(child_chr, &child_rec, sizeof(child_rec.buf));
+		if (fcntl(next, F_GETFD) < 0 || write(sync[1], "R", 1) != 1)
+			_exit(92);
+		for (uint64_t end = vk_now_ns() + WAIT_NS; fcntl(next, F_GETFD) >= 0;) {
+			if (vk_now_ns() > end)
+				_exit(93);
+			vm_loop_poll(child_loop, 20 * 1000 * 1000);
+		}
+		/* Input ended and its descriptor is closed: the number is free again. */
+		if (open(b_name, O_RDWR | O_NOCTTY) != next)
+			_exit(94);
+		exit(0); /* atexit handlers run */
+	}
+	close(sync[1]);
+	pfd = (struct pollfd){.fd = sync[0], .events = POLLIN};
+	assert_int_equal(poll(&pfd, 1, (int)(WAIT_NS / 1000000)), 1);
+	assert_int_equal(read(sync[0], &c, 1), 1);
+	assert_int_equal(c, 'R');
+	close(sync[0]);
+	close(a_master); /* hang up the child's terminal */
+	status = wait_child(pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(tcgetattr(b_slave, &now), 0);
+	assert_int_equal(now.c_lflag, b_raw.c_lflag);
+	assert_int_equal(now.c_iflag, b_raw.c_iflag);
+	assert_int_equal(now.c_oflag, b_raw.c_oflag);
+	close(b_slave);
+	close(b_master);
+}
+
 static void test_only_one_stdio(void **state)
 {
 	struct vm_loop *loop = vm_loop_new();
@@ -316,6 +407,7 @@ int main(void)
 	        cmocka_unit_test(test_restore_after_segv),
 	        cmocka_unit_test(test_escape_keys_and_quit),
 	        cmocka_unit_test(test_pipes_pass_through_and_eof),
+	        cmocka_unit_test(test_hangup_leaves_later_fds_alone),
 	        cmocka_unit_test(test_only_one_stdio),
 	};
 
