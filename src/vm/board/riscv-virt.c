@@ -340,8 +340,11 @@ static int virt_build(struct virt_board *b, struct vk_error *err)
 	sigaddset(&sigs, SIGHUP);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	b->signal_fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (b->signal_fd < 0 || vm_loop_add_fd(b->loop, b->signal_fd, POLLIN, virt_signal, b) < 0)
+	if (b->signal_fd < 0)
 		return vk_error_errno(err, errno, "cannot watch signals");
+	r = vm_loop_add_fd(b->loop, b->signal_fd, POLLIN, virt_signal, b);
+	if (r < 0)
+		return vk_error_errno(err, -r, "cannot watch signals");
 
 	if (cfg->control) {
 		b->control = vm_control_create(b->loop, cfg->control, &virt_control_ops, b, err);
