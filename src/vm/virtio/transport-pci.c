@@ -328,6 +328,19 @@ static void vp_ioeventfd_assign(struct virtio_pci *vp, bool assign)
 	vp->ioeventfd_base = base;
 }
 
+/* Stop watching the queue notification eventfds and close them. */
+static void vp_close_notify_fds(struct virtio_pci *vp, struct pci_host *h)
+{
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
+		if (vp->notify_fd[q] < 0)
+			continue;
+		if (h->platform.loop)
+			vm_loop_del_fd(h->platform.loop, vp->notify_fd[q]);
+		close(vp->notify_fd[q]);
+		vp->notify_fd[q] = -1;
+	}
+}
+
 static void vp_bar_mapped(struct pci_device *d, unsigned bar)
 {
 	struct virtio_pci *vp = d->opaque;
@@ -456,13 +469,7 @@ struct virtio_pci *virtio_pci_create(struct pci_host *host, struct virtio_dev *d
 fail:
 	d->host = host;
 	pci_msix_destroy(d);
-	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
-		if (vp->notify_fd[q] >= 0) {
-			if (host->platform.loop)
-				vm_loop_del_fd(host->platform.loop, vp->notify_fd[q]);
-			close(vp->notify_fd[q]);
-		}
-	}
+	vp_close_notify_fds(vp, host);
 	free(vp);
 	return NULL;
 }
@@ -479,13 +486,7 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 	pci_msix_destroy(&vp->pci);
 	pci_host_remove_device(h, &vp->pci);
 	virtio_dev_attach_transport(vp->dev, NULL, NULL);
-	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
-		if (vp->notify_fd[q] >= 0) {
-			if (h->platform.loop)
-				vm_loop_del_fd(h->platform.loop, vp->notify_fd[q]);
-			close(vp->notify_fd[q]);
-		}
-	}
+	vp_close_notify_fds(vp, h);
 	free(vp);
 }
 
