@@ -284,6 +284,7 @@ static enum MHD_Result patch_instance(struct http_req *req, struct instance *ins
 	struct vk_event ev;
 	json_object *o, *v;
 	bool on;
+	int r;
 
 	if (parse_options(req, keys, &o, &err) < 0)
 		return http_vk_error(req->conn, &err);
@@ -295,10 +296,19 @@ static enum MHD_Result patch_instance(struct http_req *req, struct instance *ins
 	}
 	on = json_object_get_boolean(v);
 	json_object_put(o);
-	fill_event(&ev, inst, on ? "autostart-on" : "autostart-off");
-	if (store_set_autostart(vkd.store, inst->uuid, on, &ev, &err) < 0)
+	/*
+	 * Under the job, like every change: two PATCHes (or a PATCH and an
+	 * undefine) must reach the store and memory in the same order.
+	 */
+	if (instance_job_begin(inst, "autostart", JOB_WAIT_MS, &err) < 0)
 		return http_vk_error(req->conn, &err);
-	instance_set_autostart(inst, on);
+	fill_event(&ev, inst, on ? "autostart-on" : "autostart-off");
+	r = store_set_autostart(vkd.store, inst->uuid, on, &ev, &err);
+	if (r == 0)
+		instance_set_autostart(inst, on);
+	instance_job_end(inst);
+	if (r < 0)
+		return http_vk_error(req->conn, &err);
 	return http_json(req->conn, MHD_HTTP_OK, instance_full(inst));
 }
 
