@@ -106,7 +106,10 @@ int cg_v1_cpuset(struct oci_cg_hier *h, const struct oci_resources *r, struct vk
 
 /*
  * A fresh v1 cpuset has empty cpus and mems, and no task can join it until
- * they are set: copy them down from the parent for every level we created.
+ * they are set: copy them down from the parent for every level that has them
+ * empty, from the top. Not only the levels this runtime made: a parent
+ * another create has just made may not have been filled yet (two creates
+ * sharing it race), and filling it twice writes the same values.
  */
 int cg_v1_cpuset_init(struct oci_cg_hier *h, struct vk_error *err)
 {
@@ -124,7 +127,7 @@ int cg_v1_cpuset_init(struct oci_cg_hier *h, struct vk_error *err)
 		if (path[i] == '\0')
 			break;
 	}
-	for (k = depth - (size_t)h->created; k < depth; k++) {
+	for (k = 1; k < depth; k++) {
 		for (i = 0; i < ARRAY_SIZE(files); i++) {
 			char f[4200], pf[4200];
 			FILE *in;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "fault.h"
 #include "log.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -92,16 +93,20 @@ static int clean_path(const char *in, char *out, size_t cap)
 /*
  * mkdir -p of the container's cgroup in one hierarchy. h->created counts the
  * trailing components made here (what destroy may remove). On failure what
- * was made is removed again, so the caller has nothing to undo for h.
+ * was made is removed again, so the caller has nothing to undo for h. A
+ * parent found existing may be removed by a concurrent delete before the
+ * next component is made in it (ENOENT): start again, a few times.
  */
 static int mkdir_path(struct oci_cg_hier *h, bool rootless, struct vk_error *err)
 {
 	char buf[4096];
 	size_t mlen = strlen(h->mount);
 	char *p;
-	int created = 0;
+	int created = 0, tries = 0;
 
 	h->created = 0;
+again:
+	created = 0;
 	if (snprintf(buf, sizeof(buf), "%s%s", h->mount, h->path) >= (int)sizeof(buf))
 		return vk_error_set(err, ENAMETOOLONG, "cgroup path too long");
 	for (p = buf + mlen + 1;; p++) {
@@ -115,6 +120,10 @@ static int mkdir_path(struct oci_cg_hier *h, bool rootless, struct vk_error *err
 			created++;
 		} else if (errno == EEXIST) {
 			created = 0; /* only trailing fresh components are ours */
+			if (c == '/' && !strchr(p + 1, '/'))
+				oci_fault_wait("cgroup-parent");
+		} else if (errno == ENOENT && created == 0 && ++tries < 8) {
+			goto again; /* the parent we found went away */
 		} else {
 			int e = errno;
 
@@ -261,7 +270,7 @@ int oci_cgroup_make(struct oci_cgroup *cg, bool rootless, const struct oci_resou
 			cg->made = false;
 			return r;
 		}
-		if (!h->v2 && (h->controllers & (1u << CGC_CPUSET)) && h->created > 0 &&
+		if (!h->v2 && (h->controllers & (1u << CGC_CPUSET)) &&
 		    (r = cg_v1_cpuset_init(h, err)) < 0) {
 			cg->made = true;
 			oci_cgroup_destroy(cg, NULL);

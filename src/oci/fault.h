@@ -21,7 +21,8 @@ int oci_fault(const char *step, struct vk_error *err) VK_MUST_CHECK;
  * create: "state-dir" (the state directory has its name and is locked,
  * nothing is in it yet), "cgroups" (cgroups made, joined and recorded; the
  * container process waits for them), "ready" (the container process waits
- * for start; state saved, no pid file yet).
+ * for start; state saved, no pid file yet), "cgroup-parent" (the parent of
+ * the container's cgroup was found existing, its child not made yet).
  */
 void oci_fault_wait(const char *point);
 

@@ -11,10 +11,9 @@ N=6
 
 # In debug builds VIRTKIT_OCI_WAIT_AT=state-dir:FILE holds create right after
 # its state directory appeared under the container's id, until FILE exists.
-has_injection() {
-	B=$(make_bundle probe 'process.args=["/bin/true"]')
-	! VIRTKIT_OCI_FAIL_AT=state oci run --bundle "$B" probe >/dev/null 2>&1
-}
+B=$(make_bundle probe 'process.args=["/bin/true"]')
+VIRTKIT_OCI_FAIL_AT=state oci run --bundle "$B" probe >/dev/null 2>&1 && injection=false || injection=true
+has_injection() { $injection; }
 
 # A flock request on directory $1 is waiting (the runtime's lock on a container).
 lock_waiter_on() {
@@ -67,6 +66,43 @@ if has_injection; then
 	check "delete removed the container create made" assert_clean held-delete
 else
 	skip "start and delete during a create of the same id" "no VIRTKIT_OCI_WAIT_AT (release build)"
+fi
+
+# Two creates sharing a parent cgroup that one of them has just made: the
+# other may find it before its cpuset.cpus/mems were filled (a fresh v1
+# cpuset is empty, and nobody can join an empty one or its children). Here
+# the parent is left empty on purpose.
+CPUSET=/sys/fs/cgroup/cpuset
+if [ -f "$CPUSET/cpuset.cpus" ]; then
+	mkdir -p "$CPUSET$CG_PREFIX/emptyparent"
+	B=$(make_bundle emptyparent 'process.args=["/bin/true"]' "linux.cgroupsPath=$CG_PREFIX/emptyparent/c")
+	out=$(oci run --bundle "$B" emptyparent </dev/null 2>&1) &&
+		ok "a container runs below a cpuset parent that is not filled yet" ||
+		not_ok "a container runs below a cpuset parent that is not filled yet" "$out"
+	out=$(assert_clean emptyparent emptyparent/c) && ok "nothing left of it" || not_ok "nothing left of it" "$out"
+	rmdir "$CPUSET$CG_PREFIX/emptyparent"
+else
+	skip "a container below a cpuset parent not filled yet" "no v1 cpuset hierarchy"
+fi
+
+# A parent cgroup create found existing is removed (a concurrent delete of
+# the container that made it) before create makes its own cgroup in it.
+if has_injection; then
+	dirs=$(ls -d /sys/fs/cgroup/*/ | sed "s|/\$|$CG_PREFIX/vanish|")
+	mkdir -p $dirs
+	B=$(make_bundle vanish 'process.args=["/bin/true"]' "linux.cgroupsPath=$CG_PREFIX/vanish/c")
+	rm -f "$TMP/go" "$TMP/go.held"
+	VIRTKIT_OCI_WAIT_AT=cgroup-parent:$TMP/go oci run --bundle "$B" vanish </dev/null \
+		>"$TMP/vanish.out" 2>&1 &
+	pid=$!
+	wait_for test -e "$TMP/go.held"
+	rmdir $dirs
+	touch "$TMP/go"
+	wait $pid && ok "create makes its cgroup when its parent went away meanwhile" ||
+		not_ok "create makes its cgroup when its parent went away meanwhile" "$(cat "$TMP/vanish.out")"
+	check "nothing left of it (the parent it made again included)" assert_clean vanish vanish
+else
+	skip "a parent cgroup removed during create" "no VIRTKIT_OCI_WAIT_AT (release build)"
 fi
 
 # Parallel creates with pipes on stdin and stdout, each started by a start
