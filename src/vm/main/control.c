@@ -268,7 +268,7 @@ struct vm_control *vm_control_create(struct vm_loop *loop, const char *path,
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct vm_control *c;
 	struct stat st;
-	int fd;
+	int fd, r;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		vk_error_set(err, ENAMETOOLONG, "control socket path '%s' is too long", path);
@@ -289,10 +289,15 @@ struct vm_control *vm_control_create(struct vm_loop *loop, const char *path,
 		vk_error_errno(err, errno, "cannot create the control socket");
 		return NULL;
 	}
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
-	    listen(fd, 8) < 0) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		vk_error_errno(err, errno, "cannot listen on control socket '%s'", path);
 		close(fd);
+		return NULL;
+	}
+	if (chmod(path, 0600) < 0 || listen(fd, 8) < 0) {
+		vk_error_errno(err, errno, "cannot listen on control socket '%s'", path);
+		close(fd);
+		unlink(path); /* bound: the file is ours */
 		return NULL;
 	}
 	c = calloc(1, sizeof(*c));
@@ -307,8 +312,9 @@ struct vm_control *vm_control_create(struct vm_loop *loop, const char *path,
 	c->listen_fd = fd;
 	c->ops = ops;
 	c->opaque = opaque;
-	if (vm_loop_add_fd(loop, fd, POLLIN, control_accept, c) < 0) {
-		vk_error_set(err, ENOMEM, "cannot watch the control socket");
+	r = vm_loop_add_fd(loop, fd, POLLIN, control_accept, c);
+	if (r < 0) {
+		vk_error_errno(err, -r, "cannot watch control socket '%s'", path);
 		vm_control_destroy(c);
 		return NULL;
 	}
