@@ -423,6 +423,8 @@ void lifecycle_recover(struct instance *inst)
 	if (shim_find(inst, &err) < 0) {
 		vk_info("instance '%s' was %s and is gone: %s", inst->name, inst_state_name(was),
 		        err.msg);
+		/* Stopping when the daemon died: it ended because it was asked to. */
+		inst->rt.stop_requested = was == ST_STOPPING;
 		lifecycle_finalize(inst);
 		instance_job_end(inst);
 		return;

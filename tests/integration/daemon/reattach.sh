@@ -77,6 +77,24 @@ esac
 daemon_kill9
 daemon_start
 check_eq "a second restart in a row keeps everything" running "$(state_of vm-paused)"
+# Killed while a stop is under way, and the workload gone by the restart: it was stopped
+# (shutoff/shutdown), not crashed (the guest ignores the power-down, so the stop waits).
+daemon_kill9
+FAKE_VM_IGNORE_POWERDOWN=1 daemon_start
+vm_json vm-stopping | vk define - >/dev/null
+vk start vm-stopping >/dev/null
+pid_stopping=$(pid_of vm-stopping)
+uuid=$(sqlite3 "$T/state/virtkit.db" "select uuid from instances where name='vm-stopping'")
+vk stop vm-stopping --timeout 60 >/dev/null 2>&1 &
+stop_pid=$!
+wait_for state_is vm-stopping stopping
+daemon_kill9
+kill -9 "$pid_stopping"
+wait "$stop_pid" 2>/dev/null
+wait_for test -f "$T/run/instances/$uuid/exit"
+daemon_start
+check_eq "a stop cut by kill -9, the VM gone by the restart: shutoff (shutdown)" "shutoff/shutdown" \
+	"$(vk --format json info vm-stopping | python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["state"] + "/" + o["reason"])')"
 for n in vm-paused vm-off; do vk kill $n >/dev/null 2>&1; done
 check_eq "nothing runs any more" "" "$(vk list | sed 1d)"
 check_stop "the daemon stops cleanly"
