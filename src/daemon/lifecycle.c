@@ -213,13 +213,19 @@ static int do_stop(struct instance *inst, bool force, int timeout_s, struct vk_e
 	struct vk_error e2 = {0};
 	bool exited = false;
 
-	if (s != ST_RUNNING && s != ST_PAUSED)
+	/*
+	 * ST_STOPPING: an earlier stop timed out (the workload did not die
+	 * even from SIGKILL in time). Trying again must be possible, or the
+	 * instance could never leave that state while this daemon runs.
+	 */
+	if (s != ST_RUNNING && s != ST_PAUSED && s != ST_STOPPING)
 		return vk_error_set(err, ENOTCONN, "instance '%s' is not running (it is %s)",
 		                    inst->name, inst_state_name(s));
 	if (timeout_s <= 0)
 		timeout_s = vkd.stop_timeout_s;
 	inst->rt.stop_requested = true;
-	instance_set_state(inst, ST_STOPPING, "user", "stopping");
+	if (s != ST_STOPPING)
+		instance_set_state(inst, ST_STOPPING, "user", "stopping");
 	if (!force) {
 		/* A frozen workload cannot act on a power-down request or a SIGTERM. */
 		if (s == ST_PAUSED && inst->drv->resume(inst, &e2) < 0)
