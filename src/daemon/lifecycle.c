@@ -188,8 +188,21 @@ static int do_start(struct instance *inst, bool autostart, struct vk_error *err)
 		return r < 0 ? -(err ? err->code : EIO) : r;
 	}
 	inst->rt.started_ms = now_ms();
-	if ((r = monitor_watch(inst)) < 0)
-		vk_err("instance '%s': cannot watch its process: %s", inst->name, strerror(-r));
+	if ((r = monitor_watch(inst)) < 0) {
+		/* Unwatched, its end would never be seen and a stop never finish. */
+		vk_error_errno(err, -r, "cannot start instance '%s': cannot watch its process",
+		               inst->name);
+		if (err)
+			err->code = EIO;
+		inst->rt.kill_requested = true;
+		(void)inst->drv->destroy(inst, NULL);
+		if (inst->rt.shim_pid > 0)
+			kill(-inst->rt.shim_pid, SIGKILL);
+		inst->drv->cleanup(inst);
+		rt_release(inst);
+		instance_set_state(inst, ST_SHUTOFF, "failed", "failed");
+		return -EIO;
+	}
 	instance_set_state(inst, ST_RUNNING, "booted", "started");
 	return 0;
 }
