@@ -306,9 +306,10 @@ int vm_loop_poll(struct vm_loop *loop, int64_t timeout_ns)
 	deadline = vm_loop_next_deadline(loop);
 	if (deadline != UINT64_MAX) {
 		uint64_t now = vk_now_ns();
-		int64_t until = deadline > now ? (int64_t)(deadline - now) : 0;
-		if (timeout_ns < 0 || until < timeout_ns)
-			timeout_ns = until;
+		/* Unsigned: a deadline centuries away must not turn into a negative (endless) wait. */
+		uint64_t until = deadline > now ? deadline - now : 0;
+		if (timeout_ns < 0 || until < (uint64_t)timeout_ns)
+			timeout_ns = (int64_t)VK_MIN(until, (uint64_t)INT64_MAX);
 	}
 	vm_loop_unlock(loop);
 

@@ -185,6 +185,13 @@ static void test_loop_timers_and_fds(void **state)
 	assert_true(vk_now_ns() - start >= 20 * 1000000);
 	assert_false(vm_timer_pending(t));
 	assert_int_equal(vm_loop_next_deadline(loop), UINT64_MAX);
+	/* A timer far beyond INT64_MAX ns does not turn a bounded wait into an endless one. */
+	vm_timer_mod(t, UINT64_MAX - 1);
+	alarm(10);             /* SIGALRM ends the test instead of a hang */
+	vm_loop_poll(loop, 0); /* consumes the wakeup vm_timer_mod() sent */
+	assert_int_equal(vm_loop_poll(loop, 1000000), 0);
+	alarm(0);
+	vm_timer_del(t);
 
 	assert_int_equal(pipe(p), 0);
 	assert_int_equal(vm_loop_add_fd(loop, p[0], POLLIN, on_fd, loop), 0);
