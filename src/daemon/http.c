@@ -7,7 +7,6 @@
  */
 #include "daemon/http.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -153,6 +152,35 @@ bool http_wants_upgrade(struct MHD_Connection *c, const char *proto)
 	return has_token(conn, "upgrade") && up && strcasecmp(up, proto) == 0;
 }
 
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS 59 /* Linux 4.13 */
+#endif
+
+/*
+ * Is gid among the peer's supplementary groups? SO_PEERGROUPS gives them as
+ * they were at connect(), like SO_PEERCRED: reading /proc/PID/status instead
+ * would ask whatever process holds that pid now.
+ */
+static bool peer_in_group(int fd, gid_t gid)
+{
+	gid_t small[64], *g = small;
+	socklen_t len = sizeof(small);
+	bool found = false;
+	size_t i;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) < 0) {
+		if (errno != ERANGE || !(g = malloc(len)))
+			return false;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) < 0)
+			len = 0;
+	}
+	for (i = 0; i < len / sizeof(*g) && !found; i++)
+		found = g[i] == gid;
+	if (g != small)
+		free(g);
+	return found;
+}
+
 /* Root, the daemon's own user, or a member of the socket's group. */
 static bool peer_allowed(struct MHD_Connection *c, uid_t *uid_out)
 {
@@ -160,7 +188,6 @@ static bool peer_allowed(struct MHD_Connection *c, uid_t *uid_out)
 	        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	struct ucred uc;
 	socklen_t len = sizeof(uc);
-	char path[64], buf[4096], *g;
 
 	*uid_out = (uid_t)-1;
 	if (!ci || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
@@ -170,24 +197,7 @@ static bool peer_allowed(struct MHD_Connection *c, uid_t *uid_out)
 		return true;
 	if (vkd.socket_gid == (gid_t)-1)
 		return false;
-	if (uc.gid == vkd.socket_gid)
-		return true;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)uc.pid);
-	if (read_small_file(path, buf, sizeof(buf)) < 0 || !(g = strstr(buf, "\nGroups:")))
-		return false;
-	g += 8;
-	while (*g && *g != '\n') {
-		char *end;
-		unsigned long v = strtoul(g, &end, 10);
-		if (end == g)
-			break;
-		if ((gid_t)v == vkd.socket_gid)
-			return true;
-		g = end;
-		while (*g == ' ' || *g == '\t')
-			g++;
-	}
-	return false;
+	return uc.gid == vkd.socket_gid || peer_in_group(ci->connect_fd, vkd.socket_gid);
 }
 
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
