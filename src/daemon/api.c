@@ -185,9 +185,7 @@ static enum MHD_Result define_instance(struct http_req *req)
 	json_object *def;
 	bool autostart = false;
 	char loc[128];
-	struct MHD_Response *resp;
 	enum MHD_Result mr;
-	size_t len;
 
 	if (parse_definition(req, NULL, &def, &autostart, &err) < 0)
 		return http_vk_error(req->conn, &err);
@@ -213,22 +211,10 @@ static enum MHD_Result define_instance(struct http_req *req)
 	}
 	json_object_put(def);
 	instance_publish(inst);
-
-	{
-		json_object *full = instance_full(inst);
-		const char *s = json_object_to_json_string_length(
-		        full, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-		resp = MHD_create_response_from_buffer(len, (void *)s, MHD_RESPMEM_MUST_COPY);
-		json_object_put(full);
-	}
+	snprintf(loc, sizeof(loc), "/1.0/instances/%s", inst->name);
+	mr = http_json_hdr(req->conn, MHD_HTTP_CREATED, instance_full(inst),
+	                   MHD_HTTP_HEADER_LOCATION, loc);
 	instance_unref(inst);
-	if (!resp)
-		return MHD_NO;
-	snprintf(loc, sizeof(loc), "/1.0/instances/%s", row.name);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, loc);
-	mr = MHD_queue_response(req->conn, MHD_HTTP_CREATED, resp);
-	MHD_destroy_response(resp);
 	return mr;
 }
 
@@ -494,27 +480,10 @@ enum MHD_Result api_dispatch(struct http_req *req)
 	enum MHD_Result mr;
 
 	if (router_match(req->method, req->url, &req->m, &err) < 0) {
-		if (err.code == EOPNOTSUPP) {
-			struct MHD_Response *resp;
-			json_object *o = json_object_new_object(), *e = json_object_new_object();
-			const char *s;
-			json_object_object_add(e, "code", json_object_new_int(405));
-			json_object_object_add(e, "message", json_object_new_string(err.msg));
-			json_object_object_add(o, "error", e);
-			s = json_object_to_json_string_ext(
-			        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-			resp = MHD_create_response_from_buffer(strlen(s), (void *)s,
-			                                       MHD_RESPMEM_MUST_COPY);
-			json_object_put(o);
-			if (!resp)
-				return MHD_NO;
-			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-			                        "application/json");
-			MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, req->m.allow);
-			mr = MHD_queue_response(req->conn, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
-			MHD_destroy_response(resp);
-			return mr;
-		}
+		if (err.code == EOPNOTSUPP)
+			return http_json_hdr(req->conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+			                     http_error_json(MHD_HTTP_METHOD_NOT_ALLOWED, err.msg),
+			                     MHD_HTTP_HEADER_ALLOW, req->m.allow);
 		return http_vk_error(req->conn, &err);
 	}
 	switch (req->m.id) {

@@ -63,7 +63,7 @@ unsigned http_status_for(int code)
 }
 
 static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, const char *type,
-                             const char *buf, size_t len)
+                             const char *buf, size_t len, const char *hdr, const char *value)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result r;
@@ -73,12 +73,15 @@ static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, const ch
 		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (hdr)
+		MHD_add_response_header(resp, hdr, value);
 	r = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
 	return r;
 }
 
-enum MHD_Result http_json(struct MHD_Connection *c, unsigned status, json_object *json)
+enum MHD_Result http_json_hdr(struct MHD_Connection *c, unsigned status, json_object *json,
+                              const char *hdr, const char *value)
 {
 	size_t len;
 	const char *s = json_object_to_json_string_length(
@@ -92,25 +95,36 @@ enum MHD_Result http_json(struct MHD_Connection *c, unsigned status, json_object
 	}
 	memcpy(buf, s, len);
 	buf[len++] = '\n';
-	r = queue(c, status, "application/json", buf, len);
+	r = queue(c, status, "application/json", buf, len, hdr, value);
 	free(buf);
 	json_object_put(json);
 	return r;
 }
 
-enum MHD_Result http_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
+enum MHD_Result http_json(struct MHD_Connection *c, unsigned status, json_object *json)
+{
+	return http_json_hdr(c, status, json, NULL, NULL);
+}
+
+json_object *http_error_json(unsigned status, const char *msg)
 {
 	json_object *o = json_object_new_object(), *e = json_object_new_object();
+
+	json_object_object_add(e, "code", json_object_new_int((int)status));
+	json_object_object_add(e, "message", json_object_new_string(msg));
+	json_object_object_add(o, "error", e);
+	return o;
+}
+
+enum MHD_Result http_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
+{
 	char msg[VK_ERROR_MSG_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	json_object_object_add(e, "code", json_object_new_int((int)status));
-	json_object_object_add(e, "message", json_object_new_string(msg));
-	json_object_object_add(o, "error", e);
-	return http_json(c, status, o);
+	return http_json(c, status, http_error_json(status, msg));
 }
 
 enum MHD_Result http_vk_error(struct MHD_Connection *c, const struct vk_error *err)
@@ -121,7 +135,7 @@ enum MHD_Result http_vk_error(struct MHD_Connection *c, const struct vk_error *e
 enum MHD_Result http_text(struct MHD_Connection *c, unsigned status, const char *type,
                           const char *buf, size_t len)
 {
-	return queue(c, status, type, buf, len);
+	return queue(c, status, type, buf, len, NULL, NULL);
 }
 
 const char *http_arg(struct MHD_Connection *c, const char *key)

@@ -33,6 +33,11 @@ void http_stop(void);
 
 /* Replies: each queues a response and returns MHD's result. json is consumed. */
 enum MHD_Result http_json(struct MHD_Connection *c, unsigned status, json_object *json);
+/* The same with one more header (hdr may be NULL). */
+enum MHD_Result http_json_hdr(struct MHD_Connection *c, unsigned status, json_object *json,
+                              const char *hdr, const char *value);
+/* The error object {"error":{"code":STATUS,"message":MSG}}. */
+json_object *http_error_json(unsigned status, const char *msg);
 enum MHD_Result http_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
         VK_PRINTF(3, 4);
 enum MHD_Result http_vk_error(struct MHD_Connection *c, const struct vk_error *err);
