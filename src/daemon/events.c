@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon/proc.h"
 #include "daemon/store.h"
 
 #define RING_SIZE 1024
@@ -105,13 +106,7 @@ int events_next(int64_t after, struct vk_event *out, int timeout_ms)
 	bool too_old;
 	int r = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
+	timespec_after_ms(&deadline, CLOCK_MONOTONIC, timeout_ms);
 	pthread_mutex_lock(&bus.lock);
 	for (;;) {
 		if (bus.shutdown) {

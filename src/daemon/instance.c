@@ -14,6 +14,7 @@
 #include "daemon/daemon.h"
 #include "daemon/driver.h"
 #include "daemon/lifecycle.h"
+#include "daemon/proc.h"
 #include "daemon/store.h"
 
 static const char *const state_names[] = {
@@ -240,13 +241,7 @@ int instance_job_begin(struct instance *inst, const char *job, int timeout_ms, s
 	struct timespec deadline;
 	int r = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
+	timespec_after_ms(&deadline, CLOCK_MONOTONIC, timeout_ms);
 	pthread_mutex_lock(&inst->lock);
 	while (inst->job && !inst->removed) {
 		if (pthread_cond_timedwait(&inst->cond, &inst->lock, &deadline) == ETIMEDOUT) {

@@ -122,13 +122,7 @@ static bool wait_exit(struct instance *inst, int timeout_ms)
 	struct timespec dl;
 	bool done;
 
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += timeout_ms / 1000;
-	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (dl.tv_nsec >= 1000000000) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000;
-	}
+	timespec_after_ms(&dl, CLOCK_MONOTONIC, timeout_ms);
 	pthread_mutex_lock(&inst->lock);
 	while (!inst->exit_pending)
 		if (pthread_cond_timedwait(&inst->cond, &inst->lock, &dl) == ETIMEDOUT)
@@ -533,8 +527,7 @@ void lifecycle_shutdown(void)
 		pthread_join(bg.autostart, NULL);
 	bg.autostart_running = false;
 
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += 10;
+	timespec_after_ms(&dl, CLOCK_REALTIME, 10000); /* bg.cond runs on CLOCK_REALTIME */
 	pthread_mutex_lock(&bg.lock);
 	while (bg.finalizers > 0)
 		if (pthread_cond_timedwait(&bg.cond, &bg.lock, &dl) == ETIMEDOUT)

@@ -110,6 +110,17 @@ int proc_usage(pid_t pid, uint64_t *cpu_ns, uint64_t *rss_bytes)
 	return 0;
 }
 
+void timespec_after_ms(struct timespec *ts, clockid_t clk, int timeout_ms)
+{
+	clock_gettime(clk, ts);
+	ts->tv_sec += timeout_ms / 1000;
+	ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+}
+
 int proc_wait_timeout(pid_t pid, int pidfd, int timeout_ms, int *status)
 {
 	uint64_t deadline = vk_now_ns() + (uint64_t)timeout_ms * 1000000;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "common/error.h"
 
@@ -37,6 +38,9 @@ int proc_usage(pid_t pid, uint64_t *cpu_ns, uint64_t *rss_bytes);
  */
 int proc_run(const char *const *argv, int timeout_ms, char *out, size_t len, int *status,
              struct vk_error *err) VK_MUST_CHECK;
+
+/* The time timeout_ms from now on clock clk, for pthread_cond_timedwait(). */
+void timespec_after_ms(struct timespec *ts, clockid_t clk, int timeout_ms);
 
 /* Wait for a child pid up to timeout_ms (polling its pidfd); -ETIMEDOUT. */
 int proc_wait_timeout(pid_t pid, int pidfd, int timeout_ms, int *status);
