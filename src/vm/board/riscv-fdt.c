@@ -133,15 +133,6 @@ static int fdt_soc(void *fdt, const struct riscv_fdt_params *p)
 	TRY(fdt_property_cell(fdt, "interrupts", VIRT_UART0_IRQ));
 	TRY(fdt_end_node(fdt));
 
-	if (p->rtc) {
-		TRY(begin_node_at(fdt, "rtc", VIRT_RTC_BASE));
-		TRY(fdt_property_string(fdt, "compatible", "google,goldfish-rtc"));
-		TRY(prop_reg(fdt, VIRT_RTC_BASE, 0x1000));
-		TRY(fdt_property_cell(fdt, "interrupt-parent", PHANDLE_PLIC));
-		TRY(fdt_property_cell(fdt, "interrupts", VIRT_RTC_IRQ));
-		TRY(fdt_end_node(fdt));
-	}
-
 	/* Highest slot first, as QEMU does, so that Linux numbers them in slot order. */
 	for (int n = (int)p->nr_virtio - 1; n >= 0; n--) {
 		uint64_t base = VIRT_VIRTIO_BASE + (uint64_t)n * VIRT_VIRTIO_STRIDE;

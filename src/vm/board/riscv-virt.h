@@ -12,12 +12,10 @@
 #include "common/error.h"
 
 #define VIRT_TEST_BASE     0x00100000ull /* sifive,test1 finisher */
-#define VIRT_RTC_BASE      0x00101000ull /* goldfish RTC */
 #define VIRT_CLINT_BASE    0x02000000ull
 #define VIRT_PLIC_BASE     0x0c000000ull
 #define VIRT_UART0_BASE    0x10000000ull
 #define VIRT_UART0_IRQ     10
-#define VIRT_RTC_IRQ       11
 #define VIRT_VIRTIO_BASE   0x10001000ull
 #define VIRT_VIRTIO_STRIDE 0x1000ull
 #define VIRT_VIRTIO_COUNT  8
@@ -37,7 +35,6 @@ struct riscv_fdt_params {
 	const char *bootargs;              /* may be NULL */
 	uint64_t initrd_start, initrd_end; /* both 0: no initrd */
 	unsigned nr_virtio;                /* virtio-mmio slots described (0..VIRT_VIRTIO_COUNT) */
-	bool rtc;
 };
 
 /* Write the board's device tree into buf (size bytes, with room to spare for firmware fixups). */
