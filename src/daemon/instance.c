@@ -301,17 +301,26 @@ void instance_set_state(struct instance *inst, enum inst_state st, const char *r
 		vk_err("instance '%s': %s", inst->name, err.msg);
 }
 
-json_object *instance_summary(struct instance *inst)
+/* The summary object; inst->lock held. */
+static json_object *summary_locked(struct instance *inst)
 {
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "name", json_object_new_string(inst->name));
 	json_object_object_add(o, "uuid", json_object_new_string(inst->uuid));
 	json_object_object_add(o, "type", json_object_new_string(def_type_name(inst->type)));
-	pthread_mutex_lock(&inst->lock);
 	json_object_object_add(o, "state", json_object_new_string(inst_state_name(inst->state)));
 	json_object_object_add(o, "reason", json_object_new_string(inst->reason));
 	json_object_object_add(o, "autostart", json_object_new_boolean(inst->autostart));
+	return o;
+}
+
+json_object *instance_summary(struct instance *inst)
+{
+	json_object *o;
+
+	pthread_mutex_lock(&inst->lock);
+	o = summary_locked(inst);
 	pthread_mutex_unlock(&inst->lock);
 	return o;
 }
@@ -337,15 +346,7 @@ int instance_summary_append(struct instance *inst, const char *type, const char 
 	if (state && strcmp(state, inst_state_name(inst->state)) != 0)
 		goto out;
 	if (!inst->summary) {
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "name", json_object_new_string(inst->name));
-		json_object_object_add(o, "uuid", json_object_new_string(inst->uuid));
-		json_object_object_add(o, "type",
-		                       json_object_new_string(def_type_name(inst->type)));
-		json_object_object_add(o, "state",
-		                       json_object_new_string(inst_state_name(inst->state)));
-		json_object_object_add(o, "reason", json_object_new_string(inst->reason));
-		json_object_object_add(o, "autostart", json_object_new_boolean(inst->autostart));
+		json_object *o = summary_locked(inst);
 		inst->summary = strdup(json_object_to_json_string_ext(
 		        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
