@@ -38,7 +38,7 @@ struct vkd_config {
 
 extern struct vkd_config vkd;
 
-/* Path helpers: snprintf into buf, -ENAMETOOLONG when it does not fit. */
+/* Path helpers: snprintf into buf; -ENAMETOOLONG with buf empty when it does not fit. */
 int vkd_instance_dir(const char *uuid, char *buf, size_t len);
 int vkd_log_path(const char *uuid, char *buf, size_t len);
 

@@ -33,18 +33,27 @@
 
 struct vkd_config vkd;
 
+/*
+ * A path that does not fit leaves buf empty, never truncated: a cut-short
+ * instance folder could name a parent folder, and the run folder is removed
+ * with rm_rf().
+ */
 int vkd_instance_dir(const char *uuid, char *buf, size_t len)
 {
-	return (size_t)snprintf(buf, len, "%s/instances/%s", vkd.run_dir, uuid) < len
-	               ? 0
-	               : -ENAMETOOLONG;
+	if (fmt_buf(buf, len, "%s/instances/%s", vkd.run_dir, uuid) < 0) {
+		buf[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	return 0;
 }
 
 int vkd_log_path(const char *uuid, char *buf, size_t len)
 {
-	return (size_t)snprintf(buf, len, "%s/logs/%s.log", vkd.state_dir, uuid) < len
-	               ? 0
-	               : -ENAMETOOLONG;
+	if (fmt_buf(buf, len, "%s/logs/%s.log", vkd.state_dir, uuid) < 0) {
+		buf[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	return 0;
 }
 
 static void usage(FILE *f)
