@@ -108,9 +108,10 @@ int def_normalize(json_object *in, json_object **out, bool *autostart, struct vk
 {
 	struct dc_ctx c = {.err = err};
 	const char *name, *uuid, *type, *desc;
-	char gen[DEF_UUID_LEN + 1];
+	char lower[DEF_UUID_LEN + 1];
 	json_object *n;
 	bool as;
+	size_t i;
 	int r;
 
 	if (!json_object_is_type(in, json_type_object))
@@ -133,20 +134,17 @@ int def_normalize(json_object *in, json_object **out, bool *autostart, struct vk
 		return dc_bad(&c, "uuid", "must look like 8-4-4-4-12 hexadecimal digits");
 	if (strcmp(type, "vm") != 0 && strcmp(type, "container") != 0)
 		return dc_bad(&c, "type", "must be \"vm\" or \"container\"");
-	if (!uuid) {
-		def_uuid_generate(gen);
-		uuid = gen;
+	if (uuid) {
+		/* uuids compare case-insensitively: keep them lower case. */
+		for (i = 0; i <= DEF_UUID_LEN; i++)
+			lower[i] = (char)tolower((unsigned char)uuid[i]);
+	} else {
+		def_uuid_generate(lower);
 	}
 
 	n = json_object_new_object();
 	dc_put_str(n, "name", name);
-	json_object_object_add(n, "uuid", json_object_new_string(uuid));
-	{
-		/* uuids compare case-insensitively: keep them lower case. */
-		char *u = (char *)json_object_get_string(json_object_object_get(n, "uuid"));
-		for (; *u; u++)
-			*u = (char)tolower((unsigned char)*u);
-	}
+	dc_put_str(n, "uuid", lower);
 	dc_put_str(n, "type", type);
 	dc_put_str(n, "description", desc);
 	r = strcmp(type, "vm") == 0 ? def_norm_vm(&c, in, n) : def_norm_container(&c, in, n);
