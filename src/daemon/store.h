@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The durable store: instance definitions, their last known state and the
- * event log, in one SQLite database in WAL mode with synchronous=FULL. Every
- * change is one transaction (the change and its event together), so a crash
- * at any point leaves either the old or the new version, never a torn one.
- * One connection serialized by a mutex; all functions are thread-safe.
+ * event log, in one SQLite database in WAL mode. Every change is one
+ * transaction (the change and its event together), so a crash at any point
+ * leaves either the old or the new version, never a torn one. Definition
+ * changes are fsync'd before they return (synchronous=FULL); state changes
+ * are not (synchronous=NORMAL: they survive a crash of the daemon, and the
+ * state is reconciled with what runs at start anyway). One connection
+ * serialized by a mutex; all functions are thread-safe.
  */
 #ifndef VKD_STORE_H
 #define VKD_STORE_H
