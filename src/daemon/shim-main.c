@@ -466,7 +466,7 @@ static int shim_container(struct shim *s)
 		unlink(ptysock);
 		if (fd < 0) {
 			report("error the OCI runtime sent no console (pty) on '%s'", ptysock);
-			goto delete;
+			goto undo;
 		}
 		s->in_fd = s->out_fd = fd;
 	}
@@ -485,17 +485,18 @@ static int shim_container(struct shim *s)
 	}
 	if (rc != 0) {
 		runtime_error(s, "the OCI runtime's start", rc, NULL);
-		goto delete;
+		goto undo;
 	}
 	if (shim_read_pid(s->dir, "pid", &s->pid) < 0) {
 		report("error the OCI runtime wrote no pid file");
-		goto delete;
+		goto undo;
 	}
 	report("ok %d", (int)s->pid);
 	reap(s);
 	console_loop(s);
 	return 0;
-	delete : del[0] = rt;
+undo:
+	del[0] = rt;
 	del[1] = "--root";
 	del[2] = root;
 	del[3] = "delete";
