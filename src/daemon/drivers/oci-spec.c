@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * config.json for a container defined with a rootfs: the same defaults as
- * `runc spec` (namespaces, /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue,
- * /sys read-only, masked and read-only paths, a small capability set,
- * no_new_privs), plus the definition's process, hostname, limits and mounts.
+ * config.json for a container defined with a rootfs: runc-like defaults
+ * (namespaces, /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue, /sys read-only,
+ * masked and read-only paths, a small capability set, no_new_privs), plus the
+ * definition's process, hostname, limits and mounts.
+ *
+ * Written here rather than taken from `virtkit-oci spec` (src/oci/
+ * spec-default.c, which has the same defaults): the runtime under the daemon
+ * may be runc or crun, the template would need more editing than this takes
+ * to write, and asking for it would cost a process per start. The defaults
+ * are data both places state; keep them alike (docs/virtkitd.md).
  */
 #include "daemon/drivers/oci-spec.h"
 
