@@ -168,16 +168,16 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
 	s = virtkit_instance_stats(cli->conn, argv[1], &err);
 	if (!s)
 		return cli_fail(err);
-	if (cli->json) {
-		cli_print_json(s);
+	o = cli->json ? NULL : json_tokener_parse(s);
+	if (!json_object_is_type(o, json_type_object)) {
+		cli_print_json(s); /* --format json, or not an object: as it came */
 	} else {
-		o = json_tokener_parse(s);
 		json_object_object_foreach(o, key, val)
 		{
 			printf("%-12s%s\n", key, json_object_get_string(val));
 		}
-		json_object_put(o);
 	}
+	json_object_put(o);
 	free(s);
 	return CLI_OK;
 }
