@@ -48,6 +48,16 @@ void cli_print_json(const char *json);
  * the end, '?' on an unknown one (already reported).
  */
 int cli_getopt(int argc, char **argv, const char *shortopts, const void *longopts);
+/*
+ * Commands that take NAME before or after their options: a NAME in first
+ * place is taken (and argv shifted past it); NULL when argv[1] is an option.
+ */
+const char *cli_leading_name(int *argc, char ***argv);
+
+/* write(2) all of buf to fd, retrying on EINTR; -1 on failure. */
+int cli_write_all(int fd, const void *buf, size_t n);
+/* A monotonic clock in milliseconds. */
+long cli_now_ms(void);
 
 /* Command groups. */
 int cmd_list(struct cli *cli, int argc, char **argv);

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -27,28 +26,6 @@ static volatile sig_atomic_t got_signal;
 static void on_signal(int sig)
 {
 	got_signal = sig;
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int write_out(const char *buf, size_t n)
-{
-	while (n) {
-		ssize_t w = write(1, buf, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 static int relay(virtkit_stream *s, bool tty)
@@ -69,7 +46,7 @@ static int relay(virtkit_stream *s, bool tty)
 		if (got_signal)
 			return CLI_FAIL;
 		if (!in_open) {
-			long now = now_ms();
+			long now = cli_now_ms();
 			if (now - quiet_since >= QUIET_MS || now - eof_at >= LINGER_MAX)
 				return CLI_OK;
 			timeout = QUIET_MS - (int)(now - quiet_since);
@@ -88,9 +65,9 @@ static int relay(virtkit_stream *s, bool tty)
 				        tty ? "\r\n" : "", tty ? "\r\n" : "\n");
 				return CLI_OK;
 			}
-			if (write_out(buf, (size_t)n) < 0)
+			if (cli_write_all(1, buf, (size_t)n) < 0)
 				return CLI_FAIL;
-			quiet_since = now_ms();
+			quiet_since = cli_now_ms();
 		}
 		if (in_open && p[0].revents) {
 			n = read(0, buf, sizeof(buf));
@@ -98,7 +75,7 @@ static int relay(virtkit_stream *s, bool tty)
 				continue;
 			if (n <= 0) {
 				in_open = false;
-				eof_at = quiet_since = now_ms();
+				eof_at = quiet_since = cli_now_ms();
 				continue;
 			}
 			if (tty) {
@@ -164,11 +141,7 @@ int cmd_logs(struct cli *cli, int argc, char **argv)
 	size_t len;
 	int c, st;
 
-	if (argc > 1 && argv[1][0] != '-') {
-		name = argv[1];
-		argv++;
-		argc--;
-	}
+	name = cli_leading_name(&argc, &argv);
 	while ((c = cli_getopt(argc, argv, "t:", opts)) != -1) {
 		if (c != 't')
 			return CLI_USAGE;
@@ -186,7 +159,7 @@ int cmd_logs(struct cli *cli, int argc, char **argv)
 	body = virtkit_instance_logs(cli->conn, name, tail ? (size_t)atol(tail) : 0, &len, &err);
 	if (!body)
 		return cli_fail(err);
-	if (write_out(body, len) < 0) {
+	if (cli_write_all(1, body, len) < 0) {
 		free(body);
 		return CLI_FAIL;
 	}

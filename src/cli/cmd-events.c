@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <json-c/json.h>
 
@@ -17,14 +16,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static bool parse_num(const char *s, long long max, long long *out)
@@ -73,11 +64,7 @@ int cmd_events(struct cli *cli, int argc, char **argv)
 	long deadline;
 	int c, st;
 
-	if (argc > 1 && argv[1][0] != '-') {
-		name = argv[1];
-		argv++;
-		argc--;
-	}
+	name = cli_leading_name(&argc, &argv);
 	while ((c = cli_getopt(argc, argv, "s:c:t:", opts)) != -1) {
 		if (c == 's' && parse_num(optarg, INT64_MAX, &since))
 			continue;
@@ -100,12 +87,12 @@ int cmd_events(struct cli *cli, int argc, char **argv)
 		return cli_fail(err);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	deadline = timeout ? now_ms() + timeout * 1000 : 0;
+	deadline = timeout ? cli_now_ms() + timeout * 1000 : 0;
 	while (!stop && (!count || seen < count)) {
 		char *line = NULL;
 		int wait = 500, r;
 		if (deadline) {
-			long left = deadline - now_ms();
+			long left = deadline - cli_now_ms();
 			if (left <= 0)
 				break;
 			if (left < wait)

@@ -13,20 +13,6 @@
 
 #include "cli/cli.h"
 
-static int put(int fd, const char *buf, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, buf, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int cmd_exec(struct cli *cli, int argc, char **argv)
 {
 	virtkit_error *err = NULL;
@@ -85,7 +71,7 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
 				return CLI_FAIL;
 			}
 			if (which == VIRTKIT_EXEC_STDOUT || which == VIRTKIT_EXEC_STDERR)
-				put(which, data, len);
+				cli_write_all(which, data, len);
 			else
 				exit_code = exit_code < 0 ? 255 : exit_code;
 			free(data);

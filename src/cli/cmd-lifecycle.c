@@ -72,14 +72,10 @@ int cmd_stop(struct cli *cli, int argc, char **argv)
 	virtkit_error *err = NULL;
 	unsigned flags = 0;
 	int timeout = 0, c, st;
-	const char *name = NULL;
+	const char *name;
 
 	/* NAME may come before or after the options. */
-	if (argc > 1 && argv[1][0] != '-') {
-		name = argv[1];
-		argv++;
-		argc--;
-	}
+	name = cli_leading_name(&argc, &argv);
 	while ((c = cli_getopt(argc, argv, "ft:", opts)) != -1) {
 		if (c == 'f')
 			flags |= VIRTKIT_STOP_FORCE;
@@ -107,13 +103,9 @@ int cmd_restart(struct cli *cli, int argc, char **argv)
 	};
 	virtkit_error *err = NULL;
 	int timeout = 0, c, st;
-	const char *name = NULL;
+	const char *name;
 
-	if (argc > 1 && argv[1][0] != '-') {
-		name = argv[1];
-		argv++;
-		argc--;
-	}
+	name = cli_leading_name(&argc, &argv);
 	while ((c = cli_getopt(argc, argv, "t:", opts)) != -1) {
 		if (c != 't' || parse_timeout(optarg, &timeout))
 			return CLI_USAGE;

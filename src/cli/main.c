@@ -155,6 +155,18 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const void *longopt
 	return getopt_long(argc, argv, buf, longopts, NULL);
 }
 
+const char *cli_leading_name(int *argc, char ***argv)
+{
+	const char *name;
+
+	if (*argc < 2 || (*argv)[1][0] == '-')
+		return NULL;
+	name = (*argv)[1];
+	(*argv)++;
+	(*argc)--;
+	return name;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {

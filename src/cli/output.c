@@ -1,10 +1,40 @@
 /* SPDX-License-Identifier: MIT */
-/* Tables for people: a header row and columns padded to their widest cell. */
+/*
+ * Output for people: tables (a header row and columns padded to their
+ * widest cell); writing a whole buffer; the clock the streaming commands use.
+ */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+
+int cli_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+long cli_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 struct table {
 	size_t ncols, nrows, cap;
