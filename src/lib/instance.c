@@ -145,8 +145,13 @@ virtkit_instance *virtkit_instance_define(virtkit_conn *conn, const char *data, 
 virtkit_instance *virtkit_instance_update(virtkit_conn *conn, const char *name, const char *data,
                                           size_t len, virtkit_error **err)
 {
-	char *path = instance_path(name, NULL, err), *body;
+	char *path, *body;
 
+	if (!data) {
+		vkl_error(err, VIRTKIT_ERR_INVALID, 0, "no definition given");
+		return NULL;
+	}
+	path = instance_path(name, NULL, err);
 	if (!path)
 		return NULL;
 	body = vkl_call(conn, "PUT", path, content_type(data, len), data, len, NULL, err);
