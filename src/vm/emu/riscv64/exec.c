@@ -142,22 +142,29 @@ enum rv_exit rv_cpu_run(struct rv_cpu *cpu, uint64_t budget)
 #define IMM     ((uint64_t)(int64_t)d->imm)
 #define SX32(v) ((uint64_t)(int64_t)(int32_t)(uint32_t)(v))
 
-#define LOAD(T)                                                                              \
+/* v = the T at RS1 + IMM, sign- or zero-extended as T says (a fault traps). */
+#define LOAD_VALUE(T, v)                                                                     \
 	do {                                                                                 \
-		uint64_t va_ = RS1 + IMM, v_;                                                \
+		uint64_t va_ = RS1 + IMM;                                                    \
 		struct rv_tlb_entry *e_ = &dtlb[(va_ >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)]; \
 		if (likely(e_->tag_r == (va_ & (RV_PAGE_MASK | (sizeof(T) - 1))))) {         \
 			T t_;                                                                \
 			memcpy(&t_, (const void *)(uintptr_t)(va_ + e_->addend), sizeof(T)); \
-			v_ = (uint64_t)(int64_t)t_;                                          \
+			v = (uint64_t)(int64_t)t_;                                           \
 		} else {                                                                     \
 			SYNC();                                                              \
-			if (!rv_load_slow(cpu, va_, sizeof(T), &v_))                         \
+			if (!rv_load_slow(cpu, va_, sizeof(T), &v))                          \
 				goto trap;                                                   \
-			v_ = (uint64_t)(int64_t)(T)v_;                                       \
+			v = (uint64_t)(int64_t)(T)v;                                         \
 		}                                                                            \
-		x[d->rd] = v_;                                                               \
-		NEXT();                                                                      \
+	} while (0)
+
+#define LOAD(T)                    \
+	do {                       \
+		uint64_t v_;       \
+		LOAD_VALUE(T, v_); \
+		x[d->rd] = v_;     \
+		NEXT();            \
 	} while (0)
 
 #define STORE_VAL(T, val)                                                                    \
@@ -402,18 +409,9 @@ op_FLW:
 	if (unlikely(!FP_ENABLED()))
 		goto illegal;
 	{
-		uint64_t va_ = RS1 + IMM, v_;
-		struct rv_tlb_entry *e_ = &dtlb[(va_ >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
-		if (likely(e_->tag_r == (va_ & (RV_PAGE_MASK | 3)))) {
-			uint32_t t_;
-			memcpy(&t_, (const void *)(uintptr_t)(va_ + e_->addend), 4);
-			v_ = t_;
-		} else {
-			SYNC();
-			if (!rv_load_slow(cpu, va_, 4, &v_))
-				goto trap;
-		}
-		cpu->f[d->rd] = 0xffffffff00000000ull | (uint32_t)v_;
+		uint64_t v_;
+		LOAD_VALUE(uint32_t, v_);
+		cpu->f[d->rd] = 0xffffffff00000000ull | v_; /* NaN-boxed */
 		cpu->mstatus |= MSTATUS_FS;
 		NEXT();
 	}
@@ -421,15 +419,8 @@ op_FLD:
 	if (unlikely(!FP_ENABLED()))
 		goto illegal;
 	{
-		uint64_t va_ = RS1 + IMM, v_;
-		struct rv_tlb_entry *e_ = &dtlb[(va_ >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
-		if (likely(e_->tag_r == (va_ & (RV_PAGE_MASK | 7)))) {
-			memcpy(&v_, (const void *)(uintptr_t)(va_ + e_->addend), 8);
-		} else {
-			SYNC();
-			if (!rv_load_slow(cpu, va_, 8, &v_))
-				goto trap;
-		}
+		uint64_t v_;
+		LOAD_VALUE(uint64_t, v_);
 		cpu->f[d->rd] = v_;
 		cpu->mstatus |= MSTATUS_FS;
 		NEXT();
