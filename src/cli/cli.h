@@ -39,6 +39,8 @@ struct cli_command {
 virtkit_conn *cli_conn(struct cli *cli, int *status);
 /* Print "virtkit: MESSAGE" for err, free it, and return its exit code. */
 int cli_fail(virtkit_error *err);
+/* The exit code for err, which is freed (for callers that word the message). */
+int cli_exit_code(virtkit_error *err);
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_print_json(const char *json);
 

@@ -73,10 +73,12 @@ static int define_file(struct cli *cli, const char *path, bool start)
 	if (!i)
 		return cli_fail(err);
 	if (start && virtkit_instance_start(cli->conn, virtkit_instance_name(i), &err) < 0) {
-		fprintf(stderr, "virtkit: instance '%s' is defined but did not start\n",
+		/* One sentence: why it did not start, and that the definition stays. */
+		fprintf(stderr, "virtkit: %s (instance '%s' stays defined)\n",
+		        err ? virtkit_error_message(err) : "out of memory",
 		        virtkit_instance_name(i));
 		virtkit_instance_free(i);
-		return cli_fail(err);
+		return cli_exit_code(err);
 	}
 	if (cli->json)
 		cli_print_json(virtkit_instance_json(i));

@@ -102,9 +102,14 @@ virtkit_conn *cli_conn(struct cli *cli, int *status)
 
 int cli_fail(virtkit_error *err)
 {
+	fprintf(stderr, "virtkit: %s\n", err ? virtkit_error_message(err) : "out of memory");
+	return cli_exit_code(err);
+}
+
+int cli_exit_code(virtkit_error *err)
+{
 	int code;
 
-	fprintf(stderr, "virtkit: %s\n", err ? virtkit_error_message(err) : "out of memory");
 	switch (err ? virtkit_error_kind(err) : VIRTKIT_ERR_SYSTEM) {
 	case VIRTKIT_ERR_CONNECT:
 		code = CLI_CONNECT;

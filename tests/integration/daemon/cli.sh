@@ -51,6 +51,13 @@ check "undefine" vk undefine vm1
 check "define FILE (libvirt XML)" vk define "$T/vm1.xml"
 check "launch (define + start)" sh -c "vm='$(vm_json vm2)'; echo \"\$vm\" | $VKC --socket $SOCK launch -"
 check_eq "launched VM runs" running "$(state_of vm2)"
+out=$(vm_json vm-nok | sed "s#$T/kernel#$T/no-kernel#" | vk launch - 2>&1)
+check_eq "a launch whose start fails: exit 1" 1 "$?"
+check_eq "its error is one line" 1 "$(printf '%s\n' "$out" | wc -l)"
+check "naming the reason and that the definition stays" \
+	sh -c "printf '%s' '$out' | grep 'no-kernel' | grep -q 'stays defined'"
+check_eq "the instance stays defined" shutoff "$(state_of vm-nok)"
+vk undefine vm-nok >/dev/null
 check "a guest power-off is seen" sh -c "printf 'poweroff\n' | $VKC --socket $SOCK console vm2 >/dev/null 2>&1; true"
 wait_for state_is vm2 shutoff
 check_eq "after the guest powered off: shutoff (shutdown)" "shutoff shutdown" \
