@@ -5,7 +5,6 @@ guest resets and the run ends with 0), quit (shutdown event, exit status 0), and
 SMP. The `tick` test guest prints a line every 50 ms of LAPIC-timer time. The `acpi` guest
 enables the ACPI power button: powerdown presses it (an SCI), and the guest's S5 ends the run
 with 0 and a shutdown event saying poweroff."""
-import json
 import os
 import socket
 import subprocess
@@ -13,26 +12,21 @@ import sys
 import tempfile
 import time
 
-VM = os.path.join(os.environ['VK_BUILD'], 'src/vm/virtkit-vm')
-GUESTS = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.environ['VK_BUILD'],
-                                                            'tests/guests/x86_64')
-n = 0
-failed = 0
+sys.path.insert(0, os.path.join(os.environ['VK_SRC'], 'tests/lib'))
+import vktest  # noqa: E402
+
+VM = vktest.VM
+GUESTS = sys.argv[1] if len(sys.argv) > 1 else os.path.join(vktest.BUILD, 'tests/guests/x86_64')
+t = vktest.Tap()
 
 
 def tap(ok, name, diag=None):
-    global n, failed
-    n += 1
-    failed += 0 if ok else 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {name}", flush=True)
-    if not ok and diag:
-        for line in str(diag).splitlines()[-15:]:
-            print(f"# {line}", flush=True)
+    if not t.check(ok, name) and diag:
+        t.diag('\n'.join(str(diag).splitlines()[-15:]))
 
 
 def done():
-    print(f"1..{n}", flush=True)
-    sys.exit(1 if failed else 0)
+    sys.exit(t.done())
 
 
 def wait_until(cond, timeout=30):
@@ -44,31 +38,12 @@ def wait_until(cond, timeout=30):
     return False
 
 
-class Control:
+class Control(vktest.Control):
+    """vktest's client, with a longer timeout (emulated KVM is slow) and waits for events."""
+
     def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX)
-        self.s.connect(path)
+        super().__init__(path)
         self.s.settimeout(15)
-        self.buf = b''
-        self.events = []
-
-    def line(self):
-        while b'\n' not in self.buf:
-            chunk = self.s.recv(4096)
-            if not chunk:
-                raise EOFError
-            self.buf += chunk
-        line, self.buf = self.buf.split(b'\n', 1)
-        return json.loads(line)
-
-    def call(self, obj):
-        self.s.sendall(json.dumps(obj).encode() + b'\n')
-        while True:
-            msg = self.line()
-            if 'event' in msg:
-                self.events.append(msg)
-                continue
-            return msg
 
     def wait_event(self, name, timeout=15):
         end = time.time() + timeout
