@@ -153,6 +153,7 @@ static void pc_signal(void *opaque, int fd, short revents)
 static int pc_setup_host(struct pc *pc, struct vk_error *err)
 {
 	sigset_t sigs;
+	int r;
 
 	/* SIGINT/SIGTERM/SIGHUP end the run cleanly through the loop (vCPU threads inherit
 	 * the blocked mask, so only the signalfd sees them). */
@@ -162,8 +163,11 @@ static int pc_setup_host(struct pc *pc, struct vk_error *err)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	pc->signal_fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (pc->signal_fd < 0 || vm_loop_add_fd(pc->loop, pc->signal_fd, POLLIN, pc_signal, pc) < 0)
-		return vk_error_errno(err, errno ? errno : EIO, "cannot watch signals");
+	if (pc->signal_fd < 0)
+		return vk_error_errno(err, errno, "cannot watch signals");
+	r = vm_loop_add_fd(pc->loop, pc->signal_fd, POLLIN, pc_signal, pc);
+	if (r < 0)
+		return vk_error_errno(err, -r, "cannot watch signals");
 	if (pc->cfg->control) {
 		pc->control =
 		        vm_control_create(pc->loop, pc->cfg->control, &pc_control_ops, pc, err);
