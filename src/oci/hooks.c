@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Running OCI hooks with the state on stdin and a timeout. Each hook leads a
- * process group of its own, killed whole when the timeout strikes, and dies
- * with the runtime (PR_SET_PDEATHSIG): a runtime killed half way leaves no
- * hook behind (what a hook started and detached from its group is beyond
- * reach).
+ * process group of its own, killed whole when the timeout strikes, and the
+ * hook process itself dies with the runtime (PR_SET_PDEATHSIG), so a runtime
+ * killed half way leaves no hook behind. Not covered: children a hook started
+ * when the runtime is killed (the parent-death signal reaches the hook only),
+ * and anything that left the hook's process group.
  */
 #include "hooks.h"
 
