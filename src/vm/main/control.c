@@ -290,15 +290,13 @@ struct vm_control *vm_control_create(struct vm_loop *loop, const char *path,
 		return NULL;
 	}
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		vk_error_errno(err, errno, "cannot listen on control socket '%s'", path);
-		close(fd);
-		return NULL;
+		r = -errno;
+		goto fail_listen;
 	}
 	if (chmod(path, 0600) < 0 || listen(fd, 8) < 0) {
-		vk_error_errno(err, errno, "cannot listen on control socket '%s'", path);
-		close(fd);
+		r = -errno;
 		unlink(path); /* bound: the file is ours */
-		return NULL;
+		goto fail_listen;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c || !(c->path = strdup(path))) {
@@ -319,6 +317,10 @@ struct vm_control *vm_control_create(struct vm_loop *loop, const char *path,
 		return NULL;
 	}
 	return c;
+fail_listen:
+	vk_error_errno(err, -r, "cannot listen on control socket '%s'", path);
+	close(fd);
+	return NULL;
 }
 
 void vm_control_event(struct vm_control *c, const char *event, const char *reason,
