@@ -290,16 +290,23 @@ int kvm_vm_msi_route_add(struct kvm_vm *vm, uint64_t addr, uint32_t data)
 int kvm_vm_msi_route_update(struct kvm_vm *vm, unsigned gsi, uint64_t addr, uint32_t data)
 {
 	struct kvm_irq_routing_entry *e = vm->routing ? kvm_vm_find_route(vm, gsi) : NULL;
+	struct kvm_irq_routing_entry old;
+	int r;
 
 	if (!e)
 		return -ENOENT;
 	if (e->u.msi.address_lo == (uint32_t)addr &&
 	    e->u.msi.address_hi == (uint32_t)(addr >> 32) && e->u.msi.data == data)
 		return 0;
+	old = *e;
 	e->u.msi.address_lo = (uint32_t)addr;
 	e->u.msi.address_hi = (uint32_t)(addr >> 32);
 	e->u.msi.data = data;
-	return kvm_vm_commit_routes(vm);
+	r = kvm_vm_commit_routes(vm);
+	/* Our table must keep saying what KVM has, or the retry would find nothing to do. */
+	if (r < 0)
+		*e = old;
+	return r;
 }
 
 void kvm_vm_msi_route_del(struct kvm_vm *vm, unsigned gsi)

@@ -3,8 +3,9 @@
  * Unit tests of the x86 boot code and the KVM-independent parts of the KVM
  * backend: the bzImage loader (zero page, e820, command line, initrd, page
  * tables), the PVH loader (note, segments, start info), the MP table, CPUID
- * filtering, the vCPU count limit and kvm_vm_open() on a device that is not
- * KVM. Hostile images must be refused with a sentence, never crash.
+ * filtering, the vCPU count limit, kvm_vm_open() on a device that is not
+ * KVM and MSI routes KVM refuses. Hostile images must be refused with a
+ * sentence, never crash.
  */
 #include <elf.h>
 #include <errno.h>
@@ -472,6 +473,38 @@ static void test_not_kvm(void **state)
 	assert_int_equal(kvm_vm_open(&vm, "/nonexistent/kvm", NULL), -ENOENT);
 }
 
+/*
+ * An MSI route whose update KVM refuses keeps its old message in our copy of
+ * the table, so that the next update commits again instead of finding nothing
+ * to do (which would leave the irqfd delivering the stale message).
+ */
+static void test_msi_route_update_failure(void **state)
+{
+	struct kvm_vm vm = {.sys_fd = -1, .vm_fd = -1}; /* every ioctl fails (EBADF) */
+	struct kvm_irq_routing_entry *e;
+
+	vm.caps.irq_routing = true;
+	vm.caps.max_gsi = 1024;
+	vm.routing = calloc(1, sizeof(*vm.routing) + 2 * sizeof(vm.routing->entries[0]));
+	assert_non_null(vm.routing);
+	e = &vm.routing->entries[0];
+	*e = (struct kvm_irq_routing_entry){.gsi = KVM_MSI_GSI_BASE,
+	                                    .type = KVM_IRQ_ROUTING_MSI,
+	                                    .u.msi = {.address_lo = 0xfee00000, .data = 0x41}};
+	vm.routing->nr = 1;
+	vm.msi_gsi_used[0] = 1;
+	assert_int_equal(kvm_vm_msi_route_update(&vm, KVM_MSI_GSI_BASE, 0xfee01000, 0x42), -EBADF);
+	assert_int_equal(e->u.msi.address_lo, 0xfee00000);
+	assert_int_equal(e->u.msi.data, 0x41);
+	assert_int_equal(kvm_vm_msi_route_update(&vm, KVM_MSI_GSI_BASE, 0xfee01000, 0x42), -EBADF);
+	assert_int_equal(kvm_vm_msi_route_update(&vm, KVM_MSI_GSI_BASE, 0xfee00000, 0x41), 0);
+	/* an added route that KVM refuses is not kept either */
+	assert_int_equal(kvm_vm_msi_route_add(&vm, 0xfee00000, 0x43), -EBADF);
+	assert_int_equal(vm.routing->nr, 1);
+	assert_int_equal(kvm_vm_msi_route_update(&vm, KVM_MSI_GSI_BASE + 1, 0, 0), -ENOENT);
+	free(vm.routing);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -483,6 +516,7 @@ int main(void)
 	        cmocka_unit_test(test_cpuid_filter),
 	        cmocka_unit_test(test_vcpu_limit),
 	        cmocka_unit_test(test_not_kvm),
+	        cmocka_unit_test(test_msi_route_update_failure),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
