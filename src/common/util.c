@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Small utilities: size parsing, whole-file I/O, clocks, fd flags. */
+/* Small utilities: size parsing, whole-file I/O, clocks, fd flags, iovec copies. */
 #include "util.h"
 
 #include <ctype.h>
@@ -205,4 +205,51 @@ int vk_set_cloexec(int fd, bool on)
 		return -errno;
 	fl = on ? (fl | FD_CLOEXEC) : (fl & ~FD_CLOEXEC);
 	return fcntl(fd, F_SETFD, fl) < 0 ? -errno : 0;
+}
+
+/* The one iovec walker: copy len bytes between buf and the list from offset on. */
+static size_t iov_copy(const struct iovec *iov, unsigned n, size_t offset, uint8_t *buf, size_t len,
+                       bool to_iov)
+{
+	size_t done = 0;
+
+	for (unsigned i = 0; i < n && done < len; i++) {
+		uint8_t *p = iov[i].iov_base;
+		size_t chunk;
+
+		if (offset >= iov[i].iov_len) {
+			offset -= iov[i].iov_len;
+			continue;
+		}
+		chunk = VK_MIN(iov[i].iov_len - offset, len - done);
+		if (to_iov)
+			memcpy(p + offset, buf + done, chunk);
+		else
+			memcpy(buf + done, p + offset, chunk);
+		done += chunk;
+		offset = 0;
+	}
+	return done;
+}
+
+size_t vk_iov_to_buf(const struct iovec *iov, unsigned n, size_t offset, void *buf, size_t len)
+{
+	return iov_copy(iov, n, offset, buf, len, false);
+}
+
+size_t vk_iov_from_buf(const struct iovec *iov, unsigned n, size_t offset, const void *buf,
+                       size_t len)
+{
+	/* iov_copy() only reads buf in this direction. */
+	return iov_copy(iov, n, offset, (uint8_t *)buf, len, true);
+}
+
+size_t vk_iov_size(const struct iovec *iov, unsigned n)
+{
+	size_t total = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		if (vk_add_overflow(total, iov[i].iov_len, &total))
+			return SIZE_MAX;
+	return total;
 }

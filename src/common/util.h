@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Small utilities used everywhere: size parsing, whole-file I/O, strings. */
+/* Small utilities used everywhere: size parsing, whole-file I/O, strings, iovecs. */
 #ifndef VK_UTIL_H
 #define VK_UTIL_H
 
@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "compiler.h"
 #include "error.h"
@@ -45,5 +46,16 @@ bool vk_startswith(const char *s, const char *prefix);
 /* Set O_NONBLOCK / FD_CLOEXEC on a descriptor. */
 int vk_set_nonblock(int fd, bool on);
 int vk_set_cloexec(int fd, bool on);
+
+/*
+ * Gather from / scatter to an iovec list, starting offset bytes into it.
+ * Return the bytes copied: less than len when the list ends first.
+ */
+size_t vk_iov_to_buf(const struct iovec *iov, unsigned n, size_t offset, void *buf, size_t len);
+size_t vk_iov_from_buf(const struct iovec *iov, unsigned n, size_t offset, const void *buf,
+                       size_t len);
+
+/* Total bytes of an iovec list; SIZE_MAX when the sum does not fit. */
+size_t vk_iov_size(const struct iovec *iov, unsigned n);
 
 #endif

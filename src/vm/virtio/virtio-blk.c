@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "vm/backend/block.h"
 #include "vm/virtio/devices.h"
 #include "vm/virtio/virtio.h"
@@ -86,7 +87,7 @@ static uint8_t blk_handle(struct virtio_blk *b, struct virtq_elem *e, uint32_t *
 	int r;
 
 	*written = 0;
-	if (virtio_iov_to_buf(e->rd, e->rd_num, 0, &hdr, sizeof(hdr)) != sizeof(hdr)) {
+	if (vk_iov_to_buf(e->rd, e->rd_num, 0, &hdr, sizeof(hdr)) != sizeof(hdr)) {
 		virtio_dev_guest_error(&b->vdev, "request header is not 16 readable bytes");
 		return VIRTIO_BLK_S_IOERR;
 	}
@@ -142,7 +143,7 @@ static uint8_t blk_handle(struct virtio_blk *b, struct virtq_elem *e, uint32_t *
 	case VIRTIO_BLK_T_GET_ID: {
 		size_t n = VK_MIN((size_t)e->wr_len - 1, sizeof(b->serial));
 
-		*written = (uint32_t)virtio_iov_from_buf(e->wr, e->wr_num, 0, b->serial, n);
+		*written = (uint32_t)vk_iov_from_buf(e->wr, e->wr_num, 0, b->serial, n);
 		return VIRTIO_BLK_S_OK;
 	}
 	default:

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "vm/chardev.h"
 #include "vm/virtio/devices.h"
 #include "vm/virtio/virtio.h"
@@ -113,8 +114,7 @@ static void console_receive(void *opaque, const uint8_t *buf, size_t len)
 	struct virtq *vq = virtio_dev_queue(&c->vdev, CONSOLE_RXQ);
 
 	while (len > 0 && rx_hold(c)) {
-		size_t n =
-		        virtio_iov_from_buf(c->rx_elem.wr, c->rx_elem.wr_num, c->rx_used, buf, len);
+		size_t n = vk_iov_from_buf(c->rx_elem.wr, c->rx_elem.wr_num, c->rx_used, buf, len);
 
 		c->rx_used += n;
 		buf += n;

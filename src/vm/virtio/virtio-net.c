@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "vm/backend/net.h"
 #include "vm/virtio/devices.h"
 #include "vm/virtio/virtio.h"
@@ -80,8 +81,8 @@ static int rx_one(struct virtio_net *n, const void *frame, size_t len)
 		return 1;
 	}
 	hdr[10] = 1; /* num_buffers, le16 */
-	virtio_iov_from_buf(e->wr, e->wr_num, 0, hdr, sizeof(hdr));
-	virtio_iov_from_buf(e->wr, e->wr_num, NET_HDR_LEN, frame, len);
+	vk_iov_from_buf(e->wr, e->wr_num, 0, hdr, sizeof(hdr));
+	vk_iov_from_buf(e->wr, e->wr_num, NET_HDR_LEN, frame, len);
 	virtq_push(vq, e, (uint32_t)(NET_HDR_LEN + len));
 	return 1;
 }

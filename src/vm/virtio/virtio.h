@@ -320,9 +320,4 @@ bool virtq_has_avail(struct virtq *vq);
 /* Write status into the chain's last byte (tail_writable); bytes written: 1 or 0. */
 uint32_t virtq_elem_set_status(const struct virtq_elem *elem, uint8_t status);
 
-/* Gather from / scatter to an iovec list, starting offset bytes in; bytes copied. */
-size_t virtio_iov_to_buf(const struct iovec *iov, unsigned n, size_t offset, void *buf, size_t len);
-size_t virtio_iov_from_buf(const struct iovec *iov, unsigned n, size_t offset, const void *buf,
-                           size_t len);
-
 #endif

@@ -232,6 +232,28 @@ static void test_parse_size(void **state)
 	assert_int_equal(vk_parse_size("99999999999T", &v, NULL), -ERANGE);
 }
 
+static void test_iov_copy(void **state)
+{
+	char a[3] = "abc", b[1] = "d", c[4] = "efgh", out[16] = {0};
+	struct iovec iov[] = {{a, 3}, {NULL, 0}, {b, 1}, {c, 4}};
+	struct iovec huge[] = {{a, SIZE_MAX}, {b, 1}};
+
+	/* Gather from an offset inside the list, across an empty entry. */
+	assert_int_equal(vk_iov_to_buf(iov, 4, 2, out, 4), 4);
+	assert_memory_equal(out, "cdef", 4);
+	/* The list ends first: fewer bytes than asked. */
+	assert_int_equal(vk_iov_to_buf(iov, 4, 5, out, sizeof(out)), 3);
+	assert_memory_equal(out, "fgh", 3);
+	assert_int_equal(vk_iov_to_buf(iov, 4, 8, out, sizeof(out)), 0);
+	/* Scatter the other way. */
+	assert_int_equal(vk_iov_from_buf(iov, 4, 1, "XYZW", 4), 4);
+	assert_memory_equal(a, "aXY", 3);
+	assert_memory_equal(b, "Z", 1);
+	assert_memory_equal(c, "Wfgh", 4);
+	assert_int_equal(vk_iov_size(iov, 4), 8);
+	assert_int_equal(vk_iov_size(huge, 2), SIZE_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +263,7 @@ int main(void)
 	        cmocka_unit_test(test_bus_overlap_and_removal),
 	        cmocka_unit_test(test_loop_timers_and_fds),
 	        cmocka_unit_test(test_parse_size),
+	        cmocka_unit_test(test_iov_copy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
