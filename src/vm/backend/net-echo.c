@@ -21,20 +21,16 @@ static int echo_send(struct net_backend *be, const struct iovec *iov, unsigned n
 {
 	struct net_echo *e = container_of(be, struct net_echo, be);
 	uint8_t tmp[ETH_ALEN];
-	size_t len = 0;
+	ssize_t len = net_frame_gather(iov, n, e->buf, sizeof(e->buf));
 
-	for (unsigned i = 0; i < n; i++) {
-		if (iov[i].iov_len > sizeof(e->buf) - len)
-			return -EMSGSIZE;
-		memcpy(e->buf + len, iov[i].iov_base, iov[i].iov_len);
-		len += iov[i].iov_len;
-	}
+	if (len < 0)
+		return (int)len;
 	if (len < 2 * ETH_ALEN)
 		return -EINVAL; /* not an Ethernet frame */
 	memcpy(tmp, e->buf, ETH_ALEN);
 	memcpy(e->buf, e->buf + ETH_ALEN, ETH_ALEN);
 	memcpy(e->buf + ETH_ALEN, tmp, ETH_ALEN);
-	net_backend_deliver(be, e->buf, len);
+	net_backend_deliver(be, e->buf, (size_t)len);
 	return 0;
 }
 

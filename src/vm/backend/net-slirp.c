@@ -207,14 +207,10 @@ static void hook_dispatch(void *opaque, struct vm_pollset *ps, bool poll_error)
 static int slirp_send(struct net_backend *be, const struct iovec *iov, unsigned n)
 {
 	struct net_slirp *s = container_of(be, struct net_slirp, be);
-	size_t len = 0;
+	ssize_t len = net_frame_gather(iov, n, s->buf, sizeof(s->buf));
 
-	for (unsigned i = 0; i < n; i++) {
-		if (iov[i].iov_len > sizeof(s->buf) - len)
-			return -EMSGSIZE;
-		memcpy(s->buf + len, iov[i].iov_base, iov[i].iov_len);
-		len += iov[i].iov_len;
-	}
+	if (len < 0)
+		return (int)len;
 	slirp_input(s->slirp, s->buf, (int)len);
 	return 0;
 }

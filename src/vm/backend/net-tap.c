@@ -70,18 +70,15 @@ static void tap_resume(struct net_backend *be)
 static int tap_send(struct net_backend *be, const struct iovec *iov, unsigned n)
 {
 	struct net_tap *t = container_of(be, struct net_tap, be);
-	size_t len = t->vnet_hdr ? TAP_VNET_HDR_LEN : 0;
+	size_t hdr = t->vnet_hdr ? TAP_VNET_HDR_LEN : 0;
+	ssize_t len = net_frame_gather(iov, n, t->txbuf + hdr, sizeof(t->txbuf) - hdr);
 	ssize_t w;
 
-	memset(t->txbuf, 0, len);
-	for (unsigned i = 0; i < n; i++) {
-		if (iov[i].iov_len > sizeof(t->txbuf) - len)
-			return -EMSGSIZE;
-		memcpy(t->txbuf + len, iov[i].iov_base, iov[i].iov_len);
-		len += iov[i].iov_len;
-	}
+	if (len < 0)
+		return (int)len;
+	memset(t->txbuf, 0, hdr);
 	do {
-		w = write(t->fd, t->txbuf, len);
+		w = write(t->fd, t->txbuf, hdr + (size_t)len);
 	} while (w < 0 && errno == EINTR);
 	/* A full tap queue drops the frame, as a real link would. */
 	return w < 0 ? -errno : 0;

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Net backend specs: "user,...", "tap,...", "echo" parsed into a backend, and hostfwd rules. */
+/*
+ * Net backend specs: "user,...", "tap,...", "echo" parsed into a backend, and
+ * hostfwd rules; the frame copy every backend makes of what the guest sends.
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -7,6 +10,15 @@
 
 #include "common/util.h"
 #include "vm/backend/net.h"
+
+ssize_t net_frame_gather(const struct iovec *iov, unsigned n, void *buf, size_t size)
+{
+	size_t len = vk_iov_size(iov, n);
+
+	if (len > size)
+		return -EMSGSIZE;
+	return (ssize_t)vk_iov_to_buf(iov, n, 0, buf, len);
+}
 
 static int parse_port(const char *s, const char *rule, uint16_t *port, struct vk_error *err)
 {

@@ -127,4 +127,10 @@ static inline bool net_backend_can_deliver(struct net_backend *be)
 	return be->client.can_receive && be->client.can_receive(be->client.opaque);
 }
 
+/*
+ * For backends: copy a frame from the guest (an iovec list) into buf.
+ * Returns its length, or -EMSGSIZE when it is longer than size.
+ */
+ssize_t net_frame_gather(const struct iovec *iov, unsigned n, void *buf, size_t size);
+
 #endif

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests of virtio-net and the net backends: the echo backend round trip,
- * receive without guest buffers (held, bounded, then resumed), the --net spec
- * parser, hostfwd rules, libslirp answering a DHCPDISCOVER with a DHCPOFFER
- * (all traffic stays inside slirp), restricted mode refusing a guest
- * connection to the host, and a tap interface inside a private network
- * namespace.
+ * Unit tests of virtio-net and the net backends: the echo backend round trip
+ * and the frames a backend refuses, receive without guest buffers (held,
+ * bounded, then resumed), the --net spec parser, hostfwd rules, libslirp
+ * answering a DHCPDISCOVER with a DHCPOFFER (all traffic stays inside slirp),
+ * restricted mode refusing a guest connection to the host, and a tap
+ * interface inside a private network namespace.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -218,6 +218,47 @@ static void test_small_rx_buffer_and_bad_tx(void **state)
 	vd_kick(&f->d, RXQ);
 	assert_false(vd_used(&f->d, RXQ, &id, &len));
 	destroy(f);
+}
+
+struct frame_rec {
+	uint8_t frame[64];
+	size_t len;
+	unsigned count;
+};
+
+static void frame_rec_receive(void *opaque, const void *frame, size_t len)
+{
+	struct frame_rec *r = opaque;
+
+	r->count++;
+	r->len = len;
+	memcpy(r->frame, frame, VK_MIN(len, sizeof(r->frame)));
+}
+
+/* The echo backend alone: frames gathered from several iovecs, and frames it refuses. */
+static void test_echo_backend_frames(void **state)
+{
+	static uint8_t big[NET_FRAME_MAX];
+	uint8_t macs[12] = {1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2}, payload[3] = {7, 8, 9};
+	struct iovec two[] = {{macs, sizeof(macs)}, {payload, sizeof(payload)}};
+	struct iovec too_big[] = {{big, sizeof(big)}, {payload, 1}};
+	struct frame_rec rec = {0};
+	struct net_backend *be = net_echo_open(NULL);
+
+	assert_non_null(be);
+	net_backend_attach(be, &(struct net_client){.receive = frame_rec_receive, .opaque = &rec});
+	assert_int_equal(net_backend_send(be, two, 2), 0);
+	assert_int_equal(rec.count, 1);
+	assert_int_equal(rec.len, 15);
+	assert_memory_equal(rec.frame, "\2\2\2\2\2\2\1\1\1\1\1\1\7\10\11", 15);
+	/* One byte over NET_FRAME_MAX, split over two buffers, and a runt. */
+	assert_int_equal(net_backend_send(be, too_big, 2), -EMSGSIZE);
+	assert_int_equal(net_backend_send(be, two, 0), -EINVAL);
+	too_big[1].iov_len = 0;
+	assert_int_equal(net_backend_send(be, too_big, 2), 0);
+	assert_int_equal(rec.count, 2);
+	assert_int_equal(rec.len, NET_FRAME_MAX);
+	net_backend_close(be);
 }
 
 static void test_net_spec_errors(void **state)
@@ -496,6 +537,7 @@ int main(void)
 	        cmocka_unit_test(test_rx_without_buffers_then_resumed),
 	        cmocka_unit_test(test_rx_backlog_is_bounded),
 	        cmocka_unit_test(test_small_rx_buffer_and_bad_tx),
+	        cmocka_unit_test(test_echo_backend_frames),
 	        cmocka_unit_test(test_net_spec_errors),
 	        cmocka_unit_test(test_hostfwd_parse),
 	        cmocka_unit_test(test_slirp_dhcp),
