@@ -41,7 +41,7 @@ struct kvm_vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started; /* thread created and not joined yet (cpus->lock) */
-	bool warned_pio, warned_mmio, warned_hlt;
+	bool warned_pio, warned_mmio, warned_mmio_len, warned_hlt;
 };
 
 static void kvm_kick_handler(int sig)
@@ -209,7 +209,7 @@ static void kvm_vcpu_handle_mmio(struct kvm_vcpu *v)
 	bool ok;
 
 	if (len != 1 && len != 2 && len != 4 && len != 8) {
-		vk_log_once(&v->warned_mmio, VK_LOG_WARN,
+		vk_log_once(&v->warned_mmio_len, VK_LOG_WARN,
 		            "vCPU %u: MMIO access of %u bytes at 0x%llx ignored", v->id, len,
 		            (unsigned long long)run->mmio.phys_addr);
 		if (!run->mmio.is_write)
