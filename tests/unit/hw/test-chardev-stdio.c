@@ -114,6 +114,30 @@ static bool child_fd_nonblocking(pid_t pid, int n)
 	return flags & O_NONBLOCK;
 }
 
+/* A new pty, its slave path in name; returns the master. */
+static int open_pty(char *name, size_t size)
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
+
+	assert_true(master >= 0);
+	assert_int_equal(grantpt(master), 0);
+	assert_int_equal(unlockpt(master), 0);
+	assert_int_equal(ptsname_r(master, name, size), 0);
+	return master;
+}
+
+/* The settings of the terminal at fd are still `want`. */
+static void assert_termios_is(int fd, const struct termios *want)
+{
+	struct termios now;
+
+	assert_int_equal(tcgetattr(fd, &now), 0);
+	assert_int_equal(now.c_lflag, want->c_lflag);
+	assert_int_equal(now.c_iflag, want->c_iflag);
+	assert_int_equal(now.c_oflag, want->c_oflag);
+	assert_int_equal(now.c_cflag, want->c_cflag);
+}
+
 static void run_tty_case(enum child_mode mode)
 {
 	struct termios orig, now;
@@ -122,11 +146,7 @@ static void run_tty_case(enum child_mode mode)
 	struct pollfd pfd;
 	pid_t pid;
 
-	master = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
-	assert_true(master >= 0);
-	assert_int_equal(grantpt(master), 0);
-	assert_int_equal(unlockpt(master), 0);
-	assert_int_equal(ptsname_r(master, name, sizeof(name)), 0);
+	master = open_pty(name, sizeof(name));
 	slave = open(name, O_RDWR | O_NOCTTY);
 	assert_true(slave >= 0);
 	assert_int_equal(tcgetattr(slave, &orig), 0);
@@ -203,11 +223,7 @@ static void run_tty_case(enum child_mode mode)
 		break;
 	}
 	/* The terminal is exactly as it was. */
-	assert_int_equal(tcgetattr(slave, &now), 0);
-	assert_int_equal(now.c_lflag, orig.c_lflag);
-	assert_int_equal(now.c_iflag, orig.c_iflag);
-	assert_int_equal(now.c_oflag, orig.c_oflag);
-	assert_int_equal(now.c_cflag, orig.c_cflag);
+	assert_termios_is(slave, &orig);
 	close(slave);
 	close(master);
 }
@@ -289,18 +305,6 @@ static void test_pipes_pass_through_and_eof(void **state)
 	close(out[0]);
 }
 
-/* A new pty, its slave path in name; returns the master. */
-static int open_pty(char *name, size_t size)
-{
-	int master = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
-
-	assert_true(master >= 0);
-	assert_int_equal(grantpt(master), 0);
-	assert_int_equal(unlockpt(master), 0);
-	assert_int_equal(ptsname_r(master, name, size), 0);
-	return master;
-}
-
 /*
  * The terminal hangs up (its master closes): input ends, and the descriptor
  * the terminal was restored through is closed. Whatever reuses that number
@@ -311,7 +315,7 @@ static void test_hangup_leaves_later_fds_alone(void **state)
 {
 	char a_name[64], b_name[64], c = 0;
 	int a_master, b_master, b_slave, sync[2], status;
-	struct termios b_raw, now;
+	struct termios b_raw;
 	struct pollfd pfd;
 	pid_t pid;
 
@@ -371,10 +375,7 @@ static void test_hangup_leaves_later_fds_alone(void **state)
 	status = wait_child(pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-	assert_int_equal(tcgetattr(b_slave, &now), 0);
-	assert_int_equal(now.c_lflag, b_raw.c_lflag);
-	assert_int_equal(now.c_iflag, b_raw.c_iflag);
-	assert_int_equal(now.c_oflag, b_raw.c_oflag);
+	assert_termios_is(b_slave, &b_raw);
 	close(b_slave);
 	close(b_master);
 }
