@@ -43,18 +43,17 @@ void virtio_dev_destroy(struct virtio_dev *dev)
 		dev->ops->destroy(dev);
 }
 
-struct virtq *virtio_dev_queue(struct virtio_dev *dev, unsigned q)
+/* Queue q for reading, or NULL when the device has no such queue. */
+static const struct virtq *cqueue(const struct virtio_dev *dev, unsigned q)
 {
 	if (q >= dev->ops->num_queues || q >= VIRTIO_MAX_QUEUES)
 		return NULL;
 	return &dev->vqs[q];
 }
 
-static const struct virtq *cqueue(const struct virtio_dev *dev, unsigned q)
+struct virtq *virtio_dev_queue(struct virtio_dev *dev, unsigned q)
 {
-	if (q >= dev->ops->num_queues || q >= VIRTIO_MAX_QUEUES)
-		return NULL;
-	return &dev->vqs[q];
+	return (struct virtq *)cqueue(dev, q); /* dev is not const here */
 }
 
 void virtio_dev_attach_transport(struct virtio_dev *dev, const struct virtio_transport_ops *ops,
