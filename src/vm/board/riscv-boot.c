@@ -139,9 +139,15 @@ static int load_kernel(struct riscv_boot *boot, const struct vm_config *cfg, str
 	r = put(mem, "kernel", base, boot->kernel, boot->kernel_len, err);
 	if (r < 0)
 		return r;
-	/* The rest of image_size is the kernel's bss: make sure a reboot sees zeroes. */
-	memset(vm_mem_translate(mem, base + boot->kernel_len, info.image_size - boot->kernel_len),
-	       0, info.image_size - boot->kernel_len);
+	/*
+	 * The rest of image_size is the kernel's bss: make sure a reboot sees zeroes.
+	 * It is in RAM (checked above) but may be empty, at the very end of RAM,
+	 * where translate gives NULL.
+	 */
+	if (info.image_size > boot->kernel_len)
+		memset(vm_mem_translate(mem, base + boot->kernel_len,
+		                        info.image_size - boot->kernel_len),
+		       0, info.image_size - boot->kernel_len);
 	*kernel_end = base + info.image_size;
 	return 0;
 }

@@ -64,4 +64,10 @@ expect_error "firmware of all-ones words" "guest fatal error" $rv --firmware "$T
 	--kernel "$TAP_TMP/fake-Image"
 expect_error "firmware of all-zero words" "guest fatal error" $rv --firmware "$TAP_TMP/zeros.bin" \
 	--kernel "$TAP_TMP/fake-Image"
+# A kernel (no bss) that ends exactly where RAM ends: refused for want of room for the
+# device tree, without touching memory past the end on the way.
+cp "$TAP_TMP/fake-Image" "$TAP_TMP/full-Image"
+truncate -s 2M "$TAP_TMP/full-Image"
+expect_error "kernel ending exactly at the end of RAM" "more --memory" run --arch riscv64 \
+	--memory 4M --console null --firmware "$TAP_TMP/zeros.bin" --kernel "$TAP_TMP/full-Image"
 tap_done
