@@ -17,28 +17,18 @@ import tempfile
 import termios
 import time
 
-SRC = os.environ.get('VK_SRC', os.path.join(os.path.dirname(__file__), '../../..'))
-BUILD = os.environ.get('VK_BUILD', os.path.join(SRC, 'build'))
-VM = os.path.join(BUILD, 'src/vm/virtkit-vm')
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '../../lib'))
+import vktest  # noqa: E402
+
+VM = vktest.VM
 DEADLINE = 120  # seconds for one boot to reach the shell (it takes ~1 s here)
-n = 0
-failed = 0
+T = vktest.Tap()
 
 
 def tap(ok, name, diag=None):
-    global n, failed
-    n += 1
-    failed += 0 if ok else 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {name}", flush=True)
-    if not ok and diag:
-        for line in diag.decode(errors='replace')[-2000:].splitlines()[-25:]:
-            print(f'# {line}', flush=True)
-
-
-def skip(name, why):
-    global n
-    n += 1
-    print(f'ok {n} - {name} # SKIP {why}', flush=True)
+    """One check; on failure, the tail of what the console showed."""
+    if not T.check(ok, name) and diag:
+        T.diag('\n'.join(diag.decode(errors='replace')[-2000:].splitlines()[-25:]))
 
 
 class Conn:
@@ -203,9 +193,7 @@ def test_socket(guest, tmp):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     socks = []
     try:
-        end = time.time() + DEADLINE
-        while time.time() < end and not os.path.exists(path):
-            time.sleep(0.05)
+        vktest.wait_for_path(path, DEADLINE)
 
         def connect():
             s = socket.socket(socket.AF_UNIX)
@@ -238,22 +226,19 @@ def test_socket(guest, tmp):
 
 def main():
     names = ['stdio', 'pty', 'socket']
-    where = subprocess.run([os.path.join(SRC, 'scripts/find-guest.sh'), 'riscv64'],
-                           capture_output=True, text=True)
-    guest = where.stdout.strip()
-    if where.returncode != 0 or not guest:
+    guest, why = vktest.find_guest()
+    if not guest:
         for name in names:
-            skip(f'{name}: interactive console', where.stderr.strip() or 'no riscv64 guest')
+            T.skip(f'{name}: interactive console', why or 'no riscv64 guest')
     elif not os.access(VM, os.X_OK):
         for name in names:
-            skip(f'{name}: interactive console', f'{VM} is not built')
+            T.skip(f'{name}: interactive console', f'{VM} is not built')
     else:
         with tempfile.TemporaryDirectory(prefix='virtkit-console-') as tmp:
             test_stdio(guest)
             test_pty(guest)
             test_socket(guest, tmp)
-    print(f'1..{n}', flush=True)
-    sys.exit(1 if failed else 0)
+    sys.exit(T.done())
 
 
 if __name__ == '__main__':
