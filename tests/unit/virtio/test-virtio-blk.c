@@ -27,19 +27,13 @@
 
 struct fixture {
 	struct vdriver d;
-	char path[64];
 };
 
 static struct fixture *make(bool readonly, uint16_t qsize)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct block_backend *be;
 
-	vd_blk_image(f->path, BLK_SECTORS);
-	vd_init(&f->d);
-	be = block_raw_open(f->path, readonly, NULL);
-	assert_non_null(be);
-	vd_attach(&f->d, virtio_blk_create(&f->d.mem, be, "test-serial", NULL));
+	vd_init_blk(&f->d, BLK_SECTORS, readonly, "test-serial");
 	vd_bringup(&f->d, 0, 1, qsize);
 	return f;
 }
@@ -55,7 +49,6 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	vd_fini(&f->d);
-	unlink(f->path);
 	free(f);
 	return 0;
 }
@@ -107,7 +100,7 @@ static void test_write_and_flush(void **state)
 	assert_int_equal(run(&f->d, &r, VD_BLK_T_FLUSH, 0, 0, &len), S_OK);
 	assert_int_equal(len, 1);
 	/* On disk, and read back through the device. */
-	fd = open(f->path, O_RDONLY);
+	fd = open(f->d.blk_path, O_RDONLY);
 	assert_int_equal(pread(fd, back, sizeof(back), 20 * 512), sizeof(back));
 	close(fd);
 	for (unsigned i = 0; i < sizeof(back); i++)
@@ -196,7 +189,7 @@ static void test_readonly(void **state)
 	vd_kick(&f->d, 0);
 	assert_true(vd_used(&f->d, 0, &(uint32_t){0}, &len));
 	assert_int_equal(*(uint8_t *)vd_ptr(&f->d, r.status), S_IOERR);
-	fd = open(f->path, O_RDONLY);
+	fd = open(f->d.blk_path, O_RDONLY);
 	assert_int_equal(pread(fd, back, sizeof(back), 0), sizeof(back));
 	close(fd);
 	assert_int_equal(back[1], vd_image_byte(1));

@@ -26,19 +26,13 @@
 
 struct fixture {
 	struct vdriver d;
-	char path[64];
 };
 
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct block_backend *be;
 
-	vd_blk_image(f->path, BLK_SECTORS);
-	vd_init(&f->d);
-	be = block_raw_open(f->path, false, NULL);
-	assert_non_null(be);
-	vd_attach(&f->d, virtio_blk_create(&f->d.mem, be, "test-serial", NULL));
+	vd_init_blk(&f->d, BLK_SECTORS, false, "test-serial");
 	*state = f;
 	return 0;
 }
@@ -48,7 +42,6 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	vd_fini(&f->d);
-	unlink(f->path);
 	free(f);
 	return 0;
 }

@@ -39,7 +39,6 @@ enum outcome {
 
 struct fixture {
 	struct vdriver d;
-	char path[64];
 	uint64_t hdr, data, status; /* a read of sector 0: header, 512 bytes, status */
 	uint64_t big;               /* guest-physical base of the optional big region */
 };
@@ -49,14 +48,9 @@ typedef enum outcome (*build_fn)(struct fixture *f);
 static struct fixture *make(void)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct block_backend *be;
 	uint32_t *h;
 
-	vd_blk_image(f->path, 16);
-	vd_init(&f->d);
-	be = block_raw_open(f->path, false, NULL);
-	assert_non_null(be);
-	vd_attach(&f->d, virtio_blk_create(&f->d.mem, be, NULL, NULL));
+	vd_init_blk(&f->d, 16, false, NULL);
 	vd_bringup(&f->d, F(VIRTIO_F_INDIRECT_DESC), 1, QSIZE);
 	f->hdr = vd_alloc(&f->d, 16, 16);
 	f->data = vd_alloc(&f->d, 512, 16);
@@ -69,7 +63,6 @@ static struct fixture *make(void)
 static void destroy(struct fixture *f)
 {
 	vd_fini(&f->d);
-	unlink(f->path);
 	free(f);
 }
 

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "vm/backend/block.h"
+#include "vm/virtio/devices.h"
 
 static void fake_irq(void *opaque, unsigned n, bool level)
 {
@@ -51,6 +53,8 @@ void vd_fini(struct vdriver *d)
 	if (d->log)
 		fclose(d->log);
 	free(d->snapshot);
+	if (d->blk_path[0])
+		unlink(d->blk_path);
 }
 
 uint32_t vd_rd(struct vdriver *d, uint64_t off)
@@ -298,6 +302,20 @@ void vd_blk_image(char path[64], unsigned sectors)
 		abort();
 	close(fd);
 	free(buf);
+}
+
+void vd_init_blk(struct vdriver *d, unsigned sectors, bool readonly, const char *serial)
+{
+	struct block_backend *be;
+	char path[64];
+
+	vd_blk_image(path, sectors);
+	vd_init(d);
+	memcpy(d->blk_path, path, sizeof(path));
+	be = block_raw_open(path, readonly, NULL);
+	if (!be)
+		abort();
+	vd_attach(d, virtio_blk_create(&d->mem, be, serial, NULL));
 }
 
 void vd_blk_submit(struct vdriver *d, struct vd_blkreq *r, uint32_t type, uint64_t sector,

@@ -41,6 +41,7 @@ struct vdriver {
 	struct vd_queue q[VD_MAX_Q];
 	FILE *log;         /* captured log lines */
 	uint8_t *snapshot; /* copy of RAM for vd_check_untouched() */
+	char blk_path[64]; /* the image of vd_init_blk(), removed by vd_fini() */
 };
 
 /* Set up RAM, bus and a log capture; then create the device on d->mem and attach it (owned). */
@@ -102,6 +103,8 @@ uint64_t vd_changed_outside(struct vdriver *d, const struct vd_range *allowed, u
 
 /* A temporary raw image of `sectors` sectors filled with vd_image_byte(); path is kept. */
 void vd_blk_image(char path[64], unsigned sectors);
+/* vd_init() with a virtio-blk attached on a fresh such image (d->blk_path). */
+void vd_init_blk(struct vdriver *d, unsigned sectors, bool readonly, const char *serial);
 static inline uint8_t vd_image_byte(uint64_t off)
 {
 	return (uint8_t)((off >> 9) * 7 + (off % 251));
