@@ -58,13 +58,11 @@ struct virt_board {
 	unsigned nr_harts;
 	struct rv_cpu *harts[VM_MAX_CPUS];
 	bool waiting[VM_MAX_CPUS];
-	unsigned running_hart; /* the hart inside rv_cpu_run(), for stop requests */
 
 	struct clint *clint;
 	struct plic *plic;
 	struct sifive_test *test;
-	struct chardev *console; /* owned by the UART once it exists; HTIF borrows it */
-	bool console_owned;
+	struct chardev *console; /* owned by the UART (which closes it); HTIF borrows it */
 	struct uart16550 *uart;
 	struct virtio_dev *virtio[VIRT_VIRTIO_COUNT];
 	struct virtio_mmio *virtio_mmio[VIRT_VIRTIO_COUNT];
@@ -322,11 +320,10 @@ static int virt_build(struct virt_board *b, struct vk_error *err)
 	b->console = chardev_open(b->loop, cfg->console, err);
 	if (!b->console)
 		return vk_error_prefix(err, "--console");
-	b->console_owned = true;
 	chardev_set_quit_handler(b->console, virt_console_quit, b);
+	/* The UART owns the chardev from here on, even when it fails. */
 	b->uart = uart16550_create(&b->mmio, VIRT_UART0_BASE, 0,
 	                           plic_input(b->plic, VIRT_UART0_IRQ), b->console, err);
-	b->console_owned = false; /* the UART took it, even on failure */
 	if (!b->uart)
 		return -EINVAL;
 	r = virt_create_devices(b, err);
@@ -362,8 +359,6 @@ static void virt_destroy(struct virt_board *b)
 		virtio_dev_destroy(b->virtio[i]);
 	}
 	uart16550_destroy(b->uart);
-	if (b->console_owned)
-		chardev_close(b->console);
 	sifive_test_destroy(b->test);
 	plic_destroy(b->plic);
 	clint_destroy(b->clint);
@@ -425,7 +420,6 @@ static int virt_run(struct virt_board *b, struct vk_error *err)
 			if (b->waiting[h] && !rv_cpu_interrupt_pending(b->harts[h]))
 				continue;
 			b->waiting[h] = false;
-			b->running_hart = h;
 			why = rv_cpu_run(b->harts[h], VIRT_SLICE);
 			if (why == RV_EXIT_WFI)
 				b->waiting[h] = true;
