@@ -21,9 +21,11 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/console.h"
+#include "daemon/daemon.h"
 #include "daemon/driver.h"
 #include "daemon/events.h"
 #include "daemon/proc.h"
+#include "daemon/shim.h"
 
 #define ARGS_MAX 256
 
@@ -214,15 +216,52 @@ static int feed(struct frame_in *f, const char *p, size_t n, int *in_fd)
 	return 0;
 }
 
+/*
+ * The command itself, from the runtime's --pid-file, as a pidfd; -1 when it
+ * is not (or no longer) there. Killing the runtime alone would leave the
+ * command running in the container: runtimes cannot pass SIGKILL on.
+ */
+static int command_pidfd(const char *dir, const char *pid_file, pid_t runtime)
+{
+	char path[64], text[1024], *p;
+	pid_t pid;
+	int fd;
+
+	if (shim_read_pid(dir, pid_file, &pid) < 0 || (fd = proc_pidfd_open(pid)) < 0)
+		return -1;
+	/*
+	 * The pidfd first, then the check that this pid is the runtime's child
+	 * (and still alive after the check): a pid reused meanwhile is refused.
+	 */
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (read_small_file(path, text, sizeof(text)) < 0 || !(p = strstr(text, "\nPPid:")) ||
+	    strtol(p + 6, NULL, 10) != runtime || proc_pidfd_signal(fd, 0) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static void exec_relay(struct exec_ctx *x, int sock, const char *extra, size_t extra_len)
 {
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, fds[3], st = 0, pidfd = -1;
 	struct frame_in f = {0};
 	struct vk_error err = {0};
-	char buf[16384], msg[64];
+	char buf[16384], msg[64], dir[PATH_MAX], pid_file[32], path[PATH_MAX + 32];
 	bool out_open = true, err_open = true, exited = false;
+	static unsigned exec_seq;
 	pid_t pid;
 
+	/* The command's pid file, in the instance's run folder (gone with it). */
+	snprintf(pid_file, sizeof(pid_file), "exec-%u.pid",
+	         __atomic_add_fetch(&exec_seq, 1, __ATOMIC_RELAXED));
+	path[0] = '\0';
+	if (vkd_instance_dir(x->inst->uuid, dir, sizeof(dir)) < 0 ||
+	    fmt_buf(path, sizeof(path), "%s/%s", dir, pid_file) < 0) {
+		path[0] = '\0';
+		send_frame(sock, 2, "the run folder path is too long\n", 32);
+		goto out;
+	}
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
 		send_frame(sock, 2, "cannot create pipes\n", 20);
 		goto out;
@@ -230,8 +269,8 @@ static void exec_relay(struct exec_ctx *x, int sock, const char *extra, size_t e
 	fds[0] = in[0];
 	fds[1] = out[1];
 	fds[2] = errp[1];
-	if (container_exec_spawn(x->inst, (const char *const *)x->args, x->nargs, fds, &pid, &err) <
-	    0) {
+	if (container_exec_spawn(x->inst, (const char *const *)x->args, x->nargs, fds, path, &pid,
+	                         &err) < 0) {
 		send_frame(sock, 2, err.msg, strlen(err.msg));
 		snprintf(msg, sizeof(msg), "{\"exit_code\":126}");
 		send_frame(sock, 3, msg, strlen(msg));
@@ -289,11 +328,18 @@ static void exec_relay(struct exec_ctx *x, int sock, const char *extra, size_t e
 kill:
 	/* Once reaped, pid may already name another process: leave it alone. */
 	if (!exited) {
+		int cmd = command_pidfd(dir, pid_file, pid);
+		if (cmd >= 0) {
+			proc_pidfd_signal(cmd, SIGKILL); /* the runtime cannot pass SIGKILL on */
+			close(cmd);
+		}
 		if (pidfd < 0 || proc_pidfd_signal(pidfd, SIGKILL) < 0)
 			kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
 	}
 out:
+	if (path[0])
+		unlink(path);
 	if (pidfd >= 0)
 		close(pidfd);
 	for (int i = 0; i < 2; i++) {

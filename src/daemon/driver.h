@@ -49,11 +49,13 @@ extern const struct driver vm_driver;
 extern const struct driver container_driver;
 
 /*
- * Containers only: spawn `RUNTIME exec ID args...` with fds[0..2] as its
- * stdio (the exec endpoint relays them).
+ * Containers only: spawn `RUNTIME exec --pid-file PID_FILE ID args...` with
+ * fds[0..2] as its stdio (the exec endpoint relays them). The runtime writes
+ * the command's own pid (its child) to pid_file once it runs.
  */
 int container_exec_spawn(struct instance *inst, const char *const *args, size_t nargs,
-                         const int fds[3], pid_t *pid, struct vk_error *err) VK_MUST_CHECK;
+                         const int fds[3], const char *pid_file, pid_t *pid,
+                         struct vk_error *err) VK_MUST_CHECK;
 
 static inline const struct driver *driver_for(enum def_type t)
 {

@@ -263,11 +263,11 @@ static int ct_console_path(struct instance *inst, char *buf, size_t len)
 }
 
 int container_exec_spawn(struct instance *inst, const char *const *args, size_t nargs,
-                         const int fds[3], pid_t *pid, struct vk_error *err)
+                         const int fds[3], const char *pid_file, pid_t *pid, struct vk_error *err)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	const char **argv = calloc(nargs + 8, sizeof(*argv));
+	const char **argv = calloc(nargs + 10, sizeof(*argv));
 	size_t n = 0, i;
 	int r;
 
@@ -277,6 +277,8 @@ int container_exec_spawn(struct instance *inst, const char *const *args, size_t 
 	argv[n++] = "--root";
 	argv[n++] = vkd.oci_root;
 	argv[n++] = "exec";
+	argv[n++] = "--pid-file";
+	argv[n++] = pid_file;
 	argv[n++] = inst->uuid;
 	for (i = 0; i < nargs; i++)
 		argv[n++] = args[i];

@@ -137,6 +137,33 @@ if [ $have_ct = 1 ]; then
 to-err" "$out"
 	expect 400 "container: exec without a command" POST /1.0/instances/ct/exec \
 		-H 'Connection: Upgrade' -H 'Upgrade: virtkit-exec'
+	# A client that leaves takes its command with it (not only the runtime's exec).
+	check "container: exec: the command ends when its client leaves" \
+		timeout -k 5 40 python3 - "$SOCK" ct <<'PY'
+import socket, subprocess, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall(("POST /1.0/instances/%s/exec?cmd=sleep&cmd=3172 HTTP/1.1\r\nHost: virtkit\r\n"
+           "Connection: Upgrade\r\nUpgrade: virtkit-exec\r\n\r\n" % sys.argv[2]).encode())
+head = b""
+while b"\r\n\r\n" not in head:
+    head += s.recv(4096)
+if not head.startswith(b"HTTP/1.1 101"):
+    sys.exit("no upgrade: %r" % head)
+for _ in range(100):
+    if not subprocess.run(["pgrep", "-f", "^sleep 3172"], capture_output=True).returncode:
+        break
+    time.sleep(0.1)
+else:
+    sys.exit("the command did not start")
+s.close()
+for _ in range(100):
+    if subprocess.run(["pgrep", "-f", "^sleep 3172"], capture_output=True).returncode:
+        sys.exit(0)
+    time.sleep(0.1)
+sys.exit("the command outlived its client")
+PY
 	many="cmd=true$(printf '&cmd=x%.0s' $(seq 1 256))"
 	expect 400 "container: exec with more than 256 arguments is refused, not cut short" \
 		POST "/1.0/instances/ct/exec?$many" -H 'Connection: Upgrade' -H 'Upgrade: virtkit-exec'
