@@ -178,8 +178,20 @@ struct frame_in {
 	int stream;
 };
 
-/* Feed client bytes; stdin data goes to *in_fd (closed at a zero-length frame). */
-static int feed(struct frame_in *f, const char *p, size_t n, int *in_fd)
+/*
+ * Standard input on its way to the command. The relay takes more from the
+ * client only once the queue is empty, so a command that does not read its
+ * input slows the client down (TCP-like back-pressure) and never blocks the
+ * relay: output, the command's exit and the client leaving are still seen.
+ */
+struct stdin_q {
+	char *buf;
+	size_t cap, len, off;
+	bool eof; /* a zero-length frame came: close once the rest is written */
+};
+
+/* Parse client bytes (at most q->cap of them, q empty): stdin data is queued. */
+static int feed(struct frame_in *f, const char *p, size_t n, struct stdin_q *q)
 {
 	while (n) {
 		if (f->left == 0 && f->hdr_len < 8) {
@@ -196,17 +208,17 @@ static int feed(struct frame_in *f, const char *p, size_t n, int *in_fd)
 			f->hdr_len = 0;
 			if (f->stream != 0 || f->left > EXEC_FRAME_MAX)
 				return -EPROTO;
-			if (f->left == 0 && *in_fd >= 0) {
-				close(*in_fd);
-				*in_fd = -1;
-			}
+			if (f->left == 0)
+				q->eof = true;
 			continue;
 		}
 		{
 			size_t c = VK_MIN(n, f->left);
-			if (*in_fd >= 0 && vk_write_full(*in_fd, p, c) < 0) {
-				close(*in_fd);
-				*in_fd = -1;
+			if (q->len + c > q->cap)
+				return -EPROTO; /* cannot happen: the caller bounds n */
+			if (!q->eof) {          /* after the end of input, data is dropped */
+				memcpy(q->buf + q->len, p, c);
+				q->len += c;
 			}
 			p += c;
 			n -= c;
@@ -242,12 +254,36 @@ static int command_pidfd(const char *dir, const char *pid_file, pid_t runtime)
 	return fd;
 }
 
+/* Write what the queue holds without blocking; stdin closes at its end or on EPIPE. */
+static void stdin_flush(struct stdin_q *q, int *in_fd)
+{
+	while (*in_fd >= 0 && q->off < q->len) {
+		ssize_t w = write(*in_fd, q->buf + q->off, q->len - q->off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			return;
+		if (w < 0) { /* the command closed its standard input */
+			close(*in_fd);
+			*in_fd = -1;
+			break;
+		}
+		q->off += (size_t)w;
+	}
+	q->len = q->off = 0;
+	if (q->eof && *in_fd >= 0) {
+		close(*in_fd);
+		*in_fd = -1;
+	}
+}
+
 static void exec_relay(struct exec_ctx *x, int sock, const char *extra, size_t extra_len)
 {
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1}, fds[3], st = 0, pidfd = -1;
 	struct frame_in f = {0};
 	struct vk_error err = {0};
 	char buf[16384], msg[64], dir[PATH_MAX], pid_file[32], path[PATH_MAX + 32];
+	struct stdin_q q = {.cap = VK_MAX(sizeof(buf), extra_len)};
 	bool out_open = true, err_open = true, exited = false;
 	static unsigned exec_seq;
 	pid_t pid;
@@ -260,6 +296,11 @@ static void exec_relay(struct exec_ctx *x, int sock, const char *extra, size_t e
 	    fmt_buf(path, sizeof(path), "%s/%s", dir, pid_file) < 0) {
 		path[0] = '\0';
 		send_frame(sock, 2, "the run folder path is too long\n", 32);
+		goto out;
+	}
+	q.buf = malloc(q.cap);
+	if (!q.buf) {
+		send_frame(sock, 2, "out of memory\n", 14);
 		goto out;
 	}
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
@@ -280,20 +321,24 @@ static void exec_relay(struct exec_ctx *x, int sock, const char *extra, size_t e
 	close(out[1]);
 	close(errp[1]);
 	in[0] = out[1] = errp[1] = -1;
+	vk_set_nonblock(in[1], true);
 	pidfd = proc_pidfd_open(pid);
-	if (extra_len && feed(&f, extra, extra_len, &in[1]) < 0)
+	if (extra_len && feed(&f, extra, extra_len, &q) < 0)
 		goto kill;
+	stdin_flush(&q, &in[1]);
 	while (out_open || err_open || !exited) {
-		struct pollfd p[4] = {
-		        {.fd = sock, .events = POLLIN},
+		/* While input waits, only the client's leaving is watched for. */
+		struct pollfd p[5] = {
+		        {.fd = sock, .events = (short)(q.len ? POLLRDHUP : POLLIN)},
 		        {.fd = out_open ? out[0] : -1, .events = POLLIN},
 		        {.fd = err_open ? errp[0] : -1, .events = POLLIN},
 		        {.fd = exited ? -1 : pidfd, .events = POLLIN},
+		        {.fd = q.len ? in[1] : -1, .events = POLLOUT},
 		};
 		int i;
 		if (stopping())
 			goto kill;
-		if (poll(p, 4, 500) < 0 && errno != EINTR)
+		if (poll(p, 5, 500) < 0 && errno != EINTR)
 			goto kill;
 		for (i = 1; i <= 2; i++) {
 			ssize_t n;
@@ -310,12 +355,17 @@ static void exec_relay(struct exec_ctx *x, int sock, const char *extra, size_t e
 					err_open = false;
 			}
 		}
+		if (p[4].revents)
+			stdin_flush(&q, &in[1]);
+		if (p[0].revents && !(p[0].events & POLLIN))
+			goto kill; /* the client left while its input waited */
 		if (p[0].revents) {
 			ssize_t n = recv(sock, buf, sizeof(buf), MSG_DONTWAIT);
 			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 				goto kill; /* the client left: so does the command */
-			if (n > 0 && feed(&f, buf, (size_t)n, &in[1]) < 0)
+			if (n > 0 && feed(&f, buf, (size_t)n, &q) < 0)
 				goto kill;
+			stdin_flush(&q, &in[1]);
 		}
 		/* Without a pidfd, look every round (poll wakes at least twice a second). */
 		if (!exited && (pidfd < 0 || p[3].revents) && waitpid(pid, &st, WNOHANG) == pid)
@@ -340,6 +390,7 @@ kill:
 out:
 	if (path[0])
 		unlink(path);
+	free(q.buf);
 	if (pidfd >= 0)
 		close(pidfd);
 	for (int i = 0; i < 2; i++) {
