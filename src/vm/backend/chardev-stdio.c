@@ -62,16 +62,38 @@ static void stdio_tty_restore(void)
 	}
 }
 
+/* Put back the flags of shared descriptor i, if we changed them (async-signal-safe). */
+static void stdio_shared_restore(int i)
+{
+	if (stdio_term.shared_fd[i] >= 0) {
+		fcntl(stdio_term.shared_fd[i], F_SETFL, stdio_term.shared_flags[i]);
+		stdio_term.shared_fd[i] = -1;
+	}
+}
+
 /* Async-signal-safe: tcsetattr() and fcntl() only. */
 static void stdio_term_restore(void)
 {
 	stdio_tty_restore();
-	for (int i = 0; i < 2; i++) {
-		if (stdio_term.shared_fd[i] >= 0) {
-			fcntl(stdio_term.shared_fd[i], F_SETFL, stdio_term.shared_flags[i]);
-			stdio_term.shared_fd[i] = -1;
-		}
-	}
+	for (int i = 0; i < 2; i++)
+		stdio_shared_restore(i);
+}
+
+/*
+ * Close one of our descriptors, first undoing what we changed through it for
+ * everyone else (the terminal's mode, the O_NONBLOCK of a description shared
+ * with the shell): a restore later would hit whatever reuses the number.
+ */
+static void stdio_release_fd(int fd)
+{
+	if (fd < 0)
+		return;
+	if (stdio_term.raw && stdio_term.tty_fd == fd)
+		stdio_tty_restore();
+	for (int i = 0; i < 2; i++)
+		if (stdio_term.shared_fd[i] == fd)
+			stdio_shared_restore(i);
+	close(fd);
 }
 
 static int stdio_signal_index(int sig)
@@ -251,16 +273,8 @@ static void stdio_in_closed(struct chardev_stream *s, int err)
 
 	/* EOF (or a hung-up terminal) ends input; the VM keeps running. */
 	chardev_stream_stop_input(s);
-	/*
-	 * The terminal is restored through this descriptor: do it now, while it
-	 * is still ours (a later restore would hit whatever reuses the number).
-	 */
-	if (stdio_term.raw && stdio_term.tty_fd == d->in_fd)
-		stdio_tty_restore();
-	if (d->in_fd >= 0) {
-		close(d->in_fd);
-		d->in_fd = -1;
-	}
+	stdio_release_fd(d->in_fd);
+	d->in_fd = -1;
 }
 
 static size_t stdio_write(struct chardev *c, const uint8_t *buf, size_t len)
@@ -282,12 +296,10 @@ static void stdio_close(struct chardev *c)
 	struct chardev_stdio *d = container_of(c, struct chardev_stdio, chr);
 
 	chardev_stream_destroy(&d->stream);
-	stdio_term_restore();
+	stdio_release_fd(d->in_fd);
+	stdio_release_fd(d->out_fd);
+	stdio_term_restore(); /* anything still recorded (normally nothing) */
 	stdio_remove_handlers();
-	if (d->in_fd >= 0)
-		close(d->in_fd);
-	if (d->out_fd >= 0)
-		close(d->out_fd);
 	stdio_term.in_use = false;
 	free(d);
 }

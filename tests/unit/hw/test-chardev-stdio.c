@@ -3,9 +3,9 @@
  * Unit tests of the stdio character device in child processes: on a pty
  * (raw mode while open; Ctrl-A escapes; the terminal restored after an error
  * exit, SIGTERM, abort(), a SIGSEGV and Ctrl-A x; O_NONBLOCK never leaks into
- * the shared descriptors; a hangup restores it before its descriptor goes)
- * and on pipes (bytes pass through, EOF on stdin ends input without quitting
- * or spinning).
+ * the shared descriptors; a hangup restores it before its descriptor goes),
+ * on pipes (bytes pass through, EOF on stdin ends input without quitting or
+ * spinning) and on a socket (its shared flags put back when input ends).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -380,6 +381,62 @@ static void test_hangup_leaves_later_fds_alone(void **state)
 	close(b_master);
 }
 
+/*
+ * stdin a socket: it cannot be reopened, so the chardev sets O_NONBLOCK on
+ * the description it shares with whoever else holds it, and must put the
+ * flags back. Input ends (EOF) long before the process does.
+ */
+static void test_socket_stdin_flags_restored_at_eof(void **state)
+{
+	int sv[2], out[2], status;
+	pid_t pid;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(pipe(out), 0);
+	assert_false(fcntl(sv[1], F_GETFL) & O_NONBLOCK);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct vk_error err = {0};
+		int idle = 0;
+
+		dup2(sv[1], 0);
+		dup2(out[1], 1);
+		close(sv[0]);
+		close(sv[1]);
+		close(out[0]);
+		close(out[1]);
+		child_loop = vm_loop_new();
+		child_chr = chardev_open(child_loop, "stdio", &err);
+		if (!child_chr)
+			_exit(91);
+		rec_attach(child_chr, &child_rec, sizeof(child_rec.buf));
+		if (!(fcntl(0, F_GETFL) & O_NONBLOCK))
+			_exit(92); /* the case under test did not happen */
+		/* Input, then EOF: the loop goes idle once both are dealt with. */
+		for (int i = 0; i < 2000 && idle < 3; i++) {
+			int n = vm_loop_poll(child_loop, 50 * 1000 * 1000);
+			idle = (child_rec.len >= 2 && n == 0) ? idle + 1 : 0;
+		}
+		if (idle < 3)
+			_exit(93);
+		/* Input is over: the shared description is as it was, while we still run. */
+		if (fcntl(0, F_GETFL) & O_NONBLOCK)
+			_exit(94);
+		_exit(0);
+	}
+	close(out[1]);
+	assert_int_equal(write(sv[0], "hi", 2), 2);
+	assert_int_equal(shutdown(sv[0], SHUT_WR), 0);
+	status = wait_child(pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_false(fcntl(sv[1], F_GETFL) & O_NONBLOCK);
+	close(sv[0]);
+	close(sv[1]);
+	close(out[0]);
+}
+
 static void test_only_one_stdio(void **state)
 {
 	struct vm_loop *loop = vm_loop_new();
@@ -409,6 +466,7 @@ int main(void)
 	        cmocka_unit_test(test_escape_keys_and_quit),
 	        cmocka_unit_test(test_pipes_pass_through_and_eof),
 	        cmocka_unit_test(test_hangup_leaves_later_fds_alone),
+	        cmocka_unit_test(test_socket_stdin_flags_restored_at_eof),
 	        cmocka_unit_test(test_only_one_stdio),
 	};
 
