@@ -8,9 +8,10 @@
  *     loop's lock held.
  *   - Any other thread that touches device state (a KVM vCPU thread doing
  *     bus dispatch, the control socket) takes vm_loop_lock() first.
- *   - The riscv64 emulator runs its harts and polls the loop on one thread;
- *     it takes the lock around its own device accesses like everyone else,
- *     which costs one uncontended mutex operation.
+ *   - The riscv64 board runs its harts and polls the loop on one thread
+ *     and holds the lock for the whole run: the lock is recursive, so
+ *     vm_loop_poll() does not release it around poll(2) there. That is
+ *     only right while no other thread needs the lock.
  * vm_loop_wakeup() is the only call that is safe without the lock.
  */
 #ifndef VK_VM_LOOP_H
