@@ -251,6 +251,32 @@ static void output(struct shim *s, const char *p, size_t n)
 		ring_put(s, p, n);
 }
 
+/*
+ * Input for the container, written without blocking: what its terminal or
+ * pipe cannot take now is dropped, as typing at a program that does not read.
+ * A blocking write here would stop the whole shim (output, reaping) for as
+ * long as the container does not read.
+ */
+static void input(struct shim *s, const char *p, size_t n)
+{
+	while (n && s->in_fd >= 0) {
+		ssize_t w = write(s->in_fd, p, n);
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+		} else if (w < 0 && errno == EINTR) {
+			continue;
+		} else if (w < 0 && errno == EAGAIN) {
+			return;
+		} else if (s->in_fd != s->out_fd) {
+			close(s->in_fd); /* the container closed its stdin */
+			s->in_fd = -1;
+		} else {
+			return;
+		}
+	}
+}
+
 static void accept_client(struct shim *s)
 {
 	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -314,12 +340,8 @@ static void console_loop(struct shim *s)
 		if (s->client_fd >= 0 && p[3].revents) {
 			char buf[4096];
 			ssize_t n = read(s->client_fd, buf, sizeof(buf));
-			if (n > 0 && s->in_fd >= 0) {
-				if (vk_write_full(s->in_fd, buf, (size_t)n) < 0 &&
-				    s->in_fd != s->out_fd) {
-					close(s->in_fd); /* the container closed its stdin */
-					s->in_fd = -1;
-				}
+			if (n > 0) {
+				input(s, buf, (size_t)n);
 			} else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 				client_drop(s);
 			}
@@ -471,6 +493,7 @@ static int shim_container(struct shim *s)
 		s->in_fd = s->out_fd = fd;
 	}
 	vk_set_nonblock(s->out_fd, true);
+	vk_set_nonblock(s->in_fd, true);
 	start[0] = rt;
 	start[1] = "--root";
 	start[2] = root;

@@ -203,6 +203,40 @@ PY
 	expect 409 "container: exec on a stopped container" POST /1.0/instances/ct/exec?cmd=true \
 		-H 'Connection: Upgrade' -H 'Upgrade: virtkit-exec'
 	expect 200 "container: undefine" DELETE /1.0/instances/ct
+	# Console input a container without a terminal does not read must not stop its output.
+	expect 201 "container: define one that never reads its input" POST /1.0/instances \
+		-d "$(ct_json ct-deaf '["/bin/sh","-c","i=0; while :; do i=$((i+1)); echo tick$i; sleep 0.2; done"]' false)"
+	expect 200 "container: start it" POST /1.0/instances/ct-deaf/start
+	check "container: its output goes on after 2 MiB of console input" \
+		timeout -k 5 40 python3 - "$SOCK" ct-deaf <<'PY'
+import re, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall(("GET /1.0/instances/%s/console HTTP/1.1\r\nHost: virtkit\r\n"
+           "Connection: Upgrade\r\nUpgrade: virtkit-console\r\n\r\n" % sys.argv[2]).encode())
+buf = b""
+while b"\r\n\r\n" not in buf:
+    buf += s.recv(4096)
+if not buf.startswith(b"HTTP/1.1 101"):
+    sys.exit("no upgrade: %r" % buf)
+s.sendall(b"x" * (2 << 20))
+seen, deadline = b"", time.time() + 15
+s.settimeout(0.5)
+while time.time() < deadline:
+    try:
+        chunk = s.recv(65536)
+    except socket.timeout:
+        continue
+    if not chunk:
+        break
+    seen += chunk
+    if len(set(re.findall(rb"tick(\d+)", seen))) >= 3:
+        sys.exit(0)
+sys.exit("no output after the input: %r" % seen[-200:])
+PY
+	expect 200 "container: kill it" POST /1.0/instances/ct-deaf/kill
+	expect 200 "container: undefine it" DELETE /1.0/instances/ct-deaf
 else
 	skip "container through raw HTTP" "$OCI_WHY"
 fi
