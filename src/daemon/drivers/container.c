@@ -133,10 +133,10 @@ static int ct_start(struct instance *inst, struct vk_error *err)
 	} else {
 		struct stat st;
 		const char *rootfs = def_get_str(def, "rootfs");
-		if (stat(rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
-			return vk_error_errno(err, errno ? errno : ENOTDIR,
-			                      "container root file system '%s' is not a folder",
-			                      rootfs);
+		int e = stat(rootfs, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+		if (e)
+			return vk_error_errno(
+			        err, e, "container root file system '%s' is not a folder", rootfs);
 		if (fmt_buf(bundle, sizeof(bundle), "%s/bundle", inst->rt.dir) < 0)
 			return vk_error_set(err, ENAMETOOLONG, "the run folder is too long");
 		if (mkdir(bundle, 0700) < 0)
