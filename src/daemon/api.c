@@ -39,19 +39,6 @@ static json_object *instance_full(struct instance *inst)
 	return o;
 }
 
-static void fill_event(struct vk_event *ev, struct instance *inst, const char *event)
-{
-	memset(ev, 0, sizeof(*ev));
-	snprintf(ev->instance, sizeof(ev->instance), "%s", inst->name);
-	snprintf(ev->uuid, sizeof(ev->uuid), "%s", inst->uuid);
-	snprintf(ev->type, sizeof(ev->type), "%s", def_type_name(inst->type));
-	snprintf(ev->event, sizeof(ev->event), "%s", event);
-	pthread_mutex_lock(&inst->lock);
-	snprintf(ev->state, sizeof(ev->state), "%s", inst_state_name(inst->state));
-	snprintf(ev->reason, sizeof(ev->reason), "%s", inst->reason);
-	pthread_mutex_unlock(&inst->lock);
-}
-
 static bool body_is_xml(struct http_req *req)
 {
 	const char *ct = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Content-Type");
@@ -202,7 +189,7 @@ static enum MHD_Result define_instance(struct http_req *req)
 	row.autostart = autostart;
 	snprintf(row.state, sizeof(row.state), "shutoff");
 	snprintf(row.reason, sizeof(row.reason), "defined");
-	fill_event(&ev, inst, "defined");
+	instance_event(inst, "defined", &ev);
 	if (store_insert(vkd.store, &row, &ev, &err) < 0) {
 		instance_remove(inst);
 		instance_unref(inst);
@@ -242,7 +229,7 @@ static enum MHD_Result update_instance(struct http_req *req, struct instance *in
 		json_object_put(def);
 		return http_vk_error(req->conn, &err);
 	}
-	fill_event(&ev, inst, "updated");
+	instance_event(inst, "updated", &ev);
 	r = store_set_definition(
 	        vkd.store, inst->uuid,
 	        json_object_to_json_string_ext(def, JSON_C_TO_STRING_PLAIN |
@@ -288,7 +275,7 @@ static enum MHD_Result patch_instance(struct http_req *req, struct instance *ins
 	 */
 	if (instance_job_begin(inst, "autostart", JOB_WAIT_MS, &err) < 0)
 		return http_vk_error(req->conn, &err);
-	fill_event(&ev, inst, on ? "autostart-on" : "autostart-off");
+	instance_event(inst, on ? "autostart-on" : "autostart-off", &ev);
 	r = store_set_autostart(vkd.store, inst->uuid, on, &ev, &err);
 	if (r == 0)
 		instance_set_autostart(inst, on);
@@ -314,7 +301,7 @@ static enum MHD_Result undefine_instance(struct http_req *req, struct instance *
 		                 inst_state_name(inst->state));
 	pthread_mutex_unlock(&inst->lock);
 	if (r == 0) {
-		fill_event(&ev, inst, "undefined");
+		instance_event(inst, "undefined", &ev);
 		r = store_delete(vkd.store, inst->uuid, &ev, &err);
 	}
 	if (r == 0) {

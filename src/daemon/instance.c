@@ -276,10 +276,23 @@ void instance_job_end(struct instance *inst)
 	pthread_mutex_unlock(&inst->lock);
 }
 
+void instance_event(struct instance *inst, const char *event, struct vk_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	snprintf(ev->instance, sizeof(ev->instance), "%s", inst->name);
+	snprintf(ev->uuid, sizeof(ev->uuid), "%s", inst->uuid);
+	snprintf(ev->type, sizeof(ev->type), "%s", def_type_name(inst->type));
+	snprintf(ev->event, sizeof(ev->event), "%s", event);
+	pthread_mutex_lock(&inst->lock);
+	snprintf(ev->state, sizeof(ev->state), "%s", inst_state_name(inst->state));
+	snprintf(ev->reason, sizeof(ev->reason), "%s", inst->reason);
+	pthread_mutex_unlock(&inst->lock);
+}
+
 void instance_set_state(struct instance *inst, enum inst_state st, const char *reason,
                         const char *event)
 {
-	struct vk_event ev = {0};
+	struct vk_event ev;
 	struct vk_error err = {0};
 
 	pthread_mutex_lock(&inst->lock);
@@ -291,12 +304,7 @@ void instance_set_state(struct instance *inst, enum inst_state st, const char *r
 	pthread_cond_broadcast(&inst->cond);
 	pthread_mutex_unlock(&inst->lock);
 
-	snprintf(ev.instance, sizeof(ev.instance), "%s", inst->name);
-	snprintf(ev.uuid, sizeof(ev.uuid), "%s", inst->uuid);
-	snprintf(ev.type, sizeof(ev.type), "%s", def_type_name(inst->type));
-	snprintf(ev.event, sizeof(ev.event), "%s", event);
-	snprintf(ev.state, sizeof(ev.state), "%s", inst_state_name(st));
-	snprintf(ev.reason, sizeof(ev.reason), "%s", reason);
+	instance_event(inst, event, &ev); /* the job is held: nobody changed them since */
 	if (store_set_state(vkd.store, inst->uuid, inst_state_name(st), reason, &ev, &err) < 0)
 		vk_err("instance '%s': %s", inst->name, err.msg);
 }

@@ -28,6 +28,7 @@
 
 #include "common/error.h"
 #include "daemon/def.h"
+#include "daemon/events.h"
 
 enum inst_state {
 	ST_SHUTOFF,
@@ -128,6 +129,9 @@ void instance_list_free(struct instance **list, size_t n);
 int instance_job_begin(struct instance *inst, const char *job, int timeout_ms,
                        struct vk_error *err) VK_MUST_CHECK;
 void instance_job_end(struct instance *inst);
+
+/* An event about inst (its state and reason as they are now), for the store. */
+void instance_event(struct instance *inst, const char *event, struct vk_event *ev);
 
 /* Set and persist the state (caller holds the job); logs store errors. */
 void instance_set_state(struct instance *inst, enum inst_state st, const char *reason,
