@@ -187,6 +187,27 @@ bool vk_startswith(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+int vk_file_id_get(const char *path, struct vk_file_id *id)
+{
+	struct stat st;
+
+	id->dev = 0;
+	id->ino = 0;
+	if (lstat(path, &st) < 0)
+		return -errno;
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+	return 0;
+}
+
+void vk_unlink_if_same(const char *path, const struct vk_file_id *id)
+{
+	struct stat st;
+
+	if (id->ino && lstat(path, &st) == 0 && st.st_dev == id->dev && st.st_ino == id->ino)
+		unlink(path);
+}
+
 int vk_set_nonblock(int fd, bool on)
 {
 	int fl = fcntl(fd, F_GETFL);

@@ -43,6 +43,21 @@ uint64_t vk_now_ns(void);
 /* True when s starts with prefix. */
 bool vk_startswith(const char *s, const char *prefix);
 
+/*
+ * Which file a path names, so that it can be removed later only if it is
+ * still that file: a socket we bound may have been replaced meanwhile by a
+ * successor's (a restarted VM on the same path), which must survive us.
+ */
+struct vk_file_id {
+	dev_t dev;
+	ino_t ino; /* 0: nothing recorded */
+};
+
+/* Record what path names now (lstat): 0 or -errno (then id records nothing). */
+int vk_file_id_get(const char *path, struct vk_file_id *id);
+/* unlink(path) if it still names the file recorded in id; otherwise leave it. */
+void vk_unlink_if_same(const char *path, const struct vk_file_id *id);
+
 /* Set O_NONBLOCK / FD_CLOEXEC on a descriptor. */
 int vk_set_nonblock(int fd, bool on);
 int vk_set_cloexec(int fd, bool on);

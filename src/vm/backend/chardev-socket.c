@@ -20,6 +20,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/util.h"
+
 #define CHARDEV_SOCKET_BACKLOG 65536u
 
 struct chardev_socket {
@@ -28,9 +30,8 @@ struct chardev_socket {
 	char *path;
 	int listen_fd;
 	int client_fd;
-	dev_t dev; /* identity of the socket file we created */
-	ino_t ino;
-	uint8_t *backlog; /* ring of the newest output while disconnected */
+	struct vk_file_id id; /* the socket file we created */
+	uint8_t *backlog;     /* ring of the newest output while disconnected */
 	size_t backlog_head, backlog_len;
 };
 
@@ -121,14 +122,6 @@ static void socket_accept_input(struct chardev *c)
 	chardev_stream_accept_input(&s->stream);
 }
 
-static void socket_unlink_ours(struct chardev_socket *s)
-{
-	struct stat st;
-
-	if (s->ino && lstat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
-		unlink(s->path);
-}
-
 static void socket_close(struct chardev *c)
 {
 	struct chardev_socket *s = container_of(c, struct chardev_socket, chr);
@@ -139,7 +132,7 @@ static void socket_close(struct chardev *c)
 		vm_loop_del_fd(c->loop, s->listen_fd);
 		close(s->listen_fd);
 	}
-	socket_unlink_ours(s);
+	vk_unlink_if_same(s->path, &s->id);
 	free(s->backlog);
 	free(s->path);
 	free(s);
@@ -190,7 +183,6 @@ struct chardev *chardev_socket_open(struct vm_loop *loop, const char *path, stru
 {
 	struct chardev_socket *s = calloc(1, sizeof(*s));
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	struct stat st;
 	int ret;
 
 	if (!s || chardev_stream_init(&s->stream, &s->chr, s) < 0) {
@@ -226,10 +218,7 @@ struct chardev *chardev_socket_open(struct vm_loop *loop, const char *path, stru
 		vk_error_errno(err, errno, "cannot bind console socket '%s'", path);
 		goto fail;
 	}
-	if (lstat(path, &st) == 0) {
-		s->dev = st.st_dev;
-		s->ino = st.st_ino;
-	}
+	vk_file_id_get(path, &s->id);
 	if (listen(s->listen_fd, 4) < 0) {
 		vk_error_errno(err, errno, "cannot listen on console socket '%s'", path);
 		goto fail;
@@ -243,7 +232,7 @@ struct chardev *chardev_socket_open(struct vm_loop *loop, const char *path, stru
 fail:
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
-	socket_unlink_ours(s);
+	vk_unlink_if_same(s->path, &s->id); /* nothing recorded before bind() */
 	chardev_stream_destroy(&s->stream);
 	free(s->path);
 fail_alloc:

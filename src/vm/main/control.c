@@ -38,6 +38,7 @@ struct control_client {
 struct vm_control {
 	struct vm_loop *loop;
 	char *path;
+	struct vk_file_id id; /* the socket file we bound */
 	int listen_fd;
 	const struct vm_control_ops *ops;
 	void *opaque;
@@ -306,6 +307,7 @@ struct vm_control *vm_control_create(struct vm_loop *loop, const char *path,
 		vk_error_set(err, ENOMEM, "out of memory");
 		return NULL;
 	}
+	vk_file_id_get(path, &c->id);
 	c->loop = loop;
 	c->listen_fd = fd;
 	c->ops = ops;
@@ -362,7 +364,8 @@ void vm_control_destroy(struct vm_control *c)
 	if (c->listen_fd >= 0) {
 		vm_loop_del_fd(c->loop, c->listen_fd);
 		close(c->listen_fd);
-		unlink(c->path);
+		/* Not a successor's socket on the same path (a restarted VM). */
+		vk_unlink_if_same(c->path, &c->id);
 	}
 	free(c->path);
 	free(c);

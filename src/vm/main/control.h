@@ -32,7 +32,7 @@ struct vm_control *vm_control_create(struct vm_loop *loop, const char *path,
                                      const struct vm_control_ops *ops, void *opaque,
                                      struct vk_error *err);
 
-/* Close every connection and remove the socket file. */
+/* Close every connection and remove the socket file, unless another took its path since. */
 void vm_control_destroy(struct vm_control *c);
 
 /*

@@ -190,6 +190,30 @@ static void test_control_long_line(void **state)
 	vm_loop_free(loop);
 }
 
+/* A successor (a restarted VM) took the path: our exit must not remove its socket. */
+static void test_control_leaves_successor_socket(void **state)
+{
+	char path[] = "/tmp/vk-ctl-XXXXXX";
+	struct vm_loop *loop = vm_loop_new();
+	struct vk_error err = {0};
+	struct vm_control *old, *successor;
+	char sock[64];
+
+	assert_non_null(mkdtemp(path));
+	snprintf(sock, sizeof(sock), "%s/ctl", path);
+	old = vm_control_create(loop, sock, &fake_ops, NULL, &err);
+	assert_non_null(old);
+	successor = vm_control_create(loop, sock, &fake_ops, NULL, &err);
+	assert_non_null(successor);
+	vm_control_destroy(old);
+	assert_int_equal(access(sock, F_OK), 0);
+	close(connect_to(sock)); /* and it is the successor's, still listening */
+	vm_control_destroy(successor);
+	assert_int_equal(access(sock, F_OK), -1);
+	rmdir(path);
+	vm_loop_free(loop);
+}
+
 static void test_control_refuses_non_socket(void **state)
 {
 	char path[] = "/tmp/vk-ctl-XXXXXX";
@@ -212,6 +236,7 @@ int main(void)
 	        cmocka_unit_test(test_control_protocol),
 	        cmocka_unit_test(test_control_long_line),
 	        cmocka_unit_test(test_control_refuses_non_socket),
+	        cmocka_unit_test(test_control_leaves_successor_socket),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
