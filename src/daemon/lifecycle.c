@@ -420,6 +420,7 @@ void lifecycle_recover(struct instance *inst)
 	struct vk_error err = {0};
 	enum inst_state was = cur_state(inst), st;
 	char dir[PATH_MAX];
+	int r;
 
 	if (!inst_state_active(was)) {
 		/* Nothing runs; a folder left by a crash at the wrong moment is stale. */
@@ -442,12 +443,16 @@ void lifecycle_recover(struct instance *inst)
 		instance_job_end(inst);
 		return;
 	}
-	if (inst->drv->reattach(inst, &st, &err) < 0) {
+	r = inst->drv->reattach(inst, &st, &err);
+	/* Unwatched, its end would never be seen and a stop never finish (see do_start). */
+	if (r == 0 && (r = monitor_watch(inst)) < 0)
+		vk_error_errno(&err, -r, "cannot watch its process");
+	if (r < 0) {
 		vk_warn("cannot reattach instance '%s': %s; stopping it", inst->name, err.msg);
 		inst->rt.kill_requested = true;
 		(void)inst->drv->destroy(inst, NULL);
 		kill(-inst->rt.shim_pid, SIGKILL);
-		if (monitor_watch(inst) < 0) {
+		if (!inst->rt.watched && monitor_watch(inst) < 0) {
 			inst->drv->cleanup(inst);
 			rt_release(inst);
 			instance_set_state(inst, ST_SHUTOFF, "destroyed", "stopped");
@@ -461,8 +466,6 @@ void lifecycle_recover(struct instance *inst)
 	pthread_mutex_unlock(&inst->lock);
 	if (open_console(inst, &err) < 0)
 		vk_warn("instance '%s': no console: %s", inst->name, err.msg);
-	if (monitor_watch(inst) < 0)
-		vk_err("instance '%s': cannot watch its process", inst->name);
 	if (st != was)
 		instance_set_state(inst, st, st == ST_PAUSED ? "user" : "booted",
 		                   st == ST_PAUSED ? "paused" : "started");
