@@ -81,7 +81,9 @@ static json_object *definition(const char *buf, size_t len, bool xml)
 	if (def_normalize(raw, &def, xml ? NULL : &autostart, &err) < 0)
 		def = NULL;
 	json_object_put(raw);
-	if (def && (!def_name_valid(def_name(def)) || !def_uuid_valid(def_uuid(def)))) {
+	if (def && (!def_name_valid(def_name(def)) || !def_uuid_valid(def_uuid(def)) ||
+	            strpbrk(def_uuid(def), "ABCDEF"))) {
+		/* uuids compare case-insensitively: normalized ones are lower case */
 		fprintf(stderr, "normalized definition with an invalid name or uuid\n");
 		abort();
 	}
