@@ -28,7 +28,13 @@
 void pc_request_stop(struct pc *pc, enum pc_stop why, const char *detail)
 {
 	pthread_mutex_lock(&pc->stop_lock);
-	if (pc->stop == PC_RUNNING) {
+	/*
+	 * The first reason wins, except that a quit or a signal overrides a pending reset:
+	 * with --on-reset reboot the reset would otherwise restart the guest and the
+	 * user's request to stop would be lost.
+	 */
+	if (pc->stop == PC_RUNNING ||
+	    (pc->stop == PC_STOP_RESET && (why == PC_STOP_QUIT || why == PC_STOP_SIGNAL))) {
 		pc->stop = why;
 		free(pc->stop_detail);
 		pc->stop_detail = detail ? strdup(detail) : NULL;

@@ -97,7 +97,9 @@ static uint64_t virt_mtime(void *opaque)
 
 static void virt_request_stop(struct virt_board *b, enum virt_stop why, int status)
 {
-	if (b->stop != VIRT_RUNNING)
+	/* The first reason wins, but a quit or a signal overrides a pending reset (reboot). */
+	if (b->stop != VIRT_RUNNING &&
+	    !(b->stop == VIRT_STOP_RESET && (why == VIRT_STOP_QUIT || why == VIRT_STOP_SIGNAL)))
 		return;
 	b->stop = why;
 	b->exit_status = status;
