@@ -15,6 +15,7 @@
 
 #include "common/util.h"
 #include "fsutil.h"
+#include "sync.h"
 
 int oci_console_connect(const char *path, struct vk_error *err)
 {
@@ -106,24 +107,10 @@ int oci_console_attach(int slave, struct vk_error *err)
 
 int oci_console_send(int sock, int master, const char *name, struct vk_error *err)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = {(void *)name, strlen(name)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	struct cmsghdr *c;
+	int r = sync_sendmsg(sock, name, strlen(name), master);
 
-	memset(&u, 0, sizeof(u));
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof(u.buf);
-	c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &master, sizeof(int));
-	if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
-		return vk_error_errno(err, errno, "cannot send the terminal to --console-socket");
+	if (r < 0)
+		return vk_error_errno(err, -r, "cannot send the terminal to --console-socket");
 	return 0;
 }
 

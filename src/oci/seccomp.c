@@ -6,6 +6,7 @@
  * kernels), as runc and crun do.
  */
 #include "security.h"
+#include "sync.h"
 
 #include <errno.h>
 #include <seccomp.h>
@@ -81,25 +82,10 @@ static int add_rule(scmp_filter_ctx ctx, const struct oci_seccomp_rule *rule, ui
 
 static int send_notify_fd(int sock, int fd, const char *state, struct vk_error *err)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = {(void *)state, strlen(state)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	struct cmsghdr *c;
+	int r = sync_sendmsg(sock, state, strlen(state), fd);
 
-	memset(&u, 0, sizeof(u));
-	mh.msg_control = u.buf;
-	mh.msg_controllen = sizeof(u.buf);
-	c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
-		return vk_error_errno(err, errno,
-		                      "cannot send the seccomp notify fd to the listener");
+	if (r < 0)
+		return vk_error_errno(err, -r, "cannot send the seccomp notify fd to the listener");
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #include "sync.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,25 +17,15 @@ int sync_pair(int fds[2], struct vk_error *err)
 	return 0;
 }
 
-int sync_send(int fd, uint32_t type, int32_t value, const char *text, int passfd)
+int sync_sendmsg(int sock, const void *buf, size_t len, int passfd)
 {
-	struct sync_msg m = {.type = type, .value = value};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov;
-	struct msghdr mh = {0};
-	size_t len = offsetof(struct sync_msg, text);
+	struct iovec iov = {(void *)buf, len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 
-	if (text) {
-		snprintf(m.text, sizeof(m.text), "%s", text);
-		len += strlen(m.text) + 1;
-	}
-	iov.iov_base = &m;
-	iov.iov_len = len;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
 	if (passfd >= 0) {
 		struct cmsghdr *c;
 
@@ -47,11 +38,23 @@ int sync_send(int fd, uint32_t type, int32_t value, const char *text, int passfd
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &passfd, sizeof(int));
 	}
-	while (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0) {
+	while (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0) {
 		if (errno != EINTR)
 			return -errno;
 	}
 	return 0;
+}
+
+int sync_send(int fd, uint32_t type, int32_t value, const char *text, int passfd)
+{
+	struct sync_msg m = {.type = type, .value = value};
+	size_t len = offsetof(struct sync_msg, text);
+
+	if (text) {
+		snprintf(m.text, sizeof(m.text), "%s", text);
+		len += strlen(m.text) + 1;
+	}
+	return sync_sendmsg(fd, &m, len, passfd);
 }
 
 int sync_recv(int fd, struct sync_msg *m, int *passfd, int timeout_ms)

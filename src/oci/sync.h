@@ -36,6 +36,12 @@ struct sync_msg {
 /* Create the pair: fds[0] for the runtime, fds[1] for the container process. */
 int sync_pair(int fds[2], struct vk_error *err) VK_MUST_CHECK;
 
+/*
+ * Send len bytes, with descriptor passfd (SCM_RIGHTS) when it is >= 0, on any unix
+ * socket (the sync pair, --console-socket, a seccomp listener). Returns 0 or -errno.
+ */
+int sync_sendmsg(int sock, const void *buf, size_t len, int passfd);
+
 /* Send a message (text may be NULL; passfd < 0 for none). Returns 0 or -errno. */
 int sync_send(int fd, uint32_t type, int32_t value, const char *text, int passfd);
 
