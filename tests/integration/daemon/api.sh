@@ -141,46 +141,25 @@ if [ $have_ct = 1 ]; then
 		-H 'Connection: Upgrade' -H 'Upgrade: virtkit-exec'
 	# A client that leaves takes its command with it (not only the runtime's exec).
 	check "container: exec: the command ends when its client leaves" \
-		timeout -k 5 40 python3 - "$SOCK" ct <<'PY'
-import socket, subprocess, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(10)
-s.connect(sys.argv[1])
-s.sendall(("POST /1.0/instances/%s/exec?cmd=sleep&cmd=3172 HTTP/1.1\r\nHost: virtkit\r\n"
-           "Connection: Upgrade\r\nUpgrade: virtkit-exec\r\n\r\n" % sys.argv[2]).encode())
-head = b""
-while b"\r\n\r\n" not in head:
-    head += s.recv(4096)
-if not head.startswith(b"HTTP/1.1 101"):
-    sys.exit("no upgrade: %r" % head)
-for _ in range(100):
-    if not subprocess.run(["pgrep", "-f", "^sleep 3172"], capture_output=True).returncode:
-        break
-    time.sleep(0.1)
-else:
+		timeout -k 5 40 python3 - "$SOCK" ct "$HERE" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[3])
+from execlib import open_exec, running, wait_until
+s, _ = open_exec(sys.argv[1], sys.argv[2], ["sleep", "3172"], timeout=10)
+if not wait_until(lambda: running("^sleep 3172")):
     sys.exit("the command did not start")
 s.close()
-for _ in range(100):
-    if subprocess.run(["pgrep", "-f", "^sleep 3172"], capture_output=True).returncode:
-        sys.exit(0)
-    time.sleep(0.1)
-sys.exit("the command outlived its client")
+if not wait_until(lambda: not running("^sleep 3172")):
+    sys.exit("the command outlived its client")
 PY
 	# A command that never reads its input: the client that floods it and leaves must
 	# take the command with it (the relay never blocks on the command's stdin).
 	check "container: exec input a command does not read never wedges the relay" \
-		timeout -k 5 40 python3 - "$SOCK" ct <<'PY'
-import socket, struct, subprocess, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(10)
-s.connect(sys.argv[1])
-s.sendall(("POST /1.0/instances/%s/exec?cmd=sleep&cmd=3171 HTTP/1.1\r\nHost: virtkit\r\n"
-           "Connection: Upgrade\r\nUpgrade: virtkit-exec\r\n\r\n" % sys.argv[2]).encode())
-head = b""
-while b"\r\n\r\n" not in head:
-    head += s.recv(4096)
-if not head.startswith(b"HTTP/1.1 101"):
-    sys.exit("no upgrade: %r" % head)
+		timeout -k 5 40 python3 - "$SOCK" ct "$HERE" <<'PY'
+import socket, struct, sys
+sys.path.insert(0, sys.argv[3])
+from execlib import open_exec, running, wait_until
+s, _ = open_exec(sys.argv[1], sys.argv[2], ["sleep", "3171"], timeout=10)
 frame = struct.pack(">BxxxI", 0, 65536) + b"x" * 65536
 s.settimeout(2)
 try:
@@ -189,11 +168,8 @@ try:
 except socket.timeout:
     pass  # back-pressure: the command reads nothing
 s.close()
-for _ in range(100):
-    if subprocess.run(["pgrep", "-f", "^sleep 3171"], capture_output=True).returncode:
-        sys.exit(0)
-    time.sleep(0.1)
-sys.exit("the command outlived its client")
+if not wait_until(lambda: not running("^sleep 3171")):
+    sys.exit("the command outlived its client")
 PY
 	many="cmd=true$(printf '&cmd=x%.0s' $(seq 1 256))"
 	expect 400 "container: exec with more than 256 arguments is refused, not cut short" \

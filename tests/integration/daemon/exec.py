@@ -4,28 +4,15 @@
 # POST /1.0/instances/NAME/exec?cmd=..., sends INPUT as standard input (then closes it),
 # prints standard output and standard error as they come, and exits with the command's
 # status (the last frame).
-import socket
+import os
 import struct
 import sys
-import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from execlib import open_exec  # noqa: E402
 
 path, name, data = sys.argv[1:4]
-args = sys.argv[4:]
-q = "&".join("cmd=" + urllib.parse.quote(a, safe="") for a in args)
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(20)
-s.connect(path)
-s.sendall(("POST /1.0/instances/%s/exec?%s HTTP/1.1\r\nHost: virtkit\r\nConnection: Upgrade\r\n"
-           "Upgrade: virtkit-exec\r\nContent-Length: 0\r\n\r\n" % (name, q)).encode())
-buf = b""
-while b"\r\n\r\n" not in buf:
-    chunk = s.recv(4096)
-    if not chunk:
-        sys.exit("closed before the answer: %r" % buf)
-    buf += chunk
-head, buf = buf.split(b"\r\n\r\n", 1)
-if not head.startswith(b"HTTP/1.1 101"):
-    sys.exit("no upgrade: %r" % head)
+s, buf = open_exec(path, name, sys.argv[4:])
 if data:
     s.sendall(struct.pack(">BxxxI", 0, len(data)) + data.encode())
 s.sendall(struct.pack(">BxxxI", 0, 0))
