@@ -4,12 +4,9 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/util.h"
-#include "vm/mem.h"
 
 const char *vm_default_arch(void)
 {
@@ -195,28 +192,4 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_erro
 	if (!cfg->kernel)
 		return vk_error_set(err, EINVAL, "--kernel is required");
 	return 0;
-}
-
-void vm_print_stats(const struct vm_mem *mem, uint64_t start_ns, uint64_t instructions)
-{
-	uint64_t wall_ns = vk_now_ns() - start_ns;
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	unsigned long size = 0, resident = 0;
-	uint64_t rss, guest;
-	FILE *f = fopen("/proc/self/statm", "r");
-
-	if (f) {
-		if (fscanf(f, "%lu %lu", &size, &resident) != 2)
-			resident = 0;
-		fclose(f);
-	}
-	rss = (uint64_t)resident * page;
-	guest = vm_mem_resident(mem);
-	fprintf(stderr,
-	        "virtkit-vm: stats: wall_ms=%llu instructions=%llu mips=%.1f rss_kib=%llu "
-	        "guest_ram_rss_kib=%llu rss_overhead_kib=%llu\n",
-	        (unsigned long long)(wall_ns / 1000000), (unsigned long long)instructions,
-	        wall_ns ? (double)instructions * 1000.0 / (double)wall_ns : 0.0,
-	        (unsigned long long)(rss >> 10), (unsigned long long)(guest >> 10),
-	        (unsigned long long)((rss > guest ? rss - guest : 0) >> 10));
 }
