@@ -125,6 +125,37 @@ fuse_node_mount() {
 }
 OPEN_FUSE='(: < /devtest/fuse) 2>/dev/null && echo fuse-open || echo fuse-denied'
 
+# host_cgroup_file CONTROLLER FILE...: the first FILE that a new cgroup in this
+# host's v1 hierarchy of CONTROLLER has, or nothing. Which files exist depends on
+# the kernel and its configuration (blkio.weight needs the CFQ or BFQ scheduler,
+# memory.memsw.* swap accounting, cpu.cfs_* CFS bandwidth), and the root cgroup
+# lacks the limit files, so a scratch child cgroup is asked. Tests check before
+# they read one, and skip with the file's name when the host lacks it.
+host_cgroup_file() {
+	_c=$1; shift
+	_d=/sys/fs/cgroup/$_c$CG_PREFIX-probe
+	mkdir -p "$_d" 2>/dev/null || return 1
+	_found=""
+	for _f in "$@"; do
+		[ -e "$_d/$_f" ] && { _found=$_f; break; }
+	done
+	rmdir "$_d" /sys/fs/cgroup/$_c$CG_PREFIX 2>/dev/null
+	[ -n "$_found" ] && echo "$_found"
+}
+
+# needs_cgroup_files NAME CONTROLLER FILE...: true when the host has every FILE;
+# otherwise prints a skip for test NAME naming the first missing file.
+needs_cgroup_files() {
+	_name=$1; _c=$2; shift 2
+	for _need in "$@"; do
+		if ! host_cgroup_file "$_c" "$_need" >/dev/null; then
+			skip "$_name" "a cgroup in this host's $_c hierarchy has no $_need"
+			return 1
+		fi
+	done
+	return 0
+}
+
 # The cgroup directories a container id would have (default cgroupsPath /<id>).
 cgroup_dirs() { ls -d /sys/fs/cgroup/*"$CG_PREFIX/$1" /sys/fs/cgroup"$CG_PREFIX/$1" 2>/dev/null; }
 
