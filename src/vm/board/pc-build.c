@@ -111,7 +111,7 @@ static void pc_guest_poweroff(void *opaque)
 
 static int pc_read_files(struct pc *pc, struct vk_error *err)
 {
-	const struct vm_config *cfg = pc->cfg;
+	const struct vm_machine_config *cfg = pc->cfg;
 	struct stat st;
 	int r;
 
@@ -140,7 +140,7 @@ static void pc_console_quit(void *opaque)
 
 int pc_prepare(struct pc *pc, struct vk_error *err)
 {
-	const struct vm_config *cfg = pc->cfg;
+	const struct vm_machine_config *cfg = pc->cfg;
 	struct chardev *console;
 	int r;
 
@@ -307,7 +307,7 @@ static int pc_write_tables(struct pc *pc, struct vk_error *err)
 static int pc_load_kernel(struct pc *pc, const char *extra, struct x86_boot_state *bs,
                           struct vk_error *err)
 {
-	const struct vm_config *cfg = pc->cfg;
+	const struct vm_machine_config *cfg = pc->cfg;
 	struct x86_e820_entry e820[8];
 	struct x86_linux_info info;
 	_cleanup_free_ char *cmdline = NULL;

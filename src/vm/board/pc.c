@@ -2,13 +2,14 @@
 /*
  * The x86-64 PC board on KVM (issue #4): `virtkit-vm run --arch x86_64`.
  * The main thread runs the event loop (host backends, ioeventfds, the
- * control socket, signals) while one thread per vCPU runs KVM_RUN; any of
+ * monitor's control socket, signals) while one thread per vCPU runs KVM_RUN; any of
  * them can end the run through pc_request_stop(). A guest reset ends the run
  * with status 0, or boots the machine again with --on-reset reboot.
  */
 #include "vm/board/pc.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,10 +20,10 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "vm/board/board.h"
 #include "vm/hw/acpi-pm.h"
 #include "vm/hw/i8042.h"
 #include "vm/loop.h"
-#include "vm/main/control.h"
 #include "vm/virtio/virtio.h"
 
 void pc_request_stop(struct pc *pc, enum pc_stop why, const char *detail)
@@ -73,7 +74,7 @@ static void pc_vcpu_event(void *opaque, enum kvm_event ev, unsigned cpu, const c
 	}
 }
 
-/* ---- control socket (loop thread, machine lock held) ---- */
+/* ---- controls, handed to the monitor (loop thread, machine lock held) ---- */
 
 static void pc_ctl_status(void *opaque, struct json_object *reply)
 {
@@ -100,7 +101,7 @@ static int pc_ctl_pause(void *opaque, struct vk_error *err)
 		/* Does not wait: a vCPU may be queued on the machine lock we hold. */
 		kvm_cpus_pause(&pc->cpus);
 		pc->paused = true;
-		vm_control_event(pc->control, "paused", NULL, NULL);
+		vm_monitor_event(pc->monitor, "paused", NULL, NULL);
 	}
 	return 0;
 }
@@ -112,7 +113,7 @@ static int pc_ctl_resume(void *opaque, struct vk_error *err)
 	if (pc->paused) {
 		kvm_cpus_resume(&pc->cpus);
 		pc->paused = false;
-		vm_control_event(pc->control, "resumed", NULL, NULL);
+		vm_monitor_event(pc->monitor, "resumed", NULL, NULL);
 	}
 	return 0;
 }
@@ -174,13 +175,7 @@ static int pc_setup_host(struct pc *pc, struct vk_error *err)
 	r = vm_loop_add_fd(pc->loop, pc->signal_fd, POLLIN, pc_signal, pc);
 	if (r < 0)
 		return vk_error_errno(err, -r, "cannot watch signals");
-	if (pc->cfg->control) {
-		pc->control =
-		        vm_control_create(pc->loop, pc->cfg->control, &pc_control_ops, pc, err);
-		if (!pc->control)
-			return -EINVAL;
-	}
-	return 0;
+	return vm_monitor_attach(pc->monitor, pc->loop, &pc_control_ops, pc, err);
 }
 
 /* ---- running ---- */
@@ -247,9 +242,9 @@ static int pc_result(struct pc *pc, struct vk_error *err)
 	                    nl ? (int)(nl - d) : (int)strlen(d), d);
 }
 
-int pc_main(const struct vm_config *cfg, struct vk_error *err)
+int pc_main(const struct vm_machine_config *cfg, const struct vm_monitor *mon, struct vk_error *err)
 {
-	struct pc pc = {.cfg = cfg, .signal_fd = -1};
+	struct pc pc = {.cfg = cfg, .monitor = mon, .signal_fd = -1};
 	int r;
 
 	pc.kvm.sys_fd = pc.kvm.vm_fd = -1;
@@ -283,14 +278,11 @@ int pc_main(const struct vm_config *cfg, struct vk_error *err)
 		vk_info("the guest reset the machine: booting again (boot %u)", pc.boots + 1);
 	}
 	if (r == 0) {
-		vm_control_event(pc.control, "shutdown", pc_stop_reason(pc.stop), pc.stop_detail);
+		vm_monitor_event(mon, "shutdown", pc_stop_reason(pc.stop), pc.stop_detail);
 		r = pc_result(&pc, err);
 	}
-	if (cfg->stats)
-		vm_print_stats(&pc.mem, pc.start_ns, 0);
-
 	vm_loop_lock(pc.loop);
-	vm_control_destroy(pc.control);
+	vm_monitor_detach(mon, &(struct vm_run_stats){.start_ns = pc.start_ns, .memory = &pc.mem});
 	pc_release(&pc);
 	if (pc.signal_fd >= 0) {
 		vm_loop_del_fd(pc.loop, pc.signal_fd);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The x86-64 PC board on KVM: memory map, interrupt wiring and the machine
- * state shared by pc.c (run loop, control socket, events) and pc-build.c
+ * state shared by pc.c (run loop, controls, events) and pc-build.c
  * (machine assembly and boot).
  *
  * Memory map (guest-physical):
@@ -23,7 +23,7 @@
  * presses the ACPI power button, or types Ctrl-Alt-Del for guests without ACPI.
  *
  * Reboot (--on-reset reboot) keeps the host side (console, UART, virtio
- * devices and their backends, control socket) and builds a fresh KVM VM and
+ * devices and their backends, the monitor) and builds a fresh KVM VM and
  * fresh platform devices around it.
  */
 #ifndef VK_VM_BOARD_PC_H
@@ -36,7 +36,7 @@
 #include "vm/bus.h"
 #include "vm/hw/pci.h"
 #include "vm/kvm/kvm.h"
-#include "vm/main/config.h"
+#include "vm/machine.h"
 #include "vm/mem.h"
 
 #define PC_LOW_RAM_MAX     0xc0000000ull
@@ -76,11 +76,11 @@ struct rtc;
 struct virtio_dev;
 struct virtio_pci;
 struct virtio_mmio;
-struct vm_control;
 struct vm_loop;
 
 struct pc {
-	const struct vm_config *cfg;
+	const struct vm_machine_config *cfg;
+	const struct vm_monitor *monitor;
 	uint64_t start_ns;
 
 	/* Host side: lives across reboots. */
@@ -93,7 +93,6 @@ struct pc {
 	struct uart16550 *uart;
 	struct virtio_dev *virtio[PC_MAX_VIRTIO];
 	unsigned nr_virtio;
-	struct vm_control *control;
 	int signal_fd;
 
 	/* One boot: rebuilt on reboot. */

@@ -12,7 +12,7 @@
 #include "vm/boot/elf.h"
 #include "vm/boot/riscv-image.h"
 #include "vm/chardev.h"
-#include "vm/main/config.h"
+#include "vm/machine.h"
 #include "vm/mem.h"
 
 #define MiB               (1ull << 20)
@@ -58,8 +58,8 @@ static int put(struct vm_mem *mem, const char *what, uint64_t gpa, const void *d
 }
 
 /* Load a bare-metal ELF and find its HTIF symbols. */
-static int load_bare_metal(struct riscv_boot *boot, const struct vm_config *cfg, struct vm_mem *mem,
-                           struct vk_error *err)
+static int load_bare_metal(struct riscv_boot *boot, const struct vm_machine_config *cfg,
+                           struct vm_mem *mem, struct vk_error *err)
 {
 	struct elf_info img;
 	int r;
@@ -113,8 +113,8 @@ static int load_firmware(struct riscv_boot *boot, const char *path, struct vm_me
 }
 
 /* The kernel: a RISC-V Image at DRAM + 2 MiB. Returns the end of its footprint. */
-static int load_kernel(struct riscv_boot *boot, const struct vm_config *cfg, struct vm_mem *mem,
-                       uint64_t *kernel_end, struct vk_error *err)
+static int load_kernel(struct riscv_boot *boot, const struct vm_machine_config *cfg,
+                       struct vm_mem *mem, uint64_t *kernel_end, struct vk_error *err)
 {
 	uint64_t base = VIRT_DRAM_BASE + VIRT_KERNEL_OFFSET;
 	struct riscv_image_info info;
@@ -152,7 +152,8 @@ static int load_kernel(struct riscv_boot *boot, const struct vm_config *cfg, str
 	return 0;
 }
 
-static int read_files(struct riscv_boot *boot, const struct vm_config *cfg, struct vk_error *err)
+static int read_files(struct riscv_boot *boot, const struct vm_machine_config *cfg,
+                      struct vk_error *err)
 {
 	const char *fw = cfg->firmware ? cfg->firmware : RISCV_DEFAULT_FIRMWARE;
 	int r;
@@ -178,8 +179,8 @@ static int read_files(struct riscv_boot *boot, const struct vm_config *cfg, stru
 	return 0;
 }
 
-static int boot_place(struct riscv_boot *boot, const struct vm_config *cfg, struct vm_mem *mem,
-                      unsigned nr_virtio, struct vk_error *err)
+static int boot_place(struct riscv_boot *boot, const struct vm_machine_config *cfg,
+                      struct vm_mem *mem, unsigned nr_virtio, struct vk_error *err)
 {
 	uint64_t ram_end = VIRT_DRAM_BASE + cfg->memory;
 	uint64_t kernel_end = VIRT_DRAM_BASE, initrd_start = 0, initrd_end = 0;
@@ -282,8 +283,8 @@ static void boot_drop_files(struct riscv_boot *boot)
  * The files are read for each (re)boot and dropped once copied into RAM: keeping them
  * would cost their size in RSS for the whole run (5 MiB for the test guest).
  */
-int riscv_boot_load(struct riscv_boot *boot, const struct vm_config *cfg, struct vm_mem *mem,
-                    unsigned nr_virtio, struct vk_error *err)
+int riscv_boot_load(struct riscv_boot *boot, const struct vm_machine_config *cfg,
+                    struct vm_mem *mem, unsigned nr_virtio, struct vk_error *err)
 {
 	int r = read_files(boot, cfg, err);
 

@@ -20,7 +20,7 @@
 
 #include "common/error.h"
 
-struct vm_config;
+struct vm_machine_config;
 struct vm_mem;
 struct chardev;
 
@@ -44,8 +44,8 @@ struct riscv_boot {
  * into RAM (again on every reboot). nr_virtio is the number of virtio-mmio
  * slots in use.
  */
-int riscv_boot_load(struct riscv_boot *boot, const struct vm_config *cfg, struct vm_mem *mem,
-                    unsigned nr_virtio, struct vk_error *err) VK_MUST_CHECK;
+int riscv_boot_load(struct riscv_boot *boot, const struct vm_machine_config *cfg,
+                    struct vm_mem *mem, unsigned nr_virtio, struct vk_error *err) VK_MUST_CHECK;
 void riscv_boot_free(struct riscv_boot *boot);
 
 /*

@@ -9,6 +9,7 @@
 #include "vm/board/riscv-virt.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "vm/board/board.h"
 #include "vm/board/riscv-boot.h"
 #include "vm/bus.h"
 #include "vm/chardev.h"
@@ -28,8 +30,6 @@
 #include "vm/hw/sifive-test.h"
 #include "vm/hw/uart16550.h"
 #include "vm/loop.h"
-#include "vm/main/config.h"
-#include "vm/main/control.h"
 #include "vm/mem.h"
 #include "vm/virtio/devices.h"
 #include "vm/virtio/transport-mmio.h"
@@ -50,7 +50,8 @@ enum virt_stop {
 };
 
 struct virt_board {
-	const struct vm_config *cfg;
+	const struct vm_machine_config *cfg;
+	const struct vm_monitor *monitor;
 	struct vm_mem mem;
 	struct bus mmio;
 	struct vm_loop *loop;
@@ -67,7 +68,6 @@ struct virt_board {
 	struct virtio_dev *virtio[VIRT_VIRTIO_COUNT];
 	struct virtio_mmio *virtio_mmio[VIRT_VIRTIO_COUNT];
 	unsigned nr_virtio;
-	struct vm_control *control;
 	int signal_fd;
 
 	struct riscv_boot boot;
@@ -146,7 +146,7 @@ static void virt_test_event(void *opaque, enum sifive_test_event ev, uint32_t co
 	}
 }
 
-/* ---- control socket ------------------------------------------------------ */
+/* ---- controls, handed to the monitor ------------------------------------ */
 
 static void virt_ctl_status(void *opaque, struct json_object *reply)
 {
@@ -174,7 +174,7 @@ static int virt_ctl_pause(void *opaque, struct vk_error *err)
 	if (!b->paused) {
 		b->paused_at_ns = vk_now_ns();
 		b->paused = true;
-		vm_control_event(b->control, "paused", NULL, NULL);
+		vm_monitor_event(b->monitor, "paused", NULL, NULL);
 	}
 	return 0;
 }
@@ -186,7 +186,7 @@ static int virt_ctl_resume(void *opaque, struct vk_error *err)
 	if (b->paused) {
 		b->clock_base_ns += vk_now_ns() - b->paused_at_ns;
 		b->paused = false;
-		vm_control_event(b->control, "resumed", NULL, NULL);
+		vm_monitor_event(b->monitor, "resumed", NULL, NULL);
 	}
 	return 0;
 }
@@ -248,7 +248,7 @@ static int virt_add_virtio(struct virt_board *b, struct virtio_dev *dev, struct 
 
 static int virt_create_devices(struct virt_board *b, struct vk_error *err)
 {
-	const struct vm_config *cfg = b->cfg;
+	const struct vm_machine_config *cfg = b->cfg;
 	struct {
 		enum virtio_spec_kind kind;
 		const char *spec;
@@ -280,7 +280,7 @@ static int virt_create_devices(struct virt_board *b, struct vk_error *err)
 
 static int virt_build(struct virt_board *b, struct vk_error *err)
 {
-	const struct vm_config *cfg = b->cfg;
+	const struct vm_machine_config *cfg = b->cfg;
 	struct irq_line msip[VM_MAX_CPUS], mtip[VM_MAX_CPUS], ctx[2 * VM_MAX_CPUS];
 	sigset_t sigs;
 	int r;
@@ -345,17 +345,11 @@ static int virt_build(struct virt_board *b, struct vk_error *err)
 	if (r < 0)
 		return vk_error_errno(err, -r, "cannot watch signals");
 
-	if (cfg->control) {
-		b->control = vm_control_create(b->loop, cfg->control, &virt_control_ops, b, err);
-		if (!b->control)
-			return -EINVAL;
-	}
-	return 0;
+	return vm_monitor_attach(b->monitor, b->loop, &virt_control_ops, b, err);
 }
 
 static void virt_destroy(struct virt_board *b)
 {
-	vm_control_destroy(b->control);
 	for (unsigned i = 0; i < b->nr_virtio; i++) {
 		virtio_mmio_destroy(b->virtio_mmio[i]);
 		virtio_dev_destroy(b->virtio[i]);
@@ -478,9 +472,11 @@ static const char *virt_stop_reason(enum virt_stop s)
 	}
 }
 
-int riscv_virt_main(const struct vm_config *cfg, struct vk_error *err)
+int riscv_virt_main(const struct vm_machine_config *cfg, const struct vm_monitor *mon,
+                    struct vk_error *err)
 {
-	struct virt_board b = {.cfg = cfg, .signal_fd = -1};
+	struct virt_board b = {.cfg = cfg, .monitor = mon, .signal_fd = -1};
+	struct vm_run_stats stats = {0};
 	int r;
 
 	vm_mem_init(&b.mem);
@@ -499,7 +495,7 @@ int riscv_virt_main(const struct vm_config *cfg, struct vk_error *err)
 		vm_loop_unlock(b.loop);
 	}
 	if (r == 0) {
-		vm_control_event(b.control, "shutdown", virt_stop_reason(b.stop),
+		vm_monitor_event(mon, "shutdown", virt_stop_reason(b.stop),
 		                 b.stop_detail[0] ? b.stop_detail : NULL);
 		if (b.stop == VIRT_STOP_ERROR)
 			r = vk_error_set(err, EIO, "guest fatal error: %s", b.stop_detail);
@@ -508,12 +504,11 @@ int riscv_virt_main(const struct vm_config *cfg, struct vk_error *err)
 		if (b.stop == VIRT_STOP_SIGNAL)
 			vk_info("%s", b.stop_detail);
 	}
-	if (cfg->stats) {
-		uint64_t instret = 0;
-		for (unsigned h = 0; h < b.nr_harts; h++)
-			instret += rv_cpu_instret(b.harts[h]);
-		vm_print_stats(&b.mem, b.start_ns, instret);
-	}
+	stats.start_ns = b.start_ns;
+	stats.memory = &b.mem;
+	for (unsigned h = 0; h < b.nr_harts; h++)
+		stats.instructions += rv_cpu_instret(b.harts[h]);
+	vm_monitor_detach(mon, &stats);
 	virt_destroy(&b);
 	return r;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `virtkit-vm probe [--json]`: what this host's KVM offers, and how fast it
+ * What this host's KVM offers (`virtkit-vm probe`), and how fast it
  * really runs a guest. A tiny real-mode calibration guest counts down a loop
  * of two instructions between two port writes; the time between those exits
  * gives the guest's instruction rate. Hardware virtualization runs the loop at
@@ -22,7 +22,7 @@
 
 #include "common/util.h"
 #include "vm/kvm/kvm.h"
-#include "vm/main/config.h"
+#include "vm/kvm/probe.h"
 
 /* Guest speed above which KVM is taken to run guest code natively. */
 #define PROBE_HW_MIPS    200.0
@@ -299,27 +299,15 @@ static void probe_print_json(const struct probe_result *res, const char *summary
 	json_object_put(o);
 }
 
-int kvm_probe_main(int argc, char **argv)
+void kvm_probe_report(bool json)
 {
 	struct probe_result res;
 	char summary[VK_ERROR_MSG_MAX + 64];
-	bool json = false;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else {
-			fprintf(stderr,
-			        "virtkit-vm: probe: unknown option '%s' (expected --json)\n",
-			        argv[i]);
-			return 2;
-		}
-	}
 	probe_host(&res);
 	probe_summary(&res, summary, sizeof(summary));
 	if (json)
 		probe_print_json(&res, summary);
 	else
 		probe_print_text(&res, summary);
-	return 0;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* `virtkit-vm run` option parsing into struct vm_config. */
+/* `virtkit-vm run` option parsing into struct vm_config (the machine, the control socket, --stats). */
 #include "vm/main/config.h"
 
 #include <errno.h>
@@ -64,13 +64,14 @@ static const struct option run_options[] = {
 
 int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_error *err)
 {
+	struct vm_machine_config *m = &cfg->machine;
 	uint64_t v;
 	int c, r;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->memory = 256ull << 20;
-	cfg->cpus = 1;
-	cfg->console = "stdio";
+	m->memory = 256ull << 20;
+	m->cpus = 1;
+	m->console = "stdio";
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", run_options, NULL)) != -1) {
@@ -81,20 +82,20 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_erro
 				        err, EINVAL,
 				        "unknown architecture '%s' (expected riscv64 or x86_64)",
 				        optarg);
-			cfg->arch = optarg;
+			m->arch = optarg;
 			break;
 		case OPT_ACCEL:
 			if (strcmp(optarg, "kvm") && strcmp(optarg, "emu") && strcmp(optarg, "tcg"))
 				return vk_error_set(
 				        err, EINVAL,
 				        "unknown accelerator '%s' (expected kvm or emu)", optarg);
-			cfg->accel = strcmp(optarg, "tcg") ? optarg : "emu";
+			m->accel = strcmp(optarg, "tcg") ? optarg : "emu";
 			break;
 		case OPT_MEMORY:
-			r = vk_parse_size(optarg, &cfg->memory, err);
+			r = vk_parse_size(optarg, &m->memory, err);
 			if (r < 0)
 				return vk_error_prefix(err, "--memory");
-			if (cfg->memory < (1ull << 20))
+			if (m->memory < (1ull << 20))
 				return vk_error_set(err, EINVAL,
 				                    "--memory %s is too small (at least 1M)",
 				                    optarg);
@@ -105,54 +106,54 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_erro
 				return vk_error_set(err, EINVAL,
 				                    "--cpus '%s' is not a number from 1 to %d",
 				                    optarg, VM_MAX_CPUS);
-			cfg->cpus = (unsigned)v;
+			m->cpus = (unsigned)v;
 			break;
 		case OPT_KERNEL:
-			cfg->kernel = optarg;
+			m->kernel = optarg;
 			break;
 		case OPT_INITRD:
-			cfg->initrd = optarg;
+			m->initrd = optarg;
 			break;
 		case OPT_CMDLINE:
-			cfg->cmdline = optarg;
+			m->cmdline = optarg;
 			break;
 		case OPT_FIRMWARE:
-			cfg->firmware = optarg;
+			m->firmware = optarg;
 			break;
 		case OPT_DISK:
-			if (cfg->nr_disks == VM_MAX_DISKS)
+			if (m->nr_disks == VM_MAX_DISKS)
 				return vk_error_set(err, E2BIG,
 				                    "too many --disk options (limit %d)",
 				                    VM_MAX_DISKS);
-			cfg->disks[cfg->nr_disks++] = optarg;
+			m->disks[m->nr_disks++] = optarg;
 			break;
 		case OPT_NET:
-			if (cfg->nr_nets == VM_MAX_NETS)
+			if (m->nr_nets == VM_MAX_NETS)
 				return vk_error_set(err, E2BIG, "too many --net options (limit %d)",
 				                    VM_MAX_NETS);
-			cfg->nets[cfg->nr_nets++] = optarg;
+			m->nets[m->nr_nets++] = optarg;
 			break;
 		case OPT_RNG:
-			cfg->rng = true;
+			m->rng = true;
 			break;
 		case OPT_CONSOLE:
-			cfg->console = optarg;
+			m->console = optarg;
 			break;
 		case OPT_CONTROL:
 			cfg->control = optarg;
 			break;
 		case OPT_ON_RESET:
 			if (!strcmp(optarg, "exit"))
-				cfg->on_reset = VM_ON_RESET_EXIT;
+				m->on_reset = VM_ON_RESET_EXIT;
 			else if (!strcmp(optarg, "reboot"))
-				cfg->on_reset = VM_ON_RESET_REBOOT;
+				m->on_reset = VM_ON_RESET_REBOOT;
 			else
 				return vk_error_set(err, EINVAL,
 				                    "--on-reset '%s': expected exit or reboot",
 				                    optarg);
 			break;
 		case OPT_VIRTIO_CONSOLE:
-			cfg->virtio_console = optarg;
+			m->virtio_console = optarg;
 			break;
 		case OPT_STATS:
 			cfg->stats = true;
@@ -162,7 +163,7 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_erro
 				return vk_error_set(err, EINVAL,
 				                    "--virtio-transport '%s': expected pci or mmio",
 				                    optarg);
-			cfg->virtio_mmio = !strcmp(optarg, "mmio");
+			m->virtio_mmio = !strcmp(optarg, "mmio");
 			break;
 		case ':':
 			return vk_error_set(err, EINVAL, "option '%s' needs a value",
@@ -175,21 +176,20 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_erro
 	}
 	if (optind < argc)
 		return vk_error_set(err, EINVAL, "unexpected argument '%s'", argv[optind]);
-	if (!cfg->arch)
-		cfg->arch = vm_default_arch();
-	if (!cfg->accel)
-		cfg->accel = strcmp(cfg->arch, vm_default_arch()) == 0 &&
-		                             strcmp(cfg->arch, "x86_64") == 0
-		                     ? "kvm"
-		                     : "emu";
-	if (!strcmp(cfg->arch, "riscv64") && !strcmp(cfg->accel, "kvm"))
+	if (!m->arch)
+		m->arch = vm_default_arch();
+	if (!m->accel)
+		m->accel = strcmp(m->arch, vm_default_arch()) == 0 && strcmp(m->arch, "x86_64") == 0
+		                   ? "kvm"
+		                   : "emu";
+	if (!strcmp(m->arch, "riscv64") && !strcmp(m->accel, "kvm"))
 		return vk_error_set(err, EINVAL,
 		                    "riscv64 guests run only on the software CPU (--accel emu)");
-	if (!strcmp(cfg->arch, "x86_64") && !strcmp(cfg->accel, "emu"))
+	if (!strcmp(m->arch, "x86_64") && !strcmp(m->accel, "emu"))
 		return vk_error_set(err, EINVAL,
 		                    "x86_64 guests run only on KVM (--accel kvm); use --arch "
 		                    "riscv64 for emulation");
-	if (!cfg->kernel)
+	if (!m->kernel)
 		return vk_error_set(err, EINVAL, "--kernel is required");
 	return 0;
 }

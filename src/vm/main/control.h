@@ -13,19 +13,10 @@
 #include <json-c/json.h>
 
 #include "common/error.h"
+#include "vm/machine.h" /* struct vm_control_ops: the controls a board hands back */
 
 struct vm_loop;
 struct vm_control;
-
-struct vm_control_ops {
-	/* Add the machine's fields to a status reply ("state", "arch", ...). */
-	void (*status)(void *opaque, struct json_object *reply);
-	int (*pause)(void *opaque, struct vk_error *err);
-	int (*resume)(void *opaque, struct vk_error *err);
-	int (*powerdown)(void *opaque, struct vk_error *err);
-	/* Stop the machine; the process exits with status 0 once it has. */
-	void (*quit)(void *opaque);
-};
 
 /* Listen on path (an existing socket file is replaced). */
 struct vm_control *vm_control_create(struct vm_loop *loop, const char *path,

@@ -28,28 +28,6 @@ static void usage(FILE *out)
 	        "See docs/virtkit-vm.md.\n");
 }
 
-static int cmd_run(int argc, char **argv)
-{
-	struct vk_error err = {0};
-	struct vm_config cfg;
-	int r;
-
-	r = vm_config_parse(&cfg, argc, argv, &err);
-	if (r < 0) {
-		fprintf(stderr, "virtkit-vm: %s\n", err.msg);
-		return 2;
-	}
-	if (!strcmp(cfg.arch, "riscv64"))
-		r = riscv_virt_main(&cfg, &err);
-	else
-		r = pc_main(&cfg, &err);
-	if (r < 0) {
-		fprintf(stderr, "virtkit-vm: %s\n", err.msg[0] ? err.msg : "failed");
-		return 1;
-	}
-	return r;
-}
-
 int main(int argc, char **argv)
 {
 	vk_log_init("virtkit-vm", VK_LOG_WARN);
@@ -58,9 +36,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(argv[1], "run"))
-		return cmd_run(argc - 1, argv + 1);
+		return vm_run_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "probe"))
-		return kvm_probe_main(argc - 1, argv + 1);
+		return vm_probe_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return 0;

@@ -8,9 +8,10 @@
 #include "common/util.h"
 #include "vm/mem.h"
 
-void vm_print_stats(const struct vm_mem *mem, uint64_t start_ns, uint64_t instructions)
+void vm_print_stats(const struct vm_run_stats *stats)
 {
-	uint64_t wall_ns = vk_now_ns() - start_ns;
+	uint64_t instructions = stats->instructions;
+	uint64_t wall_ns = vk_now_ns() - stats->start_ns;
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	unsigned long size = 0, resident = 0;
 	uint64_t rss, guest;
@@ -22,7 +23,7 @@ void vm_print_stats(const struct vm_mem *mem, uint64_t start_ns, uint64_t instru
 		fclose(f);
 	}
 	rss = (uint64_t)resident * page;
-	guest = vm_mem_resident(mem);
+	guest = vm_mem_resident(stats->memory);
 	fprintf(stderr,
 	        "virtkit-vm: stats: wall_ms=%llu instructions=%llu mips=%.1f rss_kib=%llu "
 	        "guest_ram_rss_kib=%llu rss_overhead_kib=%llu\n",

@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""The layer map of docs/architecture.md, as a test (TAP).
+
+Reads every `#include "..."` line of src/ and include/, resolves it the way the
+compiler does (the including file's folder, then src/ and include/), and checks:
+  1. each file includes only headers of its own group or of the groups its
+     group may reach (LAYERS below, bottom-up: a group may reach only groups
+     listed before it, and not all of them);
+  2. no two modules (foo.c + foo.h count as one) include each other, directly or
+     through others, across groups: the include graph between groups has no cycle.
+Usage: check-layers.py [SOURCE_ROOT]. Exit status 0 when the map holds.
+"""
+import os
+import re
+import sys
+
+# (group, path prefixes, groups it may include besides itself, what the group is).
+# Order is bottom-up; a group may only name groups above it in this list.
+LAYERS = [
+    ("common", ["src/common/"], [], "error, log and string helpers"),
+    ("public", ["include/virtkit/"], [], "libvirtkit's public header"),
+    # virtkit-vm
+    ("vm-core", ["src/vm/"], ["common"],
+     "guest RAM, buses, the event loop, irq/chardev contracts, the board interface"),
+    ("vm-backend", ["src/vm/backend/"], ["common", "vm-core"], "host backends"),
+    ("vm-hw", ["src/vm/hw/"], ["common", "vm-core"], "emulated devices"),
+    ("vm-virtio", ["src/vm/virtio/"], ["common", "vm-core", "vm-backend", "vm-hw"],
+     "virtio core, transports, devices"),
+    ("vm-emu", ["src/vm/emu/"], ["common", "vm-core"], "the software CPU"),
+    ("vm-kvm", ["src/vm/kvm/"], ["common", "vm-core"], "the KVM backend and its probe"),
+    ("vm-boot", ["src/vm/boot/"], ["common", "vm-core", "vm-kvm"],
+     "image formats (x86 loaders fill the KVM vCPU's entry state)"),
+    ("vm-board", ["src/vm/board/"],
+     ["common", "vm-core", "vm-backend", "vm-hw", "vm-virtio", "vm-emu", "vm-kvm", "vm-boot"],
+     "machines built from a board-neutral description"),
+    ("vm-main", ["src/vm/main/"],
+     ["common", "vm-core", "vm-backend", "vm-hw", "vm-virtio", "vm-emu", "vm-kvm", "vm-boot",
+      "vm-board"],
+     "the program: options, control socket, --stats, probe command"),
+    # virtkit-oci
+    ("oci-stub", ["src/oci/stub/"], [], "the sealed init stub (no libc)"),
+    ("oci-lib", ["src/oci/"], ["common"], "the runtime's library"),
+    ("oci-cmd", ["src/oci/cmd/"], ["common", "oci-lib"], "runc's command line"),
+    # virtkitd
+    ("daemon", ["src/daemon/"], ["common", "oci-lib"], "the daemon"),
+    # clients
+    ("lib", ["src/lib/"], ["common", "public"], "libvirtkit"),
+    ("cli", ["src/cli/"], ["common", "public"], "the virtkit command"),
+]
+
+# Folders a group must never reach, whatever LAYERS allows: the sentence printed
+# when one does (issue 18).
+NEVER = [
+    (["vm-hw", "vm-virtio"], ["vm-kvm", "vm-emu"], "devices never see a CPU backend"),
+    (["vm-kvm"], ["vm-emu"], "the CPU backends never reach each other"),
+    (["vm-emu"], ["vm-kvm"], "the CPU backends never reach each other"),
+    (["vm-board", "vm-kvm"], ["vm-main"], "boards and the KVM backend never reach main/"),
+    (["oci-lib", "oci-cmd", "oci-stub"], ["vm-core", "vm-backend", "vm-hw", "vm-virtio",
+                                          "vm-emu", "vm-kvm", "vm-boot", "vm-board",
+                                          "vm-main", "daemon"],
+     "the OCI runtime never reaches virtkit-vm or the daemon"),
+    (["cli", "lib"], ["daemon"], "the client side never reaches the daemon"),
+]
+
+INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+
+
+def group_of(path):
+    """The group of a repository-relative path: the longest matching prefix."""
+    best, best_len = None, -1
+    for name, prefixes, _, _ in LAYERS:
+        for p in prefixes:
+            if p.endswith("/") and path.startswith(p):
+                # "src/vm/" owns only the files directly inside it.
+                rest = path[len(p):]
+                if name == "vm-core" and "/" in rest:
+                    continue
+                if len(p) > best_len:
+                    best, best_len = name, len(p)
+    return best
+
+
+def sources(root):
+    for top in ("src", "include"):
+        for d, _, files in os.walk(os.path.join(root, top)):
+            for f in sorted(files):
+                if f.endswith((".c", ".h")):
+                    yield os.path.relpath(os.path.join(d, f), root)
+
+
+def resolve(root, path, inc):
+    for base in (os.path.dirname(path), "src", "include"):
+        cand = os.path.normpath(os.path.join(base, inc))
+        if os.path.isfile(os.path.join(root, cand)):
+            return cand
+    return None  # generated (build folder) or a system header in quotes
+
+
+def module(path):
+    return os.path.splitext(path)[0]
+
+
+def find_cycle(edges):
+    """One cycle of a directed graph {node: set(nodes)}, as a list, or None."""
+    colour, stack = {}, []
+
+    def visit(n):
+        colour[n] = 1
+        stack.append(n)
+        for m in sorted(edges.get(n, ())):
+            if colour.get(m) == 1:
+                return stack[stack.index(m):] + [m]
+            if not colour.get(m):
+                c = visit(m)
+                if c:
+                    return c
+        stack.pop()
+        colour[n] = 2
+        return None
+
+    for n in sorted(edges):
+        if not colour.get(n):
+            c = visit(n)
+            if c:
+                return c
+    return None
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else "."
+    allowed = {name: set(deps) | {name} for name, _, deps, _ in LAYERS}
+    order = [name for name, _, _, _ in LAYERS]
+    problems = {name: [] for name in order}
+    counts = {name: [0, 0] for name in order}
+    unmapped = []
+    group_edges = {}
+    edge_example = {}
+
+    for name, _, deps, _ in LAYERS:  # the table itself must point downwards
+        for d in deps:
+            if d not in order or order.index(d) >= order.index(name):
+                problems[name].append(f"LAYERS: {name} may not name {d} (not below it)")
+
+    for path in sources(root):
+        g = group_of(path)
+        if g is None:
+            unmapped.append(path)
+            continue
+        counts[g][0] += 1
+        with open(os.path.join(root, path), encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        for lineno, inc in ((text.count("\n", 0, m.start()) + 1, m.group(1))
+                            for m in INCLUDE_RE.finditer(text)):
+            target = resolve(root, path, inc)
+            if target is None:
+                continue
+            tg = group_of(target)
+            counts[g][1] += 1
+            if tg is None:
+                problems[g].append(f"{path}:{lineno}: includes {target}, which no layer owns")
+                continue
+            for froms, tos, why in NEVER:
+                if g in froms and tg in tos:
+                    problems[g].append(f"{path}:{lineno}: includes {target}: {why}")
+                    break
+            else:
+                if tg not in allowed[g]:
+                    problems[g].append(
+                        f"{path}:{lineno}: includes {target} ({tg}), which {g} may not "
+                        f"reach (it may reach: {', '.join(sorted(allowed[g] - {g})) or 'nothing'})")
+            if tg != g:
+                group_edges.setdefault(g, set()).add(tg)
+                edge_example.setdefault((g, tg), f"{path}:{lineno} -> {target}")
+
+    tests = []
+    for name, prefixes, deps, what in LAYERS:
+        nfiles, nincs = counts[name]
+        desc = (f"{name} ({', '.join(prefixes)}; {what}): {nfiles} files, {nincs} includes, "
+                f"reaches only {', '.join(deps) or 'itself'}")
+        tests.append((not problems[name], desc, problems[name]))
+    cycle = find_cycle(group_edges)
+    tests.append((cycle is None, "no include cycle between groups",
+                  [] if cycle is None else
+                  ["cycle: " + " -> ".join(cycle)] +
+                  [edge_example[(a, b)] for a, b in zip(cycle, cycle[1:])]))
+    tests.append((not unmapped, "every source file belongs to a layer",
+                  [f"{p}: no layer owns it (add it to LAYERS in scripts/check-layers.py)"
+                   for p in unmapped]))
+
+    print(f"1..{len(tests)}")
+    failed = 0
+    for i, (ok, desc, details) in enumerate(tests, 1):
+        print(f"{'ok' if ok else 'not ok'} {i} - {desc}")
+        for d in details:
+            print(f"# {d}")
+        failed += not ok
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

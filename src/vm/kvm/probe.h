@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* The KVM probe: what this host's KVM offers and how fast it really runs a guest. */
+#ifndef VK_VM_KVM_PROBE_H
+#define VK_VM_KVM_PROBE_H
+
+#include <stdbool.h>
+
+/*
+ * Probe the host and print the verdict on stdout, as text or as one JSON
+ * object (docs/virtkit-vm.md). The verdict is never an error: an unusable KVM
+ * is reported as "kvm: unavailable (reason)".
+ */
+void kvm_probe_report(bool json);
+
+#endif

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The interface between a board and the program that runs it, in both directions:
+ *   - struct vm_machine_config: the machine to build, board-neutral (no command line, no
+ *     control socket); main/config.c fills it from `virtkit-vm run` options.
+ *   - struct vm_control_ops: the machine's controls, which the board hands back once the
+ *     machine is built (status, pause, resume, powerdown, quit).
+ *   - struct vm_monitor: what the program offers a board to be watched and steered: the
+ *     board attaches its loop and controls, reports events, and detaches with its run
+ *     statistics before it tears the machine down. main/ wires the control socket and
+ *     --stats to it; a board never knows either.
+ *
+ * Boards include this file and the device core below it, never main/.
+ */
+#ifndef VK_VM_MACHINE_H
+#define VK_VM_MACHINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/error.h"
+
+#define VM_MAX_DISKS 8
+#define VM_MAX_NETS  4
+#define VM_MAX_CPUS  64
+
+struct json_object;
+struct vm_loop;
+struct vm_mem;
+
+enum vm_on_reset {
+	VM_ON_RESET_EXIT,   /* a guest reset ends the run with status 0 (Firecracker) */
+	VM_ON_RESET_REBOOT, /* restart the guest */
+};
+
+struct vm_machine_config {
+	const char *arch;  /* "riscv64" or "x86_64" */
+	const char *accel; /* "kvm" or "emu" */
+	uint64_t memory;   /* bytes */
+	unsigned cpus;
+	const char *kernel;
+	const char *initrd;   /* NULL: none */
+	const char *cmdline;  /* NULL: empty */
+	const char *firmware; /* NULL: the board's default; "none": boot the kernel directly */
+	const char *disks[VM_MAX_DISKS]; /* "path[,readonly]" as given */
+	unsigned nr_disks;
+	const char *nets[VM_MAX_NETS]; /* "user[,hostfwd=...]", "tap,ifname=X", "echo" as given */
+	unsigned nr_nets;
+	bool rng;
+	const char *console;        /* chardev spec of the serial console, default "stdio" */
+	const char *virtio_console; /* chardev spec of a virtio-console (hvc0), NULL: none */
+	enum vm_on_reset on_reset;
+	/* x86_64: virtio devices on virtio-mmio (with virtio_mmio.device= on the command
+	 * line) instead of virtio-pci; riscv64 always uses virtio-mmio. */
+	bool virtio_mmio;
+};
+
+/* The machine's controls. Every callback runs on the loop's thread under the machine lock. */
+struct vm_control_ops {
+	/* Add the machine's fields to a status reply ("state", "arch", ...). */
+	void (*status)(void *opaque, struct json_object *reply);
+	int (*pause)(void *opaque, struct vk_error *err);
+	int (*resume)(void *opaque, struct vk_error *err);
+	int (*powerdown)(void *opaque, struct vk_error *err);
+	/* Stop the machine; the process exits with status 0 once it has. */
+	void (*quit)(void *opaque);
+};
+
+/* What a run cost, handed to the monitor when the board detaches. */
+struct vm_run_stats {
+	uint64_t start_ns;           /* vk_now_ns() when the board started building */
+	uint64_t instructions;       /* guest instructions, 0 when the backend cannot count */
+	const struct vm_mem *memory; /* guest RAM, still mapped */
+};
+
+struct vm_monitor {
+	/*
+	 * The machine is built: its loop and its controls (called with machine as opaque)
+	 * until detach. Returns 0 or -errno with err set; the board then tears down.
+	 */
+	int (*attach)(void *opaque, struct vm_loop *loop, const struct vm_control_ops *ops,
+	              void *machine, struct vk_error *err);
+	/* Something happened: "paused", "resumed", "shutdown" (with a reason and a detail,
+	 * each may be NULL). Loop thread, machine lock held. */
+	void (*event)(void *opaque, const char *event, const char *reason, const char *detail);
+	/* The run is over and the loop still exists: let go of it. Called once, attached or
+	 * not, before the board frees the machine. */
+	void (*detach)(void *opaque, const struct vm_run_stats *stats);
+	void *opaque;
+};
+
+/* Calls a board makes; each does nothing when mon or its callback is NULL. */
+static inline int vm_monitor_attach(const struct vm_monitor *mon, struct vm_loop *loop,
+                                    const struct vm_control_ops *ops, void *machine,
+                                    struct vk_error *err)
+{
+	return mon && mon->attach ? mon->attach(mon->opaque, loop, ops, machine, err) : 0;
+}
+
+static inline void vm_monitor_event(const struct vm_monitor *mon, const char *event,
+                                    const char *reason, const char *detail)
+{
+	if (mon && mon->event)
+		mon->event(mon->opaque, event, reason, detail);
+}
+
+static inline void vm_monitor_detach(const struct vm_monitor *mon, const struct vm_run_stats *st)
+{
+	if (mon && mon->detach)
+		mon->detach(mon->opaque, st);
+}
+
+#endif
