@@ -4,6 +4,7 @@
 
 #include "rv-fake-board.h"
 #include "vm/emu/riscv64/decode.h"
+#include "vm/emu/riscv64/guest-ram.h"
 
 static struct rv_insn dec(uint32_t raw)
 {
@@ -73,7 +74,16 @@ static void test_formats(void **state)
 	assert_insn(SRET, RV_OP_SRET, RV_REG_SINK, 0, 0, 0, 4);
 	assert_insn(WFI, RV_OP_WFI, RV_REG_SINK, 0, 0, 0, 4);
 	assert_insn(enc_r(0x09, 11, 10, 0, 0, 0x73), RV_OP_SFENCE_VMA, RV_REG_SINK, 10, 11, 0, 4);
-	assert_insn(0x0ff0000f, RV_OP_FENCE, RV_REG_SINK, 0, 0, 0, 4);
+	/* fence: imm = fm:pred:succ, which decides whether the host needs a full fence */
+	assert_insn(0x0ff0000f, RV_OP_FENCE, RV_REG_SINK, 0, 0, 0x0ff, 4);
+	assert_insn(0x8330000f, RV_OP_FENCE, RV_REG_SINK, 0, 0, 0x833, 4);
+	assert_true(rv_fence_needs_host_fence(0x0ff));  /* fence iorw, iorw */
+	assert_true(rv_fence_needs_host_fence(0x033));  /* fence rw, rw */
+	assert_true(rv_fence_needs_host_fence(0x012));  /* fence w, r */
+	assert_false(rv_fence_needs_host_fence(0x833)); /* fence.tso */
+	assert_false(rv_fence_needs_host_fence(0x011)); /* fence w, w */
+	assert_false(rv_fence_needs_host_fence(0x023)); /* fence r, rw */
+	assert_false(rv_fence_needs_host_fence(0x0c3)); /* fence io, rw */
 	assert_insn(0x0000100f, RV_OP_FENCE_I, RV_REG_SINK, 0, 0, 0, 4);
 	/* A: amoadd.w a0, a2, (a1) with aq/rl; lr.d */
 	assert_insn(enc_r(0x03, 12, 11, 2, 10, 0x2f), RV_OP_AMOADD_W, 10, 11, 12, 0, 4);

@@ -2,9 +2,11 @@
 /*
  * riscv64 traps and the run loop: delegation, interrupt priority and
  * enables, wfi, exit requests and interrupts raised by a device callback
- * during rv_cpu_run(), the fatal condition, budgets, LR/SC across runs, and
- * decoded-instruction coherence when RAM changes under the hart (DMA).
+ * during rv_cpu_run(), the fatal condition, budgets, LR/SC across runs and
+ * against stores by others, decoded-instruction coherence when RAM changes
+ * under the hart (DMA), and kicks from another thread (the Dekker re-check).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -345,6 +347,125 @@ static void test_lr_sc_across_runs(void **state)
 	assert_int_equal(fb_get64(b, RAM_BASE + 0x3000), 7);
 }
 
+/* Reads of `time` stand for another hart storing to the reserved word. */
+static uint64_t lrsc_store;
+static uint64_t time_stores(void *opaque)
+{
+	struct fake_board *b = opaque;
+
+	fb_put64(b, RAM_BASE + 0x3000, lrsc_store);
+	return 0;
+}
+
+static void test_lr_sc_against_other_stores(void **state)
+{
+	struct fake_board *b = *state;
+	/* lr.d a1,(a0); csrr t0, time (another hart stores); sc.d a2, a3, (a0) */
+	const uint32_t code[] = {
+	        enc_r(0x08, 0, 10, 3, 11, 0x2f),  /* lr.d a1, (a0) */
+	        CSRRS(5, 0xc01, 0),               /* csrr t0, time */
+	        enc_r(0x0c, 13, 10, 3, 12, 0x2f), /* sc.d a2, a3, (a0) */
+	        JAL(0, 0),
+	};
+
+	fb_code(b, CODE, code, 4);
+	b->cpu->rdtime = time_stores;
+	b->cpu->opaque = b;
+	rv_cpu_set_reg(b->cpu, 10, RAM_BASE + 0x3000);
+	/* the word changed between lr and sc: sc fails and stores nothing */
+	fb_put64(b, RAM_BASE + 0x3000, 5);
+	lrsc_store = 6;
+	rv_cpu_set_reg(b->cpu, 13, 100);
+	assert_int_equal(rv_cpu_run(b->cpu, 10), RV_EXIT_BUDGET);
+	assert_int_equal(rv_cpu_get_reg(b->cpu, 11), 5);
+	assert_int_equal(rv_cpu_get_reg(b->cpu, 12), 1);
+	assert_int_equal(fb_get64(b, RAM_BASE + 0x3000), 6);
+	/* a store of the same value (ABA) is not seen: sc succeeds (docs/threading.md) */
+	rv_cpu_set_pc(b->cpu, CODE);
+	lrsc_store = 6;
+	assert_int_equal(rv_cpu_run(b->cpu, 10), RV_EXIT_BUDGET);
+	assert_int_equal(rv_cpu_get_reg(b->cpu, 12), 0);
+	assert_int_equal(fb_get64(b, RAM_BASE + 0x3000), 100);
+	/* sc.w compares 32 bits only: a change in the upper half does not matter */
+	const uint32_t code_w[] = {
+	        enc_r(0x08, 0, 10, 2, 11, 0x2f),  /* lr.w a1, (a0) */
+	        CSRRS(5, 0xc01, 0),               /* csrr t0, time */
+	        enc_r(0x0c, 13, 10, 2, 12, 0x2f), /* sc.w a2, a3, (a0) */
+	        JAL(0, 0),
+	};
+	fb_code(b, CODE, code_w, 4);
+	rv_cpu_set_pc(b->cpu, CODE);
+	fb_put64(b, RAM_BASE + 0x3000, 0x100000007ull);
+	lrsc_store = 0x200000007ull;
+	rv_cpu_set_reg(b->cpu, 13, 9);
+	assert_int_equal(rv_cpu_run(b->cpu, 10), RV_EXIT_BUDGET);
+	assert_int_equal(rv_cpu_get_reg(b->cpu, 12), 0);
+	assert_int_equal(fb_get64(b, RAM_BASE + 0x3000), 0x200000009ull);
+}
+
+/* ---- kicks from another thread ---- */
+
+struct kicker {
+	struct rv_cpu *cpu;
+	unsigned runs;    /* atomic: runs main has started */
+	unsigned nr_runs; /* how many to stop */
+	bool raise_msip;  /* raise MSIP instead of requesting the exit */
+};
+
+static void *kicker_thread(void *arg)
+{
+	struct kicker *k = arg;
+
+	for (unsigned i = 1; i <= k->nr_runs; i++) {
+		while (__atomic_load_n(&k->runs, __ATOMIC_ACQUIRE) < i)
+			;
+		if (k->raise_msip) {
+			usleep(1000);
+			rv_cpu_set_irq(k->cpu, RV_MIP_MSIP, true);
+		} else {
+			rv_cpu_request_exit(k->cpu);
+		}
+	}
+	return NULL;
+}
+
+static void test_kick_from_another_thread(void **state)
+{
+	struct fake_board *b = *state;
+	/* A loop that looks at events only when `stop` says so: each run re-arms stop
+	 * once, at its start, just as the kicker (woken by runs = i) stores; a kick
+	 * lost there would leave the hart spinning for good (the test hangs). */
+	const uint32_t code[] = {CSRRW(0, 0x340, 10), ADDI(10, 10, 1), JAL(0, -4)};
+	struct kicker k = {.cpu = b->cpu, .nr_runs = 20000};
+	pthread_t t;
+
+	fb_code(b, CODE, code, 3);
+	assert_int_equal(pthread_create(&t, NULL, kicker_thread, &k), 0);
+	for (unsigned i = 1; i <= k.nr_runs; i++) {
+		__atomic_store_n(&k.runs, i, __ATOMIC_RELEASE);
+		/* no budget to end it: only the kick can (a lost kick hangs the test) */
+		assert_int_equal(rv_cpu_run(b->cpu, UINT64_MAX), RV_EXIT_HALTED);
+	}
+	pthread_join(t, NULL);
+
+	/* An interrupt raised by another thread is taken while the hart runs; the
+	 * handler rings the doorbell, whose callback ends the run. */
+	const uint32_t handler[] = {LUI(11, DEV_BASE >> 12), SD(0, 11, DEV_DOORBELL), JAL(0, 0)};
+	fb_code(b, MTVEC + 0x100, handler, 3);
+	b->doorbell = doorbell_exit;
+	rv_cpu_reset(b->cpu, CODE);
+	fb_csr(b, 0x305, true, MTVEC + 0x100);
+	fb_csr(b, 0x304, true, RV_MIP_MSIP);
+	b->cpu->mstatus |= MSTATUS_MIE;
+	k = (struct kicker){.cpu = b->cpu, .nr_runs = 1, .raise_msip = true};
+	assert_int_equal(pthread_create(&t, NULL, kicker_thread, &k), 0);
+	__atomic_store_n(&k.runs, 1, __ATOMIC_RELEASE);
+	assert_int_equal(rv_cpu_run(b->cpu, UINT64_MAX), RV_EXIT_HALTED);
+	pthread_join(t, NULL);
+	assert_int_equal(b->cpu->mcause, IRQ(RV_IRQ_MSI));
+	assert_int_equal(b->doorbells, 1);
+}
+
 static void dma_patch(struct fake_board *b, uint64_t value)
 {
 	/* a device writes the next instruction while the hart runs */
@@ -451,6 +572,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_trap_loop_ends_with_budget, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_garbage_is_guest_visible, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_lr_sc_across_runs, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_lr_sc_against_other_stores, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_kick_from_another_thread, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_code_coherence, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_page_crossing_fetch, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_shared_decode_cache, setup, teardown),

@@ -66,7 +66,7 @@ void rv_cpu_reset(struct rv_cpu *cpu, uint64_t pc)
 	memset(cpu->f, 0, sizeof(cpu->f));
 	cpu->pc = pc;
 	cpu->priv = RV_PRIV_M;
-	cpu->exit_request = false;
+	__atomic_store_n(&cpu->exit_request, false, __ATOMIC_SEQ_CST);
 	cpu->fatal = false;
 	cpu->fatal_reason[0] = '\0';
 	cpu->fflags = cpu->frm = 0;
@@ -75,7 +75,9 @@ void rv_cpu_reset(struct rv_cpu *cpu, uint64_t pc)
 	cpu->mstatus = MSTATUS_UXL_64 | MSTATUS_SXL_64;
 	cpu->misa = MISA_RV64 | MISA_EXT('A') | MISA_EXT('C') | MISA_EXT('D') | MISA_EXT('F') |
 	            MISA_EXT('I') | MISA_EXT('M') | MISA_EXT('S') | MISA_EXT('U');
-	cpu->medeleg = cpu->mideleg = cpu->mie = cpu->mip = cpu->mip_seip_hw = 0;
+	cpu->medeleg = cpu->mideleg = cpu->mie = 0;
+	__atomic_store_n(&cpu->mip, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&cpu->mip_seip_hw, 0, __ATOMIC_SEQ_CST);
 	cpu->mtvec = cpu->mscratch = cpu->mepc = cpu->mcause = cpu->mtval = 0;
 	cpu->stvec = cpu->sscratch = cpu->sepc = cpu->scause = cpu->stval = 0;
 	cpu->satp = cpu->mcounteren = cpu->scounteren = cpu->menvcfg = cpu->senvcfg = 0;
@@ -89,7 +91,7 @@ void rv_cpu_reset(struct rv_cpu *cpu, uint64_t pc)
 	cpu->tlb_has_superpage = false;
 	/* The decode memo needs no reset: its entries only depend on their raw bits. */
 	rv_update_mmu_ctx(cpu);
-	cpu->stop = 0;
+	rv_kick(cpu);
 }
 
 void rv_update_mmu_ctx(struct rv_cpu *cpu)
@@ -130,35 +132,41 @@ unsigned rv_cpu_get_priv(const struct rv_cpu *cpu)
 	return cpu->priv;
 }
 
-void rv_cpu_set_irq(struct rv_cpu *cpu, uint64_t mip_mask, bool level)
+bool rv_cpu_set_irq(struct rv_cpu *cpu, uint64_t mip_mask, bool level)
 {
-	uint64_t old = cpu->mip | cpu->mip_seip_hw;
+	bool changed = false;
+	uint64_t bits;
 
-	if (mip_mask & RV_MIP_SEIP)
-		cpu->mip_seip_hw = level ? RV_MIP_SEIP : 0;
-	mip_mask &= RV_MIP_ALL & ~RV_MIP_SEIP;
-	if (level)
-		cpu->mip |= mip_mask;
-	else
-		cpu->mip &= ~mip_mask;
-	if ((cpu->mip | cpu->mip_seip_hw) != old)
+	/* Store first, kick after (the kick protocol in rv.h). */
+	if (mip_mask & RV_MIP_SEIP) {
+		uint64_t v = level ? RV_MIP_SEIP : 0;
+		changed = __atomic_exchange_n(&cpu->mip_seip_hw, v, __ATOMIC_SEQ_CST) != v;
+	}
+	bits = mip_mask & RV_MIP_ALL & ~RV_MIP_SEIP;
+	if (bits) {
+		uint64_t old = level ? __atomic_fetch_or(&cpu->mip, bits, __ATOMIC_SEQ_CST)
+		                     : __atomic_fetch_and(&cpu->mip, ~bits, __ATOMIC_SEQ_CST);
+		changed |= level ? (old & bits) != bits : (old & bits) != 0;
+	}
+	if (changed)
 		rv_kick(cpu);
+	return changed;
 }
 
 void rv_cpu_request_exit(struct rv_cpu *cpu)
 {
-	cpu->exit_request = true;
+	__atomic_store_n(&cpu->exit_request, true, __ATOMIC_SEQ_CST);
 	rv_kick(cpu);
 }
 
 bool rv_cpu_interrupt_pending(const struct rv_cpu *cpu)
 {
-	return ((cpu->mip | cpu->mip_seip_hw) & cpu->mie) != 0;
+	return (rv_mip(cpu) & cpu->mie) != 0;
 }
 
 uint64_t rv_cpu_instret(const struct rv_cpu *cpu)
 {
-	return cpu->instret;
+	return __atomic_load_n(&cpu->instret, __ATOMIC_RELAXED);
 }
 
 const char *rv_cpu_fatal_reason(const struct rv_cpu *cpu)
@@ -192,7 +200,7 @@ int rv_cpu_describe(const struct rv_cpu *cpu, char *buf, size_t size)
 	    (unsigned long long)cpu->stval, (unsigned long long)cpu->stvec,
 	    (unsigned long long)cpu->satp);
 	PUT("mip 0x%llx mie 0x%llx mideleg 0x%llx medeleg 0x%llx\n",
-	    (unsigned long long)(cpu->mip | cpu->mip_seip_hw), (unsigned long long)cpu->mie,
+	    (unsigned long long)rv_mip(cpu), (unsigned long long)cpu->mie,
 	    (unsigned long long)cpu->mideleg, (unsigned long long)cpu->medeleg);
 	for (unsigned i = 0; i < 32; i++)
 		PUT("%4s 0x%016llx%s", abi[i], (unsigned long long)cpu->x[i],

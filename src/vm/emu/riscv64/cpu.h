@@ -3,21 +3,27 @@
  * The riscv64 software CPU: one RV64IMAFDC hart (Zicsr, Zifencei, privileged
  * spec 1.12 with M, S and U modes, Sv39/Sv48), as seen by a board.
  *
- * Who calls what, on which thread:
- *   - The board creates one struct rv_cpu per hart and runs them round-robin
- *     on ONE host thread: rv_cpu_run(hart0, slice), rv_cpu_run(hart1, slice),
- *     ..., then polls its devices and timers. Nothing here is thread-safe;
- *     every call below happens on that thread.
+ * Who calls what, on which thread (docs/threading.md is the full contract):
+ *   - A hart belongs to one thread at a time, its "owner": the board runs
+ *     each hart on a thread of its own (or several harts round-robin on one
+ *     thread, as rv-run does). rv_cpu_run(), rv_cpu_reset(), the register
+ *     accessors, rv_cpu_interrupt_pending(), rv_cpu_describe() and
+ *     rv_cpu_free() are for the owner only (or for another thread while the
+ *     owner is parked, with a lock ordering the two).
+ *   - rv_cpu_set_irq(), rv_cpu_request_exit() and rv_cpu_instret() are safe
+ *     from ANY thread at any time, including from callbacks during
+ *     rv_cpu_run() of this or another hart (a store to the CLINT raising a
+ *     hart's MSIP). The running hart notices within one taken branch or page
+ *     crossing (the kick protocol, rv.h); waking a hart that sleeps in wfi is
+ *     the board's business.
  *   - During rv_cpu_run() the hart calls back into the board only through
  *     cfg->mmio (bus_read/bus_write for every physical access outside RAM)
- *     and cfg->rdtime (reads of the `time` CSR). Those callbacks may call
- *     rv_cpu_set_irq() and rv_cpu_request_exit() on ANY hart, including the
- *     running one (a store to the CLINT raising this hart's own MSIP): the
- *     running hart notices at its next taken branch or page crossing, i.e.
- *     within a few instructions. If the board needs the machine lock (loop.h)
- *     for device accesses, it holds it across rv_cpu_run().
- *   - Physical accesses inside cfg->mem's RAM go straight to host memory.
- *     Devices may write RAM at any time through vm_mem (virtio DMA, loaders).
+ *     and cfg->rdtime (reads of the `time` CSR); the board takes whatever
+ *     lock its devices need inside those (the machine lock, loop.h).
+ *   - Physical accesses inside cfg->mem's RAM go straight to host memory,
+ *     with RVWMO kept on the host's TSO (guest-ram.h): AMOs are host atomic
+ *     read-modify-writes, `fence` with W before and R after is a host full
+ *     fence. Other harts and devices may write RAM at any time.
  *
  * Instruction cache coherence: the hart never needs to be told about stores.
  * Instructions are fetched from host memory on every execution; decoded
@@ -26,10 +32,12 @@
  * another hart, or a device DMA into a code page is therefore seen by the very
  * next fetch. fence.i is accepted and needs no work.
  *
- * LR/SC: a hart's reservation is dropped whenever rv_cpu_run() returns and on
- * every MMIO access it makes (so a store by another hart or by a device, which
- * can only happen in between, always makes the next SC fail; an SC may
- * therefore fail spuriously, which the spec allows).
+ * LR/SC: lr records the address, size and the value it loaded; sc stores with
+ * a host compare-and-swap from that value, so a store by another hart or a
+ * device that changed the word in between makes it fail (one that wrote the
+ * same value back is not seen, which RVWMO allows). The reservation is also
+ * dropped by every trap, xRET, sc, MMIO access and return from rv_cpu_run();
+ * an SC may therefore fail spuriously, which the spec allows.
  *
  * PMP: pmpcfg0..15 (even ones) and pmpaddr0..63 are stored and read back
  * (WARL, 4-byte granularity) so firmware can probe them; they are not enforced.
@@ -78,9 +86,10 @@ struct rv_cpu_config {
 	uint64_t (*rdtime)(void *opaque); /* `time` CSR: CLINT mtime (10 MHz); NULL reads 0 */
 	void *opaque;                     /* for rdtime */
 	unsigned max_satp_mode;           /* RV_SATP_MODE_SV39 or _SV48; 0 means Sv48 */
-	/* Optional: another hart of the same machine whose decode cache this one shares
-	 * (less memory, and code decoded by one hart is ready for the others). The cache
-	 * is freed with the last hart that uses it. */
+	/* Optional: another hart of the same machine, run on the SAME thread, whose decode
+	 * cache this one shares (less memory, and code decoded by one hart is ready for the
+	 * others). The cache is freed with the last hart that uses it. Harts on different
+	 * threads must not share it (entries are rewritten in place). */
 	const struct rv_cpu *share_decode_cache_with;
 };
 
@@ -103,10 +112,10 @@ unsigned rv_cpu_get_priv(const struct rv_cpu *cpu);
  * Interrupt inputs from the board: mip_mask is any of RV_MIP_MSIP, _MTIP,
  * _MEIP (wired), _SEIP (the PLIC's S-mode context; ORed with the bit
  * M-mode software may write). STIP/SSIP are accepted too for boards that
- * drive them. Level-sensitive: call with false to lower. Safe during
- * rv_cpu_run() (see above).
+ * drive them. Level-sensitive: call with false to lower. Safe from any
+ * thread (see above). Returns true when mip changed (the hart was kicked).
  */
-void rv_cpu_set_irq(struct rv_cpu *cpu, uint64_t mip_mask, bool level);
+bool rv_cpu_set_irq(struct rv_cpu *cpu, uint64_t mip_mask, bool level);
 
 enum rv_exit {
 	RV_EXIT_BUDGET, /* ran the whole budget (or close to it) */
@@ -128,7 +137,7 @@ enum rv_exit {
  */
 enum rv_exit rv_cpu_run(struct rv_cpu *cpu, uint64_t budget);
 
-/* Make rv_cpu_run() return RV_EXIT_HALTED soon; cleared when it does. */
+/* Make rv_cpu_run() return RV_EXIT_HALTED soon (any thread); cleared when it does. */
 void rv_cpu_request_exit(struct rv_cpu *cpu);
 
 /* True when an interrupt is pending and locally enabled (mip & mie): the
@@ -136,7 +145,7 @@ void rv_cpu_request_exit(struct rv_cpu *cpu);
 bool rv_cpu_interrupt_pending(const struct rv_cpu *cpu);
 
 /* Instructions retired since the hart was created (monotonic; unlike minstret,
- * which the guest may write). */
+ * which the guest may write). Any thread; as of the owner's last sync. */
 uint64_t rv_cpu_instret(const struct rv_cpu *cpu);
 
 /* A multi-line description of the hart's state (pc, privilege, trap CSRs,

@@ -149,7 +149,7 @@ static bool csr_read(struct rv_cpu *cpu, unsigned csr, uint64_t *val)
 		*val = cpu->stval;
 		return true;
 	case CSR_SIP:
-		*val = (cpu->mip | cpu->mip_seip_hw) & cpu->mideleg;
+		*val = rv_mip(cpu) & cpu->mideleg;
 		return true;
 	case CSR_SATP:
 		if (cpu->priv == RV_PRIV_S && (cpu->mstatus & MSTATUS_TVM))
@@ -205,7 +205,7 @@ static bool csr_read(struct rv_cpu *cpu, unsigned csr, uint64_t *val)
 		*val = cpu->mtval;
 		return true;
 	case CSR_MIP:
-		*val = cpu->mip | cpu->mip_seip_hw;
+		*val = rv_mip(cpu);
 		return true;
 	case CSR_MCYCLE:
 		*val = retired(cpu) + cpu->cycle_offset;
@@ -321,7 +321,7 @@ static bool csr_write(struct rv_cpu *cpu, unsigned csr, uint64_t v)
 		return true;
 	case CSR_SIP: {
 		uint64_t w = RV_MIP_SSIP & cpu->mideleg;
-		cpu->mip = (cpu->mip & ~w) | (v & w);
+		rv_mip_update(cpu, w, v);
 		rv_kick(cpu);
 		return true;
 	}
@@ -379,7 +379,7 @@ static bool csr_write(struct rv_cpu *cpu, unsigned csr, uint64_t v)
 		cpu->mtval = v;
 		return true;
 	case CSR_MIP:
-		cpu->mip = (cpu->mip & ~MIP_WRITABLE) | (v & MIP_WRITABLE);
+		rv_mip_update(cpu, MIP_WRITABLE, v);
 		rv_kick(cpu);
 		return true;
 	case CSR_MCYCLE:
@@ -422,7 +422,9 @@ bool rv_csr_access(struct rv_cpu *cpu, unsigned csr, unsigned op, uint64_t src, 
 		return false;
 	if (write) {
 		/* Only the software-writable SEIP takes part in a read-modify-write of mip. */
-		base = (csr == CSR_MIP && op != RV_OP_CSRRW) ? cpu->mip : val;
+		base = (csr == CSR_MIP && op != RV_OP_CSRRW)
+		               ? __atomic_load_n(&cpu->mip, __ATOMIC_SEQ_CST)
+		               : val;
 		nv = op == RV_OP_CSRRW ? src : op == RV_OP_CSRRS ? (base | src) : (base & ~src);
 		if (!csr_write(cpu, csr, nv))
 			return false;

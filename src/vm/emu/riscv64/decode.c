@@ -226,9 +226,9 @@ static void decode32(struct rv_insn *d, uint32_t raw)
 		if (f3 == 2 || f3 == 3)
 			set(d, f3 == 2 ? RV_OP_FLW : RV_OP_FLD, rd, rs1, 0, imm_i);
 		break;
-	case 0x0f: /* MISC-MEM */
-		if (f3 == 0)
-			set(d, RV_OP_FENCE, RV_REG_SINK, 0, 0, 0);
+	case 0x0f:           /* MISC-MEM */
+		if (f3 == 0) /* imm: fm, pred, succ (guest-ram.h's rv_fence) */
+			set(d, RV_OP_FENCE, RV_REG_SINK, 0, 0, (int32_t)bits(raw, 31, 20));
 		else if (f3 == 1)
 			set(d, RV_OP_FENCE_I, RV_REG_SINK, 0, 0, 0);
 		break;

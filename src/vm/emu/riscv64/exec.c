@@ -19,8 +19,9 @@
  *
  * Events (interrupts, exit requests, the budget) are checked when a branch or
  * jump is taken and when the fetch leaves a page: cheap, and bounded (no
- * straight line runs past a page). Anyone can force a check soon by setting
- * cpu->stop to 0 (rv_kick), including device callbacks during this loop.
+ * straight line runs past a page). Anyone, on any thread, can force a check
+ * soon by setting cpu->stop to 0 (rv_kick); the check itself is
+ * rv_check_events() (trap.c), which the translator's dispatcher shares.
  * Instructions that change privilege, translation or interrupt enables
  * (CSR writes, xRET, sfence.vma, traps) leave through `check`, which reloads
  * every local.
@@ -29,20 +30,15 @@
 
 #include "vm/emu/riscv64/rv.h"
 
+/* Instruction fetches read guest RAM (guest-ram.h). */
 static inline uint32_t load_u32(const uint8_t *p)
 {
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
+	return (uint32_t)rv_ram_load(p, 4);
 }
 
 static inline uint16_t load_u16(const uint8_t *p)
 {
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return v;
+	return (uint16_t)rv_ram_load(p, 2);
 }
 
 /* Raw bits of an instruction as mtval reports them for an illegal instruction. */
@@ -88,10 +84,10 @@ enum rv_exit rv_cpu_run(struct rv_cpu *cpu, uint64_t budget)
 	goto check;
 
 /* Write the locals back before anything that can trap, call out or leave. */
-#define SYNC()                         \
-	do {                           \
-		cpu->pc = pc;          \
-		cpu->instret = icount; \
+#define SYNC()                               \
+	do {                                 \
+		cpu->pc = pc;                \
+		rv_set_instret(cpu, icount); \
 	} while (0)
 
 #define DISPATCH()                                                         \
@@ -130,11 +126,11 @@ enum rv_exit rv_cpu_run(struct rv_cpu *cpu, uint64_t budget)
 	} while (0)
 
 /* A taken branch or jump to pc: the place to look at events. */
-#define JUMP()                                     \
-	do {                                       \
-		if (unlikely(icount >= cpu->stop)) \
-			goto check;                \
-		DISPATCH();                        \
+#define JUMP()                                        \
+	do {                                          \
+		if (unlikely(icount >= rv_stop(cpu))) \
+			goto check;                   \
+		DISPATCH();                           \
 	} while (0)
 
 #define RS1     x[d->rs1]
@@ -148,8 +144,8 @@ enum rv_exit rv_cpu_run(struct rv_cpu *cpu, uint64_t budget)
 		uint64_t va_ = RS1 + IMM;                                                    \
 		struct rv_tlb_entry *e_ = &dtlb[(va_ >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)]; \
 		if (likely(e_->tag_r == (va_ & (RV_PAGE_MASK | (sizeof(T) - 1))))) {         \
-			T t_;                                                                \
-			memcpy(&t_, (const void *)(uintptr_t)(va_ + e_->addend), sizeof(T)); \
+			T t_ = (T)rv_ram_load((const void *)(uintptr_t)(va_ + e_->addend),   \
+			                      sizeof(T));                                    \
 			v = (uint64_t)(int64_t)t_;                                           \
 		} else {                                                                     \
 			SYNC();                                                              \
@@ -173,7 +169,7 @@ enum rv_exit rv_cpu_run(struct rv_cpu *cpu, uint64_t budget)
 		struct rv_tlb_entry *e_ = &dtlb[(va_ >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)]; \
 		if (likely(e_->tag_w == (va_ & (RV_PAGE_MASK | (sizeof(T) - 1))))) {         \
 			T t_ = (T)(val);                                                     \
-			memcpy((void *)(uintptr_t)(va_ + e_->addend), &t_, sizeof(T));       \
+			rv_ram_store((void *)(uintptr_t)(va_ + e_->addend), sizeof(T), t_);  \
 		} else {                                                                     \
 			SYNC();                                                              \
 			if (!rv_store_slow(cpu, va_, sizeof(T), (val)))                      \
@@ -342,8 +338,11 @@ op_REMUW : {
 	ALU(b == 0 ? SX32(a) : SX32(a % b));
 }
 op_FENCE:
+	/* RVWMO on TSO: only W before R needs a host fence (guest-ram.h). */
+	rv_fence((uint32_t)d->imm);
+	NEXT();
 op_FENCE_I:
-	/* One thread, and fetches always read memory: nothing to order or flush. */
+	/* Fetches always read memory: nothing to flush. */
 	NEXT();
 op_ECALL:
 	rv_raise(cpu, RV_EXC_ECALL_U + cpu->priv, 0);
@@ -468,7 +467,7 @@ decode_miss:
 
 fetch_slow:
 	/* pc left the fetch page (or its last 2 bytes hold a 4-byte instruction). */
-	if (unlikely(icount >= cpu->stop))
+	if (unlikely(icount >= rv_stop(cpu)))
 		goto check;
 	SYNC();
 	if ((pc & RV_PAGE_MASK) != fvbase) {
@@ -532,25 +531,12 @@ reload:
 	/* fall through */
 check:
 	SYNC();
-	if (cpu->exit_request) {
-		cpu->exit_request = false;
-		ret = RV_EXIT_HALTED;
+	if (!rv_check_events(cpu, &ret))
 		goto out;
-	}
-	{
-		uint64_t cause = rv_pending_interrupt(cpu);
-		if (cause) {
-			rv_trap_enter(cpu, cause, 0);
-			pc = cpu->pc;
-			dtlb = cpu->dtlb;
-			fvbase = pc + RV_PAGE_SIZE;
-		}
-	}
-	if (icount >= cpu->stop_budget) {
-		ret = RV_EXIT_BUDGET;
-		goto out;
-	}
-	cpu->stop = cpu->stop_budget;
+	/* An interrupt may have been taken. */
+	pc = cpu->pc;
+	dtlb = cpu->dtlb;
+	fvbase = pc + RV_PAGE_SIZE;
 	DISPATCH();
 
 out:

@@ -8,6 +8,12 @@
  *
  * A/D bits are set by the walker ("hardware" update) with a compare-and-swap
  * on the PTE in guest RAM. PMP is not enforced (cpu.h).
+ *
+ * The A extension across harts on other threads (docs/threading.md): AMOs are
+ * host atomic read-modify-writes on the guest word (fetch-add, exchange, and a
+ * compare-and-swap loop for min/max); lr remembers the value it loaded and sc
+ * is a compare-and-swap from it. The host's locked instructions are full
+ * fences, which covers the .aq/.rl bits.
  */
 #include "vm/bus.h"
 #include "vm/mem.h"
@@ -238,9 +244,7 @@ bool rv_load_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t *val)
 			return rv_raise(cpu, RV_EXC_LOAD_ACCESS, va);
 		return io_read(cpu, va, va + e->addend, size, val);
 	}
-	uint64_t v = 0;
-	memcpy(&v, (const void *)(uintptr_t)(va + e->addend), size);
-	*val = v;
+	*val = rv_ram_load((const void *)(uintptr_t)(va + e->addend), size);
 	return true;
 }
 
@@ -267,7 +271,7 @@ bool rv_store_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t val)
 			return rv_raise(cpu, RV_EXC_STORE_ACCESS, va);
 		return io_write(cpu, va, va + e->addend, size, val);
 	}
-	memcpy((void *)(uintptr_t)(va + e->addend), &val, size);
+	rv_ram_store((void *)(uintptr_t)(va + e->addend), size, val);
 	return true;
 }
 
@@ -335,6 +339,76 @@ static uint64_t amo_compute(unsigned op, uint64_t old, uint64_t src, bool word)
 	}
 }
 
+/* The AMO op on the aligned guest word p (4 or 8 bytes), atomically; returns the old value. */
+RV_GUEST_RAM uint64_t amo_atomic(void *p, unsigned op, uint64_t src, bool word)
+{
+	uint64_t old, want;
+
+	if (word) {
+		uint32_t *w = p, s32 = (uint32_t)src, o32;
+
+		switch (op) {
+		case RV_OP_AMOSWAP_W:
+			return __atomic_exchange_n(w, s32, __ATOMIC_SEQ_CST);
+		case RV_OP_AMOADD_W:
+			return __atomic_fetch_add(w, s32, __ATOMIC_SEQ_CST);
+		case RV_OP_AMOXOR_W:
+			return __atomic_fetch_xor(w, s32, __ATOMIC_SEQ_CST);
+		case RV_OP_AMOAND_W:
+			return __atomic_fetch_and(w, s32, __ATOMIC_SEQ_CST);
+		case RV_OP_AMOOR_W:
+			return __atomic_fetch_or(w, s32, __ATOMIC_SEQ_CST);
+		default: /* min/max: compare-and-swap until no other store came between */
+			o32 = __atomic_load_n(w, __ATOMIC_RELAXED);
+			do {
+				want = amo_compute(op, o32, src, true);
+			} while (!__atomic_compare_exchange_n(w, &o32, (uint32_t)want, false,
+			                                      __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+			return o32;
+		}
+	}
+	uint64_t *dw = p;
+
+	switch (op) {
+	case RV_OP_AMOSWAP_W:
+		return __atomic_exchange_n(dw, src, __ATOMIC_SEQ_CST);
+	case RV_OP_AMOADD_W:
+		return __atomic_fetch_add(dw, src, __ATOMIC_SEQ_CST);
+	case RV_OP_AMOXOR_W:
+		return __atomic_fetch_xor(dw, src, __ATOMIC_SEQ_CST);
+	case RV_OP_AMOAND_W:
+		return __atomic_fetch_and(dw, src, __ATOMIC_SEQ_CST);
+	case RV_OP_AMOOR_W:
+		return __atomic_fetch_or(dw, src, __ATOMIC_SEQ_CST);
+	default:
+		old = __atomic_load_n(dw, __ATOMIC_RELAXED);
+		do {
+			want = amo_compute(op, old, src, false);
+		} while (!__atomic_compare_exchange_n(dw, &old, want, false, __ATOMIC_SEQ_CST,
+		                                      __ATOMIC_RELAXED));
+		return old;
+	}
+}
+
+/* lr's load (atomic, so it never sees half of another hart's store). */
+RV_GUEST_RAM uint64_t lr_load(const void *p, bool word)
+{
+	return word ? __atomic_load_n((const uint32_t *)p, __ATOMIC_SEQ_CST)
+	            : __atomic_load_n((const uint64_t *)p, __ATOMIC_SEQ_CST);
+}
+
+/* sc's store: only if the word still holds what lr loaded. */
+RV_GUEST_RAM bool sc_cas(void *p, uint64_t expect, uint64_t val, bool word)
+{
+	if (word) {
+		uint32_t e = (uint32_t)expect;
+		return __atomic_compare_exchange_n((uint32_t *)p, &e, (uint32_t)val, false,
+		                                   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	}
+	return __atomic_compare_exchange_n((uint64_t *)p, &expect, val, false, __ATOMIC_SEQ_CST,
+	                                   __ATOMIC_SEQ_CST);
+}
+
 bool rv_amo(struct rv_cpu *cpu, const struct rv_insn *d)
 {
 	bool word = d->op < RV_OP_LR_D;
@@ -347,29 +421,30 @@ bool rv_amo(struct rv_cpu *cpu, const struct rv_insn *d)
 		p = rv_amo_ptr(cpu, va, size, RV_ACC_READ);
 		if (!p)
 			return false;
-		memcpy(&old, p, size);
+		old = lr_load(p, word);
 		cpu->resv_addr = va;
+		cpu->resv_size = size;
+		cpu->resv_value = old;
 		cpu->resv_valid = true;
 	} else if (op == RV_OP_SC_W) {
-		if (!cpu->resv_valid || cpu->resv_addr != va) {
-			cpu->resv_valid = false;
+		bool held = cpu->resv_valid && cpu->resv_addr == va && cpu->resv_size == size;
+
+		/* Every sc ends the reservation, whether it succeeds or not. */
+		cpu->resv_valid = false;
+		if (!held) {
 			cpu->x[d->rd] = 1;
 			return true;
 		}
 		p = rv_amo_ptr(cpu, va, size, RV_ACC_WRITE);
 		if (!p)
 			return false;
-		memcpy(p, &src, size);
-		cpu->resv_valid = false;
-		cpu->x[d->rd] = 0;
+		cpu->x[d->rd] = sc_cas(p, cpu->resv_value, src, word) ? 0 : 1;
 		return true;
 	} else {
 		p = rv_amo_ptr(cpu, va, size, RV_ACC_WRITE);
 		if (!p)
 			return false;
-		memcpy(&old, p, size);
-		uint64_t v = amo_compute(op, old, src, word);
-		memcpy(p, &v, size);
+		old = amo_atomic(p, op, src, word);
 	}
 	cpu->x[d->rd] = word ? (uint64_t)(int64_t)(int32_t)(uint32_t)old : old;
 	return true;

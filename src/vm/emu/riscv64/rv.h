@@ -16,6 +16,11 @@
  * only filled for an access the page-table entry permits in that context, and
  * a write tag only once the PTE's D bit is set; everything else walks.
  * This shape (tag compare + add) is what a binary translator will inline.
+ *
+ * Threads (docs/threading.md): a struct rv_cpu is written only by its hart's
+ * thread, except mip/mip_seip_hw (atomic OR/AND from any thread, rv_mip_*),
+ * exit_request and stop (the kick protocol below); instret is published with
+ * relaxed atomic stores for readers on other threads.
  */
 #ifndef VK_VM_EMU_RISCV64_RV_H
 #define VK_VM_EMU_RISCV64_RV_H
@@ -26,6 +31,7 @@
 
 #include "vm/emu/riscv64/cpu.h"
 #include "vm/emu/riscv64/decode.h"
+#include "vm/emu/riscv64/guest-ram.h"
 
 #define RV_PAGE_SHIFT 12
 #define RV_PAGE_SIZE  4096ull
@@ -118,13 +124,14 @@ struct rv_cpu {
 	/* Hot state first: the interpreter keeps copies of pc/instret in locals. */
 	uint64_t x[33]; /* x[32] is the sink that decoded rd=x0 writes go to */
 	uint64_t pc;
-	uint64_t instret;
-	uint64_t stop;             /* the run loop checks for events once instret >= stop */
+	uint64_t instret;          /* written with relaxed atomic stores (rv_cpu_instret) */
+	uint64_t stop;             /* the run loop checks for events once instret >= stop;
+	                            * atomic: any thread stores 0 (rv_kick) */
 	uint64_t stop_budget;      /* instret at which the current rv_cpu_run() ends */
 	struct rv_tlb_entry *dtlb; /* table for loads/stores in the current context */
 	struct rv_tlb_entry *itlb; /* table for fetches */
 	unsigned priv;
-	bool exit_request;
+	bool exit_request; /* atomic: set by any thread, cleared by rv_check_events() */
 	bool fatal;
 
 	uint64_t f[32]; /* FP registers; singles are NaN-boxed */
@@ -134,12 +141,16 @@ struct rv_cpu {
 	/* Exception being raised (set by helpers that return false). */
 	uint64_t exc_cause, exc_tval;
 
-	/* LR/SC reservation. */
+	/* LR/SC reservation: address, size and the value lr loaded; sc stores with a
+	 * compare-and-swap from that value (docs/threading.md, "LR/SC"). */
 	uint64_t resv_addr;
+	uint64_t resv_value;
+	unsigned resv_size;
 	bool resv_valid;
 
 	/* CSRs */
 	uint64_t mstatus, misa, medeleg, mideleg, mie;
+	/* Both atomic (any thread): read with rv_mip(), changed with rv_mip_update(). */
 	uint64_t mip;         /* software-writable bits and board-driven STIP/SSIP/MSIP/MTIP/MEIP */
 	uint64_t mip_seip_hw; /* RV_MIP_SEIP when the board's S external line is high */
 	uint64_t mtvec, mscratch, mepc, mcause, mtval;
@@ -162,8 +173,8 @@ struct rv_cpu {
 
 	/* The decode memo, allocated zeroed apart from the hart: a zeroed entry is a valid
 	 * memo of raw 0 (an illegal instruction), and pages never touched stay unresident.
-	 * Harts of one machine may share it (rv_cpu_config.share_decode_cache_with):
-	 * entries are pure functions of their raw bits, and all harts run on one thread. */
+	 * Harts run on ONE thread may share it (rv_cpu_config.share_decode_cache_with):
+	 * entries are pure functions of their raw bits, but are rewritten in place. */
 	struct rv_insn *icache;
 	struct rv_memo *memo;
 
@@ -176,10 +187,44 @@ struct rv_cpu {
 /* ---- cpu.c ---- */
 /* Recompute dtlb/itlb after priv, MPRV, MPP or SUM changed. */
 void rv_update_mmu_ctx(struct rv_cpu *cpu);
-/* Make the run loop look at interrupts, exit requests and the budget soon. */
+/*
+ * The kick protocol (docs/threading.md, "Kick"). rv_kick(), from any thread,
+ * makes the run loop look at events soon: whoever changes mip or exit_request
+ * stores it first (sequentially consistent) and kicks after. The run loop
+ * reads cpu->stop with rv_stop() (a plain load on x86-64) at taken branches,
+ * page crossings and block ends, and calls rv_check_events() once
+ * instret >= stop; that function re-arms stop and re-reads the events after
+ * it (Dekker), so no kick is lost.
+ */
 static inline void rv_kick(struct rv_cpu *cpu)
 {
-	cpu->stop = 0;
+	__atomic_store_n(&cpu->stop, 0, __ATOMIC_SEQ_CST);
+}
+static inline uint64_t rv_stop(const struct rv_cpu *cpu)
+{
+	return __atomic_load_n(&cpu->stop, __ATOMIC_RELAXED);
+}
+/* mip as the hart sees it: the software bits and the board's SEIP line. */
+static inline uint64_t rv_mip(const struct rv_cpu *cpu)
+{
+	return __atomic_load_n(&cpu->mip, __ATOMIC_SEQ_CST) |
+	       __atomic_load_n(&cpu->mip_seip_hw, __ATOMIC_SEQ_CST);
+}
+/* mip = (mip & ~mask) | (value & mask), atomic against rv_cpu_set_irq() on other threads;
+ * returns the old mip (without mip_seip_hw). Does not kick. */
+static inline uint64_t rv_mip_update(struct rv_cpu *cpu, uint64_t mask, uint64_t value)
+{
+	uint64_t old = __atomic_load_n(&cpu->mip, __ATOMIC_RELAXED);
+
+	while (!__atomic_compare_exchange_n(&cpu->mip, &old, (old & ~mask) | (value & mask), true,
+	                                    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+		;
+	return old;
+}
+/* Publish the retired count (the owner's only way to write cpu->instret). */
+static inline void rv_set_instret(struct rv_cpu *cpu, uint64_t n)
+{
+	__atomic_store_n(&cpu->instret, n, __ATOMIC_RELAXED);
 }
 
 /* ---- trap.c ---- */
@@ -194,6 +239,20 @@ static inline bool rv_raise(struct rv_cpu *cpu, uint64_t cause, uint64_t tval)
 void rv_trap_enter(struct rv_cpu *cpu, uint64_t cause, uint64_t tval);
 /* The interrupt to take now (cause with bit 63 set), or 0. */
 uint64_t rv_pending_interrupt(const struct rv_cpu *cpu);
+/*
+ * The event check, shared by the interpreter (its `check:` label) and the
+ * translator's dispatcher; call it with cpu->pc and cpu->instret current, when
+ * instret >= rv_stop(cpu) or after anything that may have enabled an
+ * interrupt. In order: an exit request (rv_cpu_request_exit) ends the run with
+ * RV_EXIT_HALTED; a pending, enabled interrupt is taken (rv_trap_enter: pc,
+ * priv and the TLB pointers change); the budget (stop_budget) ends the run
+ * with RV_EXIT_BUDGET; otherwise stop is re-armed to stop_budget and, after a
+ * sequentially consistent fence, exit_request and mip are read again (the
+ * Dekker re-check against a concurrent kick), looping if either changed.
+ * Returns true to go on at cpu->pc (reload every local derived from pc, priv
+ * or the TLB), false to leave rv_cpu_run() with *why.
+ */
+bool rv_check_events(struct rv_cpu *cpu, enum rv_exit *why);
 bool rv_mret(struct rv_cpu *cpu);
 bool rv_sret(struct rv_cpu *cpu);
 /* wfi: false = exception raised; *sleep set when the hart should leave the loop. */

@@ -2,7 +2,8 @@
 /*
  * Traps (privileged spec 1.12 sections 3.1.6-3.1.9, 3.3, 4.1): entering a
  * trap with medeleg/mideleg delegation, interrupt selection and priority,
- * mret/sret, wfi and sfence.vma.
+ * mret/sret, wfi and sfence.vma; and the run loop's event check
+ * (rv_check_events, the hart's side of the kick protocol in rv.h).
  */
 #include "vm/emu/riscv64/rv.h"
 
@@ -20,7 +21,7 @@ static uint64_t pick(uint64_t pending)
 
 uint64_t rv_pending_interrupt(const struct rv_cpu *cpu)
 {
-	uint64_t pending = (cpu->mip | cpu->mip_seip_hw) & cpu->mie;
+	uint64_t pending = rv_mip(cpu) & cpu->mie;
 	uint64_t m, s;
 
 	if (!pending)
@@ -35,6 +36,35 @@ uint64_t rv_pending_interrupt(const struct rv_cpu *cpu)
 	    (cpu->priv < RV_PRIV_S || (cpu->priv == RV_PRIV_S && (cpu->mstatus & MSTATUS_SIE))))
 		return pick(s);
 	return 0;
+}
+
+bool rv_check_events(struct rv_cpu *cpu, enum rv_exit *why)
+{
+	for (;;) {
+		uint64_t cause;
+
+		if (__atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED) &&
+		    __atomic_exchange_n(&cpu->exit_request, false, __ATOMIC_SEQ_CST)) {
+			*why = RV_EXIT_HALTED;
+			return false;
+		}
+		cause = rv_pending_interrupt(cpu);
+		if (cause)
+			rv_trap_enter(cpu, cause, 0);
+		if (cpu->instret >= cpu->stop_budget) {
+			*why = RV_EXIT_BUDGET;
+			return false;
+		}
+		/*
+		 * Re-arm, then look again (both sequentially consistent). A kicker stores
+		 * mip or exit_request first and stop = 0 after: either this re-check sees
+		 * its store, or its stop = 0 comes after ours and the loop sees that.
+		 */
+		__atomic_store_n(&cpu->stop, cpu->stop_budget, __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&cpu->exit_request, __ATOMIC_SEQ_CST) &&
+		    !rv_pending_interrupt(cpu))
+			return true;
+	}
 }
 
 void rv_trap_enter(struct rv_cpu *cpu, uint64_t cause, uint64_t tval)
