@@ -256,6 +256,12 @@ int oci_container_delete(const char *root, const char *id, bool force, struct vk
 	int fd, r;
 
 	r = open_locked(root, id, &fd, &st, &status, err);
+	if (r == -ENOENT && force) {
+		/* As runc: nothing to delete is no error with --force (containerd's
+		 * shim deletes with --force on every teardown). */
+		vk_error_clear(err);
+		return 0;
+	}
 	if (r < 0)
 		return r;
 	if (status != OCI_STATUS_STOPPED && status != OCI_STATUS_CREATED && !force) {

@@ -103,6 +103,13 @@ check "no leftovers of a created+deleted container" assert_clean c4 sleeper
 # errors
 oci state nope 2>"$TMP/err"; rc=$?
 grep -q "container does not exist" "$TMP/err" && [ $rc = 1 ] && ok "state of an unknown id: 'container does not exist', exit 1" || not_ok "unknown id" "rc=$rc $(cat "$TMP/err")"
+# runc: --force makes a missing container no error (containerd's shim deletes
+# with --force on every teardown); without --force it stays one.
+out=$(oci delete --force nope 2>&1); rc=$?
+[ $rc = 0 ] && [ -z "$out" ] && ok "delete --force of an unknown id: exit 0, no message" || not_ok "delete --force unknown id" "rc=$rc $out"
+oci delete nope 2>"$TMP/err"; rc=$?
+grep -q "container does not exist" "$TMP/err" && [ $rc = 1 ] && ok "delete of an unknown id without --force: exit 1" || not_ok "delete unknown id" "rc=$rc $(cat "$TMP/err")"
+oci delete --force 'bad/id' 2>"$TMP/err" && not_ok "delete --force of an invalid id is still refused" || ok "delete --force of an invalid id is still refused"
 oci run -d --bundle "$B" dup && oci run --bundle "$B" dup 2>"$TMP/err"; grep -q "container with id exists: dup" "$TMP/err" && ok "duplicate id is refused" || not_ok "duplicate id" "$(cat "$TMP/err")"
 oci delete -f dup
 oci run --bundle "$B" 'bad/id' 2>/dev/null && not_ok "invalid id refused" || ok "invalid id refused"
