@@ -123,3 +123,22 @@ int oci_hooks_run(const struct oci_hook_list *l, enum oci_hook_kind kind, const 
 	signal(SIGPIPE, old);
 	return r;
 }
+
+unsigned oci_hooks_run_warn(const struct oci_hook_list *l, enum oci_hook_kind kind,
+                            const char *state_json)
+{
+	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+	unsigned failed = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		struct vk_error e = {0};
+
+		oci_debug("running %s hook %s", oci_hook_kind_name(kind), l->v[i].path);
+		if (run_one(&l->v[i], kind, state_json, &e) < 0) {
+			oci_warn("%s", e.msg);
+			failed++;
+		}
+	}
+	signal(SIGPIPE, old);
+	return failed;
+}

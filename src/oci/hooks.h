@@ -15,4 +15,12 @@
 int oci_hooks_run(const struct oci_hook_list *l, enum oci_hook_kind kind, const char *state_json,
                   struct vk_error *err) VK_MUST_CHECK;
 
+/*
+ * poststart and poststop: run every hook of the list in order; a failing one
+ * is logged as a warning and the rest still run (runtime-spec, "Lifecycle"
+ * steps 10 and 13). Returns the number of hooks that failed.
+ */
+unsigned oci_hooks_run_warn(const struct oci_hook_list *l, enum oci_hook_kind kind,
+                            const char *state_json);
+
 #endif

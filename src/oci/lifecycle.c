@@ -88,25 +88,25 @@ static int open_locked(const char *root, const char *id, int *fd, struct oci_sta
 	return 0;
 }
 
-static int run_state_hooks(int dirfd, const struct oci_state *st, enum oci_hook_kind kind,
-                           enum oci_status status, struct vk_error *err)
+/* poststart and poststop: every hook runs, a failing one is a warning. */
+static void run_state_hooks(int dirfd, const struct oci_state *st, enum oci_hook_kind kind,
+                            enum oci_status status)
 {
-	struct oci_spec *spec = oci_spec_load_saved(dirfd, err);
+	struct vk_error e = {0};
+	struct oci_spec *spec = oci_spec_load_saved(dirfd, &e);
 	json_object *o;
-	int r;
 
-	if (!spec)
-		return -EIO;
-	if (!spec->hooks[kind].n) {
-		oci_spec_free(spec);
-		return 0;
+	if (!spec) {
+		oci_warn("cannot run the %s hooks: %s", oci_hook_kind_name(kind), e.msg);
+		return;
 	}
-	o = oci_state_to_json(st, status);
-	r = oci_hooks_run(&spec->hooks[kind], kind,
-	                  json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), err);
-	json_object_put(o);
+	if (spec->hooks[kind].n) {
+		o = oci_state_to_json(st, status);
+		oci_hooks_run_warn(&spec->hooks[kind], kind,
+		                   json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+	}
 	oci_spec_free(spec);
-	return r;
 }
 
 int oci_container_start(const char *root, const char *id, struct vk_error *err)
@@ -166,10 +166,7 @@ int oci_container_start(const char *root, const char *id, struct vk_error *err)
 		        "%s", buf + 2);
 		goto out;
 	}
-	if (run_state_hooks(fd, &st, OCI_HOOK_POSTSTART, OCI_STATUS_RUNNING, err) < 0) {
-		oci_warn("%s", err->msg);
-		vk_error_clear(err);
-	}
+	run_state_hooks(fd, &st, OCI_HOOK_POSTSTART, OCI_STATUS_RUNNING);
 	r = 0;
 out:
 	if (s >= 0)
@@ -278,9 +275,8 @@ int oci_container_delete(const char *root, const char *id, bool force, struct vk
 		cg = oci_cgroup_from_json(st.cgroup_json, NULL);
 	if (status != OCI_STATUS_STOPPED || (cg && !(st.ns_flags & CLONE_NEWPID)))
 		kill_and_wait(&st, cg);
-	if (st.bundle && run_state_hooks(fd, &st, OCI_HOOK_POSTSTOP, OCI_STATUS_STOPPED, &e) < 0)
-		oci_warn("%s", e.msg);
-	vk_error_clear(&e);
+	if (st.bundle)
+		run_state_hooks(fd, &st, OCI_HOOK_POSTSTOP, OCI_STATUS_STOPPED);
 	if (cg && oci_cgroup_destroy(cg, &e) < 0)
 		oci_warn("%s", e.msg);
 	oci_state_remove(root, id, fd);

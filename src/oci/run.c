@@ -42,19 +42,19 @@ void oci_forward_signals(pid_t pid)
 		sigaction(sigs[i], &sa, NULL);
 }
 
-static int run_hook_list(struct oci_ctr *c, enum oci_hook_kind kind, enum oci_status st,
-                         struct vk_error *err)
+/* poststart and poststop: every hook runs, a failing one is a warning. */
+static void run_hook_list(struct oci_ctr *c, enum oci_hook_kind kind, enum oci_status st)
 {
 	char *json;
-	int r;
 
 	if (!c->spec->hooks[kind].n)
-		return 0;
+		return;
 	json = oci_ctr_state_json(c, st, c->pid);
-	r = json ? oci_hooks_run(&c->spec->hooks[kind], kind, json, err)
-	         : vk_error_set(err, ENOMEM, "out of memory");
+	if (json)
+		oci_hooks_run_warn(&c->spec->hooks[kind], kind, json);
+	else
+		oci_warn("cannot run the %s hooks: out of memory", oci_hook_kind_name(kind));
 	free(json);
-	return r;
 }
 
 /* After the container exited: what delete does, unless a delete beat us to it. */
@@ -69,10 +69,7 @@ static void teardown(struct oci_ctr *c)
 		return; /* `delete --force` already did it */
 	if (!oci_spec_has_ns(c->spec, CLONE_NEWPID))
 		oci_cgroup_kill_all(c->cg, SIGKILL);
-	if (run_hook_list(c, OCI_HOOK_POSTSTOP, OCI_STATUS_STOPPED, &e) < 0) {
-		oci_warn("%s", e.msg);
-		vk_error_clear(&e);
-	}
+	run_hook_list(c, OCI_HOOK_POSTSTOP, OCI_STATUS_STOPPED);
 	if (oci_cgroup_destroy(c->cg, &e) < 0)
 		oci_warn("%s", e.msg);
 	oci_state_remove(c->o->root, c->o->id, c->dirfd);
@@ -99,11 +96,8 @@ int oci_run_foreground(struct oci_ctr *c, struct vk_error *err)
 		r = vk_error_errno(err, m.value > 0 ? m.value : EIO, "%s", m.text);
 		goto fail;
 	}
-	if (run_hook_list(c, OCI_HOOK_POSTSTART, OCI_STATUS_RUNNING, err) < 0) {
-		/* Spec: a failing poststart hook is a warning, the container runs on. */
-		oci_warn("%s", err->msg);
-		vk_error_clear(err);
-	}
+	/* Spec: a failing poststart hook is a warning, the container runs on. */
+	run_hook_list(c, OCI_HOOK_POSTSTART, OCI_STATUS_RUNNING);
 	if (c->o->detach)
 		return 0;
 	oci_forward_signals(c->pid);

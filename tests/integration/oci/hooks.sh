@@ -74,6 +74,29 @@ B=$(make_bundle poststartfail 'hooks.poststart+={"path":"/bin/false"}' 'process.
 out=$(oci run --bundle "$B" poststartfail 2>&1); rc=$?
 [ $rc = 0 ] && echo "$out" | grep -q "warning: poststart hook /bin/false failed" && echo "$out" | grep -q ran && \
 	ok "a failing poststart hook is a warning" || not_ok "poststart failure" "$out rc=$rc"
+# Spec: a failing poststart or poststop hook is a warning, and the hooks after
+# it still run (each failure warned about), with create/start and with run.
+rm -f "$LOG/order"
+B=$(make_bundle hookchain 'hooks.poststart+={"path":"/bin/false"}' "hooks.poststart+=$(hook poststart)" \
+	'hooks.poststart+={"path":"/bin/sh","args":["sh","-c","exit 3"]}' "hooks.poststart+=$(hook poststart2)" \
+	'hooks.poststop+={"path":"/bin/false"}' "hooks.poststop+=$(hook poststop)" 'process.args=["/bin/sleep","30"]')
+oci create --bundle "$B" hookchain && out=$(oci start hookchain 2>&1); rc=$?
+[ $rc = 0 ] && [ "$(cut -d' ' -f1 "$LOG/order" 2>/dev/null | tr '\n' ' ')" = "poststart poststart2 " ] && \
+	echo "$out" | grep -q "warning: poststart hook /bin/false failed with exit status 1" && \
+	echo "$out" | grep -q "warning: poststart hook /bin/sh failed with exit status 3" && \
+	ok "start: the poststart hooks after a failing one still run, each failure a warning" || \
+	not_ok "poststart chain" "rc=$rc order=$(cat "$LOG/order" 2>/dev/null) out=$out"
+out=$(oci delete -f hookchain 2>&1); rc=$?
+[ $rc = 0 ] && grep -q "^poststop" "$LOG/order" && echo "$out" | grep -q "warning: poststop hook /bin/false failed" && \
+	ok "delete: the poststop hooks after a failing one still run" || not_ok "poststop chain" "rc=$rc order=$(cat "$LOG/order") out=$out"
+check "delete with failing poststop hooks leaves nothing behind" assert_clean hookchain
+rm -f "$LOG/order"
+B=$(make_bundle runchain 'hooks.poststart+={"path":"/bin/false"}' "hooks.poststart+=$(hook poststart)" \
+	'hooks.poststop+={"path":"/bin/false"}' "hooks.poststop+=$(hook poststop)" 'process.args=["/bin/true"]')
+out=$(oci run --bundle "$B" runchain 2>&1); rc=$?
+[ $rc = 0 ] && [ "$(cut -d' ' -f1 "$LOG/order" 2>/dev/null | tr '\n' ' ')" = "poststart poststop " ] && \
+	ok "run: poststart and poststop hooks after failing ones still run" || not_ok "run hook chain" "rc=$rc order=$(cat "$LOG/order" 2>/dev/null) out=$out"
+check "run with failing poststop hooks leaves nothing behind" assert_clean runchain
 B=$(make_bundle badhook 'hooks.prestart+={"path":"relative/hook"}' 'process.args=["/bin/true"]')
 oci run --bundle "$B" badhook 2>"$TMP/err"
 grep -q "hooks.prestart\[0\].path: must be an absolute path" "$TMP/err" && ok "a relative hook path is refused with its field path" || not_ok "bad hook path" "$(cat "$TMP/err")"
