@@ -202,6 +202,9 @@ static int setup(struct oci_ctr *c, struct rootfs_ctx *rc, struct oci_proc_ctx *
 	r = late_unshare(c, err);
 	if (!r && !c->two_stage)
 		r = join_paths(s, true, err);
+	/* A network namespace of its own starts with lo down; one joined is left alone. */
+	if (!r && oci_spec_has_ns(s, CLONE_NEWNET) && !oci_spec_ns_path(s, CLONE_NEWNET))
+		r = oci_net_loopback_up(err);
 	if (r < 0)
 		return r;
 	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)

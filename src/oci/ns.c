@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* Namespace joining and user namespace id maps. */
+/* Namespace joining, the loopback of a new network namespace, user namespace id maps. */
 #include "ns.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,6 +40,26 @@ const char *oci_ns_proc_name(int type)
 		return "mnt";
 	}
 	return "?";
+}
+
+int oci_net_loopback_up(struct vk_error *err)
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+
+	if (fd < 0)
+		return vk_error_errno(err, errno, "cannot bring up lo in the network namespace");
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
+		r = vk_error_errno(err, errno, "cannot bring up lo in the network namespace");
+	} else if (!(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+			r = vk_error_errno(err, errno,
+			                   "cannot bring up lo in the network namespace");
+	}
+	close(fd);
+	return r;
 }
 
 int oci_ns_join_path(int type, const char *path, struct vk_error *err)

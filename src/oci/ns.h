@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Namespaces: names, joining by path, and the user namespace id maps
- * (written directly by root or for a rootless single mapping of the caller,
- * through newuidmap/newgidmap otherwise).
+ * Namespaces: names, joining by path, the loopback of a new network
+ * namespace, and the user namespace id maps (written directly by root or for
+ * a rootless single mapping of the caller, through newuidmap/newgidmap
+ * otherwise).
  */
 #ifndef VK_OCI_NS_H
 #define VK_OCI_NS_H
@@ -25,6 +26,13 @@ const char *oci_ns_proc_name(int type);
 
 /* setns() into the namespace at path, checking that it is of that type. */
 int oci_ns_join_path(int type, const char *path, struct vk_error *err) VK_MUST_CHECK;
+
+/*
+ * Bring the loopback interface of the calling process's network namespace
+ * up (what runc and crun do for a network namespace they create; the kernel
+ * then gives it 127.0.0.1 and ::1).
+ */
+int oci_net_loopback_up(struct vk_error *err) VK_MUST_CHECK;
 
 /* Write /proc/<pid>/{setgroups,gid_map,uid_map} for the spec's mappings. */
 int oci_idmaps_write(pid_t pid, const struct oci_spec *spec, bool rootless,

@@ -26,6 +26,20 @@ out=$(oci run --bundle "$B" pid1 | tr '\n' ' ')
 B=$(make_bundle net 'process.args=["/bin/sh","-c","ls /sys/class/net"]')
 out=$(oci run --bundle "$B" net | tr '\n' ' ')
 [ "$out" = "lo " ] && ok "network namespace: only lo" || not_ok "net ns" "$out"
+# As runc and crun: a new network namespace gets its loopback up (with
+# 127.0.0.1); a namespace joined by path is left as it is.
+B=$(make_bundle lo 'process.args=["/bin/sh","-c","cat /sys/class/net/lo/flags; ip -4 addr show lo | grep -o \"inet [0-9.]*\""]')
+out=$(oci run --bundle "$B" lo 2>&1 | tr '\n' ' ')
+[ "$out" = "0x9 inet 127.0.0.1 " ] && ok "network namespace: lo is up with 127.0.0.1" || not_ok "lo up" "$out"
+unshare --net sleep 300 &
+holder=$!; CLEANUP_PIDS="$CLEANUP_PIDS $holder"
+wait_for sh -c "[ \"\$(readlink /proc/$holder/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]"
+B=$(make_bundle lojoin "linux.namespaces-=$(printf '{"type":"network"}')" "linux.namespaces+={\"type\":\"network\",\"path\":\"/proc/$holder/ns/net\"}" \
+	'process.args=["cat","/sys/class/net/lo/flags"]')
+out=$(oci run --bundle "$B" lojoin 2>&1)
+[ "$out" = 0x8 ] && nsenter --net=/proc/$holder/ns/net ip -o link show lo | grep -q "<LOOPBACK>" && \
+	ok "a network namespace joined by path keeps its lo as it was (down)" || not_ok "joined netns lo" "$out"
+kill $holder; wait $holder 2>/dev/null
 B=$(make_bundle uts 'hostname=box1' 'domainname=example.test' 'process.args=["/bin/sh","-c","hostname; cat /proc/sys/kernel/domainname"]')
 out=$(oci run --bundle "$B" uts | tr '\n' ' ')
 [ "$out" = "box1 example.test " ] && ok "uts namespace: hostname and domainname" || not_ok "uts" "$out"
