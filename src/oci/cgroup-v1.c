@@ -48,8 +48,15 @@ int cg_v1_memory(struct oci_cg_hier *h, const struct oci_resources *r, struct vk
 		if (e < 0)
 			return e;
 	}
-	if (r->memory.kernel.valid || r->memory.kernel_tcp.valid)
-		oci_debug("linux.resources.memory.kernel/kernelTCP are deprecated and ignored");
+	if (r->memory.kernel.valid)
+		oci_warn("linux.resources.memory.kernel is deprecated by the runtime spec and "
+		         "ignored (kernels since 5.16 do not enforce it)");
+	if (r->memory.kernel_tcp.valid) {
+		e = cg_writef(h, err, "memory.kmem.tcp.limit_in_bytes", "%lld",
+		              (long long)r->memory.kernel_tcp.v);
+		if (e < 0)
+			return e;
+	}
 	if (r->memory.swappiness.valid) {
 		e = cg_writef(h, err, "memory.swappiness", "%llu",
 		              (unsigned long long)r->memory.swappiness.v);

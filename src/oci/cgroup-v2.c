@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
+
 static void fmt_limit(char *buf, size_t cap, int64_t v)
 {
 	if (v < 0)
@@ -47,6 +49,12 @@ int cg_v2_memory(struct oci_cg_hier *h, const struct oci_resources *r, struct vk
 		fmt_limit(buf, sizeof(buf), r->memory.reservation.v);
 		e = cg_write(h, "memory.low", buf, err);
 	}
+	if (!e && r->memory.kernel_tcp.valid)
+		e = vk_error_set(err, ENOTSUP,
+		                 "linux.resources.memory.kernelTCP is not supported on cgroup v2");
+	if (!e && r->memory.kernel.valid)
+		oci_warn("linux.resources.memory.kernel is deprecated by the runtime spec and "
+		         "ignored (cgroup v2 has no kernel memory limit)");
 	if (!e && r->memory.has_disable_oom && r->memory.disable_oom_killer)
 		e = vk_error_set(err, ENOTSUP,
 		                 "linux.resources.memory.disableOOMKiller is not supported on "

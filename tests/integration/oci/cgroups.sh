@@ -26,6 +26,13 @@ out=$(run_in mem 'linux.resources.memory={"limit":67108864,"reservation":3355443
 [ "$out" = "67108864 33554432 134217728 10 " ] && ok "memory limit, reservation, swap, swappiness" || not_ok "memory settings" "$out"
 fi
 
+# kernelTCP: the v1 TCP buffer limit (crun and runc 1.1 write it; it used to be ignored)
+if needs_cgroup_files "memory kernelTCP" memory memory.kmem.tcp.limit_in_bytes; then
+out=$(run_in kmemtcp 'linux.resources.memory={"limit":67108864,"kernelTCP":16777216}' \
+	'process.args=["cat","/sys/fs/cgroup/memory/memory.kmem.tcp.limit_in_bytes"]')
+[ "$out" = 16777216 ] && ok "memory kernelTCP: memory.kmem.tcp.limit_in_bytes" || not_ok "kernelTCP" "$out"
+fi
+
 # memory limit -> the process over it is OOM-killed
 if needs_cgroup_files "OOM kill" memory memory.memsw.limit_in_bytes memory.oom_control; then
 B=$(make_bundle oom "mounts+={\"destination\":\"/out\",\"type\":\"bind\",\"source\":\"$TMP\",\"options\":[\"rbind\"]}" \

@@ -55,6 +55,15 @@ if grep -qw hugetlb /sys/fs/cgroup/cgroup.controllers; then
 else
 	skip "hugetlb on v2" "no hugetlb controller in cgroup2 here"
 fi
+# v2 has no TCP buffer limit: kernelTCP is refused (as crun), never ignored.
+if grep -qw memory /sys/fs/cgroup/cgroup.controllers; then
+	B=$(make_bundle kmemtcp 'linux.resources.memory={"kernelTCP":16777216}' 'process.args=["/bin/true"]')
+	out=$(oci run --bundle "$B" kmemtcp 2>&1)
+	echo "$out" | grep -q "linux.resources.memory.kernelTCP is not supported on cgroup v2" && ok "kernelTCP on v2: clear error" || not_ok "v2 kernelTCP" "$out"
+	check "refused kernelTCP leaves nothing behind" assert_clean kmemtcp
+else
+	skip "kernelTCP on v2" "the memory controller is bound to v1 on this host, not in cgroup2's cgroup.controllers"
+fi
 if ! grep -qw pids /sys/fs/cgroup/cgroup.controllers; then
 	B=$(make_bundle nopids 'linux.resources.pids={"limit":10}' 'process.args=["/bin/true"]')
 	out=$(oci run --bundle "$B" nopids 2>&1)
