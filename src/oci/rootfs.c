@@ -312,12 +312,16 @@ static int mount_one(struct rootfs_ctx *r, const struct oci_mount *m, struct vk_
 int rootfs_mount(struct rootfs_ctx *r, struct vk_error *err)
 {
 	const struct oci_spec *s = r->spec;
-	unsigned long prop =
-	        s->linux_.rootfs_propagation ? s->linux_.rootfs_propagation : MS_SLAVE | MS_REC;
+	unsigned long prop = s->linux_.rootfs_propagation & (MS_PRIVATE | MS_SLAVE);
 	int ret;
 
-	/* First: nothing done below may propagate back to the host. */
-	if (mount(NULL, "/", NULL, (prop & MS_SHARED) ? MS_SLAVE | MS_REC : prop, NULL) < 0)
+	/*
+	 * First: nothing done below may propagate back to the host, so private
+	 * and slave go on every mount (MS_REC even when the spec did not ask).
+	 * shared and unbindable are put on the new root at the end
+	 * (rootfs_finish): an unbindable "/" could not be bound below.
+	 */
+	if (mount(NULL, "/", NULL, (prop ? prop : MS_SLAVE) | MS_REC, NULL) < 0)
 		return vk_error_errno(err, errno, "cannot set mount propagation of /");
 	if (mount(s->root_path, s->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return vk_error_errno(err, errno, "cannot bind mount the root filesystem '%s'",
@@ -450,9 +454,9 @@ int rootfs_finish(struct rootfs_ctx *r, struct vk_error *err)
 		ret = readonly_path(l->readonly_paths.v[i], err);
 	if (!ret && r->spec->root_readonly)
 		ret = remount(r, "/", MS_RDONLY, true, err);
-	if (!ret && l->rootfs_propagation & MS_SHARED &&
+	if (!ret && l->rootfs_propagation & (MS_SHARED | MS_UNBINDABLE) &&
 	    mount(NULL, "/", NULL, l->rootfs_propagation, NULL) < 0)
-		ret = vk_error_errno(err, errno, "cannot make / shared");
+		ret = vk_error_errno(err, errno, "cannot set linux.rootfsPropagation on /");
 	if (!ret)
 		ret = oci_fault("rootfs", err);
 	return ret;

@@ -54,6 +54,16 @@ out=$(run_in propshared 'linux.rootfsPropagation=rshared' 'process.args=["/bin/s
 echo "$out" | grep -q "shared:" && ok "rootfsPropagation rshared: / is a shared mount" || not_ok "rshared" "$out"
 out=$(run_in propprivate 'linux.rootfsPropagation=rprivate' 'process.args=["/bin/sh","-c","awk \"\\$5 == \\\"/\\\"\" /proc/self/mountinfo"]')
 [ -n "$out" ] && ! echo "$out" | grep -qE "shared:|master:" && ok "rootfsPropagation rprivate: / propagates nothing" || not_ok "rprivate" "$out"
+# unbindable: the root is bound first, then made unbindable (runc's order);
+# making the host's "/" unbindable first made the bind fail with EINVAL.
+for p in unbindable runbindable; do
+	out=$(run_in "prop$p" "linux.rootfsPropagation=$p" "mounts+={\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"$TMP/share\",\"options\":[\"rbind\"]}" \
+		'process.args=["/bin/sh","-c","awk \"\\$5 == \\\"/\\\" || \\$5 == \\\"/data\\\"\" /proc/self/mountinfo"]')
+	n=$(echo "$out" | grep -c unbindable)
+	case $p in unbindable) want=1 ;; *) want=2 ;; esac
+	[ "$n" = "$want" ] && echo "$out" | awk '$5 == "/"' | grep -q unbindable && ok "rootfsPropagation $p: the container starts and / is unbindable" || not_ok "$p" "$out"
+	check "rootfsPropagation $p leaves nothing behind" assert_clean "prop$p"
+done
 check "propagation changes leave the host's mounts alone" assert_clean propprivate
 hostfwd=$(cat /proc/sys/net/ipv4/ip_forward)
 out=$(run_in sysctl "linux.sysctl={\"net.ipv4.ip_forward\":\"$((1 - hostfwd))\"}" 'process.args=["cat","/proc/sys/net/ipv4/ip_forward"]')
