@@ -21,15 +21,20 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/console.h"
-#include "daemon/daemon.h"
 #include "daemon/driver.h"
 #include "daemon/events.h"
+#include "daemon/paths.h"
 #include "daemon/proc.h"
-#include "daemon/shim.h"
 
 #define ARGS_MAX 256
 
 static volatile int shutting_down;
+static const struct vkd_paths *paths;
+
+void api_streams_init(const struct vkd_paths *p)
+{
+	paths = p;
+}
 
 void api_streams_shutdown(void)
 {
@@ -239,7 +244,7 @@ static int command_pidfd(const char *dir, const char *pid_file, pid_t runtime)
 	pid_t pid;
 	int fd;
 
-	if (shim_read_pid(dir, pid_file, &pid) < 0 || (fd = proc_pidfd_open(pid)) < 0)
+	if (proc_read_pid(dir, pid_file, &pid) < 0 || (fd = proc_pidfd_open(pid)) < 0)
 		return -1;
 	/*
 	 * The pidfd first, then the check that this pid is the runtime's child
@@ -292,7 +297,7 @@ static void exec_relay(struct exec_ctx *x, int sock, const char *extra, size_t e
 	snprintf(pid_file, sizeof(pid_file), "exec-%u.pid",
 	         __atomic_add_fetch(&exec_seq, 1, __ATOMIC_RELAXED));
 	path[0] = '\0';
-	if (vkd_instance_dir(x->inst->uuid, dir, sizeof(dir)) < 0 ||
+	if (paths_instance_dir(paths, x->inst->uuid, dir, sizeof(dir)) < 0 ||
 	    fmt_buf(path, sizeof(path), "%s/%s", dir, pid_file) < 0) {
 		path[0] = '\0';
 		send_frame(sock, 2, "the run folder path is too long\n", 32);

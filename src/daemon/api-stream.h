@@ -14,6 +14,11 @@
 
 #define EXEC_FRAME_MAX (64 * 1024)
 
+struct vkd_paths;
+
+/* Where the instances' run folders are (exec keeps its pid file there). */
+void api_streams_init(const struct vkd_paths *paths);
+
 enum MHD_Result api_console(struct http_req *req, struct instance *inst);
 enum MHD_Result api_exec(struct http_req *req, struct instance *inst);
 enum MHD_Result api_events(struct http_req *req);

@@ -5,6 +5,8 @@
  * export, console logs and statistics. Streams (console, exec, events) are
  * in api-stream.c.
  */
+#include "daemon/api.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,14 +17,23 @@
 
 #include "common/util.h"
 #include "daemon/api-stream.h"
-#include "daemon/daemon.h"
 #include "daemon/domxml.h"
 #include "daemon/driver.h"
+#include "daemon/events.h"
 #include "daemon/http.h"
 #include "daemon/lifecycle.h"
+#include "daemon/paths.h"
 #include "daemon/store.h"
 
 #define LOG_TAIL_MAX (4 * 1024 * 1024)
+
+static struct api_settings settings;
+
+void api_init(const struct api_settings *s)
+{
+	settings = *s;
+	api_streams_init(s->paths);
+}
 
 static json_object *instance_full(struct instance *inst)
 {
@@ -123,8 +134,8 @@ static enum MHD_Result get_server(struct http_req *req)
 	json_object_object_add(o, "drivers", d);
 	json_object_object_add(o, "pid", json_object_new_int(getpid()));
 	json_object_object_add(o, "event_seq", json_object_new_int64(events_last_seq()));
-	json_object_object_add(o, "vm_binary", json_object_new_string(vkd.vm_binary));
-	json_object_object_add(o, "oci_runtime", json_object_new_string(vkd.oci_runtime));
+	json_object_object_add(o, "vm_binary", json_object_new_string(settings.vm_binary));
+	json_object_object_add(o, "oci_runtime", json_object_new_string(settings.oci_runtime));
 	return http_json(req->conn, MHD_HTTP_OK, o);
 }
 
@@ -190,7 +201,7 @@ static enum MHD_Result define_instance(struct http_req *req)
 	snprintf(row.state, sizeof(row.state), "shutoff");
 	snprintf(row.reason, sizeof(row.reason), "defined");
 	instance_event(inst, "defined", &ev);
-	if (store_insert(vkd.store, &row, &ev, &err) < 0) {
+	if (store_insert(settings.store, &row, &ev, &err) < 0) {
 		instance_remove(inst);
 		instance_unref(inst);
 		json_object_put(def);
@@ -224,14 +235,14 @@ static enum MHD_Result update_instance(struct http_req *req, struct instance *in
 		r = vk_error_set(&err, EINVAL, "the type of instance '%s' cannot change",
 		                 inst->name);
 	else
-		r = instance_job_begin(inst, "update", JOB_WAIT_MS, &err);
+		r = lifecycle_job_begin(inst, "update", JOB_WAIT_MS, &err);
 	if (r < 0) {
 		json_object_put(def);
 		return http_vk_error(req->conn, &err);
 	}
 	instance_event(inst, "updated", &ev);
 	r = store_set_definition(
-	        vkd.store, inst->uuid,
+	        settings.store, inst->uuid,
 	        json_object_to_json_string_ext(def, JSON_C_TO_STRING_PLAIN |
 	                                                    JSON_C_TO_STRING_NOSLASHESCAPE),
 	        &ev, &err);
@@ -244,7 +255,7 @@ static enum MHD_Result update_instance(struct http_req *req, struct instance *in
 	} else {
 		json_object_put(def);
 	}
-	instance_job_end(inst);
+	lifecycle_job_end(inst);
 	if (r < 0)
 		return http_vk_error(req->conn, &err);
 	return http_json(req->conn, MHD_HTTP_OK, instance_full(inst));
@@ -273,13 +284,13 @@ static enum MHD_Result patch_instance(struct http_req *req, struct instance *ins
 	 * Under the job, like every change: two PATCHes (or a PATCH and an
 	 * undefine) must reach the store and memory in the same order.
 	 */
-	if (instance_job_begin(inst, "autostart", JOB_WAIT_MS, &err) < 0)
+	if (lifecycle_job_begin(inst, "autostart", JOB_WAIT_MS, &err) < 0)
 		return http_vk_error(req->conn, &err);
 	instance_event(inst, on ? "autostart-on" : "autostart-off", &ev);
-	r = store_set_autostart(vkd.store, inst->uuid, on, &ev, &err);
+	r = store_set_autostart(settings.store, inst->uuid, on, &ev, &err);
 	if (r == 0)
 		instance_set_autostart(inst, on);
-	instance_job_end(inst);
+	lifecycle_job_end(inst);
 	if (r < 0)
 		return http_vk_error(req->conn, &err);
 	return http_json(req->conn, MHD_HTTP_OK, instance_full(inst));
@@ -293,7 +304,7 @@ static enum MHD_Result undefine_instance(struct http_req *req, struct instance *
 	json_object *summary = NULL;
 	int r;
 
-	if ((r = instance_job_begin(inst, "undefine", JOB_WAIT_MS, &err)) < 0)
+	if ((r = lifecycle_job_begin(inst, "undefine", JOB_WAIT_MS, &err)) < 0)
 		return http_vk_error(req->conn, &err);
 	pthread_mutex_lock(&inst->lock);
 	if (inst_state_active(inst->state))
@@ -302,18 +313,18 @@ static enum MHD_Result undefine_instance(struct http_req *req, struct instance *
 	pthread_mutex_unlock(&inst->lock);
 	if (r == 0) {
 		instance_event(inst, "undefined", &ev);
-		r = store_delete(vkd.store, inst->uuid, &ev, &err);
+		r = store_delete(settings.store, inst->uuid, &ev, &err);
 	}
 	if (r == 0) {
 		summary = instance_summary(inst);
 		instance_remove(inst);
-		if (vkd_log_path(inst->uuid, log, sizeof(log) - 2) == 0) {
+		if (paths_log(settings.paths, inst->uuid, log, sizeof(log) - 2) == 0) {
 			unlink(log);
 			strcat(log, ".1");
 			unlink(log);
 		}
 	}
-	instance_job_end(inst);
+	lifecycle_job_end(inst);
 	if (r < 0)
 		return http_vk_error(req->conn, &err);
 	return http_json(req->conn, MHD_HTTP_OK, summary);
@@ -412,7 +423,7 @@ static enum MHD_Result get_logs(struct http_req *req, struct instance *inst)
 	if (tail && (vk_parse_uint(tail, 1, LOG_TAIL_MAX, &want) < 0))
 		return http_error(req->conn, MHD_HTTP_BAD_REQUEST,
 		                  "'tail' must be a number of bytes from 1 to %d", LOG_TAIL_MAX);
-	if (vkd_log_path(inst->uuid, path, sizeof(path)) < 0)
+	if (paths_log(settings.paths, inst->uuid, path, sizeof(path)) < 0)
 		return http_error(req->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "log path too long");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -443,7 +454,7 @@ static enum MHD_Result get_stats(struct http_req *req, struct instance *inst)
 	json_object *o;
 	int r;
 
-	if ((r = instance_job_begin(inst, "stats", 5000, &err)) < 0)
+	if ((r = lifecycle_job_begin(inst, "stats", 5000, &err)) < 0)
 		return http_vk_error(req->conn, &err);
 	o = instance_summary(inst);
 	pthread_mutex_lock(&inst->lock);
@@ -451,8 +462,8 @@ static enum MHD_Result get_stats(struct http_req *req, struct instance *inst)
 		r = vk_error_set(&err, ENOTCONN, "instance '%s' is not running", inst->name);
 	pthread_mutex_unlock(&inst->lock);
 	if (r == 0)
-		r = inst->drv->stats(inst, o, &err);
-	instance_job_end(inst);
+		r = driver_for(inst->type)->stats(inst, o, &err);
+	lifecycle_job_end(inst);
 	if (r < 0) {
 		json_object_put(o);
 		return http_vk_error(req->conn, &err);
@@ -460,12 +471,13 @@ static enum MHD_Result get_stats(struct http_req *req, struct instance *inst)
 	return http_json(req->conn, MHD_HTTP_OK, o);
 }
 
-enum MHD_Result api_dispatch(struct http_req *req)
+enum MHD_Result api_dispatch(void *opaque, struct http_req *req)
 {
 	struct vk_error err = {0};
 	struct instance *inst;
 	enum MHD_Result mr;
 
+	(void)opaque;
 	if (router_match(req->method, req->url, &req->m, &err) < 0) {
 		if (err.code == EOPNOTSUPP)
 			return http_json_hdr(req->conn, MHD_HTTP_METHOD_NOT_ALLOWED,

@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "daemon/instance.h"
+#include "daemon/shim.h"
 
 struct driver {
 	const char *name;
@@ -44,6 +45,20 @@ struct driver {
 	/* The console socket the console hub connects to. */
 	int (*console_path)(struct instance *inst, char *buf, size_t len);
 };
+
+/*
+ * What the drivers need of the daemon's configuration, handed down once by
+ * main.c before any instance runs and read-only afterwards. The strings must
+ * outlive the daemon's run.
+ */
+struct driver_settings {
+	const char *vm_binary;   /* virtkit-vm */
+	const char *oci_runtime; /* a runc-compatible OCI runtime */
+	const char *oci_root;    /* its --root */
+	struct shim_program shim;
+};
+
+void drivers_init(const struct driver_settings *s);
 
 extern const struct driver vm_driver;
 extern const struct driver container_driver;

@@ -14,18 +14,7 @@
 
 #include <json-c/json.h>
 
-#include "daemon/def.h"
-
-struct vk_event {
-	int64_t seq;
-	int64_t time_ms; /* wall clock, milliseconds since the epoch */
-	char instance[DEF_NAME_MAX + 1];
-	char uuid[DEF_UUID_LEN + 1];
-	char type[16];  /* vm, container */
-	char event[24]; /* defined, updated, undefined, starting, started, ... */
-	char state[16]; /* the state after the event */
-	char reason[32];
-};
+#include "daemon/event.h"
 
 struct store;
 
@@ -33,7 +22,7 @@ void events_init(struct store *store);
 /* Wake every waiting subscriber so that it returns -ESHUTDOWN. */
 void events_shutdown(void);
 
-/* Called by the store, under its lock, after the event's transaction committed. */
+/* Hand a committed event to the subscribers (the store's commit hook, under its lock). */
 void events_publish(const struct vk_event *ev);
 
 /*
@@ -44,7 +33,5 @@ int events_next(int64_t after, struct vk_event *out, int timeout_ms);
 
 /* The last sequence number published (0 when none). */
 int64_t events_last_seq(void);
-
-json_object *event_to_json(const struct vk_event *ev);
 
 #endif

@@ -19,11 +19,16 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "daemon/daemon.h"
 #include "daemon/proc.h"
 
 static struct MHD_Daemon *mhd;
 static int listen_fd = -1;
+static struct {
+	struct http_config cfg;
+	char socket_path[108]; /* cfg.socket_path points here */
+	http_handler handler;
+	void *opaque;
+} srv;
 
 unsigned http_status_for(int code)
 {
@@ -209,9 +214,9 @@ static bool peer_allowed(struct MHD_Connection *c, uid_t *uid_out)
 	*uid_out = uc.uid;
 	if (uc.uid == 0 || uc.uid == geteuid())
 		return true;
-	if (vkd.socket_gid == (gid_t)-1)
+	if (srv.cfg.socket_gid == (gid_t)-1)
 		return false;
-	return uc.gid == vkd.socket_gid || peer_in_group(ci->connect_fd, vkd.socket_gid);
+	return uc.gid == srv.cfg.socket_gid || peer_in_group(ci->connect_fd, srv.cfg.socket_gid);
 }
 
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -249,10 +254,11 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 			        (int)uid);
 		}
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		if (cl && strtoull(cl, NULL, 10) > vkd.max_body) {
+		if (cl && strtoull(cl, NULL, 10) > srv.cfg.max_body) {
 			req->responded = true;
 			return http_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
-			                  "request body too large (limit %zu bytes)", vkd.max_body);
+			                  "request body too large (limit %zu bytes)",
+			                  srv.cfg.max_body);
 		}
 		return MHD_YES;
 	}
@@ -262,11 +268,12 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 	}
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
-		if (req->len + n > vkd.max_body) {
+		if (req->len + n > srv.cfg.max_body) {
 			req->responded = true;
 			*upload_data_size = 0;
 			return http_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
-			                  "request body too large (limit %zu bytes)", vkd.max_body);
+			                  "request body too large (limit %zu bytes)",
+			                  srv.cfg.max_body);
 		}
 		if (req->len + n + 1 > req->cap) {
 			size_t cap = (req->len + n + 1) * 2;
@@ -283,7 +290,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 		return MHD_YES;
 	}
 	req->responded = true;
-	return api_dispatch(req);
+	return srv.handler(srv.opaque, req);
 }
 
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -317,11 +324,11 @@ static int open_listen_socket(struct vk_error *err)
 	char dir[sizeof(sa.sun_path)], *slash;
 	int fd, r;
 
-	if (strlen(vkd.socket_path) >= sizeof(sa.sun_path))
+	if (strlen(srv.cfg.socket_path) >= sizeof(sa.sun_path))
 		return vk_error_set(err, ENAMETOOLONG, "socket path '%s' is too long (limit %zu)",
-		                    vkd.socket_path, sizeof(sa.sun_path) - 1);
-	strcpy(sa.sun_path, vkd.socket_path);
-	strcpy(dir, vkd.socket_path);
+		                    srv.cfg.socket_path, sizeof(sa.sun_path) - 1);
+	strcpy(sa.sun_path, srv.cfg.socket_path);
+	strcpy(dir, srv.cfg.socket_path);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
@@ -335,33 +342,45 @@ static int open_listen_socket(struct vk_error *err)
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
 		close(fd);
 		return vk_error_set(err, EADDRINUSE, "another virtkitd is serving '%s'",
-		                    vkd.socket_path);
+		                    srv.cfg.socket_path);
 	}
 	close(fd);
-	unlink(vkd.socket_path);
+	unlink(srv.cfg.socket_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return vk_error_errno(err, errno, "cannot create a socket");
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		r = vk_error_errno(err, errno, "cannot bind '%s'", vkd.socket_path);
+		r = vk_error_errno(err, errno, "cannot bind '%s'", srv.cfg.socket_path);
 		close(fd);
 		return r;
 	}
 	/* Mode and group before listen(): nobody can connect in between. */
-	if (vkd.socket_gid != (gid_t)-1 && chown(vkd.socket_path, (uid_t)-1, vkd.socket_gid) < 0)
-		vk_warn("cannot give '%s' to group %d: %s", vkd.socket_path, (int)vkd.socket_gid,
-		        strerror(errno));
-	if (chmod(vkd.socket_path, vkd.socket_mode) < 0 || listen(fd, 128) < 0) {
-		r = vk_error_errno(err, errno, "cannot listen on '%s'", vkd.socket_path);
+	if (srv.cfg.socket_gid != (gid_t)-1 &&
+	    chown(srv.cfg.socket_path, (uid_t)-1, srv.cfg.socket_gid) < 0)
+		vk_warn("cannot give '%s' to group %d: %s", srv.cfg.socket_path,
+		        (int)srv.cfg.socket_gid, strerror(errno));
+	if (chmod(srv.cfg.socket_path, srv.cfg.socket_mode) < 0 || listen(fd, 128) < 0) {
+		r = vk_error_errno(err, errno, "cannot listen on '%s'", srv.cfg.socket_path);
 		close(fd);
 		return r;
 	}
 	return fd;
 }
 
-int http_start(struct vk_error *err)
+int http_start(const struct http_config *cfg, http_handler handler, void *opaque,
+               struct vk_error *err)
 {
-	int fd = open_listen_socket(err);
+	int fd;
+
+	if (strlen(cfg->socket_path) >= sizeof(srv.socket_path))
+		return vk_error_set(err, ENAMETOOLONG, "socket path '%s' is too long (limit %zu)",
+		                    cfg->socket_path, sizeof(srv.socket_path) - 1);
+	srv.cfg = *cfg;
+	strcpy(srv.socket_path, cfg->socket_path);
+	srv.cfg.socket_path = srv.socket_path;
+	srv.handler = handler;
+	srv.opaque = opaque;
+	fd = open_listen_socket(err);
 
 	if (fd < 0)
 		return fd;
@@ -377,9 +396,9 @@ int http_start(struct vk_error *err)
 	if (!mhd) {
 		close(fd);
 		listen_fd = -1;
-		unlink(vkd.socket_path);
+		unlink(srv.cfg.socket_path);
 		return vk_error_set(err, EIO, "cannot start the HTTP server on '%s'",
-		                    vkd.socket_path);
+		                    srv.cfg.socket_path);
 	}
 	return 0;
 }
@@ -391,5 +410,5 @@ void http_stop(void)
 	MHD_stop_daemon(mhd); /* closes the listening socket it was given */
 	mhd = NULL;
 	listen_fd = -1;
-	unlink(vkd.socket_path);
+	unlink(srv.cfg.socket_path);
 }

@@ -3,13 +3,16 @@
  * The HTTP side of virtkitd: libmicrohttpd on a unix socket we create (no TCP
  * listener), one thread per connection (handlers may block on a job or an
  * event stream), peer-credential checks, request body limits, JSON replies
- * and JSON errors {"error":{"code":STATUS,"message":"..."}}.
+ * and JSON errors {"error":{"code":STATUS,"message":"..."}}. The transport
+ * knows no route: it hands each complete request to the handler it was
+ * started with.
  */
 #ifndef VKD_HTTP_H
 #define VKD_HTTP_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <json-c/json.h>
 #include <microhttpd.h>
@@ -27,7 +30,19 @@ struct http_req {
 	struct route_match m;
 };
 
-int http_start(struct vk_error *err) VK_MUST_CHECK;
+/* Where and for whom to serve (main.c hands it down; copied by http_start()). */
+struct http_config {
+	const char *socket_path;
+	gid_t socket_gid; /* (gid_t)-1: no group besides root and our own user */
+	mode_t socket_mode;
+	size_t max_body; /* bytes */
+};
+
+/* Answers one complete request (the API: api_dispatch()). */
+typedef enum MHD_Result (*http_handler)(void *opaque, struct http_req *req);
+
+int http_start(const struct http_config *cfg, http_handler handler, void *opaque,
+               struct vk_error *err) VK_MUST_CHECK;
 /* Stop accepting, close every connection, join the threads. */
 void http_stop(void);
 
@@ -50,8 +65,5 @@ unsigned http_status_for(int code);
 bool http_wants_upgrade(struct MHD_Connection *c, const char *proto);
 /* A query argument, or NULL. */
 const char *http_arg(struct MHD_Connection *c, const char *key);
-
-/* The API (api.c): route and answer a complete request. */
-enum MHD_Result api_dispatch(struct http_req *req);
 
 #endif

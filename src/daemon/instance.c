@@ -11,9 +11,6 @@
 #include <time.h>
 
 #include "common/log.h"
-#include "daemon/daemon.h"
-#include "daemon/driver.h"
-#include "daemon/lifecycle.h"
 #include "daemon/proc.h"
 #include "daemon/store.h"
 
@@ -51,7 +48,13 @@ static struct {
 	pthread_mutex_t lock;
 	struct instance **v;
 	size_t n, cap;
+	struct store *store; /* where state changes are persisted */
 } reg = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+void instance_registry_init(struct store *store)
+{
+	reg.store = store;
+}
 
 /* Index of name, or -(insertion point) - 1. */
 static long find_locked(const char *name)
@@ -114,7 +117,6 @@ int instance_add(json_object *def, bool autostart, enum inst_state st, const cha
 	snprintf(inst->name, sizeof(inst->name), "%s", def_name(def));
 	snprintf(inst->uuid, sizeof(inst->uuid), "%s", def_uuid(def));
 	inst->type = def_type(def);
-	inst->drv = driver_for(inst->type);
 	pthread_mutex_init(&inst->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -260,20 +262,22 @@ int instance_job_begin(struct instance *inst, const char *job, int timeout_ms, s
 	return r;
 }
 
-void instance_job_end(struct instance *inst)
+bool instance_job_try_end(struct instance *inst)
 {
+	bool ended = false;
+
 	pthread_mutex_lock(&inst->lock);
-	/* An exit reported while we held the job is ours to finalize. */
-	while (inst->exit_pending) {
+	/* An exit reported while we held the job is ours to finalize: keep the job for it. */
+	if (inst->exit_pending) {
 		inst->exit_pending = false;
-		pthread_mutex_unlock(&inst->lock);
-		lifecycle_finalize(inst);
-		pthread_mutex_lock(&inst->lock);
+	} else {
+		inst->job = false;
+		inst->job_name = NULL;
+		pthread_cond_broadcast(&inst->cond);
+		ended = true;
 	}
-	inst->job = false;
-	inst->job_name = NULL;
-	pthread_cond_broadcast(&inst->cond);
 	pthread_mutex_unlock(&inst->lock);
+	return ended;
 }
 
 void instance_event(struct instance *inst, const char *event, struct vk_event *ev)
@@ -305,7 +309,7 @@ void instance_set_state(struct instance *inst, enum inst_state st, const char *r
 	pthread_mutex_unlock(&inst->lock);
 
 	instance_event(inst, event, &ev); /* the job is held: nobody changed them since */
-	if (store_set_state(vkd.store, inst->uuid, inst_state_name(st), reason, &ev, &err) < 0)
+	if (store_set_state(reg.store, inst->uuid, inst_state_name(st), reason, &ev, &err) < 0)
 		vk_err("instance '%s': %s", inst->name, err.msg);
 }
 

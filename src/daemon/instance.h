@@ -13,7 +13,8 @@
  *    wait for exit); other instances are unaffected.
  *  - the monitor reports a workload exit either by taking the job itself
  *    (when free) or by setting exit_pending for the job holder, which
- *    finalizes the instance in instance_job_end().
+ *    finalizes the instance before it lets the job go (lifecycle_job_end()
+ *    loops on instance_job_try_end()).
  */
 #ifndef VKD_INSTANCE_H
 #define VKD_INSTANCE_H
@@ -28,7 +29,7 @@
 
 #include "common/error.h"
 #include "daemon/def.h"
-#include "daemon/events.h"
+#include "daemon/event.h"
 
 enum inst_state {
 	ST_SHUTOFF,
@@ -45,7 +46,7 @@ int inst_state_parse(const char *s, enum inst_state *out);
 bool inst_state_active(enum inst_state s);
 
 struct console;
-struct driver;
+struct store;
 
 /* How the workload ended, read from the shim's exit file. */
 struct exit_info {
@@ -76,7 +77,6 @@ struct instance {
 	char name[DEF_NAME_MAX + 1];
 	char uuid[DEF_UUID_LEN + 1];
 	enum def_type type;
-	const struct driver *drv;
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* job released, exit_pending set */
@@ -100,6 +100,9 @@ struct instance {
 };
 
 /* --- registry --------------------------------------------------------------- */
+
+/* Before any instance is added: state changes are persisted in store. */
+void instance_registry_init(struct store *store);
 
 /*
  * Create an instance from a normalized definition and add it to the
@@ -128,7 +131,12 @@ void instance_list_free(struct instance **list, size_t n);
 /* Wait up to timeout_ms for the job; -EBUSY (naming the running job) or -ENOENT. */
 int instance_job_begin(struct instance *inst, const char *job, int timeout_ms,
                        struct vk_error *err) VK_MUST_CHECK;
-void instance_job_end(struct instance *inst);
+/*
+ * Release the job, unless an exit was reported while it was held: then clear
+ * that report and return false, keeping the job; the caller finalizes the
+ * instance and tries again (lifecycle_job_end()).
+ */
+bool instance_job_try_end(struct instance *inst) VK_MUST_CHECK;
 
 /* An event about inst (its state and reason as they are now), for the store. */
 void instance_event(struct instance *inst, const char *event, struct vk_event *ev);

@@ -25,9 +25,9 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/console.h"
-#include "daemon/daemon.h"
 #include "daemon/driver.h"
 #include "daemon/monitor.h"
+#include "daemon/paths.h"
 #include "daemon/proc.h"
 #include "daemon/shim.h"
 
@@ -40,6 +40,30 @@ static struct {
 	pthread_t autostart;
 	bool autostart_running;
 } bg = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, false};
+
+static struct lifecycle_settings settings;
+
+void lifecycle_init(const struct lifecycle_settings *s)
+{
+	settings = *s;
+}
+
+static const struct driver *drv(const struct instance *inst)
+{
+	return driver_for(inst->type);
+}
+
+int lifecycle_job_begin(struct instance *inst, const char *job, int timeout_ms,
+                        struct vk_error *err)
+{
+	return instance_job_begin(inst, job, timeout_ms, err);
+}
+
+void lifecycle_job_end(struct instance *inst)
+{
+	while (!instance_job_try_end(inst))
+		lifecycle_finalize(inst);
+}
 
 static int64_t now_ms(void)
 {
@@ -90,9 +114,9 @@ static int rt_prepare(struct instance *inst, struct vk_error *err)
 
 	inst->rt.shim_pidfd = -1;
 	inst->rt.pidfd = -1;
-	if (vkd_instance_dir(inst->uuid, inst->rt.dir, sizeof(inst->rt.dir)) < 0)
+	if (paths_instance_dir(settings.paths, inst->uuid, inst->rt.dir, sizeof(inst->rt.dir)) < 0)
 		return vk_error_set(err, ENAMETOOLONG, "the run folder '%s' is too long",
-		                    vkd.run_dir);
+		                    settings.paths->run_dir);
 	rm_rf(inst->rt.dir);
 	if ((r = mkdir_p(inst->rt.dir, 0700)) < 0)
 		return vk_error_errno(err, -r, "cannot create '%s'", inst->rt.dir);
@@ -105,8 +129,8 @@ static int open_console(struct instance *inst, struct vk_error *err)
 	struct console *c;
 	int r;
 
-	if (inst->drv->console_path(inst, sock, sizeof(sock)) < 0 ||
-	    vkd_log_path(inst->uuid, log, sizeof(log)) < 0)
+	if (drv(inst)->console_path(inst, sock, sizeof(sock)) < 0 ||
+	    paths_log(settings.paths, inst->uuid, log, sizeof(log)) < 0)
 		return vk_error_set(err, ENAMETOOLONG, "the console socket path is too long");
 	r = console_open(sock, log,
 	                 def_get_bool(json_object_object_get(inst->rt.def, "console"), "log", true),
@@ -172,11 +196,11 @@ static int do_start(struct instance *inst, bool autostart, struct vk_error *err)
 		                    inst->name);
 	instance_set_state(inst, ST_STARTING, autostart ? "autostart" : "user", "starting");
 	if ((r = rt_prepare(inst, err)) < 0 || (r = open_console(inst, err)) < 0 ||
-	    (r = inst->drv->start(inst, err)) < 0) {
+	    (r = drv(inst)->start(inst, err)) < 0) {
 		vk_error_prefix(err, "cannot start instance '%s'", inst->name);
 		if (err && err->code != EINVAL)
 			err->code = EIO;
-		inst->drv->cleanup(inst);
+		drv(inst)->cleanup(inst);
 		rt_release(inst);
 		instance_set_state(inst, ST_SHUTOFF, "failed", "failed");
 		return r < 0 ? -(err ? err->code : EIO) : r;
@@ -189,10 +213,10 @@ static int do_start(struct instance *inst, bool autostart, struct vk_error *err)
 		if (err)
 			err->code = EIO;
 		inst->rt.kill_requested = true;
-		(void)inst->drv->destroy(inst, NULL);
+		(void)drv(inst)->destroy(inst, NULL);
 		if (inst->rt.shim_pid > 0)
 			kill(-inst->rt.shim_pid, SIGKILL);
-		inst->drv->cleanup(inst);
+		drv(inst)->cleanup(inst);
 		rt_release(inst);
 		instance_set_state(inst, ST_SHUTOFF, "failed", "failed");
 		return -EIO;
@@ -205,10 +229,10 @@ int lifecycle_start(struct instance *inst, bool autostart, struct vk_error *err)
 {
 	int r;
 
-	if ((r = instance_job_begin(inst, "start", JOB_WAIT_MS, err)) < 0)
+	if ((r = lifecycle_job_begin(inst, "start", JOB_WAIT_MS, err)) < 0)
 		return r;
 	r = do_start(inst, autostart, err);
-	instance_job_end(inst);
+	lifecycle_job_end(inst);
 	return r;
 }
 
@@ -229,22 +253,22 @@ static int do_stop(struct instance *inst, bool force, int timeout_s, struct vk_e
 		return vk_error_set(err, ENOTCONN, "instance '%s' is not running (it is %s)",
 		                    inst->name, inst_state_name(s));
 	if (timeout_s <= 0)
-		timeout_s = vkd.stop_timeout_s;
+		timeout_s = settings.stop_timeout_s;
 	inst->rt.stop_requested = true;
 	if (s != ST_STOPPING)
 		instance_set_state(inst, ST_STOPPING, "user", "stopping");
 	if (!force) {
 		/* A frozen workload cannot act on a power-down request or a SIGTERM. */
-		if (s == ST_PAUSED && inst->drv->resume(inst, &e2) < 0)
+		if (s == ST_PAUSED && drv(inst)->resume(inst, &e2) < 0)
 			vk_warn("instance '%s': %s", inst->name, e2.msg);
-		if (inst->drv->shutdown(inst, &e2) == 0)
+		if (drv(inst)->shutdown(inst, &e2) == 0)
 			exited = wait_exit(inst, timeout_s * 1000);
 		else
 			vk_warn("instance '%s': %s; forcing it off", inst->name, e2.msg);
 	}
 	if (!exited) {
 		inst->rt.kill_requested = true;
-		if (inst->drv->destroy(inst, &e2) < 0)
+		if (drv(inst)->destroy(inst, &e2) < 0)
 			vk_warn("instance '%s': %s", inst->name, e2.msg);
 		/* The shim's session holds the workload: nothing of it may survive. */
 		if (!wait_exit(inst, KILL_WAIT_MS / 3) && inst->rt.shim_pid > 0)
@@ -262,10 +286,10 @@ int lifecycle_stop(struct instance *inst, bool force, int timeout_s, struct vk_e
 {
 	int r;
 
-	if ((r = instance_job_begin(inst, "stop", JOB_WAIT_MS, err)) < 0)
+	if ((r = lifecycle_job_begin(inst, "stop", JOB_WAIT_MS, err)) < 0)
 		return r;
 	r = do_stop(inst, force, timeout_s, err);
-	instance_job_end(inst);
+	lifecycle_job_end(inst);
 	return r;
 }
 
@@ -273,10 +297,10 @@ int lifecycle_kill(struct instance *inst, struct vk_error *err)
 {
 	int r;
 
-	if ((r = instance_job_begin(inst, "kill", JOB_WAIT_MS, err)) < 0)
+	if ((r = lifecycle_job_begin(inst, "kill", JOB_WAIT_MS, err)) < 0)
 		return r;
 	r = do_stop(inst, true, 1, err);
-	instance_job_end(inst);
+	lifecycle_job_end(inst);
 	return r;
 }
 
@@ -284,12 +308,12 @@ int lifecycle_restart(struct instance *inst, int timeout_s, struct vk_error *err
 {
 	int r;
 
-	if ((r = instance_job_begin(inst, "restart", JOB_WAIT_MS, err)) < 0)
+	if ((r = lifecycle_job_begin(inst, "restart", JOB_WAIT_MS, err)) < 0)
 		return r;
 	r = do_stop(inst, false, timeout_s, err);
 	if (r == 0)
 		r = do_start(inst, false, err);
-	instance_job_end(inst);
+	lifecycle_job_end(inst);
 	return r;
 }
 
@@ -300,7 +324,7 @@ int lifecycle_pause(struct instance *inst, struct vk_error *err)
 	enum inst_state s;
 	int r;
 
-	if ((r = instance_job_begin(inst, "pause", JOB_WAIT_MS, err)) < 0)
+	if ((r = lifecycle_job_begin(inst, "pause", JOB_WAIT_MS, err)) < 0)
 		return r;
 	s = cur_state(inst);
 	if (s == ST_PAUSED)
@@ -308,9 +332,9 @@ int lifecycle_pause(struct instance *inst, struct vk_error *err)
 	else if (s != ST_RUNNING)
 		r = vk_error_set(err, ENOTCONN, "instance '%s' is not running (it is %s)",
 		                 inst->name, inst_state_name(s));
-	else if ((r = inst->drv->pause(inst, err)) == 0)
+	else if ((r = drv(inst)->pause(inst, err)) == 0)
 		instance_set_state(inst, ST_PAUSED, "user", "paused");
-	instance_job_end(inst);
+	lifecycle_job_end(inst);
 	return r;
 }
 
@@ -318,14 +342,14 @@ int lifecycle_resume(struct instance *inst, struct vk_error *err)
 {
 	int r;
 
-	if ((r = instance_job_begin(inst, "resume", JOB_WAIT_MS, err)) < 0)
+	if ((r = lifecycle_job_begin(inst, "resume", JOB_WAIT_MS, err)) < 0)
 		return r;
 	if (cur_state(inst) != ST_PAUSED)
 		r = vk_error_set(err, ENOTCONN, "instance '%s' is not paused (it is %s)",
 		                 inst->name, inst_state_name(cur_state(inst)));
-	else if ((r = inst->drv->resume(inst, err)) == 0)
+	else if ((r = drv(inst)->resume(inst, err)) == 0)
 		instance_set_state(inst, ST_RUNNING, "unpaused", "resumed");
-	instance_job_end(inst);
+	lifecycle_job_end(inst);
 	return r;
 }
 
@@ -335,7 +359,7 @@ static void *finalize_thread(void *arg)
 {
 	struct instance *inst = arg;
 
-	instance_job_end(inst); /* finalizes: exit_pending is set */
+	lifecycle_job_end(inst); /* finalizes: exit_pending is set */
 	instance_unref(inst);
 	pthread_mutex_lock(&bg.lock);
 	bg.finalizers--;
@@ -409,7 +433,7 @@ void lifecycle_finalize(struct instance *inst)
 	 * start waits for the tidying.
 	 */
 	instance_set_state(inst, st, reason, event);
-	inst->drv->cleanup(inst);
+	drv(inst)->cleanup(inst);
 	rt_release(inst);
 }
 
@@ -424,15 +448,15 @@ void lifecycle_recover(struct instance *inst)
 
 	if (!inst_state_active(was)) {
 		/* Nothing runs; a folder left by a crash at the wrong moment is stale. */
-		if (vkd_instance_dir(inst->uuid, dir, sizeof(dir)) == 0)
+		if (paths_instance_dir(settings.paths, inst->uuid, dir, sizeof(dir)) == 0)
 			rm_rf(dir);
 		return;
 	}
-	if (instance_job_begin(inst, "recover", JOB_WAIT_MS, &err) < 0)
+	if (lifecycle_job_begin(inst, "recover", JOB_WAIT_MS, &err) < 0)
 		return;
 	memset(&inst->rt, 0, sizeof(inst->rt));
 	inst->rt.shim_pidfd = inst->rt.pidfd = -1;
-	vkd_instance_dir(inst->uuid, inst->rt.dir, sizeof(inst->rt.dir));
+	paths_instance_dir(settings.paths, inst->uuid, inst->rt.dir, sizeof(inst->rt.dir));
 	inst->rt.def = instance_def(inst);
 	if (shim_find(inst, &err) < 0) {
 		vk_info("instance '%s' was %s and is gone: %s", inst->name, inst_state_name(was),
@@ -440,24 +464,24 @@ void lifecycle_recover(struct instance *inst)
 		/* Stopping when the daemon died: it ended because it was asked to. */
 		inst->rt.stop_requested = was == ST_STOPPING;
 		lifecycle_finalize(inst);
-		instance_job_end(inst);
+		lifecycle_job_end(inst);
 		return;
 	}
-	r = inst->drv->reattach(inst, &st, &err);
+	r = drv(inst)->reattach(inst, &st, &err);
 	/* Unwatched, its end would never be seen and a stop never finish (see do_start). */
 	if (r == 0 && (r = monitor_watch(inst)) < 0)
 		vk_error_errno(&err, -r, "cannot watch its process");
 	if (r < 0) {
 		vk_warn("cannot reattach instance '%s': %s; stopping it", inst->name, err.msg);
 		inst->rt.kill_requested = true;
-		(void)inst->drv->destroy(inst, NULL);
+		(void)drv(inst)->destroy(inst, NULL);
 		kill(-inst->rt.shim_pid, SIGKILL);
 		if (!inst->rt.watched && monitor_watch(inst) < 0) {
-			inst->drv->cleanup(inst);
+			drv(inst)->cleanup(inst);
 			rt_release(inst);
 			instance_set_state(inst, ST_SHUTOFF, "destroyed", "stopped");
 		}
-		instance_job_end(inst);
+		lifecycle_job_end(inst);
 		return;
 	}
 	inst->rt.started_ms = now_ms();
@@ -471,7 +495,7 @@ void lifecycle_recover(struct instance *inst)
 		                   st == ST_PAUSED ? "paused" : "started");
 	vk_info("reattached instance '%s' (%s, pid %d)", inst->name, inst_state_name(st),
 	        (int)inst->rt.pid);
-	instance_job_end(inst);
+	lifecycle_job_end(inst);
 }
 
 static void *autostart_thread(void *arg)
@@ -512,12 +536,12 @@ void lifecycle_detach_all(void)
 		return;
 	for (i = 0; i < n; i++) {
 		struct console *c;
-		if (instance_job_begin(list[i], "shutdown", JOB_WAIT_MS, NULL) < 0)
+		if (lifecycle_job_begin(list[i], "shutdown", JOB_WAIT_MS, NULL) < 0)
 			continue;
 		c = list[i]->rt.console;
 		rt_set_console(list[i], NULL);
 		console_close(c);
-		instance_job_end(list[i]);
+		lifecycle_job_end(list[i]);
 	}
 	instance_list_free(list, n);
 }

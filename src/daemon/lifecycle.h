@@ -3,7 +3,9 @@
  * Lifecycle operations on instances: each takes the instance's job, checks
  * that the operation is valid in the current state (-EALREADY / -ENOTCONN
  * otherwise, which the API turns into 409), drives the driver and records
- * every state change with its reason (libvirt's model).
+ * every state change with its reason (libvirt's model). Jobs end here too:
+ * an exit the monitor reported while a job was held is finalized before the
+ * job is released.
  */
 #ifndef VKD_LIFECYCLE_H
 #define VKD_LIFECYCLE_H
@@ -13,7 +15,22 @@
 #include "common/error.h"
 #include "daemon/instance.h"
 
+struct vkd_paths;
+
 #define JOB_WAIT_MS 30000
+
+/* Handed down by main.c before any other call; read-only afterwards. */
+struct lifecycle_settings {
+	const struct vkd_paths *paths; /* run folders, console logs */
+	int stop_timeout_s;            /* graceful stop, when a request names none */
+};
+
+void lifecycle_init(const struct lifecycle_settings *s);
+
+/* Any change to an instance runs under its job (instance.h); these take and release it. */
+int lifecycle_job_begin(struct instance *inst, const char *job, int timeout_ms,
+                        struct vk_error *err) VK_MUST_CHECK;
+void lifecycle_job_end(struct instance *inst);
 
 int lifecycle_start(struct instance *inst, bool autostart, struct vk_error *err) VK_MUST_CHECK;
 int lifecycle_stop(struct instance *inst, bool force, int timeout_s,
@@ -23,7 +40,7 @@ int lifecycle_restart(struct instance *inst, int timeout_s, struct vk_error *err
 int lifecycle_pause(struct instance *inst, struct vk_error *err) VK_MUST_CHECK;
 int lifecycle_resume(struct instance *inst, struct vk_error *err) VK_MUST_CHECK;
 
-/* The workload ended (called by the monitor, no job held). */
+/* The workload ended (the monitor's exit callback, no job held). */
 void lifecycle_on_exit(struct instance *inst);
 /* Record how it ended and release its resources (job held). */
 void lifecycle_finalize(struct instance *inst);

@@ -3,7 +3,11 @@
  * virtkitd: command line, folders, start-up (load the store, reattach to
  * running instances, serve the API, autostart) and shutdown (instances keep
  * running: a restarted daemon reattaches). `virtkitd __shim DIR` runs the
- * per-instance shim instead (shim.c).
+ * per-instance shim instead (shim-main.c).
+ *
+ * The top of the daemon's layers (docs/architecture.md): the configuration
+ * lives here and each layer below gets the part it needs, as a value, when it
+ * starts; none of them reaches back into this file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,39 +26,34 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/api-stream.h"
-#include "daemon/daemon.h"
+#include "daemon/api.h"
 #include "daemon/domxml.h"
+#include "daemon/driver.h"
+#include "daemon/events.h"
 #include "daemon/http.h"
 #include "daemon/lifecycle.h"
 #include "daemon/monitor.h"
+#include "daemon/paths.h"
 #include "daemon/proc.h"
-#include "daemon/shim.h"
+#include "daemon/shim-main.h"
 #include "daemon/store.h"
 
-struct vkd_config vkd;
-
-/*
- * A path that does not fit leaves buf empty, never truncated: a cut-short
- * instance folder could name a parent folder, and the run folder is removed
- * with rm_rf().
- */
-int vkd_instance_dir(const char *uuid, char *buf, size_t len)
-{
-	if (fmt_buf(buf, len, "%s/instances/%s", vkd.run_dir, uuid) < 0) {
-		buf[0] = '\0';
-		return -ENAMETOOLONG;
-	}
-	return 0;
-}
-
-int vkd_log_path(const char *uuid, char *buf, size_t len)
-{
-	if (fmt_buf(buf, len, "%s/logs/%s.log", vkd.state_dir, uuid) < 0) {
-		buf[0] = '\0';
-		return -ENAMETOOLONG;
-	}
-	return 0;
-}
+/* The configuration, fixed at start-up (before any thread starts), read-only afterwards. */
+static struct {
+	struct vkd_paths paths; /* state_dir, run_dir */
+	char socket_path[108];  /* sun_path */
+	char vm_binary[PATH_MAX];
+	char oci_runtime[PATH_MAX];
+	char self_exe[PATH_MAX];    /* re-executed as the shim without virtkit-shim */
+	char shim_binary[PATH_MAX]; /* virtkit-shim next to us, or empty */
+	char oci_root[PATH_MAX];
+	gid_t socket_gid; /* (gid_t)-1 when the group does not exist */
+	mode_t socket_mode;
+	size_t max_body;
+	int stop_timeout_s;
+	bool autostart;
+	struct store *store;
+} vkd;
 
 static void usage(FILE *f)
 {
@@ -154,8 +153,8 @@ static int parse_args(int argc, char **argv)
 	vkd.max_body = 1 << 20;
 	vkd.stop_timeout_s = 30;
 	vkd.autostart = true;
-	snprintf(vkd.state_dir, sizeof(vkd.state_dir), "/var/lib/virtkit");
-	snprintf(vkd.run_dir, sizeof(vkd.run_dir), "/run/virtkit");
+	snprintf(vkd.paths.state_dir, sizeof(vkd.paths.state_dir), "/var/lib/virtkit");
+	snprintf(vkd.paths.run_dir, sizeof(vkd.paths.run_dir), "/run/virtkit");
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -164,12 +163,13 @@ static int parse_args(int argc, char **argv)
 				return -1;
 			break;
 		case 'd':
-			if (set_path(vkd.state_dir, sizeof(vkd.state_dir), optarg, "--state-dir") <
-			    0)
+			if (set_path(vkd.paths.state_dir, sizeof(vkd.paths.state_dir), optarg,
+			             "--state-dir") < 0)
 				return -1;
 			break;
 		case 'r':
-			if (set_path(vkd.run_dir, sizeof(vkd.run_dir), optarg, "--run-dir") < 0)
+			if (set_path(vkd.paths.run_dir, sizeof(vkd.paths.run_dir), optarg,
+			             "--run-dir") < 0)
 				return -1;
 			break;
 		case 'V':
@@ -258,33 +258,34 @@ static int prepare_dirs(struct vk_error *err)
 	char real[PATH_MAX];
 	int r;
 
-	if ((r = mkdir_p(vkd.state_dir, 0700)) < 0)
+	if ((r = mkdir_p(vkd.paths.state_dir, 0700)) < 0)
 		return vk_error_errno(err, -r, "cannot create the state folder '%s'",
-		                      vkd.state_dir);
-	if ((r = mkdir_p(vkd.run_dir, 0755)) < 0)
-		return vk_error_errno(err, -r, "cannot create the run folder '%s'", vkd.run_dir);
+		                      vkd.paths.state_dir);
+	if ((r = mkdir_p(vkd.paths.run_dir, 0755)) < 0)
+		return vk_error_errno(err, -r, "cannot create the run folder '%s'",
+		                      vkd.paths.run_dir);
 	/* Absolute paths: shims and runtimes run with another cwd. */
-	if (realpath(vkd.state_dir, real))
-		snprintf(vkd.state_dir, sizeof(vkd.state_dir), "%s", real);
-	if (realpath(vkd.run_dir, real))
-		snprintf(vkd.run_dir, sizeof(vkd.run_dir), "%s", real);
-	snprintf(path, sizeof(path), "%s/logs", vkd.state_dir);
+	if (realpath(vkd.paths.state_dir, real))
+		snprintf(vkd.paths.state_dir, sizeof(vkd.paths.state_dir), "%s", real);
+	if (realpath(vkd.paths.run_dir, real))
+		snprintf(vkd.paths.run_dir, sizeof(vkd.paths.run_dir), "%s", real);
+	snprintf(path, sizeof(path), "%s/logs", vkd.paths.state_dir);
 	if ((r = mkdir_p(path, 0700)) < 0)
 		return vk_error_errno(err, -r, "cannot create '%s'", path);
-	snprintf(path, sizeof(path), "%s/instances", vkd.run_dir);
+	snprintf(path, sizeof(path), "%s/instances", vkd.paths.run_dir);
 	if ((r = mkdir_p(path, 0700)) < 0)
 		return vk_error_errno(err, -r, "cannot create '%s'", path);
-	if ((size_t)snprintf(vkd.oci_root, sizeof(vkd.oci_root), "%s/oci", vkd.run_dir) >=
+	if ((size_t)snprintf(vkd.oci_root, sizeof(vkd.oci_root), "%s/oci", vkd.paths.run_dir) >=
 	    sizeof(vkd.oci_root))
 		return vk_error_set(err, ENAMETOOLONG, "the run folder '%s' is too long",
-		                    vkd.run_dir);
+		                    vkd.paths.run_dir);
 	if ((r = mkdir_p(vkd.oci_root, 0700)) < 0)
 		return vk_error_errno(err, -r, "cannot create '%s'", vkd.oci_root);
 	if (!vkd.socket_path[0] &&
 	    (size_t)snprintf(vkd.socket_path, sizeof(vkd.socket_path), "%s/virtkit.sock",
-	                     vkd.run_dir) >= sizeof(vkd.socket_path))
+	                     vkd.paths.run_dir) >= sizeof(vkd.socket_path))
 		return vk_error_set(err, ENAMETOOLONG, "the socket path in '%s' is too long",
-		                    vkd.run_dir);
+		                    vkd.paths.run_dir);
 	return 0;
 }
 
@@ -294,16 +295,34 @@ static int lock_state_dir(struct vk_error *err)
 	char path[PATH_MAX + 16];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/virtkitd.lock", vkd.state_dir);
+	snprintf(path, sizeof(path), "%s/virtkitd.lock", vkd.paths.state_dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return vk_error_errno(err, errno, "cannot open '%s'", path);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		close(fd);
 		return vk_error_set(err, EBUSY, "another virtkitd uses the state folder '%s'",
-		                    vkd.state_dir);
+		                    vkd.paths.state_dir);
 	}
 	return fd; /* held until exit */
+}
+
+/* Hand each layer the part of the configuration it needs. */
+static void init_layers(void)
+{
+	drivers_init(&(struct driver_settings){
+	        .vm_binary = vkd.vm_binary,
+	        .oci_runtime = vkd.oci_runtime,
+	        .oci_root = vkd.oci_root,
+	        .shim = {.path = vkd.shim_binary[0] ? vkd.shim_binary : vkd.self_exe,
+	                 .daemon = !vkd.shim_binary[0]},
+	});
+	lifecycle_init(&(struct lifecycle_settings){.paths = &vkd.paths,
+	                                            .stop_timeout_s = vkd.stop_timeout_s});
+	api_init(&(struct api_settings){.store = vkd.store,
+	                                .paths = &vkd.paths,
+	                                .vm_binary = vkd.vm_binary,
+	                                .oci_runtime = vkd.oci_runtime});
 }
 
 static int load_one(void *opaque, const struct store_instance *in)
@@ -389,14 +408,21 @@ int main(int argc, char **argv)
 	if ((r = prepare_dirs(&err)) < 0 || (lock_fd = lock_state_dir(&err)) < 0)
 		goto fail;
 	domxml_init();
-	snprintf(path, sizeof(path), "%s/virtkit.db", vkd.state_dir);
-	if ((r = store_open(path, &vkd.store, &err)) < 0)
+	snprintf(path, sizeof(path), "%s/virtkit.db", vkd.paths.state_dir);
+	if ((r = store_open(path, events_publish, &vkd.store, &err)) < 0)
 		goto fail;
 	events_init(vkd.store);
-	if ((r = store_load(vkd.store, load_one, NULL, &err)) < 0 || (r = monitor_init(&err)) < 0)
+	instance_registry_init(vkd.store);
+	init_layers();
+	if ((r = store_load(vkd.store, load_one, NULL, &err)) < 0 ||
+	    (r = monitor_init(lifecycle_on_exit, &err)) < 0)
 		goto fail;
 	recover_all();
-	if ((r = http_start(&err)) < 0)
+	if ((r = http_start(&(struct http_config){.socket_path = vkd.socket_path,
+	                                          .socket_gid = vkd.socket_gid,
+	                                          .socket_mode = vkd.socket_mode,
+	                                          .max_body = vkd.max_body},
+	                    api_dispatch, NULL, &err)) < 0)
 		goto fail;
 	vk_info("listening on %s (vm: %s, oci: %s)", vkd.socket_path, vkd.vm_binary,
 	        vkd.oci_runtime);

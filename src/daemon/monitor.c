@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "common/log.h"
-#include "daemon/lifecycle.h"
 
 static struct {
 	int epfd;
@@ -21,6 +20,7 @@ static struct {
 	pthread_mutex_t lock;
 	struct instance **watched; /* the references the watches hold */
 	size_t n, cap;
+	void (*on_exit)(struct instance *inst);
 } mon = {.epfd = -1, .wake = -1, .lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* Forget one watch of inst; true when it was registered. */
@@ -60,17 +60,18 @@ static void *monitor_thread(void *arg)
 				return NULL; /* the wake eventfd: shutting down */
 			if (!unlist(inst))
 				continue;
-			lifecycle_on_exit(inst);
+			mon.on_exit(inst);
 			instance_unref(inst);
 		}
 	}
 }
 
-int monitor_init(struct vk_error *err)
+int monitor_init(void (*on_exit)(struct instance *inst), struct vk_error *err)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
 	int r;
 
+	mon.on_exit = on_exit;
 	mon.epfd = epoll_create1(EPOLL_CLOEXEC);
 	mon.wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (mon.epfd < 0 || mon.wake < 0 || epoll_ctl(mon.epfd, EPOLL_CTL_ADD, mon.wake, &ev) < 0)

@@ -357,3 +357,18 @@ bool find_executable(const char *name, char *out, size_t len)
 	}
 	return false;
 }
+
+int proc_read_pid(const char *dir, const char *file, pid_t *pid)
+{
+	char path[PATH_MAX], buf[64];
+	long v;
+
+	fmt_buf(path, sizeof(path), "%s/%s", dir, file);
+	if (read_small_file(path, buf, sizeof(buf)) < 0)
+		return -ENOENT;
+	v = strtol(buf, NULL, 10);
+	if (v <= 0 || v > 4194304)
+		return -EINVAL;
+	*pid = (pid_t)v;
+	return 0;
+}

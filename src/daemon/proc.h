@@ -62,6 +62,9 @@ int mkdir_p(const char *path, mode_t mode);
 int rm_rf(const char *path);
 /* Read a small text file (at most len-1 bytes) into buf. */
 int read_small_file(const char *path, char *buf, size_t len);
+/* Read a "PID [STARTTIME]" file DIR/FILE: 0 with *pid set, -ENOENT, -EINVAL. */
+int proc_read_pid(const char *dir, const char *file, pid_t *pid);
+
 /* Find an executable: an explicit path, or a name searched in $PATH. */
 bool find_executable(const char *name, char *out, size_t len);
 

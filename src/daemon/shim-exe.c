@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "daemon/shim.h"
+#include "daemon/shim-main.h"
 
 int main(int argc, char **argv)
 {

@@ -27,26 +27,11 @@
 
 #include "common/util.h"
 #include "daemon/proc.h"
-#include "daemon/shim.h"
+#include "daemon/shim-main.h"
 
 extern char **environ;
 
 #define RING_SIZE (64 * 1024)
-
-int shim_read_pid(const char *dir, const char *file, pid_t *pid)
-{
-	char path[PATH_MAX], buf[64];
-	long v;
-
-	fmt_buf(path, sizeof(path), "%s/%s", dir, file);
-	if (read_small_file(path, buf, sizeof(buf)) < 0)
-		return -ENOENT;
-	v = strtol(buf, NULL, 10);
-	if (v <= 0 || v > 4194304)
-		return -EINVAL;
-	*pid = (pid_t)v;
-	return 0;
-}
 
 struct shim {
 	const char *dir;
@@ -510,7 +495,7 @@ static int shim_container(struct shim *s)
 		runtime_error(s, "the OCI runtime's start", rc, NULL);
 		goto undo;
 	}
-	if (shim_read_pid(s->dir, "pid", &s->pid) < 0) {
+	if (proc_read_pid(s->dir, "pid", &s->pid) < 0) {
 		report("error the OCI runtime wrote no pid file");
 		goto undo;
 	}

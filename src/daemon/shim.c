@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include "common/util.h"
-#include "daemon/daemon.h"
 #include "daemon/proc.h"
 
 extern char **environ;
@@ -73,13 +72,13 @@ void shim_last_log_line(const char *dir, char *buf, size_t len)
 	proc_last_line(text, buf, len);
 }
 
-int shim_spawn(struct instance *inst, json_object *cfg, int timeout_ms, pid_t *pid,
-               struct vk_error *err)
+int shim_spawn(struct instance *inst, const struct shim_program *prog, json_object *cfg,
+               int timeout_ms, pid_t *pid, struct vk_error *err)
 {
 	const char *dir = inst->rt.dir;
 	char path[PATH_MAX], log[PATH_MAX], line[512];
 	const char *argv[] = {"virtkitd", "__shim", dir, NULL};
-	const char *exe = vkd.self_exe;
+	const char *exe = prog->path;
 	const char *txt = json_object_to_json_string_ext(
 	        cfg, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	posix_spawn_file_actions_t fa;
@@ -104,9 +103,8 @@ int shim_spawn(struct instance *inst, json_object *cfg, int timeout_ms, pid_t *p
 	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
 	/* A session of its own: the daemon's death must not reach it. */
 	proc_spawnattr_init(&attr, true);
-	if (vkd.shim_binary[0]) {
+	if (!prog->daemon) {
 		/* The small virtkit-shim: a fraction of virtkitd's cost to exec. */
-		exe = vkd.shim_binary;
 		argv[0] = "virtkit-shim";
 		argv[1] = dir;
 		argv[2] = NULL;

@@ -16,32 +16,34 @@
 #ifndef VKD_SHIM_H
 #define VKD_SHIM_H
 
+#include <stdbool.h>
+
 #include <json-c/json.h>
 
 #include "common/error.h"
 #include "daemon/instance.h"
+
+/* The program a shim runs as (main.c finds it at start-up and hands it to the drivers). */
+struct shim_program {
+	const char *path; /* virtkit-shim, or virtkitd itself */
+	bool daemon;      /* path is virtkitd: run as `virtkitd __shim DIR` */
+};
 
 /*
  * Daemon side: write cfg as RUNDIR/shim.json, spawn the shim and wait up to
  * timeout_ms for it to report the workload running. Sets rt.shim_pid,
  * rt.shim_pidfd and *pid (the workload).
  */
-int shim_spawn(struct instance *inst, json_object *cfg, int timeout_ms, pid_t *pid,
-               struct vk_error *err) VK_MUST_CHECK;
+int shim_spawn(struct instance *inst, const struct shim_program *prog, json_object *cfg,
+               int timeout_ms, pid_t *pid, struct vk_error *err) VK_MUST_CHECK;
 
 /* Daemon side, after a restart: find the shim of rt.dir alive (sets rt.shim_*). */
 int shim_find(struct instance *inst, struct vk_error *err) VK_MUST_CHECK;
-
-/* Read a "PID [STARTTIME]" file; -ENOENT, -EINVAL. */
-int shim_read_pid(const char *dir, const char *file, pid_t *pid);
 
 /* How the workload ended (known=false when the file is missing). */
 void shim_read_exit(const char *dir, struct exit_info *out);
 
 /* The last line of RUNDIR/shim.log, for error messages. */
 void shim_last_log_line(const char *dir, char *buf, size_t len);
-
-/* Shim side: the process's main. */
-int shim_main(const char *dir);
 
 #endif

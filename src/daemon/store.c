@@ -22,7 +22,8 @@
 struct store {
 	sqlite3 *db;
 	pthread_mutex_t lock;
-	unsigned inserts; /* events since the last trim */
+	void (*committed)(const struct vk_event *ev); /* after each event's commit, under lock */
+	unsigned inserts;                             /* events since the last trim */
 };
 
 static const char schema[] = "CREATE TABLE IF NOT EXISTS instances ("
@@ -73,7 +74,8 @@ static int exec(struct store *s, const char *sql, struct vk_error *err)
 	return 0;
 }
 
-int store_open(const char *path, struct store **out, struct vk_error *err)
+int store_open(const char *path, void (*committed)(const struct vk_event *ev), struct store **out,
+               struct vk_error *err)
 {
 	struct store *s = calloc(1, sizeof(*s));
 	sqlite3_stmt *st = NULL;
@@ -82,6 +84,7 @@ int store_open(const char *path, struct store **out, struct vk_error *err)
 	if (!s)
 		return vk_error_set(err, ENOMEM, "out of memory");
 	pthread_mutex_init(&s->lock, NULL);
+	s->committed = committed;
 	if (sqlite3_open_v2(path, &s->db,
 	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
 	                    NULL) != SQLITE_OK) {
@@ -257,7 +260,8 @@ static int commit_change_sync(struct store *s, sqlite3_stmt *st, bool need_row, 
 	if (!durable)
 		sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
 	if (ev) {
-		events_publish(ev);
+		if (s->committed)
+			s->committed(ev);
 		if (++s->inserts >= 1000) {
 			char sql[96];
 			s->inserts = 0;

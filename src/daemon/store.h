@@ -17,7 +17,7 @@
 
 #include "common/error.h"
 #include "daemon/def.h"
-#include "daemon/events.h"
+#include "daemon/event.h"
 
 struct store;
 
@@ -31,7 +31,13 @@ struct store_instance {
 	char reason[32];
 };
 
-int store_open(const char *path, struct store **out, struct vk_error *err) VK_MUST_CHECK;
+/*
+ * Open (create, migrate) the database. committed(ev) is called for every event
+ * after its transaction committed, under the store's lock, so in commit order
+ * (the daemon hands it to the event bus).
+ */
+int store_open(const char *path, void (*committed)(const struct vk_event *ev), struct store **out,
+               struct vk_error *err) VK_MUST_CHECK;
 void store_close(struct store *s);
 
 /* Call cb for every stored instance (in name order); a negative cb result stops. */
@@ -40,7 +46,7 @@ int store_load(struct store *s, int (*cb)(void *opaque, const struct store_insta
 
 /*
  * Changes. ev (may be NULL) is written in the same transaction; its seq is
- * filled in and it is published (events_publish) before the call returns.
+ * filled in and it is handed to committed() before the call returns.
  * A duplicate name or uuid on insert is -EEXIST.
  */
 int store_insert(struct store *s, const struct store_instance *in, struct vk_event *ev,

@@ -18,8 +18,8 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "daemon/daemon.h"
 #include "daemon/driver.h"
+#include "daemon/drivers/settings.h"
 #include "daemon/drivers/oci-spec.h"
 #include "daemon/proc.h"
 #include "daemon/shim.h"
@@ -37,9 +37,9 @@ static int runtime(struct instance *inst, const char *verb, const char *arg, con
 	char buf[2048], last[300];
 	int n = 0, st = 0, r;
 
-	argv[n++] = vkd.oci_runtime;
+	argv[n++] = drv_settings.oci_runtime;
 	argv[n++] = "--root";
-	argv[n++] = vkd.oci_root;
+	argv[n++] = drv_settings.oci_root;
 	argv[n++] = verb;
 	if (arg)
 		argv[n++] = arg;
@@ -56,7 +56,8 @@ static int runtime(struct instance *inst, const char *verb, const char *arg, con
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		proc_last_line(out, last, sizeof(last));
 		return vk_error_set(err, EIO, "OCI runtime '%s %s' failed for '%s'%s%s",
-		                    vkd.oci_runtime, verb, inst->name, last[0] ? ": " : "", last);
+		                    drv_settings.oci_runtime, verb, inst->name, last[0] ? ": " : "",
+		                    last);
 	}
 	return 0;
 }
@@ -95,7 +96,7 @@ static bool runtime_knows(struct instance *inst)
 	char path[PATH_MAX];
 	struct stat st;
 
-	if (fmt_buf(path, sizeof(path), "%s/%s", vkd.oci_root, inst->uuid) < 0)
+	if (fmt_buf(path, sizeof(path), "%s/%s", drv_settings.oci_root, inst->uuid) < 0)
 		return true;
 	return stat(path, &st) == 0;
 }
@@ -123,10 +124,10 @@ static int ct_start(struct instance *inst, struct vk_error *err)
 	pid_t pid;
 	int r;
 
-	if (access(vkd.oci_runtime, X_OK) != 0)
+	if (access(drv_settings.oci_runtime, X_OK) != 0)
 		return vk_error_errno(err, errno,
 		                      "cannot run the OCI runtime '%s' (see --oci-runtime)",
-		                      vkd.oci_runtime);
+		                      drv_settings.oci_runtime);
 	if (def_get_str(def, "bundle")) {
 		fmt_buf(bundle, sizeof(bundle), "%s", def_get_str(def, "bundle"));
 		term = bundle_terminal(bundle);
@@ -157,12 +158,12 @@ static int ct_start(struct instance *inst, struct vk_error *err)
 		(void)runtime(inst, "delete", "--force", NULL, NULL, 0, NULL);
 	cfg = json_object_new_object();
 	json_object_object_add(cfg, "kind", json_object_new_string("container"));
-	json_object_object_add(cfg, "runtime", json_object_new_string(vkd.oci_runtime));
-	json_object_object_add(cfg, "root", json_object_new_string(vkd.oci_root));
+	json_object_object_add(cfg, "runtime", json_object_new_string(drv_settings.oci_runtime));
+	json_object_object_add(cfg, "root", json_object_new_string(drv_settings.oci_root));
 	json_object_object_add(cfg, "bundle", json_object_new_string(bundle));
 	json_object_object_add(cfg, "id", json_object_new_string(inst->uuid));
 	json_object_object_add(cfg, "terminal", json_object_new_boolean(term));
-	r = shim_spawn(inst, cfg, START_TIMEOUT_MS, &pid, err);
+	r = shim_spawn(inst, &drv_settings.shim, cfg, START_TIMEOUT_MS, &pid, err);
 	json_object_put(cfg);
 	if (r < 0)
 		return r;
@@ -273,9 +274,9 @@ int container_exec_spawn(struct instance *inst, const char *const *args, size_t 
 
 	if (!argv)
 		return vk_error_set(err, ENOMEM, "out of memory");
-	argv[n++] = vkd.oci_runtime;
+	argv[n++] = drv_settings.oci_runtime;
 	argv[n++] = "--root";
-	argv[n++] = vkd.oci_root;
+	argv[n++] = drv_settings.oci_root;
 	argv[n++] = "exec";
 	argv[n++] = "--pid-file";
 	argv[n++] = pid_file;
@@ -293,7 +294,8 @@ int container_exec_spawn(struct instance *inst, const char *const *args, size_t 
 	posix_spawnattr_destroy(&attr);
 	free(argv);
 	if (r != 0)
-		return vk_error_errno(err, r, "cannot run the OCI runtime '%s'", vkd.oci_runtime);
+		return vk_error_errno(err, r, "cannot run the OCI runtime '%s'",
+		                      drv_settings.oci_runtime);
 	return 0;
 }
 

@@ -17,8 +17,8 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "daemon/daemon.h"
 #include "daemon/driver.h"
+#include "daemon/drivers/settings.h"
 #include "daemon/proc.h"
 #include "daemon/shim.h"
 
@@ -149,7 +149,7 @@ static json_object *build_argv(struct instance *inst)
 	const char *s;
 	size_t i;
 
-	push(a, vkd.vm_binary);
+	push(a, drv_settings.vm_binary);
 	push(a, "run");
 	push(a, "--arch");
 	push(a, def_get_str(def, "arch"));
@@ -254,14 +254,14 @@ static int vm_start(struct instance *inst, struct vk_error *err)
 	pid_t pid;
 	int r;
 
-	if (access(vkd.vm_binary, X_OK) != 0) {
+	if (access(drv_settings.vm_binary, X_OK) != 0) {
 		json_object_put(cfg);
 		return vk_error_errno(err, errno, "cannot run the VM binary '%s' (see --vm-binary)",
-		                      vkd.vm_binary);
+		                      drv_settings.vm_binary);
 	}
 	json_object_object_add(cfg, "kind", json_object_new_string("vm"));
 	json_object_object_add(cfg, "argv", build_argv(inst));
-	r = shim_spawn(inst, cfg, READY_TIMEOUT_MS, &pid, err);
+	r = shim_spawn(inst, &drv_settings.shim, cfg, READY_TIMEOUT_MS, &pid, err);
 	json_object_put(cfg);
 	if (r < 0)
 		return r;
@@ -304,7 +304,7 @@ static int vm_reattach(struct instance *inst, enum inst_state *st, struct vk_err
 {
 	pid_t pid;
 
-	if (shim_read_pid(inst->rt.dir, "pid", &pid) < 0)
+	if (proc_read_pid(inst->rt.dir, "pid", &pid) < 0)
 		return vk_error_set(err, ESRCH, "no virtkit-vm pid recorded for '%s'", inst->name);
 	inst->rt.pid = pid;
 	inst->rt.pidfd = proc_pidfd_open(pid);

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One lifecycle event (a definition change or a state change) and its JSON
+ * form. The store records events, the event bus (events.h) hands them to
+ * subscribers; both share this type from below.
+ */
+#ifndef VKD_EVENT_H
+#define VKD_EVENT_H
+
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "daemon/def.h"
+
+struct vk_event {
+	int64_t seq;
+	int64_t time_ms; /* wall clock, milliseconds since the epoch */
+	char instance[DEF_NAME_MAX + 1];
+	char uuid[DEF_UUID_LEN + 1];
+	char type[16];  /* vm, container */
+	char event[24]; /* defined, updated, undefined, starting, started, ... */
+	char state[16]; /* the state after the event */
+	char reason[32];
+};
+
+json_object *event_to_json(const struct vk_event *ev);
+
+#endif
