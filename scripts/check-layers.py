@@ -40,8 +40,11 @@ LAYERS = [
      "the program: options, control socket, --stats, probe command"),
     # virtkit-oci
     ("oci-stub", ["src/oci/stub/"], [], "the sealed init stub (no libc)"),
-    ("oci-lib", ["src/oci/"], ["common"], "the runtime's library"),
-    ("oci-cmd", ["src/oci/cmd/"], ["common", "oci-lib"], "runc's command line"),
+    ("oci-spec-default", ["src/oci/spec-default.[ch]"], [],
+     "the default config.json, shared with the daemon"),
+    ("oci-lib", ["src/oci/"], ["common", "oci-spec-default"], "the runtime's library"),
+    ("oci-cmd", ["src/oci/cmd/"], ["common", "oci-spec-default", "oci-lib"],
+     "runc's command line"),
     # virtkitd, bottom-up (docs/architecture.md: the daemon's layers)
     ("daemon-util", [D + "proc.[ch]", D + "paths.[ch]"], ["common"],
      "process and file helpers, the daemon's folders"),
@@ -62,7 +65,8 @@ LAYERS = [
      ["common", "daemon-util", "daemon-model", "daemon-registry"],
      "the daemon's side of the shim"),
     ("daemon-drivers", [D + "driver.h", D + "drivers/"],
-     ["common", "daemon-util", "daemon-model", "daemon-registry", "daemon-shim"],
+     ["common", "daemon-util", "daemon-model", "daemon-registry", "daemon-shim",
+      "oci-spec-default"],
      "vm and container drivers"),
     ("daemon-monitor", [D + "monitor.[ch]"], ["common", "daemon-model", "daemon-registry"],
      "the exit monitor (calls back through a function it is given)"),
@@ -97,7 +101,7 @@ NEVER = [
     (["vm-kvm"], ["vm-emu"], "the CPU backends never reach each other"),
     (["vm-emu"], ["vm-kvm"], "the CPU backends never reach each other"),
     (["vm-board", "vm-kvm"], ["vm-main"], "boards and the KVM backend never reach main/"),
-    (["oci-lib", "oci-cmd", "oci-stub"], VM_ALL + DAEMON,
+    (["oci-lib", "oci-cmd", "oci-stub", "oci-spec-default"], VM_ALL + DAEMON,
      "the OCI runtime never reaches virtkit-vm or the daemon"),
     (["cli", "lib"], DAEMON, "the client side never reaches the daemon"),
 ]

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The default config.json written by `virtkit-oci spec`: a shell in
- * ./rootfs with the usual mounts, a small capability set, masked and
- * readonly /proc paths; --rootless adds a user namespace mapping the caller
- * and drops what an unprivileged user cannot do (network ns, sysfs, gid=5).
+ * The default config.json written by `virtkit-oci spec` and used by virtkitd
+ * for every container (spec-default.h): a shell in ./rootfs with the usual
+ * mounts, a small capability set, masked and readonly /proc paths; --rootless
+ * adds a user namespace mapping the caller and drops what an unprivileged user
+ * cannot do (network ns, sysfs, gid=5).
  */
-#include "spec.h"
+#include "spec-default.h"
 
 #include <stdio.h>
 

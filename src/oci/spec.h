@@ -15,8 +15,7 @@
 #include <sys/types.h>
 
 #include "common/error.h"
-
-#define OCI_VERSION "1.0.2"
+#include "spec-default.h" /* OCI_VERSION, oci_spec_default() */
 
 /* A NULL-terminated string vector with its length. */
 struct oci_strv {
@@ -307,9 +306,6 @@ void oci_strv_free(struct oci_strv *v);
 /* The namespace path given for type (CLONE_NEW*), or NULL. */
 const char *oci_spec_ns_path(const struct oci_spec *spec, int type);
 bool oci_spec_has_ns(const struct oci_spec *spec, int type);
-
-/* Default config.json for `spec` (rootless variant when asked). Caller puts. */
-json_object *oci_spec_default(bool rootless, uid_t uid, gid_t gid);
 
 /* Names and tables shared with `features`. */
 const char *oci_hook_kind_name(enum oci_hook_kind kind);
