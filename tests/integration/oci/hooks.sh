@@ -74,6 +74,32 @@ B=$(make_bundle poststartfail 'hooks.poststart+={"path":"/bin/false"}' 'process.
 out=$(oci run --bundle "$B" poststartfail 2>&1); rc=$?
 [ $rc = 0 ] && echo "$out" | grep -q "warning: poststart hook /bin/false failed" && echo "$out" | grep -q ran && \
 	ok "a failing poststart hook is a warning" || not_ok "poststart failure" "$out rc=$rc"
+# Spec: poststart hooks run after the user-specified process is executed. The
+# hook checks that the container's pid already runs the program (its
+# /proc/PID/exe is busybox, not the runtime or the init stub); create+start
+# and run, a few times each. A startContainer hook (it runs after start
+# connected, before the exec) holds the exec back for a moment, so that a
+# poststart run too early would see the runtime still there.
+cat >"$TMP/exe-hook.sh" <<EOS
+#!/bin/sh
+pid=\$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
+if [ /proc/\$pid/exe -ef "$ROOTFS/bin/busybox" ]; then echo execd; else echo "not-yet:\$(readlink /proc/\$pid/exe)"; fi >> "$LOG/exe"
+EOS
+chmod 755 "$TMP/exe-hook.sh"
+rm -f "$LOG/exe"
+SLOWSTART='hooks.startContainer+={"path":"/bin/sleep","args":["sleep","0.3"]}'
+B=$(make_bundle exeorder "$SLOWSTART" "hooks.poststart+={\"path\":\"$TMP/exe-hook.sh\"}" 'process.args=["/bin/sleep","30"]')
+# without a pid namespace the program is exec'd by a sealed copy of the runtime, not the stub
+B2=$(make_bundle exeorder2 "$SLOWSTART" "hooks.poststart+={\"path\":\"$TMP/exe-hook.sh\"}" 'process.args=["/bin/sleep","30"]' \
+	'linux.namespaces-={"type":"pid"}')
+for i in 1 2; do
+	oci create --bundle "$B" exeorder && oci start exeorder && oci delete -f exeorder
+	oci run --bundle "$B" -d exeorder && oci delete -f exeorder
+	oci create --bundle "$B2" exeorder2 && oci start exeorder2 && oci delete -f exeorder2
+done
+[ "$(sort "$LOG/exe" 2>/dev/null | uniq -c | tr -s ' ')" = " 6 execd" ] && \
+	ok "poststart runs after the container's program was executed (6 of 6)" || not_ok "poststart order" "$(sort "$LOG/exe" 2>/dev/null | uniq -c)"
+
 # Spec: a failing poststart or poststop hook is a warning, and the hooks after
 # it still run (each failure warned about), with create/start and with run.
 rm -f "$LOG/order"
