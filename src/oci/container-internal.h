@@ -29,6 +29,7 @@ struct oci_ctr {
 	bool late_net;   /* the container process makes its network namespace itself */
 	bool cg_done;    /* (container side) the runtime has made and joined the cgroups */
 	int stub_fd;     /* its memfd, made by the container process */
+	int proc_fd;     /* the runtime's /proc (O_PATH) for LSM attributes, or -1 */
 	int clone_flags; /* namespaces created by clone() itself */
 	char created[64];
 };

@@ -64,6 +64,8 @@ struct oci_exec_opts {
 	bool tty, tty_set;
 	bool detach;
 	bool no_new_privs;
+	const char *apparmor;      /* --apparmor: overrides process.apparmorProfile */
+	const char *process_label; /* --process-label: overrides process.selinuxLabel */
 	const char *pid_file;
 	const char *console_socket;
 	int preserve_fds;

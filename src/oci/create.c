@@ -29,6 +29,7 @@
 #include "fault.h"
 #include "hooks.h"
 #include "log.h"
+#include "lsm.h"
 #include "ns.h"
 #include "stub.h"
 #include "sync.h"
@@ -64,7 +65,8 @@ static int validate(struct oci_ctr *c, struct vk_error *err)
 		return vk_error_set(err, EINVAL,
 		                    "process.terminal needs --console-socket when the runtime "
 		                    "detaches");
-	return 0;
+	/* A profile or label that cannot be applied is refused, never ignored. */
+	return oci_lsm_check(&oci_lsm_host_default, p, s->linux_.mount_label, err);
 }
 
 /* start.sock in the state directory; bound through /proc/self/fd to dodge sun_path's limit. */
@@ -339,8 +341,8 @@ static void cleanup(struct oci_ctr *c)
 
 static void close_all(struct oci_ctr *c)
 {
-	int *fds[] = {&c->sync[0],    &c->sync[1],    &c->listen_fd,
-	              &c->console_fd, &c->pty_master, &c->dirfd};
+	int *fds[] = {&c->sync[0],    &c->sync[1], &c->listen_fd, &c->console_fd,
+	              &c->pty_master, &c->dirfd,   &c->proc_fd};
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		if (*fds[i] >= 0)
@@ -355,6 +357,7 @@ int oci_container_create(const struct oci_create_opts *o, struct vk_error *err)
 {
 	struct oci_ctr c = {.o = o,
 	                    .stub_fd = -1,
+	                    .proc_fd = -1,
 	                    .dirfd = -1,
 	                    .sync = {-1, -1},
 	                    .listen_fd = -1,
@@ -412,6 +415,13 @@ int oci_container_create(const struct oci_create_opts *o, struct vk_error *err)
 		r = c.listen_fd = listen_start(&c, err);
 	if (r >= 0)
 		r = sync_pair(c.sync, err);
+	if (!r && (c.spec->process->apparmor_profile || c.spec->process->selinux_label)) {
+		/* The process's attribute files, reached through our /proc: by the
+		 * time it writes them it may have joined another mount namespace. */
+		c.proc_fd = open(oci_lsm_host_default.proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (c.proc_fd < 0)
+			r = vk_error_errno(err, errno, "cannot open %s", oci_lsm_host_default.proc);
+	}
 	if (!r)
 		r = oci_fault("clone", err);
 	if (!r)

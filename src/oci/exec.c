@@ -25,6 +25,7 @@
 #include "console.h"
 #include "fault.h"
 #include "log.h"
+#include "lsm.h"
 #include "ns.h"
 #include "process.h"
 #include "sync.h"
@@ -35,6 +36,7 @@ struct exec_ctx {
 	struct oci_process *proc; /* what to run */
 	struct oci_state st;
 	int pidfd;
+	int proc_fd; /* our /proc for the LSM attributes, or -1 */
 	int sync[2];
 	int ns_flags;
 };
@@ -57,6 +59,24 @@ static int add_strv(struct oci_strv *v, char *const *add, int n)
 }
 
 /* The process from --process, or the container's with the command line's changes. */
+/* --apparmor and --process-label win over the process's own (as runc). */
+static int set_lsm(struct oci_process *p, const struct oci_exec_opts *o, struct vk_error *err)
+{
+	if (o->apparmor) {
+		free(p->apparmor_profile);
+		p->apparmor_profile = strdup(o->apparmor);
+		if (!p->apparmor_profile)
+			return vk_error_set(err, ENOMEM, "out of memory");
+	}
+	if (o->process_label) {
+		free(p->selinux_label);
+		p->selinux_label = strdup(o->process_label);
+		if (!p->selinux_label)
+			return vk_error_set(err, ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 static int build_process(struct exec_ctx *x, struct vk_error *err)
 {
 	const struct oci_exec_opts *o = x->o;
@@ -68,7 +88,7 @@ static int build_process(struct exec_ctx *x, struct vk_error *err)
 			return -EINVAL;
 		if (o->tty_set)
 			x->proc->terminal = o->tty;
-		return 0;
+		return set_lsm(x->proc, o, err);
 	}
 	if (!x->spec->process || o->n_args == 0)
 		return vk_error_set(err, EINVAL, "exec needs a command (or --process FILE)");
@@ -109,7 +129,7 @@ static int build_process(struct exec_ctx *x, struct vk_error *err)
 	p->terminal = o->tty;
 	if (o->no_new_privs)
 		p->no_new_privileges = true;
-	return 0;
+	return set_lsm(p, o, err);
 }
 
 /* Namespace types where the container's process differs from us. */
@@ -136,6 +156,7 @@ VK_NORETURN static void exec_child(struct exec_ctx *x)
 	                          .seccomp = x->spec->linux_.seccomp,
 	                          .preserve_fds = x->o->preserve_fds,
 	                          .userns = (x->ns_flags & CLONE_NEWUSER) != 0,
+	                          .proc_fd = x->proc_fd,
 	                          .seccomp_listener = -1};
 	struct vk_error err = {0};
 	struct sync_msg m;
@@ -169,11 +190,11 @@ VK_NORETURN static void exec_child(struct exec_ctx *x)
 VK_NORETURN static void exec_stage1(struct exec_ctx *x)
 {
 	struct vk_error err = {0};
-	int keep[3] = {x->sync[1], x->pidfd, oci_log_fd()};
+	int keep[4] = {x->sync[1], x->pidfd, oci_log_fd(), x->proc_fd};
 	pid_t child;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	oci_close_fds_except(3 + x->o->preserve_fds, keep, 3);
+	oci_close_fds_except(3 + x->o->preserve_fds, keep, 4);
 	if (x->ns_flags && setns(x->pidfd, x->ns_flags) < 0) {
 		vk_error_errno(&err, errno, "cannot join the namespaces of container %s", x->o->id);
 		sync_die(x->sync[1], &err, 1);
@@ -205,7 +226,7 @@ static int wait_exit(pid_t pid)
 
 int oci_container_exec(const struct oci_exec_opts *o, struct vk_error *err)
 {
-	struct exec_ctx x = {.o = o, .pidfd = -1, .sync = {-1, -1}};
+	struct exec_ctx x = {.o = o, .pidfd = -1, .proc_fd = -1, .sync = {-1, -1}};
 	struct oci_cgroup *cg = NULL;
 	enum oci_status status;
 	struct sync_msg m;
@@ -236,6 +257,16 @@ int oci_container_exec(const struct oci_exec_opts *o, struct vk_error *err)
 	if (x.proc->terminal && !o->console_socket && o->detach) {
 		r = vk_error_set(err, EINVAL, "--tty with --detach needs --console-socket");
 		goto out;
+	}
+	r = oci_lsm_check(&oci_lsm_host_default, x.proc, NULL, err);
+	if (r < 0)
+		goto out;
+	if (x.proc->apparmor_profile || x.proc->selinux_label) {
+		x.proc_fd = open(oci_lsm_host_default.proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (x.proc_fd < 0) {
+			r = vk_error_errno(err, errno, "cannot open %s", oci_lsm_host_default.proc);
+			goto out;
+		}
 	}
 	x.pidfd = (int)syscall(SYS_pidfd_open, x.st.pid, 0);
 	if (x.pidfd < 0 || !oci_pid_alive(x.st.pid, x.st.pid_start)) {
@@ -332,6 +363,8 @@ out:
 			close(x.sync[i]);
 	if (x.pidfd >= 0)
 		close(x.pidfd);
+	if (x.proc_fd >= 0)
+		close(x.proc_fd);
 	oci_cgroup_free(cg);
 	oci_process_free(x.proc);
 	oci_spec_free(x.spec);

@@ -306,6 +306,7 @@ void oci_init_main(struct oci_ctr *c)
 	                          .seccomp = c->spec->linux_.seccomp,
 	                          .preserve_fds = c->o->preserve_fds,
 	                          .userns = c->userns,
+	                          .proc_fd = c->proc_fd,
 	                          .seccomp_listener = -1};
 	struct vk_error err = {0};
 	struct sync_msg m;
@@ -321,6 +322,8 @@ void oci_init_main(struct oci_ctr *c)
 		keep[nk++] = c->listen_fd;
 	if (oci_log_fd() >= 0)
 		keep[nk++] = oci_log_fd();
+	if (c->proc_fd >= 0)
+		keep[nk++] = c->proc_fd;
 	oci_close_fds_except(3 + c->o->preserve_fds, keep, (size_t)nk);
 	/*
 	 * The network namespace is the costliest to make: without a user
@@ -367,7 +370,7 @@ void oci_init_main(struct oci_ctr *c)
 	if (oci_proc_finalize(&pc, &err) < 0)
 		goto fail;
 	if (c->use_stub)
-		oci_stub_exec(c->stub_fd, fd >= 0 ? fd : conn, fd >= 0 ? 's' : 'c', pc.exe,
+		oci_stub_exec(c->stub_fd, fd >= 0 ? fd : conn, fd >= 0 ? 's' : 'c', &pc.lsm, pc.exe,
 		              c->spec->process->args.v, pc.envp, &err);
 	else
 		oci_proc_exec(&pc, &err);
@@ -387,9 +390,9 @@ void oci_init_stage1(struct oci_ctr *c)
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	{
-		int keep[3] = {fd, c->listen_fd, oci_log_fd()};
+		int keep[4] = {fd, c->listen_fd, oci_log_fd(), c->proc_fd};
 
-		oci_close_fds_except(3 + c->o->preserve_fds, keep, 3);
+		oci_close_fds_except(3 + c->o->preserve_fds, keep, 4);
 	}
 	/* Joining by path: user first, mount last, while still privileged. */
 	if (join_paths(s, false, &err) < 0)

@@ -247,6 +247,8 @@ int oci_proc_finalize(struct oci_proc_ctx *c, struct vk_error *err)
 	if (r < 0)
 		return r;
 	r = enter_cwd(p->cwd ? p->cwd : "/", err);
+	if (!r && c->proc_fd >= 0)
+		r = oci_lsm_prepare(&oci_lsm_host_default, c->proc_fd, p, &c->lsm, err);
 	if (r < 0)
 		return r;
 	r = build_env(c, err);
@@ -284,6 +286,10 @@ int oci_proc_finalize(struct oci_proc_ctx *c, struct vk_error *err)
 
 int oci_proc_exec(struct oci_proc_ctx *c, struct vk_error *err)
 {
+	int r = oci_lsm_write(&c->lsm, err);
+
+	if (r < 0)
+		return r;
 	execve(c->exe, c->proc->args.v, c->envp);
 	if (errno == EACCES)
 		return vk_error_set(err, EACCES, "exec: \"%s\": permission denied", c->exe);

@@ -3,7 +3,8 @@
  * The last steps of a container process before execve, shared by the
  * container's init and by `exec`: limits, executable lookup in the
  * container's PATH, cwd (checked to be inside the container), seccomp,
- * capabilities, user and groups, no_new_privs, umask, env, and closing every
+ * capabilities, user and groups, no_new_privs, umask, env, the AppArmor
+ * profile or SELinux label for the exec (lsm.h), and closing every
  * descriptor not preserved.
  */
 #ifndef VK_OCI_PROCESS_H
@@ -13,6 +14,7 @@
 #include <stdbool.h>
 
 #include "common/error.h"
+#include "lsm.h"
 #include "spec.h"
 
 struct oci_proc_ctx {
@@ -20,7 +22,9 @@ struct oci_proc_ctx {
 	const struct oci_seccomp *seccomp; /* may be NULL */
 	int preserve_fds;                  /* fds 3 .. 3+n-1 survive */
 	bool userns;
-	int seccomp_listener; /* connected listenerPath socket, -1 */
+	int seccomp_listener;    /* connected listenerPath socket, -1 */
+	int proc_fd;             /* the runtime's /proc (O_PATH), -1: no LSM attributes to set */
+	struct oci_lsm_exec lsm; /* opened by oci_proc_finalize, written right before execve */
 	const char *state_json;
 	char exe[PATH_MAX]; /* filled by oci_proc_lookup */
 	char **envp;        /* built by oci_proc_finalize */
@@ -32,10 +36,10 @@ int oci_proc_limits(const struct oci_process *p, struct vk_error *err) VK_MUST_C
 /* Find args[0] in the container (call after pivot_root). */
 int oci_proc_lookup(struct oci_proc_ctx *c, struct vk_error *err) VK_MUST_CHECK;
 
-/* cwd, seccomp, caps, user, nnp, umask, fds: everything up to execve. */
+/* cwd, LSM attribute files, seccomp, caps, user, nnp, umask, fds: everything up to execve. */
 int oci_proc_finalize(struct oci_proc_ctx *c, struct vk_error *err) VK_MUST_CHECK;
 
-/* execve; returns only on failure, with the error set. */
+/* Write the LSM attributes, then execve; returns only on failure, with the error set. */
 int oci_proc_exec(struct oci_proc_ctx *c, struct vk_error *err);
 
 /*

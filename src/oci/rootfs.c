@@ -15,11 +15,13 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "fault.h"
 #include "fsutil.h"
 #include "log.h"
+#include "lsm.h"
 
 #define LOCKED_FLAGS (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
 
@@ -183,8 +185,16 @@ static int mount_cgroup(struct rootfs_ctx *r, const struct oci_mount *m, struct 
 		snprintf(src, sizeof(src), "%s%s", h->mount, h->path);
 		ret = do_mount(src, fd, NULL, MS_BIND | MS_REC, NULL, m->destination, err);
 	} else {
-		ret = do_mount("tmpfs", fd, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755",
-		               m->destination, err);
+		char *labelled = NULL;
+
+		if (oci_lsm_mount_data("tmpfs", "mode=755", r->spec->linux_.mount_label,
+		                       &labelled) < 0) {
+			close(fd);
+			return vk_error_set(err, ENOMEM, "out of memory");
+		}
+		ret = do_mount("tmpfs", fd, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		               labelled ? labelled : "mode=755", m->destination, err);
+		free(labelled);
 	}
 	close(fd);
 	if (ret)
@@ -249,10 +259,19 @@ static int mount_fs(struct rootfs_ctx *r, const struct oci_mount *m, struct vk_e
 	struct statfs sfs;
 	int fd, ret;
 
+	char *labelled = NULL;
+
+	if (oci_lsm_mount_data(m->type, m->data, r->spec->linux_.mount_label, &labelled) < 0)
+		return vk_error_set(err, ENOMEM, "out of memory");
 	fd = fs_ensure_in_root(r->rootfd, m->destination, true, magic != 0, err);
-	if (fd < 0)
+	if (fd < 0) {
+		free(labelled);
 		return fd;
-	if (mount(src, fs_fd_path(fd, (char[32]){0}, 32), m->type, flags, m->data) < 0) {
+	}
+	ret = mount(src, fs_fd_path(fd, (char[32]){0}, 32), m->type, flags,
+	            labelled ? labelled : m->data);
+	free(labelled);
+	if (ret < 0) {
 		int e = errno;
 
 		/* A user namespace may not mount sysfs or mqueue of the host's namespaces:
@@ -271,6 +290,26 @@ static int mount_fs(struct rootfs_ctx *r, const struct oci_mount *m, struct vk_e
 		return vk_error_errno(err, e, "cannot mount %s on %s (type %s%s%s)", src,
 		                      m->destination, m->type, m->data ? ", options " : "",
 		                      m->data ? m->data : "");
+	}
+	if (strcmp(m->type, "mqueue") == 0 && r->spec->linux_.mount_label) {
+		/* mqueue takes no context= option: label its root (runc does the same). */
+		char fp[32];
+		int mfd = fs_open_in_root(r->rootfd, m->destination, O_PATH | O_DIRECTORY,
+		                          RESOLVE_NO_SYMLINKS);
+		const char *l = r->spec->linux_.mount_label;
+
+		ret = mfd < 0 ? -1
+		              : setxattr(fs_fd_path(mfd, fp, sizeof(fp)), "security.selinux", l,
+		                         strlen(l), 0);
+		if (ret < 0)
+			ret = vk_error_errno(err, mfd < 0 ? -mfd : errno,
+			                     "cannot apply linux.mountLabel to %s", m->destination);
+		if (mfd >= 0)
+			close(mfd);
+		if (ret < 0) {
+			close(fd);
+			return ret;
+		}
 	}
 	close(fd);
 	if (magic) {
@@ -388,11 +427,11 @@ int rootfs_pivot(struct rootfs_ctx *r, struct vk_error *err)
 	return 0;
 }
 
-static int mask_path(const char *p, struct vk_error *err)
+static int mask_path(const char *p, const char *mount_label, struct vk_error *err)
 {
 	struct stat st;
 	int fd = open(p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	char fp[32];
+	char fp[32], *labelled = NULL;
 
 	if (fd < 0)
 		return errno == ENOENT || errno == ENOTDIR
@@ -404,8 +443,16 @@ static int mask_path(const char *p, struct vk_error *err)
 	}
 	fs_fd_path(fd, fp, sizeof(fp));
 	if (S_ISDIR(st.st_mode)) {
-		if (mount("tmpfs", fp, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		          "size=0k,mode=555") < 0) {
+		int ret;
+
+		if (oci_lsm_mount_data("tmpfs", "size=0k,mode=555", mount_label, &labelled) < 0) {
+			close(fd);
+			return vk_error_set(err, ENOMEM, "out of memory");
+		}
+		ret = mount("tmpfs", fp, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		            labelled ? labelled : "size=0k,mode=555");
+		free(labelled);
+		if (ret < 0) {
 			close(fd);
 			return vk_error_errno(err, errno, "cannot mask %s", p);
 		}
@@ -449,7 +496,7 @@ int rootfs_finish(struct rootfs_ctx *r, struct vk_error *err)
 
 	ret = rootfs_sysctls(r->spec, err);
 	for (i = 0; !ret && i < l->masked_paths.n; i++)
-		ret = mask_path(l->masked_paths.v[i], err);
+		ret = mask_path(l->masked_paths.v[i], l->mount_label, err);
 	for (i = 0; !ret && i < l->readonly_paths.n; i++)
 		ret = readonly_path(l->readonly_paths.v[i], err);
 	if (!ret && r->spec->root_readonly)

@@ -4,7 +4,8 @@
  * propagation, the rootfs bind, the spec's mounts (targets resolved inside
  * the root, /proc and /sys only onto real directories and checked after
  * mounting), devices and /dev symlinks, /dev/console, pivot_root, masked and
- * readonly paths, a readonly root and sysctls. Runs in the container process
+ * readonly paths, a readonly root and sysctls; linux.mountLabel on the
+ * filesystems it mounts (lsm.h). Runs in the container process
  * before it execs; nothing here touches the host's mount table (the first
  * step makes "/" a slave).
  */

@@ -83,30 +83,41 @@ int oci_stub_create(struct vk_error *err)
 #endif
 }
 
-int oci_stub_exec(int stubfd, int errfd, char mode, const char *path, char *const argv[],
-                  char *const envp[], struct vk_error *err)
+int oci_stub_exec(int stubfd, int errfd, char mode, const struct oci_lsm_exec *lsm,
+                  const char *path, char *const argv[], char *const envp[], struct vk_error *err)
 {
-	char fdbuf[16], modebuf[2] = {mode, '\0'};
-	size_t n = 0;
+	char fdbuf[16], modebuf[2] = {mode, '\0'}, nbuf[4], attrfd[OCI_LSM_MAX_ATTRS][16];
+	size_t n = 0, nattr = lsm ? lsm->n : 0, k = 0;
 	char **nargv;
 
 	while (argv[n])
 		n++;
-	nargv = calloc(n + 5, sizeof(char *));
+	nargv = calloc(n + 6 + 2 * nattr, sizeof(char *));
 	if (!nargv)
 		return vk_error_set(err, ENOMEM, "out of memory");
 	snprintf(fdbuf, sizeof(fdbuf), "%d", errfd);
-	nargv[0] = (char *)"virtkit-oci-init";
-	nargv[1] = fdbuf;
-	nargv[2] = modebuf;
-	nargv[3] = (char *)path;
-	memcpy(nargv + 4, argv, (n + 1) * sizeof(char *));
+	snprintf(nbuf, sizeof(nbuf), "%zu", nattr);
+	nargv[k++] = (char *)"virtkit-oci-init";
+	nargv[k++] = fdbuf;
+	nargv[k++] = modebuf;
+	nargv[k++] = nbuf;
+	for (size_t i = 0; i < nattr; i++) {
+		snprintf(attrfd[i], sizeof(attrfd[i]), "%d", lsm->fd[i]);
+		nargv[k++] = attrfd[i];
+		nargv[k++] = lsm->value[i];
+		/* The stub closes it once written. */
+		vk_set_cloexec(lsm->fd[i], false);
+	}
+	nargv[k++] = (char *)path;
+	memcpy(nargv + k, argv, (n + 1) * sizeof(char *));
 	/* The stub makes errfd close-on-exec again before the real exec. */
 	if (errfd >= 0)
 		vk_set_cloexec(errfd, false);
 	syscall(SYS_execveat, stubfd, "", nargv, envp, AT_EMPTY_PATH);
 	if (errfd >= 0)
 		vk_set_cloexec(errfd, true);
+	for (size_t i = 0; i < nattr; i++)
+		vk_set_cloexec(lsm->fd[i], true);
 	free(nargv);
 	return vk_error_errno(err, errno, "cannot exec the init stub");
 }

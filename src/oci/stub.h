@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "common/error.h"
+#include "lsm.h"
 #include "spec.h"
 
 /* Whether this build carries the stub (x86-64 and aarch64). */
@@ -26,10 +27,11 @@ int oci_stub_create(struct vk_error *err) VK_MUST_CHECK;
 
 /*
  * exec path (argv, envp) through the stub. errfd (or -1) is the error
- * channel, mode 's' (sync messages) or 'c' (start's stream). Returns only on
- * failure.
+ * channel, mode 's' (sync messages) or 'c' (start's stream). The stub writes
+ * the LSM attributes of lsm (may be NULL) right before its execve. Returns
+ * only on failure.
  */
-int oci_stub_exec(int stubfd, int errfd, char mode, const char *path, char *const argv[],
-                  char *const envp[], struct vk_error *err);
+int oci_stub_exec(int stubfd, int errfd, char mode, const struct oci_lsm_exec *lsm,
+                  const char *path, char *const argv[], char *const envp[], struct vk_error *err);
 
 #endif

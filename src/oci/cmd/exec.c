@@ -3,7 +3,7 @@
  * exec [--process FILE | [options] ID CMD ARGS...]: run a process in a
  * running container. Options: --tty, --detach, --pid-file, --console-socket,
  * --cwd, --env (repeated), --user uid[:gid], --cap (repeated),
- * --no-new-privs, --preserve-fds.
+ * --no-new-privs, --preserve-fds, --apparmor, --process-label.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -80,8 +80,11 @@ int cmd_exec(struct oci_globals *g, int argc, char **argv, struct vk_error *err)
 			r = cmd_int(optarg, "--preserve-fds", 0, 1 << 20, &o.preserve_fds, err);
 			break;
 		case 'l':
+			o.process_label = optarg;
+			break;
 		case 'a':
-			break; /* no SELinux / AppArmor here */
+			o.apparmor = optarg;
+			break;
 		default:
 			r = vk_error_set(err, EINVAL, "exec: invalid option");
 		}

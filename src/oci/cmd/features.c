@@ -63,9 +63,9 @@ int cmd_features(struct oci_globals *g, int argc, char **argv, struct vk_error *
 	json_object_object_add(sc, "knownFlags", strs(flags));
 	json_object_object_add(sc, "supportedFlags", strs(flags));
 	json_object_object_add(l, "seccomp", sc);
-	json_object_object_add(aa, "enabled", json_object_new_boolean(0));
+	json_object_object_add(aa, "enabled", json_object_new_boolean(1));
 	json_object_object_add(l, "apparmor", aa);
-	json_object_object_add(se, "enabled", json_object_new_boolean(0));
+	json_object_object_add(se, "enabled", json_object_new_boolean(1));
 	json_object_object_add(l, "selinux", se);
 	json_object_object_add(o, "linux", l);
 	json_object_object_add(ann, "io.virtkit.oci.cgroup.mode",

@@ -8,12 +8,17 @@
  * (CVE-2019-5736). It costs one exec of a few pages instead of re-executing
  * the whole runtime.
  *
- *   argv: virtkit-oci-init ERRFD MODE PATH ARGV0 ARGV1 ...
+ *   argv: virtkit-oci-init ERRFD MODE NATTR [ATTRFD VALUE]... PATH ARGV0 ARGV1 ...
  *
  * ERRFD (or -1) is the runtime's error channel; it is made close-on-exec
  * here, so a successful execve closes it, and a failed one is reported on it
  * as MODE 's' (a sync message: type, errno, text) or 'c' (start's stream:
- * "X<errno>:" + text). Built with -nostdlib -static; raw syscalls only.
+ * "X<errno>:" + text). NATTR pairs of an open LSM attribute file of this
+ * process (attr/exec: an AppArmor profile or SELinux label for the next
+ * execve) and the text to write there come next: they are written and closed
+ * right before the execve, since an attribute written before the exec of
+ * this stub would have been spent on it. Built with -nostdlib -static; raw
+ * syscalls only.
  */
 #include <asm/unistd.h>
 #include <linux/fcntl.h>
@@ -94,24 +99,23 @@ static __attribute__((noreturn)) void die(long code)
 		sys3(__NR_exit_group, code, 0, 0);
 }
 
-void stub_start(long *sp)
+static long parse_fd(const char *p)
 {
-	long argc = sp[0], errfd = -1, e;
-	char **argv = (char **)(sp + 1), **envp = argv + argc + 1;
-	char msg[600], *o = msg, *end = msg + sizeof(msg);
-	const char *p;
+	long v = -1;
 
-	if (argc < 5)
-		die(125);
-	for (p = argv[1]; *p >= '0' && *p <= '9'; p++)
-		errfd = (errfd < 0 ? 0 : errfd * 10) + (*p - '0');
-	if (errfd >= 0 && sys3(__NR_fcntl, errfd, F_SETFD, FD_CLOEXEC) < 0) {
-		sys3(__NR_close, errfd, 0, 0); /* never let it reach the program */
-		errfd = -1;
-	}
-	e = -sys3(__NR_execve, (long)argv[3], (long)&argv[4], (long)envp);
+	for (; *p >= '0' && *p <= '9'; p++)
+		v = (v < 0 ? 0 : v * 10) + (*p - '0');
+	return v;
+}
+
+/* Report errno e with what + quoted arg on the error channel, then exit. */
+static __attribute__((noreturn)) void fail(long errfd, char mode, long e, const char *what,
+                                           const char *arg)
+{
+	char msg[600], *o = msg, *end = msg + sizeof(msg);
+
 	if (errfd >= 0) {
-		if (argv[2][0] == 's') {
+		if (mode == 's') {
 			/* struct sync_msg { u32 type; i32 value; char text[]; } */
 			unsigned int type = SYNC_EXEC_ERROR;
 			int val = (int)e;
@@ -125,13 +129,41 @@ void stub_start(long *sp)
 			o = put_num(o, end, e);
 			o = put(o, end, ":");
 		}
-		o = put(o, end, "exec: \"");
-		o = put(o, end, argv[3]);
+		o = put(o, end, what);
+		o = put(o, end, "\"");
+		o = put(o, end, arg);
 		o = put(o, end, "\"");
 		if (o < end)
 			*o++ = '\0';
 		sys3(__NR_write, errfd, (long)msg, o - msg);
 	}
-	(void)slen;
 	die(e == ENOENT ? 127 : 126);
+}
+
+void stub_start(long *sp)
+{
+	long argc = sp[0], errfd, nattr, e, i = 4;
+	char **argv = (char **)(sp + 1), **envp = argv + argc + 1;
+
+	if (argc < 6)
+		die(125);
+	errfd = parse_fd(argv[1]);
+	if (errfd >= 0 && sys3(__NR_fcntl, errfd, F_SETFD, FD_CLOEXEC) < 0) {
+		sys3(__NR_close, errfd, 0, 0); /* never let it reach the program */
+		errfd = -1;
+	}
+	nattr = parse_fd(argv[3]);
+	if (nattr < 0 || nattr > 2 || argc < 6 + 2 * nattr)
+		die(125);
+	for (long k = 0; k < nattr; k++, i += 2) {
+		long fd = parse_fd(argv[i]), len = (long)slen(argv[i + 1]);
+
+		e = sys3(__NR_write, fd, (long)argv[i + 1], len);
+		sys3(__NR_close, fd, 0, 0);
+		if (e != len)
+			fail(errfd, argv[2][0], e < 0 ? -e : 5 /* EIO */,
+			     "cannot apply the process's security profile ", argv[i + 1]);
+	}
+	e = -sys3(__NR_execve, (long)argv[i], (long)&argv[i + 1], (long)envp);
+	fail(errfd, argv[2][0], e, "exec: ", argv[i]);
 }

@@ -119,6 +119,44 @@ sealed "$rpid" && ok "exec runs the runtime from a sealed memfd" || not_ok "exec
 kill $epid 2>/dev/null; wait $epid 2>/dev/null
 oci delete -f execsealed
 
+# LSMs: a profile or label is applied where the host runs that LSM and refused
+# (create fails, nothing left behind) where it does not; never ignored.
+# The attribute writes themselves are unit-tested (tests/unit/oci).
+aa_enabled() { [ -d /sys/kernel/security/apparmor ] && grep -q Y /sys/module/apparmor/parameters/enabled 2>/dev/null; }
+se_enabled() { awk '$3 == "selinuxfs" {f=1} END {exit !f}' /proc/self/mounts; }
+if aa_enabled; then
+	out=$(run_in apparmor 'process.apparmorProfile=unconfined' 'process.args=["cat","/proc/self/attr/current"]')
+	echo "$out" | grep -q unconfined && ok "apparmorProfile applied (this host runs AppArmor)" || not_ok "apparmor applied" "$out"
+else
+	out=$(run_in apparmor 'process.apparmorProfile=vk-test-profile' 'process.args=["/bin/echo","ran"]'); rc=$?
+	echo "$out" | grep -q "process.apparmorProfile 'vk-test-profile' cannot be applied: AppArmor is not enabled on this host" && \
+		! echo "$out" | grep -q ran && ok "apparmorProfile on a host without AppArmor: create refuses it" || not_ok "apparmor refusal" "$out"
+	check "a refused apparmorProfile leaves nothing behind" assert_clean apparmor
+fi
+if se_enabled; then
+	skip "selinuxLabel and mountLabel refused" "this host runs SELinux (labels are policy-specific: not tested here)"
+else
+	out=$(run_in selinux 'process.selinuxLabel=system_u:system_r:container_t:s0' 'process.args=["/bin/echo","ran"]')
+	echo "$out" | grep -q "process.selinuxLabel 'system_u:system_r:container_t:s0' cannot be applied: SELinux is not enabled on this host" && \
+		! echo "$out" | grep -q ran && ok "selinuxLabel on a host without SELinux: create refuses it" || not_ok "selinux refusal" "$out"
+	out=$(run_in mountlabel 'linux.mountLabel=system_u:object_r:container_file_t:s0' 'process.args=["/bin/echo","ran"]')
+	echo "$out" | grep -q "linux.mountLabel 'system_u:object_r:container_file_t:s0' cannot be applied: SELinux is not enabled on this host" && \
+		! echo "$out" | grep -q ran && ok "mountLabel on a host without SELinux: create refuses it" || not_ok "mountLabel refusal" "$out"
+	check "refused labels leave nothing behind" assert_clean mountlabel
+fi
+if ! aa_enabled; then
+	B=$(make_bundle lsmexec 'process.args=["/bin/sleep","30"]')
+	oci run -d --bundle "$B" lsmexec
+	out=$(oci exec --apparmor vk-test-profile lsmexec echo ran 2>&1)
+	echo "$out" | grep -q "process.apparmorProfile 'vk-test-profile' cannot be applied" && ! echo "$out" | grep -q ran && \
+		ok "exec --apparmor on a host without AppArmor is refused" || not_ok "exec --apparmor" "$out"
+	echo '{"user":{"uid":0,"gid":0},"args":["/bin/echo","ran"],"cwd":"/","apparmorProfile":"vk-test-profile"}' >"$TMP/aaproc.json"
+	out=$(oci exec --process "$TMP/aaproc.json" lsmexec 2>&1)
+	echo "$out" | grep -q "process.apparmorProfile 'vk-test-profile' cannot be applied" && ! echo "$out" | grep -q ran && \
+		ok "exec --process with apparmorProfile on a host without AppArmor is refused" || not_ok "exec process apparmor" "$out"
+	oci delete -f lsmexec
+fi
+
 # CVE-2024-21626: no leaked descriptors, cwd checked
 exec 7</
 out=$(run_in fds 'process.args=["/bin/sh","-c","ls /proc/self/fd | tr \"\\n\" \" \""]')
