@@ -49,7 +49,7 @@ setup() {
 	ROOT=$TMP/state
 	ROOTFS=$TMP/rootfs
 	make_rootfs "$ROOTFS"
-	MOUNTS_BEFORE=$(wc -l </proc/self/mountinfo)
+	MOUNTS_BEFORE=$(watched_mounts)
 	trap teardown EXIT
 	trap 'exit 1' INT TERM
 }
@@ -156,6 +156,15 @@ needs_cgroup_files() {
 	return 0
 }
 
+# The mounts a runtime bug could leave behind in this (the host's) mount
+# namespace: on /, /proc, /sys or /dev and below, or below this test's
+# directory; as "mountpoint root" lines. Not the whole table: on a shared
+# machine other programs' mounts come and go while a test runs.
+watched_mounts() {
+	awk -v t="$TMP" '$5 == "/" || $5 ~ "^/(proc|sys|dev)(/|$)" || (t != "" && index($5, t) == 1) {print $5, $4}' \
+		/proc/self/mountinfo | sort
+}
+
 # The cgroup directories a container id would have (default cgroupsPath /<id>).
 cgroup_dirs() { ls -d /sys/fs/cgroup/*"$CG_PREFIX/$1" /sys/fs/cgroup"$CG_PREFIX/$1" 2>/dev/null; }
 
@@ -168,7 +177,8 @@ assert_clean() {
 	[ -e "$ROOT/$id" ] && problems="$problems state-dir"
 	[ -n "$(cgroup_dirs "$bundle")" ] && problems="$problems cgroups:$(cgroup_dirs "$bundle" | tr '\n' ' ')"
 	grep -q "$TMP" /proc/self/mountinfo && problems="$problems mounts"
-	[ "$(wc -l </proc/self/mountinfo)" != "$MOUNTS_BEFORE" ] && problems="$problems mount-count"
+	_now=$(watched_mounts)
+	[ "$_now" != "$MOUNTS_BEFORE" ] && problems="$problems mounts-changed:$(diff <(echo "$MOUNTS_BEFORE") <(echo "$_now") | grep '^[<>]' | tr '\n' ' ')"
 	pgrep -f -- " $id\$" >/dev/null && problems="$problems processes:$(pgrep -f -- " $id\$" | tr '\n' ' ')"
 	[ -z "$problems" ] && return 0
 	echo "left behind:$problems"
