@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/util.h"
@@ -37,6 +38,7 @@ enum {
 	OPT_STATS,
 	OPT_VIRTIO_TRANSPORT,
 	OPT_VIRTIO_CONSOLE,
+	OPT_HELP,
 };
 
 static const struct option run_options[] = {
@@ -59,8 +61,23 @@ static const struct option run_options[] = {
         {"stats", no_argument, NULL, OPT_STATS},
         {"virtio-console", required_argument, NULL, OPT_VIRTIO_CONSOLE},
         {"virtio-transport", required_argument, NULL, OPT_VIRTIO_TRANSPORT},
+        {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
 };
+
+void vm_config_usage(FILE *out)
+{
+	fprintf(out,
+	        "virtkit-vm run [--arch riscv64|x86_64] [--accel kvm|emu] [--memory SIZE]\n"
+	        "                      [--cpus N] --kernel FILE [--initrd FILE] [--cmdline TEXT]\n"
+	        "                      [--firmware FILE|none] [--disk PATH[,readonly]]...\n"
+	        "                      [--net "
+	        "user[,hostfwd=tcp:127.0.0.1:HP-:GP]|tap,ifname=NAME|echo]...\n"
+	        "                      [--rng] [--console stdio|pty|socket:PATH|file:PATH|null]\n"
+	        "                      [--virtio-console CHARDEV] [--stats]\n"
+	        "                      [--control PATH] [--on-reset exit|reboot]\n"
+	        "                      [--virtio-transport pci|mmio] (x86_64) [--help]\n");
+}
 
 int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_error *err)
 {
@@ -158,6 +175,9 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_erro
 		case OPT_STATS:
 			cfg->stats = true;
 			break;
+		case OPT_HELP:
+			cfg->help = true;
+			return 0;
 		case OPT_VIRTIO_TRANSPORT:
 			if (strcmp(optarg, "pci") && strcmp(optarg, "mmio"))
 				return vk_error_set(err, EINVAL,

@@ -8,6 +8,7 @@
 #define VK_VM_CONFIG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "common/error.h"
 #include "vm/machine.h"
@@ -16,10 +17,16 @@ struct vm_config {
 	struct vm_machine_config machine; /* what the board builds */
 	const char *control;              /* control socket path, NULL: none */
 	bool stats;                       /* print run statistics on stderr at exit */
+	bool help;                        /* --help: print the usage, run nothing */
 };
 
-/* Parse `run` options (argv[0] is "run"). Returns 0 or -EINVAL with a sentence. */
+/*
+ * Parse `run` options (argv[0] is "run"). Returns 0 or -EINVAL with a sentence;
+ * with --help, 0 and cfg->help set (nothing else checked).
+ */
 int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_error *err);
+/* `run`'s synopsis, from "virtkit-vm run" on (the options table's companion). */
+void vm_config_usage(FILE *out);
 
 /* The host architecture's default guest arch ("x86_64" on x86-64 hosts). */
 const char *vm_default_arch(void);
@@ -33,5 +40,6 @@ void vm_print_stats(const struct vm_run_stats *stats);
 /* The commands (argv[0] is the command's name): return the process exit status. */
 int vm_run_main(int argc, char **argv);
 int vm_probe_main(int argc, char **argv);
+void vm_probe_usage(FILE *out);
 
 #endif

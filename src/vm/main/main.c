@@ -10,21 +10,16 @@
 
 static void usage(FILE *out)
 {
+	fprintf(out, "usage: ");
+	vm_config_usage(out);
+	fprintf(out, "       ");
+	vm_probe_usage(out);
 	fprintf(out,
-	        "usage: virtkit-vm run [--arch riscv64|x86_64] [--accel kvm|emu] [--memory SIZE]\n"
-	        "                      [--cpus N] --kernel FILE [--initrd FILE] [--cmdline TEXT]\n"
-	        "                      [--firmware FILE|none] [--disk PATH[,readonly]]...\n"
-	        "                      [--net "
-	        "user[,hostfwd=tcp:127.0.0.1:HP-:GP]|tap,ifname=NAME|echo]...\n"
-	        "                      [--rng] [--console stdio|pty|socket:PATH|file:PATH|null]\n"
-	        "                      [--virtio-console CHARDEV] [--stats]\n"
-	        "                      [--control PATH] [--on-reset exit|reboot]\n"
-	        "                      [--virtio-transport pci|mmio] (x86_64)\n"
-	        "       virtkit-vm probe [--json]\n"
 	        "       virtkit-vm --version | --help\n"
 	        "\n"
-	        "Runs one virtual machine: riscv64 guests on the software CPU, x86_64 guests on "
-	        "KVM.\n"
+	        "Runs one virtual machine: riscv64 guests on the software CPU, x86_64 guests "
+	        "on KVM.\n"
+	        "'virtkit-vm run --help' and 'virtkit-vm probe --help' describe each command.\n"
 	        "See docs/virtkit-vm.md.\n");
 }
 

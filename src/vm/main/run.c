@@ -64,6 +64,14 @@ int vm_run_main(int argc, char **argv)
 		fprintf(stderr, "virtkit-vm: %s\n", err.msg);
 		return 2;
 	}
+	if (cfg.help) {
+		printf("usage: ");
+		vm_config_usage(stdout);
+		printf("\nRuns one machine until the guest powers off (status 0), a signal or a\n"
+		       "`quit` on the control socket. SIZE takes K, M, G, T (or KiB, MiB, GiB, "
+		       "TiB).\nSee docs/virtkit-vm.md.\n");
+		return 0;
+	}
 	if (!strcmp(cfg.machine.arch, "riscv64"))
 		r = riscv_virt_main(&cfg.machine, &mon, &err);
 	else
