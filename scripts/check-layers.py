@@ -76,7 +76,7 @@ LAYERS = [
      "jobs and lifecycle operations"),
     ("daemon-http", [D + "http.[ch]"], ["common", "daemon-util", "daemon-model"],
      "the HTTP transport (calls the handler it is given)"),
-    ("daemon-api", [D + "api.[ch]", D + "api-stream.[ch]"],
+    ("daemon-api", [D + "api.[ch]", D + "api-*.[ch]"],
      ["common", "daemon-util", "daemon-model", "daemon-store", "daemon-events",
       "daemon-console", "daemon-registry", "daemon-drivers", "daemon-lifecycle",
       "daemon-http"],

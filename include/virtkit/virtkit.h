@@ -73,6 +73,8 @@ int virtkit_request(virtkit_conn *conn, const char *method, const char *path,
 
 /* GET /1.0 as JSON text (free()). */
 char *virtkit_server_info(virtkit_conn *conn, virtkit_error **err);
+/* GET /1.0/host as JSON text (free()): KVM, architectures, CPU, memory, instances, versions. */
+char *virtkit_host_info(virtkit_conn *conn, virtkit_error **err);
 
 /* --- instances -------------------------------------------------------------------- */
 
@@ -84,6 +86,14 @@ virtkit_instance *virtkit_instance_get(virtkit_conn *conn, const char *name, vir
 /* data: a JSON definition or a libvirt domain XML document (told apart by its first byte). */
 virtkit_instance *virtkit_instance_define(virtkit_conn *conn, const char *data, size_t len,
                                           virtkit_error **err);
+/*
+ * With VIRTKIT_DEFINE_UPDATE an instance of the same name (or uuid) gets the new
+ * definition (as virtkit_instance_update() would) instead of a conflict error;
+ * virtkit_instance_updated() tells which happened.
+ */
+#define VIRTKIT_DEFINE_UPDATE 1u
+virtkit_instance *virtkit_instance_define_flags(virtkit_conn *conn, const char *data, size_t len,
+                                                unsigned flags, virtkit_error **err);
 virtkit_instance *virtkit_instance_update(virtkit_conn *conn, const char *name, const char *data,
                                           size_t len, virtkit_error **err);
 int virtkit_instance_undefine(virtkit_conn *conn, const char *name, virtkit_error **err);
@@ -109,6 +119,9 @@ int virtkit_instance_set_autostart(virtkit_conn *conn, const char *name, int on,
 char *virtkit_instance_xml(virtkit_conn *conn, const char *name, virtkit_error **err);
 char *virtkit_instance_logs(virtkit_conn *conn, const char *name, size_t tail, size_t *len,
                             virtkit_error **err);
+/* The console log's last `lines` lines (*len set). */
+char *virtkit_instance_log_lines(virtkit_conn *conn, const char *name, size_t lines, size_t *len,
+                                 virtkit_error **err);
 char *virtkit_instance_stats(virtkit_conn *conn, const char *name, virtkit_error **err);
 
 /* A snapshot of one instance, as the daemon described it. */
@@ -119,6 +132,8 @@ const char *virtkit_instance_state(const virtkit_instance *i);  /* shutoff, runn
 const char *virtkit_instance_reason(const virtkit_instance *i); /* booted, user, ... */
 int virtkit_instance_autostart(const virtkit_instance *i);
 pid_t virtkit_instance_pid(const virtkit_instance *i); /* 0 when not running */
+/* 1 when the handle comes from a define that replaced an existing definition. */
+int virtkit_instance_updated(const virtkit_instance *i);
 /* The whole object as JSON text (valid until the handle is freed). */
 const char *virtkit_instance_json(const virtkit_instance *i);
 void virtkit_instance_free(virtkit_instance *i);
@@ -129,6 +144,12 @@ void virtkit_instance_free(virtkit_instance *i);
 virtkit_stream *virtkit_console_open(virtkit_conn *conn, const char *name, virtkit_error **err);
 /* A command in a running container; argv is NULL-terminated. */
 virtkit_stream *virtkit_exec_open(virtkit_conn *conn, const char *name, const char *const *argv,
+                                  virtkit_error **err);
+/*
+ * The console log as it grows: its last `lines` lines (0: all of it), then what
+ * the instance writes, until closed. Read with virtkit_logs_read().
+ */
+virtkit_stream *virtkit_logs_open(virtkit_conn *conn, const char *name, size_t lines,
                                   virtkit_error **err);
 /* Lifecycle events after sequence number since (-1: from now), of one instance or all. */
 virtkit_stream *virtkit_events_open(virtkit_conn *conn, int64_t since, const char *instance,
@@ -165,6 +186,13 @@ int virtkit_exec_close_stdin(virtkit_stream *s, virtkit_error **err);
  * 0 when timeout_ms passed without one, -1 when the stream ended or failed.
  */
 int virtkit_events_next(virtkit_stream *s, char **json, int timeout_ms, virtkit_error **err);
+
+/*
+ * Logs: the bytes that arrived (malloc'd in *data, *len set). Returns 1, 0 when
+ * timeout_ms passed without any, -1 when the stream ended or failed.
+ */
+int virtkit_logs_read(virtkit_stream *s, char **data, size_t *len, int timeout_ms,
+                      virtkit_error **err);
 
 void virtkit_stream_close(virtkit_stream *s);
 

@@ -5,10 +5,12 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *log_prog = "virtkit";
 static enum vk_log_level log_level = VK_LOG_WARN;
 static FILE *log_file;
+static bool log_timestamps;
 
 void vk_log_init(const char *progname, enum vk_log_level level)
 {
@@ -26,6 +28,11 @@ void vk_log_init(const char *progname, enum vk_log_level level)
 void vk_log_set_file(FILE *f)
 {
 	log_file = f;
+}
+
+void vk_log_set_timestamps(bool on)
+{
+	log_timestamps = on;
 }
 
 void vk_log_set_level(enum vk_log_level level)
@@ -51,6 +58,17 @@ void vk_log(enum vk_log_level level, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	/* One fprintf call so concurrent threads do not interleave within a line. */
-	fprintf(out, "%s: %s: %s\n", log_prog, names[level], line);
+	if (log_timestamps) {
+		struct timespec ts;
+		struct tm tm;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		fprintf(out, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s: %s: %s\n", tm.tm_year + 1900,
+		        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		        ts.tv_nsec / 1000000, log_prog, names[level], line);
+	} else {
+		fprintf(out, "%s: %s: %s\n", log_prog, names[level], line);
+	}
 	fflush(out);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Logging for the host side. Messages go to stderr (or a file) with the
- * program name. Anything a guest can trigger must go through a rate limit:
+ * program name (and the time, for daemons). Anything a guest can trigger must go through a rate limit:
  * vk_log_once() for "log at most once per object".
  */
 #ifndef VK_LOG_H
@@ -22,6 +22,8 @@ enum vk_log_level {
 void vk_log_init(const char *progname, enum vk_log_level level);
 void vk_log_set_file(FILE *f);
 void vk_log_set_level(enum vk_log_level level);
+/* Start every line with the time, ISO 8601 in UTC ("2025-01-31T12:00:00.123Z"): daemons. */
+void vk_log_set_timestamps(bool on);
 enum vk_log_level vk_log_get_level(void);
 void vk_log(enum vk_log_level level, const char *fmt, ...) VK_PRINTF(2, 3);
 

@@ -22,12 +22,17 @@ int vk_parse_size(const char *s, uint64_t *out, struct vk_error *err)
 	if (!s || !isdigit((unsigned char)*s))
 		return vk_error_set(
 		        err, EINVAL,
-		        "invalid size '%s': expected a number with an optional K, M or G suffix",
+		        "invalid size '%s': expected a number with an optional K, M, G or T "
+		        "suffix (KiB, MiB, GiB, TiB)",
 		        s ? s : "");
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (errno == ERANGE)
 		return vk_error_set(err, ERANGE, "size '%s' is too large", s);
+	if (*end == ' ') /* "256 MiB", as vk_format_size() writes it */
+		end++;
+	if (!strcmp(end, "bytes") || !strcmp(end, "byte"))
+		end += strlen(end);
 	switch (toupper((unsigned char)*end)) {
 	case 'K':
 		shift = 10;
@@ -55,12 +60,44 @@ int vk_parse_size(const char *s, uint64_t *out, struct vk_error *err)
 	if (*end != '\0')
 		return vk_error_set(
 		        err, EINVAL,
-		        "invalid size '%s': expected a number with an optional K, M or G suffix",
+		        "invalid size '%s': expected a number with an optional K, M, G or T "
+		        "suffix (KiB, MiB, GiB, TiB)",
 		        s);
 	if (shift && v > (UINT64_MAX >> shift))
 		return vk_error_set(err, ERANGE, "size '%s' is too large", s);
 	*out = (uint64_t)v << shift;
 	return 0;
+}
+
+const char *vk_format_size(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	unsigned u = 0;
+	uint64_t v = bytes;
+
+	while (v && v % 1024 == 0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%llu %s", (unsigned long long)v, units[u]);
+	return buf;
+}
+
+const char *vk_format_size_approx(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	double v = (double)bytes;
+	unsigned u = 0;
+
+	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0 || v >= 100 || v == (double)(uint64_t)v)
+		snprintf(buf, len, "%.0f %s", v, units[u]);
+	else
+		snprintf(buf, len, "%.1f %s", v, units[u]);
+	return buf;
 }
 
 int vk_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)

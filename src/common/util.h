@@ -23,6 +23,16 @@ int vk_parse_size(const char *s, uint64_t *out, struct vk_error *err) VK_MUST_CH
 int vk_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out) VK_MUST_CHECK;
 
 /*
+ * A byte count for people, exact: "256 MiB", "1536 KiB", "64 GiB", "100 bytes"
+ * (the largest binary unit that divides it, so that it parses back to the
+ * same number). Returns buf.
+ */
+#define VK_SIZE_STR_MAX 32
+const char *vk_format_size(uint64_t bytes, char *buf, size_t len);
+/* The same rounded to one decimal, for measurements: "23.5 GiB", "1.2 MiB", "512 bytes". */
+const char *vk_format_size_approx(uint64_t bytes, char *buf, size_t len);
+
+/*
  * Read a whole file into a malloc'd buffer (NUL-terminated for convenience;
  * *len excludes the NUL). Refuses files larger than max_size.
  */

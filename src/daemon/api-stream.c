@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,7 +43,7 @@ void api_streams_shutdown(void)
 	events_shutdown();
 }
 
-static bool stopping(void)
+bool api_streams_stopping(void)
 {
 	return __atomic_load_n(&shutting_down, __ATOMIC_ACQUIRE) != 0;
 }
@@ -341,7 +342,7 @@ static void exec_relay(struct exec_ctx *x, int sock, const char *extra, size_t e
 		        {.fd = q.len ? in[1] : -1, .events = POLLOUT},
 		};
 		int i;
-		if (stopping())
+		if (api_streams_stopping())
 			goto kill;
 		if (poll(p, 5, 500) < 0 && errno != EINTR)
 			goto kill;
@@ -501,7 +502,9 @@ static ssize_t ev_reader(void *cls, uint64_t pos, char *buf, size_t max)
 			continue;
 		}
 		s->after = ev.seq;
-		if (s->instance[0] && strcmp(s->instance, ev.instance) != 0)
+		/* ?instance= names it or gives its uuid. */
+		if (s->instance[0] && strcmp(s->instance, ev.instance) != 0 &&
+		    strcasecmp(s->instance, ev.uuid) != 0)
 			continue;
 		o = event_to_json(&ev);
 		s->len = (size_t)snprintf(

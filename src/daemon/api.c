@@ -25,14 +25,14 @@
 #include "daemon/paths.h"
 #include "daemon/store.h"
 
-#define LOG_TAIL_MAX (4 * 1024 * 1024)
-
 static struct api_settings settings;
 
 void api_init(const struct api_settings *s)
 {
 	settings = *s;
 	api_streams_init(s->paths);
+	api_logs_init(s->paths);
+	api_host_init(s->vm_binary, s->oci_runtime, s->shim);
 }
 
 static json_object *instance_full(struct instance *inst)
@@ -66,27 +66,39 @@ static bool body_is_xml(struct http_req *req)
 	return i < req->len && req->body[i] == '<';
 }
 
-/* Parse the body (JSON or domain XML) and normalize it. */
-static int parse_definition(struct http_req *req, const char *force_uuid, json_object **def,
-                            bool *autostart, struct vk_error *err)
+/* The body as a raw definition (JSON, or domain XML converted), not yet checked. */
+static int parse_raw(struct http_req *req, json_object **raw, struct vk_error *err)
 {
-	json_object *raw = NULL;
-	int r;
-
 	if (req->len == 0)
 		return vk_error_set(
 		        err, EINVAL,
 		        "the request needs a body: a JSON definition or a libvirt domain XML");
-	r = body_is_xml(req) ? domxml_import(req->body, req->len, &raw, err)
-	                     : def_parse_json(req->body, req->len, &raw, err);
-	if (r < 0)
-		return r;
+	return body_is_xml(req) ? domxml_import(req->body, req->len, raw, err)
+	                        : def_parse_json(req->body, req->len, raw, err);
+}
+
+/* Normalize a raw definition (consumed); force_uuid fills a missing "uuid". */
+static int normalize(json_object *raw, const char *force_uuid, json_object **def, bool *autostart,
+                     struct vk_error *err)
+{
+	int r;
+
 	if (force_uuid && json_object_is_type(raw, json_type_object) &&
 	    !json_object_object_get_ex(raw, "uuid", NULL))
 		json_object_object_add(raw, "uuid", json_object_new_string(force_uuid));
 	r = def_normalize(raw, def, autostart, err);
 	json_object_put(raw);
 	return r;
+}
+
+/* Parse the body (JSON or domain XML) and normalize it. */
+static int parse_definition(struct http_req *req, const char *force_uuid, json_object **def,
+                            bool *autostart, struct vk_error *err)
+{
+	json_object *raw = NULL;
+	int r = parse_raw(req, &raw, err);
+
+	return r < 0 ? r : normalize(raw, force_uuid, def, autostart, err);
 }
 
 /* An optional JSON object body whose keys must all be in allowed[]. */
@@ -174,18 +186,105 @@ static enum MHD_Result list_instances(struct http_req *req)
 	return mr;
 }
 
+/*
+ * Give inst the normalized definition def (consumed), under its job: same name,
+ * uuid and type; autostart too when not NULL (define --update of a file that
+ * says it). The reply is the instance as it is now.
+ */
+static enum MHD_Result replace_definition(struct http_req *req, struct instance *inst,
+                                          json_object *def, const bool *autostart)
+{
+	struct vk_error err = {0};
+	struct vk_event ev;
+	json_object *old;
+	int r;
+
+	if (strcmp(def_name(def), inst->name) != 0)
+		r = vk_error_set(&err, EINVAL, "renaming is not supported ('%s' → '%s')",
+		                 inst->name, def_name(def));
+	else if (strcmp(def_uuid(def), inst->uuid) != 0)
+		r = vk_error_set(&err, EINVAL, "the uuid of instance '%s' cannot change",
+		                 inst->name);
+	else if (def_type(def) != inst->type)
+		r = vk_error_set(&err, EINVAL, "the type of instance '%s' cannot change",
+		                 inst->name);
+	else
+		r = lifecycle_job_begin(inst, "update", JOB_WAIT_MS, &err);
+	if (r < 0) {
+		json_object_put(def);
+		return http_vk_error(req->conn, &err);
+	}
+	instance_event(inst, "updated", &ev);
+	r = store_set_definition(
+	        settings.store, inst->uuid,
+	        json_object_to_json_string_ext(def, JSON_C_TO_STRING_PLAIN |
+	                                                    JSON_C_TO_STRING_NOSLASHESCAPE),
+	        &ev, &err);
+	if (r == 0) {
+		pthread_mutex_lock(&inst->lock);
+		old = inst->def;
+		inst->def = def;
+		pthread_mutex_unlock(&inst->lock);
+		json_object_put(old);
+	} else {
+		json_object_put(def);
+	}
+	if (r == 0 && autostart && *autostart != inst->autostart) {
+		instance_event(inst, *autostart ? "autostart-on" : "autostart-off", &ev);
+		r = store_set_autostart(settings.store, inst->uuid, *autostart, &ev, &err);
+		if (r == 0)
+			instance_set_autostart(inst, *autostart);
+	}
+	lifecycle_job_end(inst);
+	if (r < 0)
+		return http_vk_error(req->conn, &err);
+	return http_json(req->conn, MHD_HTTP_OK, instance_full(inst));
+}
+
+/*
+ * POST ?update=1: an instance with the definition's name (or, without a name
+ * match, its uuid) gets the definition instead of a conflict. NULL: none.
+ */
+static struct instance *update_target(json_object *raw)
+{
+	json_object *v;
+	struct instance *inst = NULL;
+
+	if (!json_object_is_type(raw, json_type_object))
+		return NULL;
+	if (json_object_object_get_ex(raw, "name", &v) && json_object_is_type(v, json_type_string))
+		inst = instance_lookup(json_object_get_string(v), NULL);
+	if (!inst && json_object_object_get_ex(raw, "uuid", &v) &&
+	    json_object_is_type(v, json_type_string))
+		inst = instance_find(json_object_get_string(v), NULL);
+	return inst;
+}
+
 static enum MHD_Result define_instance(struct http_req *req)
 {
+	const char *update = http_arg(req->conn, "update");
 	struct vk_error err = {0};
 	struct store_instance row = {0};
 	struct vk_event ev = {0};
 	struct instance *inst;
-	json_object *def;
+	json_object *def, *raw;
 	bool autostart = false;
 	char loc[128];
 	enum MHD_Result mr;
 
-	if (parse_definition(req, NULL, &def, &autostart, &err) < 0)
+	if (parse_raw(req, &raw, &err) < 0)
+		return http_vk_error(req->conn, &err);
+	if (update && strcmp(update, "0") != 0 && (inst = update_target(raw))) {
+		bool given = json_object_object_get_ex(raw, "autostart", NULL);
+
+		if (normalize(raw, inst->uuid, &def, &autostart, &err) < 0)
+			mr = http_vk_error(req->conn, &err);
+		else
+			mr = replace_definition(req, inst, def, given ? &autostart : NULL);
+		instance_unref(inst);
+		return mr;
+	}
+	if (normalize(raw, NULL, &def, &autostart, &err) < 0)
 		return http_vk_error(req->conn, &err);
 	/* Reserve the name, store durably, then make it visible. */
 	if (instance_add(def, autostart, ST_SHUTOFF, "defined", true, &inst, &err) < 0) {
@@ -219,46 +318,11 @@ static enum MHD_Result define_instance(struct http_req *req)
 static enum MHD_Result update_instance(struct http_req *req, struct instance *inst)
 {
 	struct vk_error err = {0};
-	struct vk_event ev;
-	json_object *def, *old;
-	int r;
+	json_object *def;
 
 	if (parse_definition(req, inst->uuid, &def, NULL, &err) < 0)
 		return http_vk_error(req->conn, &err);
-	if (strcmp(def_name(def), inst->name) != 0)
-		r = vk_error_set(&err, EINVAL, "renaming is not supported ('%s' → '%s')",
-		                 inst->name, def_name(def));
-	else if (strcmp(def_uuid(def), inst->uuid) != 0)
-		r = vk_error_set(&err, EINVAL, "the uuid of instance '%s' cannot change",
-		                 inst->name);
-	else if (def_type(def) != inst->type)
-		r = vk_error_set(&err, EINVAL, "the type of instance '%s' cannot change",
-		                 inst->name);
-	else
-		r = lifecycle_job_begin(inst, "update", JOB_WAIT_MS, &err);
-	if (r < 0) {
-		json_object_put(def);
-		return http_vk_error(req->conn, &err);
-	}
-	instance_event(inst, "updated", &ev);
-	r = store_set_definition(
-	        settings.store, inst->uuid,
-	        json_object_to_json_string_ext(def, JSON_C_TO_STRING_PLAIN |
-	                                                    JSON_C_TO_STRING_NOSLASHESCAPE),
-	        &ev, &err);
-	if (r == 0) {
-		pthread_mutex_lock(&inst->lock);
-		old = inst->def;
-		inst->def = def;
-		pthread_mutex_unlock(&inst->lock);
-		json_object_put(old);
-	} else {
-		json_object_put(def);
-	}
-	lifecycle_job_end(inst);
-	if (r < 0)
-		return http_vk_error(req->conn, &err);
-	return http_json(req->conn, MHD_HTTP_OK, instance_full(inst));
+	return replace_definition(req, inst, def, NULL);
 }
 
 static enum MHD_Result patch_instance(struct http_req *req, struct instance *inst)
@@ -409,45 +473,6 @@ static enum MHD_Result get_xml(struct http_req *req, struct instance *inst)
 	return mr;
 }
 
-static enum MHD_Result get_logs(struct http_req *req, struct instance *inst)
-{
-	const char *tail = http_arg(req->conn, "tail");
-	uint64_t want = LOG_TAIL_MAX;
-	char path[PATH_MAX];
-	struct stat st;
-	enum MHD_Result mr;
-	char *buf;
-	ssize_t n;
-	int fd;
-
-	if (tail && (vk_parse_uint(tail, 1, LOG_TAIL_MAX, &want) < 0))
-		return http_error(req->conn, MHD_HTTP_BAD_REQUEST,
-		                  "'tail' must be a number of bytes from 1 to %d", LOG_TAIL_MAX);
-	if (paths_log(settings.paths, inst->uuid, path, sizeof(path)) < 0)
-		return http_error(req->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "log path too long");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return http_text(req->conn, MHD_HTTP_OK, "text/plain; charset=utf-8", "", 0);
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		return http_error(req->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read the log");
-	}
-	if ((uint64_t)st.st_size > want)
-		lseek(fd, st.st_size - (off_t)want, SEEK_SET);
-	else
-		want = (uint64_t)st.st_size;
-	buf = malloc(want + 1);
-	n = buf ? vk_read_full(fd, buf, want) : -ENOMEM;
-	close(fd);
-	if (n < 0) {
-		free(buf);
-		return http_error(req->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read the log");
-	}
-	mr = http_text(req->conn, MHD_HTTP_OK, "text/plain; charset=utf-8", buf, (size_t)n);
-	free(buf);
-	return mr;
-}
-
 static enum MHD_Result get_stats(struct http_req *req, struct instance *inst)
 {
 	struct vk_error err = {0};
@@ -490,12 +515,14 @@ enum MHD_Result api_dispatch(void *opaque, struct http_req *req)
 		return get_server(req);
 	case ROUTE_EVENTS:
 		return api_events(req);
+	case ROUTE_HOST:
+		return api_host(req);
 	case ROUTE_INSTANCES:
 		return strcmp(req->method, "GET") == 0 ? list_instances(req) : define_instance(req);
 	default:
 		break;
 	}
-	inst = instance_lookup(req->m.name, &err);
+	inst = instance_find(req->m.name, &err);
 	if (!inst)
 		return http_vk_error(req->conn, &err);
 	switch (req->m.id) {
@@ -516,7 +543,7 @@ enum MHD_Result api_dispatch(void *opaque, struct http_req *req)
 		mr = get_xml(req, inst);
 		break;
 	case ROUTE_LOGS:
-		mr = get_logs(req, inst);
+		mr = api_logs(req, inst);
 		break;
 	case ROUTE_STATS:
 		mr = get_stats(req, inst);

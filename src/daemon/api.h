@@ -16,8 +16,9 @@ struct vkd_paths;
 struct api_settings {
 	struct store *store;
 	const struct vkd_paths *paths; /* console logs, run folders */
-	const char *vm_binary;         /* for GET /1.0 */
+	const char *vm_binary;         /* for GET /1.0 and /1.0/host */
 	const char *oci_runtime;
+	const char *shim; /* the shim program's path */
 };
 
 void api_init(const struct api_settings *s);

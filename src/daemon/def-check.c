@@ -184,18 +184,22 @@ int dc_get_size(struct dc_ctx *c, json_object *o, const char *key, uint64_t min,
 	if (json_object_is_type(v, json_type_string)) {
 		if (vk_parse_size(json_object_get_string(v), out, NULL) < 0)
 			return dc_bad(c, key,
-			              "must be a size such as 268435456, \"256M\" or \"1G\"");
+			              "must be a size such as \"256M\", \"256 MiB\", \"1G\" or "
+			              "268435456");
 	} else if (json_object_is_type(v, json_type_int)) {
 		int64_t i = json_object_get_int64(v);
 		if (i < 0)
 			return dc_bad(c, key, "must not be negative");
 		*out = (uint64_t)i;
 	} else {
-		return dc_bad(c, key, "must be a size such as 268435456, \"256M\" or \"1G\"");
+		return dc_bad(c, key,
+		              "must be a size such as \"256M\", \"256 MiB\", \"1G\" or 268435456");
 	}
 	if (*out < min || *out > max) {
-		snprintf(what, sizeof(what), "must be between %" PRIu64 " and %" PRIu64 " bytes",
-		         min, max);
+		char lo[VK_SIZE_STR_MAX], hi[VK_SIZE_STR_MAX];
+
+		snprintf(what, sizeof(what), "must be between %s and %s",
+		         vk_format_size(min, lo, sizeof(lo)), vk_format_size(max, hi, sizeof(hi)));
 		return dc_bad(c, key, what);
 	}
 	return 0;

@@ -5,6 +5,7 @@
  */
 #include "daemon/instance.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,41 @@ struct instance *instance_lookup(const char *name, struct vk_error *err)
 	pthread_mutex_unlock(&reg.lock);
 	if (!inst)
 		vk_error_set(err, ENOENT, "instance '%s' not found", name);
+	return inst;
+}
+
+/* 8-4-4-4-12 hexadecimal digits, either case. */
+static bool uuid_shaped(const char *s)
+{
+	if (strlen(s) != DEF_UUID_LEN)
+		return false;
+	for (size_t i = 0; i < DEF_UUID_LEN; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return false;
+	}
+	return true;
+}
+
+struct instance *instance_find(const char *name_or_uuid, struct vk_error *err)
+{
+	struct instance *inst = NULL;
+	char uuid[DEF_UUID_LEN + 1];
+
+	if (uuid_shaped(name_or_uuid)) {
+		for (size_t i = 0; i <= DEF_UUID_LEN; i++)
+			uuid[i] = (char)tolower((unsigned char)name_or_uuid[i]);
+		pthread_mutex_lock(&reg.lock);
+		for (size_t i = 0; i < reg.n && !inst; i++)
+			if (!reg.v[i]->pending && strcmp(reg.v[i]->uuid, uuid) == 0)
+				inst = instance_ref(reg.v[i]);
+		pthread_mutex_unlock(&reg.lock);
+		if (inst)
+			return inst;
+	}
+	inst = instance_lookup(name_or_uuid, NULL);
+	if (!inst)
+		vk_error_set(err, ENOENT, "instance '%s' not found", name_or_uuid);
 	return inst;
 }
 

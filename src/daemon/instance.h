@@ -119,6 +119,8 @@ void instance_remove(struct instance *inst);
 
 /* A new reference, or NULL with -ENOENT in err. */
 struct instance *instance_lookup(const char *name, struct vk_error *err);
+/* The same by name or uuid: an argument shaped like a uuid is looked up as one first. */
+struct instance *instance_find(const char *name_or_uuid, struct vk_error *err);
 struct instance *instance_ref(struct instance *inst);
 void instance_unref(struct instance *inst);
 

@@ -200,6 +200,9 @@ static int do_start(struct instance *inst, bool autostart, struct vk_error *err)
 		vk_error_prefix(err, "cannot start instance '%s'", inst->name);
 		if (err && err->code != EINVAL)
 			err->code = EIO;
+		/* The client hears why; so does the log, which outlives the request. */
+		vk_warn("%s (%s start)", err && err->msg[0] ? err->msg : "a start failed",
+		        autostart ? "autostart" : "user");
 		drv(inst)->cleanup(inst);
 		rt_release(inst);
 		instance_set_state(inst, ST_SHUTOFF, "failed", "failed");
@@ -512,7 +515,8 @@ static void *autostart_thread(void *arg)
 		pthread_mutex_lock(&list[i]->lock);
 		as = list[i]->autostart && !inst_state_active(list[i]->state);
 		pthread_mutex_unlock(&list[i]->lock);
-		if (as && lifecycle_start(list[i], true, &err) < 0 && err.code != EALREADY)
+		/* A failed start logs itself (do_start); what remains is a busy instance. */
+		if (as && lifecycle_start(list[i], true, &err) < 0 && err.code == EBUSY)
 			vk_err("autostart: %s", err.msg);
 	}
 	instance_list_free(list, n);

@@ -322,7 +322,9 @@ static void init_layers(void)
 	api_init(&(struct api_settings){.store = vkd.store,
 	                                .paths = &vkd.paths,
 	                                .vm_binary = vkd.vm_binary,
-	                                .oci_runtime = vkd.oci_runtime});
+	                                .oci_runtime = vkd.oci_runtime,
+	                                .shim = vkd.shim_binary[0] ? vkd.shim_binary
+	                                                           : vkd.self_exe});
 }
 
 static int load_one(void *opaque, const struct store_instance *in)
@@ -383,6 +385,7 @@ int main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "__shim") == 0)
 		return shim_main(argv[2]);
 	vk_log_init("virtkitd", VK_LOG_INFO);
+	vk_log_set_timestamps(true);
 	n = readlink("/proc/self/exe", vkd.self_exe, sizeof(vkd.self_exe) - 1);
 	if (n <= 0) {
 		fprintf(stderr, "virtkitd: cannot find its own executable\n");

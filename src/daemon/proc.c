@@ -228,6 +228,43 @@ void proc_last_line(const char *text, char *buf, size_t len)
 	snprintf(buf, len, "%.*s", (int)(end - start), start);
 }
 
+void proc_strip_prog(char *line, const char *prog)
+{
+	static const char *const progs[] = {"virtkit-vm", "virtkit-oci", "virtkit-shim",
+	                                    "virtkitd",   "runc",        "crun"};
+	static const char *const levels[] = {"error: ", "warning: ", "fatal: "};
+	const char *from = line;
+	char *msg;
+	size_t n;
+
+	/* runc and its kin (logrus): time="..." level=error msg="TEXT" */
+	if ((msg = strstr(line, " msg=\"")) && strstr(line, "level=")) {
+		msg += 6;
+		n = strlen(msg);
+		if (n && msg[n - 1] == '"')
+			msg[n - 1] = '\0';
+		memmove(line, msg, strlen(msg) + 1);
+		return;
+	}
+	if (prog && strrchr(prog, '/'))
+		prog = strrchr(prog, '/') + 1;
+	for (size_t i = 0; i <= ARRAY_SIZE(progs); i++) {
+		const char *p = i < ARRAY_SIZE(progs) ? progs[i] : prog;
+
+		if (!p || !*p)
+			continue;
+		n = strlen(p);
+		if (strncmp(line, p, n) != 0 || line[n] != ':' || line[n + 1] != ' ')
+			continue;
+		from = line + n + 2;
+		for (size_t j = 0; j < ARRAY_SIZE(levels); j++)
+			if (vk_startswith(from, levels[j]))
+				from += strlen(levels[j]);
+		break;
+	}
+	memmove(line, from, strlen(from) + 1);
+}
+
 int fmt_buf(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;

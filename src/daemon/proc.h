@@ -47,6 +47,13 @@ int proc_wait_timeout(pid_t pid, int pidfd, int timeout_ms, int *status);
 
 /* The last non-empty line of a text (for error messages), in buf. */
 void proc_last_line(const char *text, char *buf, size_t len);
+/*
+ * A helper's error line without the helper's own prefix ("virtkit-vm: ",
+ * "virtkit-oci: error: ", runc's time=... level=error msg="..."), so that
+ * the sentence we pass on carries one program name, ours. prog (a path or a
+ * name, may be NULL) is one more name to drop.
+ */
+void proc_strip_prog(char *line, const char *prog);
 
 /* snprintf that reports truncation: 0, or -ENAMETOOLONG with buf truncated. */
 int fmt_buf(char *buf, size_t len, const char *fmt, ...) VK_PRINTF(3, 4);

@@ -72,6 +72,11 @@ int router_match(const char *method, const char *path, struct route_match *m, st
 		r = method_ok(method, "GET", m);
 		goto out;
 	}
+	if (n == 2 && strcmp(segs[1], "host") == 0) {
+		m->id = ROUTE_HOST;
+		r = method_ok(method, "GET", m);
+		goto out;
+	}
 	if (n == 2 && strcmp(segs[1], "events") == 0) {
 		m->id = ROUTE_EVENTS;
 		r = method_ok(method, "GET", m);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The REST routes of API version 1.0 (docs/api.md): a request method and path
- * become a route id plus the instance name and action they name. Pure code
+ * become a route id plus the instance name (or uuid) and action they name. Pure code
  * (fuzzed together with the body parsers).
  */
 #ifndef VKD_ROUTER_H
@@ -21,6 +21,7 @@ enum route_id {
 	ROUTE_STATS,     /* GET /1.0/instances/NAME/stats */
 	ROUTE_EXEC,      /* POST /1.0/instances/NAME/exec (Upgrade) */
 	ROUTE_EVENTS,    /* GET /1.0/events */
+	ROUTE_HOST,      /* GET /1.0/host */
 };
 
 enum route_action {

@@ -383,16 +383,8 @@ static void runtime_error(struct shim *s, const char *what, int rc, const char *
 		proc_last_line(text, last, sizeof(last));
 	if (!last[0] && extra)
 		proc_last_line(extra, last, sizeof(last));
-	/* runc/crun log with logrus: keep the msg="..." part. */
-	{
-		char *m = strstr(last, "msg=\""), *e;
-		if (m) {
-			memmove(last, m + 5, strlen(m + 5) + 1);
-			e = strrchr(last, '"');
-			if (e)
-				*e = '\0';
-		}
-	}
+	/* One program name in the sentence: drop the runtime's own prefix (or logrus fields). */
+	proc_strip_prog(last, cfg_str(s, "runtime"));
 	report("error %s failed (status %d)%s%s", what, rc, last[0] ? ": " : "", last);
 }
 

@@ -70,6 +70,7 @@ void shim_last_log_line(const char *dir, char *buf, size_t len)
 		return;
 	text[n] = '\0';
 	proc_last_line(text, buf, len);
+	proc_strip_prog(buf, NULL);
 }
 
 int shim_spawn(struct instance *inst, const struct shim_program *prog, json_object *cfg,

@@ -133,13 +133,34 @@ static const char *content_type(const char *data, size_t len)
 virtkit_instance *virtkit_instance_define(virtkit_conn *conn, const char *data, size_t len,
                                           virtkit_error **err)
 {
+	return virtkit_instance_define_flags(conn, data, len, 0, err);
+}
+
+virtkit_instance *virtkit_instance_define_flags(virtkit_conn *conn, const char *data, size_t len,
+                                                unsigned flags, virtkit_error **err)
+{
+	const char *path =
+	        flags & VIRTKIT_DEFINE_UPDATE ? "/1.0/instances?update=1" : "/1.0/instances";
+	virtkit_instance *i;
+	char *body;
+	int status;
+
 	if (!data) {
 		vkl_error(err, VIRTKIT_ERR_INVALID, 0, "no definition given");
 		return NULL;
 	}
-	return parse_instance(vkl_call(conn, "POST", "/1.0/instances", content_type(data, len),
-	                               data, len, NULL, err),
-	                      err);
+	if (virtkit_request(conn, "POST", path, content_type(data, len), data, len, &body, NULL,
+	                    &status, err) < 0)
+		return NULL;
+	if (status != 200 && status != 201) {
+		vkl_api_error(err, status, body);
+		free(body);
+		return NULL;
+	}
+	i = parse_instance(body, err);
+	if (i)
+		i->updated = status == 200; /* 201 Created: a new instance */
+	return i;
 }
 
 virtkit_instance *virtkit_instance_update(virtkit_conn *conn, const char *name, const char *data,
@@ -265,6 +286,20 @@ char *virtkit_instance_logs(virtkit_conn *conn, const char *name, size_t tail, s
 	return get_text(conn, name, suffix, len, err);
 }
 
+char *virtkit_instance_log_lines(virtkit_conn *conn, const char *name, size_t lines, size_t *len,
+                                 virtkit_error **err)
+{
+	char suffix[48];
+
+	snprintf(suffix, sizeof(suffix), "logs?lines=%zu", lines);
+	return get_text(conn, name, suffix, len, err);
+}
+
+char *virtkit_host_info(virtkit_conn *conn, virtkit_error **err)
+{
+	return vkl_call(conn, "GET", "/1.0/host", NULL, NULL, 0, NULL, err);
+}
+
 char *virtkit_instance_stats(virtkit_conn *conn, const char *name, virtkit_error **err)
 {
 	return get_text(conn, name, "stats", NULL, err);
@@ -278,6 +313,11 @@ static const char *field(const virtkit_instance *i, const char *key)
 	    !json_object_is_type(v, json_type_string))
 		return "";
 	return json_object_get_string(v);
+}
+
+int virtkit_instance_updated(const virtkit_instance *i)
+{
+	return i && i->updated;
 }
 
 const char *virtkit_instance_name(const virtkit_instance *i)

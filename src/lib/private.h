@@ -32,6 +32,7 @@ struct virtkit_conn {
 struct virtkit_instance {
 	json_object *obj;
 	char *json;
+	bool updated; /* a define with VIRTKIT_DEFINE_UPDATE replaced a definition */
 };
 
 void vkl_error(virtkit_error **err, enum virtkit_error_kind kind, int status, const char *fmt, ...)

@@ -20,10 +20,13 @@
 #define FRAME_MAX       (1u << 20)
 #define EVENT_LINE_MAX  (64 * 1024)
 
+#define LOG_BUF_MAX     (16u << 20)
+
 enum stream_kind {
 	STREAM_RAW,
 	STREAM_EXEC,
 	STREAM_EVENTS,
+	STREAM_LOGS,
 };
 
 struct virtkit_stream {
@@ -32,7 +35,7 @@ struct virtkit_stream {
 	int fd;
 	char *pre; /* received after the 101 header, not yet consumed */
 	size_t pre_len, pre_off;
-	/* events */
+	/* events and logs: a chunked HTTP response read through a curl multi handle */
 	CURLM *multi;
 	char *buf;
 	size_t len, cap;
@@ -443,7 +446,7 @@ static size_t ev_write(char *data, size_t size, size_t n, void *opaque)
 	if (s->len + len + 1 > s->cap) {
 		size_t cap = (s->len + len + 1) * 2;
 		char *p;
-		if (cap > 4 * EVENT_LINE_MAX) {
+		if (cap > (s->kind == STREAM_LOGS ? LOG_BUF_MAX : 4 * EVENT_LINE_MAX)) {
 			s->overflow = true;
 			return 0;
 		}
@@ -477,35 +480,19 @@ static bool ev_pump(virtkit_stream *s, int timeout_ms)
 	return !s->done && running;
 }
 
-virtkit_stream *virtkit_events_open(virtkit_conn *conn, int64_t since, const char *instance,
+/* GET a chunked response at url (http://virtkit/...) and wait for its status line. */
+static virtkit_stream *chunked_open(virtkit_conn *conn, enum stream_kind kind, const char *url,
                                     virtkit_error **err)
 {
 	virtkit_stream *s = calloc(1, sizeof(*s));
-	char url[512];
 	long code = 0, deadline = now_ms() + OPEN_TIMEOUT_MS;
-	size_t off;
 
 	if (!s) {
 		vkl_error(err, VIRTKIT_ERR_SYSTEM, 0, "out of memory");
 		return NULL;
 	}
-	s->kind = STREAM_EVENTS;
+	s->kind = kind;
 	s->fd = -1;
-	off = (size_t)snprintf(url, sizeof(url), "http://virtkit/1.0/events");
-	if (since >= 0)
-		off += (size_t)snprintf(url + off, sizeof(url) - off, "?since=%lld",
-		                        (long long)since);
-	if (instance) {
-		char *e = vkl_escape(instance);
-		if (!e || strlen(e) > 300) {
-			free(e);
-			stream_free(s);
-			vkl_error(err, VIRTKIT_ERR_INVALID, 0, "invalid instance name");
-			return NULL;
-		}
-		snprintf(url + off, sizeof(url) - off, "%cinstance=%s", since >= 0 ? '&' : '?', e);
-		free(e);
-	}
 	s->curl = curl_easy_init();
 	s->multi = curl_multi_init();
 	if (!s->curl || !s->multi) {
@@ -520,7 +507,7 @@ virtkit_stream *virtkit_events_open(virtkit_conn *conn, int64_t since, const cha
 	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, ev_write);
 	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, s);
 	curl_multi_add_handle(s->multi, s->curl);
-	/* Wait for the status line: once it is here, no later event is missed. */
+	/* Wait for the status line: once it is here, nothing later is missed. */
 	while (code == 0 && now_ms() < deadline) {
 		bool alive = ev_pump(s, 100);
 		curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
@@ -544,6 +531,77 @@ virtkit_stream *virtkit_events_open(virtkit_conn *conn, int64_t since, const cha
 		return NULL;
 	}
 	return s;
+}
+
+virtkit_stream *virtkit_events_open(virtkit_conn *conn, int64_t since, const char *instance,
+                                    virtkit_error **err)
+{
+	char url[512];
+	size_t off;
+
+	off = (size_t)snprintf(url, sizeof(url), "http://virtkit/1.0/events");
+	if (since >= 0)
+		off += (size_t)snprintf(url + off, sizeof(url) - off, "?since=%lld",
+		                        (long long)since);
+	if (instance) {
+		char *e = vkl_escape(instance);
+		if (!e || strlen(e) > 300) {
+			free(e);
+			vkl_error(err, VIRTKIT_ERR_INVALID, 0, "invalid instance name");
+			return NULL;
+		}
+		snprintf(url + off, sizeof(url) - off, "%cinstance=%s", since >= 0 ? '&' : '?', e);
+		free(e);
+	}
+	return chunked_open(conn, STREAM_EVENTS, url, err);
+}
+
+virtkit_stream *virtkit_logs_open(virtkit_conn *conn, const char *name, size_t lines,
+                                  virtkit_error **err)
+{
+	char url[512], *e = name && *name ? vkl_escape(name) : NULL;
+
+	if (!e || strlen(e) > 300) {
+		free(e);
+		vkl_error(err, VIRTKIT_ERR_INVALID, 0, "invalid instance name");
+		return NULL;
+	}
+	snprintf(url, sizeof(url), "http://virtkit/1.0/instances/%s/logs?follow=1&lines=%zu", e,
+	         lines);
+	free(e);
+	return chunked_open(conn, STREAM_LOGS, url, err);
+}
+
+int virtkit_logs_read(virtkit_stream *s, char **data, size_t *len, int timeout_ms,
+                      virtkit_error **err)
+{
+	long deadline = now_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
+
+	if (!s || s->kind != STREAM_LOGS) {
+		vkl_error(err, VIRTKIT_ERR_INVALID, 0, "not a log stream");
+		return -1;
+	}
+	for (;;) {
+		if (s->len) {
+			*data = s->buf;
+			*len = s->len;
+			s->buf = NULL;
+			s->len = s->cap = 0;
+			return 1;
+		}
+		if (s->done) {
+			vkl_error(err, VIRTKIT_ERR_PROTOCOL, 0,
+			          s->overflow ? "the log arrives faster than it is read"
+			                      : "the log stream ended");
+			return -1;
+		}
+		{
+			long left = deadline - now_ms();
+			if (timeout_ms >= 0 && left <= 0)
+				return 0;
+			ev_pump(s, timeout_ms < 0 ? 1000 : (int)(left > 1000 ? 1000 : left));
+		}
+	}
 }
 
 int virtkit_events_next(virtkit_stream *s, char **json, int timeout_ms, virtkit_error **err)

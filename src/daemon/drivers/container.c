@@ -55,6 +55,7 @@ static int runtime(struct instance *inst, const char *verb, const char *arg, con
 		return r;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		proc_last_line(out, last, sizeof(last));
+		proc_strip_prog(last, drv_settings.oci_runtime);
 		return vk_error_set(err, EIO, "OCI runtime '%s %s' failed for '%s'%s%s",
 		                    drv_settings.oci_runtime, verb, inst->name, last[0] ? ": " : "",
 		                    last);

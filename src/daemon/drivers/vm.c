@@ -234,6 +234,7 @@ static int wait_ready(struct instance *inst, enum inst_state *st, struct vk_erro
 		if (poll(&p, 1, 0) > 0) {
 			char last[256];
 			shim_last_log_line(inst->rt.dir, last, sizeof(last));
+			proc_strip_prog(last, drv_settings.vm_binary);
 			return vk_error_set(err, EIO, "virtkit-vm exited at once%s%s",
 			                    last[0] ? ": " : "", last);
 		}
