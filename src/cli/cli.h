@@ -30,8 +30,9 @@ struct cli {
 
 struct cli_command {
 	const char *name;
-	const char *args;
-	const char *summary;
+	const char *args;    /* operands and options, for usage lines */
+	const char *summary; /* one line, lower case, no full stop */
+	const char *options; /* the command's option lines for `COMMAND --help`, or NULL */
 	int (*run)(struct cli *cli, int argc, char **argv);
 };
 
@@ -43,6 +44,8 @@ int cli_fail(virtkit_error *err);
 int cli_exit_code(virtkit_error *err);
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_print_json(const char *json);
+struct json_object;
+void cli_print_json_object(struct json_object *o);
 
 /*
  * Parse a subcommand's options: the usual getopt_long loop over argv with
@@ -50,12 +53,11 @@ void cli_print_json(const char *json);
  * the end, '?' on an unknown one (already reported).
  */
 int cli_getopt(int argc, char **argv, const char *shortopts, const void *longopts);
-/*
- * Commands that take NAME before or after their options: a NAME in first
- * place is taken (and argv shifted past it); NULL when argv[1] is an option.
- */
-const char *cli_leading_name(int *argc, char ***argv);
+/* The same, with options and operands in any order (operands end up from optind on). */
+int cli_getopt_any(int argc, char **argv, const char *shortopts, const void *longopts);
 
+/* A whole file (NUL-terminated, at most 16 MiB), or stdin for "-"; NULL after printing why. */
+char *cli_read_file(const char *path, size_t *len);
 /* write(2) all of buf to fd, retrying on EINTR; -1 on failure. */
 int cli_write_all(int fd, const void *buf, size_t n);
 /* A monotonic clock in milliseconds. */
@@ -65,8 +67,10 @@ long cli_now_ms(void);
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_info(struct cli *cli, int argc, char **argv);
 int cmd_stats(struct cli *cli, int argc, char **argv);
+int cmd_host(struct cli *cli, int argc, char **argv);
 int cmd_define(struct cli *cli, int argc, char **argv);
 int cmd_launch(struct cli *cli, int argc, char **argv);
+int cmd_edit(struct cli *cli, int argc, char **argv);
 int cmd_undefine(struct cli *cli, int argc, char **argv);
 int cmd_dumpxml(struct cli *cli, int argc, char **argv);
 int cmd_autostart(struct cli *cli, int argc, char **argv);

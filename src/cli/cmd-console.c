@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * virtkit console, logs. The console puts a terminal in raw mode (restored
+ * virtkit console. It puts a terminal in raw mode (restored
  * on every exit path) and leaves on Ctrl-] (0x1d), like virsh. Without a
  * terminal, standard input is forwarded and, once it ends, output is shown
  * until the instance has been quiet for half a second (for scripts).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -127,42 +126,4 @@ int cmd_console(struct cli *cli, int argc, char **argv)
 	}
 	virtkit_stream_close(s);
 	return r;
-}
-
-int cmd_logs(struct cli *cli, int argc, char **argv)
-{
-	static const struct option opts[] = {
-	        {"tail", required_argument, NULL, 't'},
-	        {NULL, 0, NULL, 0},
-	};
-	virtkit_error *err = NULL;
-	const char *name = NULL, *tail = NULL;
-	char *body;
-	size_t len;
-	int c, st;
-
-	name = cli_leading_name(&argc, &argv);
-	while ((c = cli_getopt(argc, argv, "t:", opts)) != -1) {
-		if (c != 't')
-			return CLI_USAGE;
-		tail = optarg;
-	}
-	if (!name && optind < argc)
-		name = argv[optind++];
-	if (!name || optind != argc)
-		return cli_usage("usage: virtkit logs NAME [--tail BYTES]");
-	if (tail && (strspn(tail, "0123456789") != strlen(tail) || !*tail || strlen(tail) > 9 ||
-	             atol(tail) == 0))
-		return cli_usage("--tail must be a number of bytes");
-	if (!cli_conn(cli, &st))
-		return st;
-	body = virtkit_instance_logs(cli->conn, name, tail ? (size_t)atol(tail) : 0, &len, &err);
-	if (!body)
-		return cli_fail(err);
-	if (cli_write_all(1, body, len) < 0) {
-		free(body);
-		return CLI_FAIL;
-	}
-	free(body);
-	return CLI_OK;
 }

@@ -1,61 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* virtkit define, launch, undefine, dumpxml, autostart. */
+/* virtkit define, launch, dumpxml, autostart (edit: cmd-edit.c). */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 
-#define DEF_FILE_MAX (16u << 20)
-
-/* A whole file, or standard input for "-". */
-static char *read_input(const char *path, size_t *len)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f) {
-		fprintf(stderr, "virtkit: cannot open '%s': %s\n", path, strerror(errno));
-		return NULL;
-	}
-	for (;;) {
-		size_t got;
-		if (n + 4096 + 1 > cap) {
-			char *p;
-			cap = cap ? cap * 2 : 8192;
-			p = cap > DEF_FILE_MAX ? NULL : realloc(buf, cap);
-			if (!p) {
-				fprintf(stderr, "virtkit: '%s' is too large\n", path);
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = p;
-		}
-		got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-		if (got == 0) {
-			if (ferror(f)) {
-				fprintf(stderr, "virtkit: cannot read '%s': %s\n", path,
-				        strerror(errno));
-				free(buf);
-				buf = NULL;
-			}
-			break;
-		}
-	}
-	if (f != stdin)
-		fclose(f);
-	if (buf) {
-		buf[n] = '\0';
-		*len = n;
-	}
-	return buf;
-}
-
-static int define_file(struct cli *cli, const char *path, bool start)
+static int define_file(struct cli *cli, const char *path, bool start, bool update)
 {
 	virtkit_error *err = NULL;
 	virtkit_instance *i;
@@ -65,10 +18,11 @@ static int define_file(struct cli *cli, const char *path, bool start)
 
 	if (!cli_conn(cli, &st))
 		return st;
-	data = read_input(path, &len);
+	data = cli_read_file(path, &len);
 	if (!data)
 		return CLI_FAIL;
-	i = virtkit_instance_define(cli->conn, data, len, &err);
+	i = virtkit_instance_define_flags(cli->conn, data, len, update ? VIRTKIT_DEFINE_UPDATE : 0,
+	                                  &err);
 	free(data);
 	if (!i)
 		return cli_fail(err);
@@ -83,7 +37,10 @@ static int define_file(struct cli *cli, const char *path, bool start)
 	if (cli->json)
 		cli_print_json(virtkit_instance_json(i));
 	else
-		printf("%s instance '%s' (%s)\n", start ? "Launched" : "Defined",
+		printf("%s instance '%s' (%s)\n",
+		       start                         ? "Launched"
+		       : virtkit_instance_updated(i) ? "Updated"
+		                                     : "Defined",
 		       virtkit_instance_name(i), virtkit_instance_uuid(i));
 	virtkit_instance_free(i);
 	return CLI_OK;
@@ -91,32 +48,26 @@ static int define_file(struct cli *cli, const char *path, bool start)
 
 int cmd_define(struct cli *cli, int argc, char **argv)
 {
-	if (argc != 2)
-		return cli_usage("usage: virtkit define FILE");
-	return define_file(cli, argv[1], false);
+	static const struct option opts[] = {{"update", no_argument, NULL, 'u'},
+	                                     {NULL, 0, NULL, 0}};
+	bool update = false;
+	int c;
+
+	while ((c = cli_getopt_any(argc, argv, "u", opts)) != -1) {
+		if (c != 'u')
+			return CLI_USAGE;
+		update = true;
+	}
+	if (optind + 1 != argc)
+		return cli_usage("usage: virtkit define FILE [--update]");
+	return define_file(cli, argv[optind], false, update);
 }
 
 int cmd_launch(struct cli *cli, int argc, char **argv)
 {
-	if (argc != 2)
+	if (argc != 2 || (argv[1][0] == '-' && argv[1][1]))
 		return cli_usage("usage: virtkit launch FILE");
-	return define_file(cli, argv[1], true);
-}
-
-int cmd_undefine(struct cli *cli, int argc, char **argv)
-{
-	virtkit_error *err = NULL;
-	int st;
-
-	if (argc != 2)
-		return cli_usage("usage: virtkit undefine NAME");
-	if (!cli_conn(cli, &st))
-		return st;
-	if (virtkit_instance_undefine(cli->conn, argv[1], &err) < 0)
-		return cli_fail(err);
-	if (!cli->json)
-		printf("Undefined instance '%s'\n", argv[1]);
-	return CLI_OK;
+	return define_file(cli, argv[1], true, false);
 }
 
 int cmd_dumpxml(struct cli *cli, int argc, char **argv)

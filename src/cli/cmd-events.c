@@ -64,8 +64,7 @@ int cmd_events(struct cli *cli, int argc, char **argv)
 	long deadline;
 	int c, st;
 
-	name = cli_leading_name(&argc, &argv);
-	while ((c = cli_getopt(argc, argv, "s:c:t:", opts)) != -1) {
+	while ((c = cli_getopt_any(argc, argv, "s:c:t:", opts)) != -1) {
 		if (c == 's' && parse_num(optarg, INT64_MAX, &since))
 			continue;
 		if (c == 'c' && parse_num(optarg, 1000000000, &count))
@@ -75,7 +74,7 @@ int cmd_events(struct cli *cli, int argc, char **argv)
 		return cli_usage(
 		        "usage: virtkit events [NAME] [--since SEQ] [--count N] [--timeout S]");
 	}
-	if (!name && optind < argc)
+	if (optind < argc)
 		name = argv[optind++];
 	if (optind != argc)
 		return cli_usage(
@@ -114,10 +113,15 @@ int cmd_events(struct cli *cli, int argc, char **argv)
 		seen++;
 	}
 	virtkit_stream_close(s);
-	if (count && seen < count) {
-		fprintf(stderr, "virtkit: %lld of %lld events arrived before the timeout\n", seen,
-		        count);
-		return CLI_FAIL;
-	}
+	/*
+	 * Fewer than --count within --timeout (or before Ctrl-C) is an answer, not a
+	 * failure: say on stderr how many came (stdout stays the events alone).
+	 */
+	if (count && seen < count && stop)
+		fprintf(stderr, "virtkit: %lld of %lld events arrived before the interruption\n",
+		        seen, count);
+	else if (count && seen < count)
+		fprintf(stderr, "virtkit: %lld of %lld events arrived within %lld s\n", seen, count,
+		        timeout);
 	return CLI_OK;
 }

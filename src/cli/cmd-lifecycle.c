@@ -1,11 +1,28 @@
 /* SPDX-License-Identifier: MIT */
-/* virtkit start, stop, kill, restart, pause, resume. */
+/*
+ * virtkit start, stop, kill, restart, pause, resume, undefine: each takes one
+ * or more instances (names or UUIDs), acts on them in order, reports each
+ * (a line per instance, or one JSON array with --format json; errors on
+ * standard error) and exits with the highest status of them.
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "cli/cli.h"
+
+enum verb { V_START, V_STOP, V_KILL, V_RESTART, V_PAUSE, V_RESUME, V_UNDEFINE };
+
+struct action {
+	enum verb v;
+	const char *verb; /* "start", for the JSON results */
+	const char *done; /* "Started", for the lines */
+	unsigned flags;   /* stop: VIRTKIT_STOP_FORCE */
+	int timeout;      /* stop, restart: 0 = the daemon's default */
+};
 
 static int parse_timeout(const char *s, int *out)
 {
@@ -18,48 +35,106 @@ static int parse_timeout(const char *s, int *out)
 	return 0;
 }
 
-/* The result line and exit code of one action. */
-static int done(struct cli *cli, int r, virtkit_error *err, const char *what, const char *name)
+static int act(struct cli *cli, const struct action *a, const char *name, virtkit_error **err)
 {
-	if (r < 0)
-		return cli_fail(err);
-	if (!cli->json)
-		printf("%s instance '%s'\n", what, name);
-	return CLI_OK;
+	virtkit_conn *c = cli->conn;
+
+	switch (a->v) {
+	case V_START:
+		return virtkit_instance_start(c, name, err);
+	case V_STOP:
+		return virtkit_instance_stop(c, name, a->flags, a->timeout, err);
+	case V_KILL:
+		return virtkit_instance_kill(c, name, err);
+	case V_RESTART:
+		return virtkit_instance_restart(c, name, a->timeout, err);
+	case V_PAUSE:
+		return virtkit_instance_pause(c, name, err);
+	case V_RESUME:
+		return virtkit_instance_resume(c, name, err);
+	case V_UNDEFINE:
+		return virtkit_instance_undefine(c, name, err);
+	}
+	return -1;
 }
 
-static int simple(struct cli *cli, int argc, char **argv,
-                  int (*fn)(virtkit_conn *, const char *, virtkit_error **), const char *what)
+/* Apply a to argv[first..argc); the exit status is the highest of them. */
+static int act_all(struct cli *cli, const struct action *a, int first, int argc, char **argv)
 {
-	virtkit_error *err = NULL;
-	int st;
+	json_object *results = cli->json ? json_object_new_array() : NULL;
+	int worst = CLI_OK, st;
 
-	if (argc != 2)
-		return cli_usage("usage: virtkit %s NAME", argv[0]);
+	if (first >= argc)
+		return cli_usage("usage: virtkit %s NAME|UUID...", a->verb);
 	if (!cli_conn(cli, &st))
 		return st;
-	st = fn(cli->conn, argv[1], &err);
-	return done(cli, st, err, what, argv[1]);
+	for (int i = first; i < argc; i++) {
+		virtkit_error *err = NULL;
+		const char *msg = NULL;
+
+		st = CLI_OK;
+		if (act(cli, a, argv[i], &err) < 0) {
+			msg = err ? virtkit_error_message(err) : "out of memory";
+			fprintf(stderr, "virtkit: %s\n", msg);
+		} else if (!cli->json) {
+			printf("%s instance '%s'\n", a->done, argv[i]);
+		}
+		if (results) {
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "instance", json_object_new_string(argv[i]));
+			json_object_object_add(o, "action", json_object_new_string(a->verb));
+			json_object_object_add(o, "ok", json_object_new_boolean(!msg));
+			if (msg)
+				json_object_object_add(o, "error", json_object_new_string(msg));
+			json_object_array_add(results, o);
+		}
+		if (msg)
+			st = cli_exit_code(err);
+		if (st > worst)
+			worst = st;
+	}
+	if (results) {
+		cli_print_json_object(results);
+		json_object_put(results);
+	}
+	return worst;
+}
+
+/* Commands without options of their own. */
+static int simple(struct cli *cli, int argc, char **argv, enum verb v, const char *done)
+{
+	static const struct option none[] = {{NULL, 0, NULL, 0}};
+	struct action a = {.v = v, .verb = argv[0], .done = done};
+	int c;
+
+	while ((c = cli_getopt_any(argc, argv, "", none)) != -1)
+		return CLI_USAGE;
+	return act_all(cli, &a, optind, argc, argv);
 }
 
 int cmd_start(struct cli *cli, int argc, char **argv)
 {
-	return simple(cli, argc, argv, virtkit_instance_start, "Started");
+	return simple(cli, argc, argv, V_START, "Started");
 }
 
 int cmd_kill(struct cli *cli, int argc, char **argv)
 {
-	return simple(cli, argc, argv, virtkit_instance_kill, "Killed");
+	return simple(cli, argc, argv, V_KILL, "Killed");
 }
 
 int cmd_pause(struct cli *cli, int argc, char **argv)
 {
-	return simple(cli, argc, argv, virtkit_instance_pause, "Paused");
+	return simple(cli, argc, argv, V_PAUSE, "Paused");
 }
 
 int cmd_resume(struct cli *cli, int argc, char **argv)
 {
-	return simple(cli, argc, argv, virtkit_instance_resume, "Resumed");
+	return simple(cli, argc, argv, V_RESUME, "Resumed");
+}
+
+int cmd_undefine(struct cli *cli, int argc, char **argv)
+{
+	return simple(cli, argc, argv, V_UNDEFINE, "Undefined");
 }
 
 int cmd_stop(struct cli *cli, int argc, char **argv)
@@ -69,30 +144,16 @@ int cmd_stop(struct cli *cli, int argc, char **argv)
 	        {"timeout", required_argument, NULL, 't'},
 	        {NULL, 0, NULL, 0},
 	};
-	virtkit_error *err = NULL;
-	unsigned flags = 0;
-	int timeout = 0, c, st;
-	const char *name;
+	struct action a = {.v = V_STOP, .verb = "stop", .done = "Stopped"};
+	int c;
 
-	/* NAME may come before or after the options. */
-	name = cli_leading_name(&argc, &argv);
-	while ((c = cli_getopt(argc, argv, "ft:", opts)) != -1) {
+	while ((c = cli_getopt_any(argc, argv, "ft:", opts)) != -1) {
 		if (c == 'f')
-			flags |= VIRTKIT_STOP_FORCE;
-		else if (c == 't') {
-			if (parse_timeout(optarg, &timeout))
-				return CLI_USAGE;
-		} else
+			a.flags |= VIRTKIT_STOP_FORCE;
+		else if (c != 't' || parse_timeout(optarg, &a.timeout))
 			return CLI_USAGE;
 	}
-	if (!name && optind < argc)
-		name = argv[optind++];
-	if (!name || optind != argc)
-		return cli_usage("usage: virtkit stop NAME [--force] [--timeout S]");
-	if (!cli_conn(cli, &st))
-		return st;
-	st = virtkit_instance_stop(cli->conn, name, flags, timeout, &err);
-	return done(cli, st, err, "Stopped", name);
+	return act_all(cli, &a, optind, argc, argv);
 }
 
 int cmd_restart(struct cli *cli, int argc, char **argv)
@@ -101,21 +162,11 @@ int cmd_restart(struct cli *cli, int argc, char **argv)
 	        {"timeout", required_argument, NULL, 't'},
 	        {NULL, 0, NULL, 0},
 	};
-	virtkit_error *err = NULL;
-	int timeout = 0, c, st;
-	const char *name;
+	struct action a = {.v = V_RESTART, .verb = "restart", .done = "Restarted"};
+	int c;
 
-	name = cli_leading_name(&argc, &argv);
-	while ((c = cli_getopt(argc, argv, "t:", opts)) != -1) {
-		if (c != 't' || parse_timeout(optarg, &timeout))
+	while ((c = cli_getopt_any(argc, argv, "t:", opts)) != -1)
+		if (c != 't' || parse_timeout(optarg, &a.timeout))
 			return CLI_USAGE;
-	}
-	if (!name && optind < argc)
-		name = argv[optind++];
-	if (!name || optind != argc)
-		return cli_usage("usage: virtkit restart NAME [--timeout S]");
-	if (!cli_conn(cli, &st))
-		return st;
-	st = virtkit_instance_restart(cli->conn, name, timeout, &err);
-	return done(cli, st, err, "Restarted", name);
+	return act_all(cli, &a, optind, argc, argv);
 }

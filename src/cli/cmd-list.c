@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* virtkit list, info, stats. */
+/* virtkit list, info, stats, host. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
+#include "common/util.h"
 
 #define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
@@ -27,7 +28,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 	size_t n, i;
 	int c, st;
 
-	while ((c = cli_getopt(argc, argv, "a", opts)) != -1) {
+	while ((c = cli_getopt_any(argc, argv, "a", opts)) != -1) {
 		if (c != 'a')
 			return CLI_USAGE;
 		all = true;
@@ -76,12 +77,51 @@ static const char *jstr(json_object *o, const char *key)
 
 static void print_size(const char *label, json_object *v)
 {
-	int64_t b = json_object_get_int64(v);
+	char b[VK_SIZE_STR_MAX];
 
-	if (b % (1 << 20) == 0)
-		printf("%-12s%" PRId64 " MiB\n", label, b >> 20);
+	printf("%-12s%s\n", label,
+	       vk_format_size((uint64_t)json_object_get_int64(v), b, sizeof(b)));
+}
+
+/*
+ * A counter for people: byte counts (memory, *_bytes) in binary units,
+ * nanoseconds (*_ns) and milliseconds (*_ms) as seconds; anything else as is.
+ */
+static const char *human_value(const char *key, json_object *v, char *buf, size_t len)
+{
+	size_t n = strlen(key);
+	int64_t x = json_object_get_int64(v);
+
+	if (!json_object_is_type(v, json_type_int) || x < 0)
+		return json_object_get_string(v);
+	if (!strcmp(key, "memory")) /* as defined: exact */
+		return vk_format_size((uint64_t)x, buf, len);
+	if (n > 6 && !strcmp(key + n - 6, "_bytes")) /* measured: rounded */
+		return vk_format_size_approx((uint64_t)x, buf, len);
+	if (n > 3 && !strcmp(key + n - 3, "_ns"))
+		snprintf(buf, len, "%.3f s", (double)x / 1e9);
+	else if (n > 3 && !strcmp(key + n - 3, "_ms"))
+		snprintf(buf, len, "%.3f s", (double)x / 1e3);
 	else
-		printf("%-12s%" PRId64 " bytes\n", label, b);
+		return json_object_get_string(v);
+	return buf;
+}
+
+/* key: value lines, nested objects indented under their key. */
+static void print_fields(json_object *o, int indent)
+{
+	json_object_object_foreach(o, key, val)
+	{
+		char buf[64];
+
+		if (json_object_is_type(val, json_type_object)) {
+			printf("%*s%s:\n", indent, "", key);
+			print_fields(val, indent + 2);
+			continue;
+		}
+		printf("%*s%-*s%s\n", indent, "", 20 - indent, key,
+		       val ? human_value(key, val, buf, sizeof(buf)) : "-");
+	}
 }
 
 static void print_definition(json_object *def)
@@ -129,7 +169,7 @@ int cmd_info(struct cli *cli, int argc, char **argv)
 	int st;
 
 	if (argc != 2)
-		return cli_usage("usage: virtkit info NAME");
+		return cli_usage("usage: virtkit info NAME|UUID");
 	if (!cli_conn(cli, &st))
 		return st;
 	i = virtkit_instance_get(cli->conn, argv[1], &err);
@@ -162,21 +202,115 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
 	int st;
 
 	if (argc != 2)
-		return cli_usage("usage: virtkit stats NAME");
+		return cli_usage("usage: virtkit stats NAME|UUID");
 	if (!cli_conn(cli, &st))
 		return st;
 	s = virtkit_instance_stats(cli->conn, argv[1], &err);
 	if (!s)
 		return cli_fail(err);
 	o = cli->json ? NULL : json_tokener_parse(s);
-	if (!json_object_is_type(o, json_type_object)) {
+	if (!json_object_is_type(o, json_type_object))
 		cli_print_json(s); /* --format json, or not an object: as it came */
-	} else {
-		json_object_object_foreach(o, key, val)
-		{
-			printf("%-12s%s\n", key, json_object_get_string(val));
-		}
+	else
+		print_fields(o, 0);
+	json_object_put(o);
+	free(s);
+	return CLI_OK;
+}
+
+static int64_t jint(json_object *o, const char *path)
+{
+	json_object *v = o;
+	char key[64];
+
+	while (v && *path) {
+		size_t n = strcspn(path, ".");
+		snprintf(key, sizeof(key), "%.*s", (int)n, path);
+		v = json_object_object_get(v, key);
+		path += n + (path[n] == '.');
 	}
+	return v ? json_object_get_int64(v) : -1;
+}
+
+/* "running 2, shutoff 1" from {"running": 2, "shutoff": 1}. */
+static void print_counts(json_object *o)
+{
+	const char *sep = "";
+
+	json_object_object_foreach(o, key, val)
+	{
+		printf("%s%s %d", sep, key, json_object_get_int(val));
+		sep = ", ";
+	}
+}
+
+static void print_host(json_object *o)
+{
+	json_object *kvm = json_object_object_get(o, "kvm"), *v;
+	json_object *a = json_object_object_get(o, "architectures");
+	char b1[VK_SIZE_STR_MAX], b2[VK_SIZE_STR_MAX], b3[VK_SIZE_STR_MAX];
+
+	printf("%-15s%s\n",
+	       "KVM:", *jstr(kvm, "summary") ? jstr(kvm, "summary") : jstr(kvm, "classification"));
+	if (*jstr(kvm, "reason") && !*jstr(kvm, "summary"))
+		printf("%-15s%s\n", "", jstr(kvm, "reason"));
+	printf("%-15s", "Architectures:");
+	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+		json_object *e = json_object_array_get_idx(a, i);
+		printf("%s%s (%s%s)", i ? ", " : "", jstr(e, "arch"), jstr(e, "accel"),
+		       json_object_get_boolean(json_object_object_get(e, "available"))
+		               ? ""
+		               : ": unavailable");
+	}
+	printf("\n%-15s%" PRId64, "CPUs:", jint(o, "cpu.count"));
+	if ((v = json_object_object_get(json_object_object_get(o, "cpu"), "load")) &&
+	    json_object_array_length(v) == 3)
+		printf(", load %.2f %.2f %.2f",
+		       json_object_get_double(json_object_array_get_idx(v, 0)),
+		       json_object_get_double(json_object_array_get_idx(v, 1)),
+		       json_object_get_double(json_object_array_get_idx(v, 2)));
+	printf("; %" PRId64 " vCPUs given to running VMs\n", jint(o, "cpu.allocated"));
+	printf("%-15s%s total, %s available; %s given to running instances\n", "Memory:",
+	       vk_format_size_approx((uint64_t)jint(o, "memory.total_bytes"), b1, sizeof(b1)),
+	       vk_format_size_approx((uint64_t)jint(o, "memory.available_bytes"), b2, sizeof(b2)),
+	       vk_format_size_approx((uint64_t)jint(o, "memory.allocated_bytes"), b3, sizeof(b3)));
+	v = json_object_object_get(o, "instances");
+	printf("%-15s%" PRId64, "Instances:", jint(v, "total"));
+	if (jint(v, "total") > 0) {
+		printf(" (");
+		print_counts(json_object_object_get(v, "by_state"));
+		printf("; ");
+		print_counts(json_object_object_get(v, "by_type"));
+		printf(")");
+	}
+	v = json_object_object_get(o, "versions");
+	printf("\n%-15svirtkitd %s, virtkit-vm: %s, OCI runtime: %s\n",
+	       "Versions:", jstr(v, "virtkitd"),
+	       *jstr(v, "virtkit-vm") ? jstr(v, "virtkit-vm") : "unknown",
+	       *jstr(v, "oci_runtime") ? jstr(v, "oci_runtime") : "unknown");
+	printf("%-15s%s\n", "Shim:", jstr(v, "shim"));
+}
+
+int cmd_host(struct cli *cli, int argc, char **argv)
+{
+	virtkit_error *err = NULL;
+	json_object *o;
+	char *s;
+	int st;
+
+	(void)argv;
+	if (argc != 1)
+		return cli_usage("host takes no operands");
+	if (!cli_conn(cli, &st))
+		return st;
+	s = virtkit_host_info(cli->conn, &err);
+	if (!s)
+		return cli_fail(err);
+	o = cli->json ? NULL : json_tokener_parse(s);
+	if (!json_object_is_type(o, json_type_object))
+		cli_print_json(s);
+	else
+		print_host(o);
 	json_object_put(o);
 	free(s);
 	return CLI_OK;

@@ -2,6 +2,10 @@
 /*
  * virtkit: global options, the command table and dispatch.
  *   virtkit [--socket PATH] [--format table|json] COMMAND [ARGS...]
+ * The global long options are also taken anywhere after the command (up to a
+ * "--"); short options after the command are the command's own (`stop -f` is
+ * --force), the global -s and -f only come before it. `--help` after any
+ * command prints that command's usage.
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -9,59 +13,112 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "cli/cli.h"
 
 static int cmd_version(struct cli *cli, int argc, char **argv);
 static int cmd_help(struct cli *cli, int argc, char **argv);
 
+#define NAMES "NAME|UUID..."
+#define FMT   "  --format table|json   output for people (default) or one JSON document\n"
+
 static const struct cli_command commands[] = {
-        {"list", "[--all]", "list instances (running ones unless --all)", cmd_list},
-        {"info", "NAME", "show an instance's state and definition", cmd_info},
-        {"stats", "NAME", "show a running instance's counters", cmd_stats},
-        {"define", "FILE", "define an instance from JSON or libvirt domain XML ('-': stdin)",
+        {"list", "[--all]", "list instances (running ones unless --all)",
+         "  -a, --all             stopped and crashed instances too\n" FMT, cmd_list},
+        {"info", "NAME|UUID", "show an instance's state and definition", FMT, cmd_info},
+        {"stats", "NAME|UUID", "show a running instance's counters", FMT, cmd_stats},
+        {"host", "", "show the host: KVM, architectures, CPU, memory, instances, versions", FMT,
+         cmd_host},
+        {"define", "FILE [--update]",
+         "define an instance from JSON or libvirt domain XML ('-': stdin)",
+         "  -u, --update          replace the definition of an instance of that name\n" FMT,
          cmd_define},
-        {"launch", "FILE", "define and start an instance", cmd_launch},
-        {"undefine", "NAME", "remove a stopped instance's definition", cmd_undefine},
-        {"dumpxml", "NAME", "print a VM's definition as libvirt domain XML", cmd_dumpxml},
-        {"autostart", "NAME on|off", "start the instance when the daemon starts", cmd_autostart},
-        {"start", "NAME", "start an instance", cmd_start},
-        {"stop", "NAME [--force] [--timeout S]", "stop gracefully, then by force", cmd_stop},
-        {"kill", "NAME", "stop an instance at once", cmd_kill},
-        {"restart", "NAME [--timeout S]", "stop gracefully and start again", cmd_restart},
-        {"pause", "NAME", "freeze an instance", cmd_pause},
-        {"resume", "NAME", "thaw a paused instance", cmd_resume},
-        {"console", "NAME", "attach to the console (escape: Ctrl-])", cmd_console},
-        {"logs", "NAME [--tail BYTES]", "print the console log", cmd_logs},
-        {"events", "[NAME] [--since SEQ] [--count N] [--timeout S]", "follow lifecycle events",
+        {"launch", "FILE", "define and start an instance", FMT, cmd_launch},
+        {"edit", "NAME|UUID [--xml]", "edit a definition in $EDITOR, check it and update it",
+         "      --xml             edit the libvirt domain XML instead of the JSON\n", cmd_edit},
+        {"undefine", NAMES, "remove stopped instances' definitions", FMT, cmd_undefine},
+        {"dumpxml", "NAME|UUID", "print a VM's definition as libvirt domain XML", NULL,
+         cmd_dumpxml},
+        {"autostart", "NAME|UUID on|off", "start the instance when the daemon starts", FMT,
+         cmd_autostart},
+        {"start", NAMES, "start instances", FMT, cmd_start},
+        {"stop", NAMES " [--force] [--timeout S]", "stop gracefully, then by force",
+         "  -f, --force           stop at once\n"
+         "  -t, --timeout S       seconds to wait for a graceful stop (1-3600)\n" FMT,
+         cmd_stop},
+        {"kill", NAMES, "stop instances at once", FMT, cmd_kill},
+        {"restart", NAMES " [--timeout S]", "stop gracefully and start again",
+         "  -t, --timeout S       seconds to wait for a graceful stop (1-3600)\n" FMT, cmd_restart},
+        {"pause", NAMES, "freeze instances", FMT, cmd_pause},
+        {"resume", NAMES, "thaw paused instances", FMT, cmd_resume},
+        {"console", "NAME|UUID", "attach to the console (escape: Ctrl-])", NULL, cmd_console},
+        {"logs", "NAME|UUID [--tail N] [--follow]", "print the console log",
+         "  -n, --tail N          the last N lines only\n"
+         "  -f, --follow          keep printing what the instance writes (Ctrl-C ends)\n",
+         cmd_logs},
+        {"events", "[NAME|UUID] [--since SEQ] [--count N] [--timeout S]", "follow lifecycle events",
+         "      --since SEQ       from after event SEQ (default: from now)\n"
+         "      --count N         end after N events\n"
+         "      --timeout S       end after S seconds (the count may not be reached)\n" FMT,
          cmd_events},
-        {"exec", "NAME -- COMMAND [ARG...]", "run a command in a running container", cmd_exec},
-        {"version", "", "print the client and daemon versions", cmd_version},
-        {"help", "", "this list", cmd_help},
+        {"exec", "NAME|UUID -- COMMAND [ARG...]", "run a command in a running container", NULL,
+         cmd_exec},
+        {"version", "", "print the client and daemon versions", FMT, cmd_version},
+        {"help", "[COMMAND]", "this list, or a command's usage", NULL, cmd_help},
 };
+
+static const struct cli_command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
 
 static void usage(FILE *f)
 {
-	size_t i;
-
 	fprintf(f, "Usage: virtkit [--socket PATH] [--format table|json] COMMAND [ARGS...]\n\n"
 	           "Commands:\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		char left[64];
 		snprintf(left, sizeof(left), "%s %s", commands[i].name, commands[i].args);
 		fprintf(f, "  %-44s %s\n", left, commands[i].summary);
 	}
 	fprintf(f,
-	        "\nThe daemon's socket: --socket, else $VIRTKIT_SOCKET, else %s.\n"
+	        "\n'virtkit COMMAND --help' shows a command's options. --socket and --format may\n"
+	        "also follow the command. An instance is named by its name or its UUID.\n"
+	        "The daemon's socket: --socket, else $VIRTKIT_SOCKET, else %s.\n"
 	        "Exit status: 0 ok, 1 failed, 2 usage, 3 daemon unreachable, 4 not found,\n"
-	        "5 wrong state or name taken (exec: the command's status).\n",
+	        "5 wrong state or name taken (exec: the command's status; several instances:\n"
+	        "the highest status of them).\n",
 	        VIRTKIT_DEFAULT_SOCKET);
+}
+
+static void command_usage(const struct cli_command *c, FILE *f)
+{
+	fprintf(f, "Usage: virtkit %s %s\n%c%s.\n", c->name, c->args, c->summary[0] - 32,
+	        c->summary + 1);
+	fprintf(f,
+	        "\nOptions:\n%s      --socket PATH     the daemon's socket\n"
+	        "  -h, --help            this text\n",
+	        c->options ? c->options : "");
 }
 
 static int cmd_help(struct cli *cli, int argc, char **argv)
 {
+	const struct cli_command *c;
+
 	(void)cli;
-	(void)argc;
-	(void)argv;
+	if (argc > 2)
+		return cli_usage("usage: virtkit help [COMMAND]");
+	if (argc == 2) {
+		c = find_command(argv[1]);
+		if (!c)
+			return cli_usage("unknown command '%s'", argv[1]);
+		command_usage(c, stdout);
+		return CLI_OK;
+	}
 	usage(stdout);
 	return CLI_OK;
 }
@@ -69,23 +126,48 @@ static int cmd_help(struct cli *cli, int argc, char **argv)
 static int cmd_version(struct cli *cli, int argc, char **argv)
 {
 	virtkit_error *err = NULL;
-	char *info;
-	int st;
+	json_object *info = NULL, *v;
+	char *text = NULL;
+	int st = CLI_OK;
 
-	(void)argc;
 	(void)argv;
-	printf("virtkit client %s\n", VIRTKIT_VERSION);
-	if (!cli_conn(cli, &st))
-		return st;
-	info = virtkit_server_info(cli->conn, &err);
-	if (!info)
-		return cli_fail(err);
-	if (cli->json)
-		cli_print_json(info);
-	else
-		printf("daemon at %s: %s", virtkit_conn_socket(cli->conn), info);
-	free(info);
-	return CLI_OK;
+	if (argc != 1)
+		return cli_usage("version takes no operands");
+	if (!cli->json)
+		printf("virtkit client %s\n", VIRTKIT_VERSION);
+	if (!cli_conn(cli, &st)) {
+		if (!cli->json)
+			return st;
+	} else if (!(text = virtkit_server_info(cli->conn, &err))) {
+		st = cli_fail(err);
+	} else {
+		info = json_tokener_parse(text);
+	}
+	if (cli->json) {
+		json_object *o = json_object_new_object(), *client = json_object_new_object();
+
+		json_object_object_add(client, "version", json_object_new_string(VIRTKIT_VERSION));
+		json_object_object_add(o, "client", client);
+		json_object_object_add(o, "daemon", info ? json_object_get(info) : NULL);
+		cli_print_json_object(o);
+		json_object_put(o);
+	} else if (info) {
+		printf("daemon at %s: %s %s, API %s",
+		       cli->conn ? virtkit_conn_socket(cli->conn) : "?",
+		       json_object_object_get_ex(info, "server", &v) ? json_object_get_string(v)
+		                                                     : "virtkitd",
+		       json_object_object_get_ex(info, "version", &v) ? json_object_get_string(v)
+		                                                      : "?",
+		       json_object_object_get_ex(info, "api_version", &v)
+		               ? json_object_get_string(v)
+		               : "?");
+		if (json_object_object_get_ex(info, "pid", &v))
+			printf(", pid %d", json_object_get_int(v));
+		printf("\n");
+	}
+	json_object_put(info);
+	free(text);
+	return st;
 }
 
 virtkit_conn *cli_conn(struct cli *cli, int *status)
@@ -151,6 +233,12 @@ void cli_print_json(const char *json)
 		putchar('\n');
 }
 
+void cli_print_json_object(json_object *o)
+{
+	cli_print_json(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	                                                         JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
 int cli_getopt(int argc, char **argv, const char *shortopts, const void *longopts)
 {
 	char buf[64];
@@ -160,16 +248,72 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const void *longopt
 	return getopt_long(argc, argv, buf, longopts, NULL);
 }
 
-const char *cli_leading_name(int *argc, char ***argv)
+int cli_getopt_any(int argc, char **argv, const char *shortopts, const void *longopts)
 {
-	const char *name;
+	opterr = 1;
+	return getopt_long(argc, argv, shortopts, longopts, NULL);
+}
 
-	if (*argc < 2 || (*argv)[1][0] == '-')
-		return NULL;
-	name = (*argv)[1];
-	(*argv)++;
-	(*argc)--;
-	return name;
+static int set_format(struct cli *cli, const char *v)
+{
+	if (strcmp(v, "json") == 0)
+		cli->json = true;
+	else if (strcmp(v, "table") == 0)
+		cli->json = false;
+	else {
+		cli_usage("unknown format '%s' (table or json)", v);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Take the global long options out of a command's arguments (up to "--") and
+ * answer --help. Returns the new argc, or -1 (usage error) / -2 (help shown).
+ */
+static int take_global_options(struct cli *cli, const struct cli_command *c, int argc, char **argv)
+{
+	int out = 1, operands = 0, i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = NULL;
+		bool socket = false;
+
+		/* exec NAME COMMAND...: what follows NAME is the command's, options and all. */
+		if (strcmp(a, "--") == 0 || (c->run == cmd_exec && operands == 1)) {
+			while (i < argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			command_usage(c, stdout);
+			return -2;
+		}
+		if (strcmp(a, "--format") == 0 || strcmp(a, "--socket") == 0) {
+			if (i + 1 >= argc) {
+				cli_usage("option '%s' needs a value", a);
+				return -1;
+			}
+			socket = a[2] == 's';
+			v = argv[++i];
+		} else if (strncmp(a, "--format=", 9) == 0) {
+			v = a + 9;
+		} else if (strncmp(a, "--socket=", 9) == 0) {
+			socket = true;
+			v = a + 9;
+		} else {
+			operands += a[0] != '-';
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (socket)
+			cli->socket = v;
+		else if (set_format(cli, v) < 0)
+			return -1;
+	}
+	argv[out] = NULL;
+	return out;
 }
 
 int main(int argc, char **argv)
@@ -181,9 +325,9 @@ int main(int argc, char **argv)
 	        {"version", no_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
 	};
+	const struct cli_command *cmd;
 	struct cli cli = {0};
 	const char *fmt = getenv("VIRTKIT_FORMAT");
-	size_t i;
 	int c, r;
 
 	if (fmt && strcmp(fmt, "json") == 0)
@@ -194,12 +338,8 @@ int main(int argc, char **argv)
 			cli.socket = optarg;
 			break;
 		case 'f':
-			if (strcmp(optarg, "json") == 0)
-				cli.json = true;
-			else if (strcmp(optarg, "table") == 0)
-				cli.json = false;
-			else
-				return cli_usage("unknown format '%s' (table or json)", optarg);
+			if (set_format(&cli, optarg) < 0)
+				return CLI_USAGE;
 			break;
 		case 'h':
 			usage(stdout);
@@ -216,21 +356,22 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return CLI_USAGE;
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[optind], commands[i].name) != 0)
-			continue;
-		/* The command sees argv[0] = its name; options restart at 1. */
-		argc -= optind;
-		argv += optind;
-		optind = 0;
-		r = commands[i].run(&cli, argc, argv);
-		virtkit_disconnect(cli.conn);
-		fflush(stdout);
-		if (ferror(stdout)) {
-			fprintf(stderr, "virtkit: cannot write the output\n");
-			return CLI_FAIL;
-		}
-		return r;
+	cmd = find_command(argv[optind]);
+	if (!cmd)
+		return cli_usage("unknown command '%s'", argv[optind]);
+	/* The command sees argv[0] = its name; options restart at 1. */
+	argc -= optind;
+	argv += optind;
+	argc = take_global_options(&cli, cmd, argc, argv);
+	if (argc < 0)
+		return argc == -2 ? CLI_OK : CLI_USAGE;
+	optind = 0;
+	r = cmd->run(&cli, argc, argv);
+	virtkit_disconnect(cli.conn);
+	fflush(stdout);
+	if (ferror(stdout)) {
+		fprintf(stderr, "virtkit: cannot write the output\n");
+		return CLI_FAIL;
 	}
-	return cli_usage("unknown command '%s'", argv[optind]);
+	return r;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Output for people: tables (a header row and columns padded to their
- * widest cell); writing a whole buffer; the clock the streaming commands use.
+ * widest cell); writing a whole buffer; reading a whole file; the clock the
+ * streaming commands use.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +12,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+
+#define DEF_FILE_MAX (16u << 20)
 
 int cli_write_all(int fd, const void *buf, size_t n)
 {
@@ -109,4 +112,50 @@ void table_free(struct table *t)
 		free(t->cells[i]);
 	free(t->cells);
 	free(t);
+}
+
+/* A whole file, or standard input for "-". */
+char *cli_read_file(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f) {
+		fprintf(stderr, "virtkit: cannot open '%s': %s\n", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		size_t got;
+		if (n + 4096 + 1 > cap) {
+			char *p;
+			cap = cap ? cap * 2 : 8192;
+			p = cap > DEF_FILE_MAX ? NULL : realloc(buf, cap);
+			if (!p) {
+				fprintf(stderr, "virtkit: '%s' is too large\n", path);
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = p;
+		}
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (got == 0) {
+			if (ferror(f)) {
+				fprintf(stderr, "virtkit: cannot read '%s': %s\n", path,
+				        strerror(errno));
+				free(buf);
+				buf = NULL;
+			}
+			break;
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	if (buf) {
+		buf[n] = '\0';
+		*len = n;
+	}
+	return buf;
 }
