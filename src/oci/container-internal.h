@@ -9,6 +9,7 @@
 
 #include "cgroup.h"
 #include "container.h"
+#include "hostmounts.h"
 
 struct oci_ctr {
 	const struct oci_create_opts *o;
@@ -23,14 +24,17 @@ struct oci_ctr {
 	pid_t stage1;   /* intermediate process of the two-stage path */
 	pid_t runtime;  /* the runtime's pid, for the child's parent-death check */
 	bool rootless;
-	bool userns;     /* a new user namespace */
-	bool two_stage;  /* joins a pid or user namespace by path */
-	bool use_stub;   /* exec the program through the sealed init stub */
-	bool late_net;   /* the container process makes its network namespace itself */
-	bool cg_done;    /* (container side) the runtime has made and joined the cgroups */
-	int stub_fd;     /* its memfd, made by the container process */
-	int proc_fd;     /* the runtime's /proc (O_PATH) for LSM attributes, or -1 */
-	int clone_flags; /* namespaces created by clone() itself */
+	bool userns;    /* a new user namespace */
+	bool two_stage; /* joins a pid or user namespace by path */
+	bool use_stub;  /* exec the program through the sealed init stub */
+	bool late_net;  /* the container process makes its network namespace itself */
+	bool cg_done;   /* (container side) the runtime has made and joined the cgroups */
+	int stub_fd;    /* its memfd, made by the container process */
+	int proc_fd;    /* the runtime's /proc (O_PATH) for LSM attributes, or -1 */
+	bool host_mnts; /* no mount namespace: the mounts go to the runtime's */
+	struct oci_hostmnts mnts_before; /* below root.path before the clone */
+	struct oci_hostmnts mnts;        /* those the container made (recorded in the state) */
+	int clone_flags;                 /* namespaces created by clone() itself */
 	char created[64];
 };
 
@@ -43,6 +47,12 @@ int oci_run_foreground(struct oci_ctr *c, struct vk_error *err);
 
 /* Forward the usual terminal and termination signals to pid. */
 void oci_forward_signals(pid_t pid);
+
+/*
+ * A failed create or run (the container process is dead): unmount what it
+ * made in the runtime's mount namespace, found afresh against mnts_before.
+ */
+void oci_ctr_unmount_new(struct oci_ctr *c);
 
 /* The state JSON given to hooks, for status with pid. Caller frees. */
 char *oci_ctr_state_json(const struct oci_ctr *c, enum oci_status status, pid_t pid);

@@ -5,7 +5,7 @@
  * process waits on start.sock) or start it here and wait (run). Any failure
  * unwinds everything made so far: the process is killed and reaped, the
  * cgroup and the state directory removed; mounts died with the process's
- * mount namespace.
+ * mount namespace, or, without one, are unmounted (hostmounts.h).
  */
 #include "container-internal.h"
 
@@ -28,9 +28,11 @@
 #include "console.h"
 #include "fault.h"
 #include "hooks.h"
+#include "hostmounts.h"
 #include "log.h"
 #include "lsm.h"
 #include "ns.h"
+#include "rootfs.h"
 #include "stub.h"
 #include "sync.h"
 
@@ -46,10 +48,52 @@ void oci_timestamp(char *buf, size_t cap)
 	snprintf(buf, cap, "%s.%09ldZ", date, ts.tv_nsec);
 }
 
+/*
+ * Without a mount namespace the container inherits the runtime's (spec,
+ * linux.namespaces): its mounts are made there below root.path (and removed
+ * at delete) and the root is entered with chroot. What would change the
+ * host's view of its own files is refused, as runc refuses masked and
+ * readonly paths there.
+ */
+static int validate_shared_mnt(const struct oci_ctr *c, struct vk_error *err)
+{
+	const struct oci_spec *s = c->spec;
+	const struct oci_linux *l = &s->linux_;
+
+	if (l->masked_paths.n || l->readonly_paths.n)
+		return vk_error_set(err, EINVAL,
+		                    "linux.maskedPaths and linux.readonlyPaths need a mount "
+		                    "namespace (linux.namespaces: mount): they would hide or "
+		                    "lock the host's own files");
+	if (s->root_readonly)
+		return vk_error_set(err, EINVAL,
+		                    "root.readonly needs a mount namespace (linux.namespaces: "
+		                    "mount): it would make root.path readonly for the host too");
+	if (l->rootfs_propagation)
+		return vk_error_set(err, EINVAL,
+		                    "linux.rootfsPropagation needs a mount namespace "
+		                    "(linux.namespaces: mount)");
+	if (s->n_mounts && strcmp(s->root_path, "/") == 0)
+		return vk_error_set(err, EINVAL,
+		                    "mounts without a mount namespace with root.path '/' would "
+		                    "cover the host's own directories");
+	if (s->n_mounts && (c->rootless || oci_spec_has_ns(s, CLONE_NEWUSER)))
+		return vk_error_set(err, EPERM,
+		                    "mounts need a mount namespace (linux.namespaces: mount) "
+		                    "with a user namespace: the runtime's mount namespace is "
+		                    "not the container's to change");
+	if (l->n_devices && !rootfs_spec_mounts(s, "/dev", NULL))
+		return vk_error_set(err, EINVAL,
+		                    "linux.devices without a mount namespace need a /dev mount "
+		                    "in mounts: the nodes would be made in root.path itself");
+	return 0;
+}
+
 static int validate(struct oci_ctr *c, struct vk_error *err)
 {
 	const struct oci_spec *s = c->spec;
 	const struct oci_process *p = s->process;
+	int r;
 
 	if (!p)
 		return vk_error_set(err, EINVAL,
@@ -65,6 +109,11 @@ static int validate(struct oci_ctr *c, struct vk_error *err)
 		return vk_error_set(err, EINVAL,
 		                    "process.terminal needs --console-socket when the runtime "
 		                    "detaches");
+	if (!oci_spec_has_ns(s, CLONE_NEWNS)) {
+		r = validate_shared_mnt(c, err);
+		if (r < 0)
+			return r;
+	}
 	/* A profile or label that cannot be applied is refused, never ignored. */
 	return oci_lsm_check(&oci_lsm_host_default, p, s->linux_.mount_label, err);
 }
@@ -247,8 +296,10 @@ static int save_state(struct oci_ctr *c, struct vk_error *err)
 		st.creator_start = oci_pid_start_time(st.creator);
 	}
 	st.cgroup_json = c->cg ? oci_cgroup_to_json(c->cg) : NULL;
+	st.mounts_json = c->mnts.n ? oci_hostmnts_to_json(&c->mnts) : NULL;
 	r = oci_state_save(c->dirfd, &st, err);
 	free(st.cgroup_json);
+	free(st.mounts_json);
 	return r;
 }
 
@@ -315,6 +366,34 @@ static void child_error(struct oci_ctr *c, struct vk_error *err)
 	}
 }
 
+/* The mounts below root.path the container process made in our namespace. */
+static int host_mounts_made(struct oci_ctr *c, struct oci_hostmnts *out, struct vk_error *err)
+{
+	struct oci_hostmnts now;
+	int r = oci_hostmnts_scan("/proc/self/mountinfo", c->spec->root_path, &now, err);
+
+	if (r < 0)
+		return r;
+	r = oci_hostmnts_added(&c->mnts_before, &now, out);
+	oci_hostmnts_clear(&now);
+	return r < 0 ? vk_error_set(err, -r, "out of memory") : 0;
+}
+
+void oci_ctr_unmount_new(struct oci_ctr *c)
+{
+	struct oci_hostmnts made;
+	struct vk_error e = {0};
+
+	if (!c->host_mnts)
+		return;
+	if (host_mounts_made(c, &made, &e) < 0) {
+		oci_warn("cannot find the mounts of container %s: %s", c->o->id, e.msg);
+		return;
+	}
+	oci_hostmnts_remove(c->spec->root_path, &made);
+	oci_hostmnts_clear(&made);
+}
+
 static void cleanup(struct oci_ctr *c)
 {
 	int status;
@@ -327,6 +406,7 @@ static void cleanup(struct oci_ctr *c)
 		kill(c->pid, SIGKILL);
 		waitpid(c->pid, &status, 0);
 	}
+	oci_ctr_unmount_new(c);
 	if (c->cg) {
 		oci_cgroup_destroy(c->cg, NULL);
 		oci_cgroup_free(c->cg);
@@ -351,6 +431,8 @@ static void close_all(struct oci_ctr *c)
 	}
 	oci_cgroup_free(c->cg);
 	oci_spec_free(c->spec);
+	oci_hostmnts_clear(&c->mnts_before);
+	oci_hostmnts_clear(&c->mnts);
 }
 
 int oci_container_create(const struct oci_create_opts *o, struct vk_error *err)
@@ -422,6 +504,12 @@ int oci_container_create(const struct oci_create_opts *o, struct vk_error *err)
 		if (c.proc_fd < 0)
 			r = vk_error_errno(err, errno, "cannot open %s", oci_lsm_host_default.proc);
 	}
+	if (!r && !oci_spec_has_ns(c.spec, CLONE_NEWNS) && c.spec->n_mounts) {
+		/* Its mounts will be ours: what is below root.path before it starts. */
+		c.host_mnts = true;
+		r = oci_hostmnts_scan("/proc/self/mountinfo", c.spec->root_path, &c.mnts_before,
+		                      err);
+	}
 	if (!r)
 		r = oci_fault("clone", err);
 	if (!r)
@@ -446,6 +534,8 @@ int oci_container_create(const struct oci_create_opts *o, struct vk_error *err)
 	oci_fault_wait("cgroups");
 	sync_send(c.sync[0], SYNC_CG_DONE, 0, NULL, -1);
 	r = until_ready(&c, err);
+	if (!r && c.host_mnts)
+		r = host_mounts_made(&c, &c.mnts, err);
 	if (!r)
 		r = save_state(&c, err);
 	if (!r) {

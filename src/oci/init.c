@@ -3,7 +3,10 @@
  * The container process, from clone() to execve(). It reports every
  * failure to the runtime over the sync socket (or, after `create` has
  * returned, over the connection `start` made) and exits; the runtime cleans
- * up. Its mounts live in its own mount namespace and die with it.
+ * up. Its mounts live in its own mount namespace and die with it (in one
+ * joined by path they stay with that namespace, as with runc); without a
+ * mount namespace they are made in the runtime's, below root.path, and the
+ * runtime removes them (hostmounts.h).
  */
 #include "container-internal.h"
 
@@ -186,7 +189,9 @@ static int setup(struct oci_ctr *c, struct rootfs_ctx *rc, struct oci_proc_ctx *
 {
 	const struct oci_spec *s = c->spec;
 	const struct oci_process *p = s->process;
-	bool own_mnt = oci_spec_has_ns(s, CLONE_NEWNS) && !oci_spec_ns_path(s, CLONE_NEWNS);
+	/* A mount namespace of its own or one joined by path: the whole root is
+	 * built in it, as runc and crun do. None: the runtime's is inherited. */
+	bool has_mnt = oci_spec_has_ns(s, CLONE_NEWNS);
 	int r;
 
 	if (c->userns && setresgid(0, 0, 0) == 0 && setresuid(0, 0, 0) < 0)
@@ -216,20 +221,22 @@ static int setup(struct oci_ctr *c, struct rootfs_ctx *rc, struct oci_proc_ctx *
 		if (pc->seccomp_listener < 0)
 			return pc->seccomp_listener;
 	}
-	if (own_mnt) {
+	if (has_mnt)
 		r = rootfs_mount(rc, err);
-		if (r < 0)
-			return r;
-	} else if (s->n_mounts && !oci_spec_ns_path(s, CLONE_NEWNS)) {
-		return vk_error_set(err, EINVAL,
-		                    "mounts need a mount namespace (linux.namespaces: mount)");
-	}
+	else if (s->n_mounts)
+		r = rootfs_mount_shared(rc, err);
+	if (r < 0)
+		return r;
 	if (p->terminal) {
+		/* The container's devpts when it has one; /dev/console only on a /dev of its own. */
+		bool own_pts =
+		        rc->rootfd >= 0 && (has_mnt || rootfs_spec_mounts(s, "/dev/pts", "devpts"));
+		bool own_dev = own_pts && (has_mnt || rootfs_spec_mounts(s, "/dev", NULL));
 		int master, slave;
 		char name[64];
 
-		r = oci_console_open(own_mnt ? rc->rootfd : -1,
-		                     own_mnt ? "/dev/pts/ptmx" : "/dev/ptmx", p->console_height,
+		r = oci_console_open(own_pts ? rc->rootfd : -1,
+		                     own_pts ? "/dev/pts/ptmx" : "/dev/ptmx", p->console_height,
 		                     p->console_width, &master, &slave, name, sizeof(name), err);
 		if (r < 0)
 			return r;
@@ -237,7 +244,7 @@ static int setup(struct oci_ctr *c, struct rootfs_ctx *rc, struct oci_proc_ctx *
 		close(master);
 		if (r < 0)
 			return vk_error_errno(err, -r, "cannot pass the terminal to the runtime");
-		if (own_mnt)
+		if (own_dev)
 			r = rootfs_console(rc, slave, err);
 		if (!r)
 			r = oci_console_attach(slave, err);
@@ -263,12 +270,17 @@ static int setup(struct oci_ctr *c, struct rootfs_ctx *rc, struct oci_proc_ctx *
 		r = oci_proc_limits(p, err);
 	if (r < 0)
 		return r;
-	if (own_mnt) {
+	if (has_mnt) {
 		r = rootfs_pivot(rc, err);
 		if (!r)
 			r = rootfs_finish(rc, err);
-	} else if (!oci_spec_ns_path(s, CLONE_NEWNS)) {
-		if (chroot(s->root_path) < 0 || chdir("/") < 0)
+	} else {
+		/* The runtime's namespace, where pivot_root would move the host's root:
+		 * sysctls through its /proc (they follow the writer's namespaces),
+		 * then chroot (what runc and crun do there). */
+		r = rootfs_sysctls(s, err);
+		if (!r && ((rc->rootfd >= 0 ? fchdir(rc->rootfd) : chdir(s->root_path)) < 0 ||
+		           chroot(".") < 0 || chdir("/") < 0))
 			r = vk_error_errno(err, errno, "cannot chroot into '%s'", s->root_path);
 	}
 	if (r < 0)

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "hostmounts.h"
 #include "log.h"
 
 int oci_container_load(const char *root, const char *id, struct oci_state *st,
@@ -275,6 +276,16 @@ int oci_container_delete(const char *root, const char *id, bool force, struct vk
 		cg = oci_cgroup_from_json(st.cgroup_json, NULL);
 	if (status != OCI_STATUS_STOPPED || (cg && !(st.ns_flags & CLONE_NEWPID)))
 		kill_and_wait(&st, cg);
+	if (st.mounts_json && st.rootfs) {
+		/* Without a mount namespace its mounts are in ours, below its root. */
+		struct oci_hostmnts m;
+
+		if (oci_hostmnts_from_json(st.mounts_json, &m) < 0)
+			oci_warn("container %s: the mounts in its state are corrupt", id);
+		else if (oci_hostmnts_remove(st.rootfs, &m))
+			oci_warn("container %s leaves mounts below %s", id, st.rootfs);
+		oci_hostmnts_clear(&m);
+	}
 	if (st.bundle)
 		run_state_hooks(fd, &st, OCI_HOOK_POSTSTOP, OCI_STATUS_STOPPED);
 	if (cg && oci_cgroup_destroy(cg, &e) < 0)

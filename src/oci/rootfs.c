@@ -348,11 +348,27 @@ static int mount_one(struct rootfs_ctx *r, const struct oci_mount *m, struct vk_
 	return mount_fs(r, m, err);
 }
 
+/* Every spec mount below r->rootfd, in order, then /dev. */
+static int mount_all(struct rootfs_ctx *r, bool devices, struct vk_error *err)
+{
+	const struct oci_spec *s = r->spec;
+	int ret;
+
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		ret = mount_one(r, &s->mounts[i], err);
+		if (ret < 0)
+			return ret;
+	}
+	ret = oci_fault("mounts", err);
+	if (ret < 0 || !devices)
+		return ret;
+	return rootfs_devices(r, err);
+}
+
 int rootfs_mount(struct rootfs_ctx *r, struct vk_error *err)
 {
 	const struct oci_spec *s = r->spec;
 	unsigned long prop = s->linux_.rootfs_propagation & (MS_PRIVATE | MS_SLAVE);
-	int ret;
 
 	/*
 	 * First: nothing done below may propagate back to the host, so private
@@ -371,15 +387,31 @@ int rootfs_mount(struct rootfs_ctx *r, struct vk_error *err)
 	if (r->rootfd < 0)
 		return vk_error_errno(err, errno, "cannot open the root filesystem '%s'",
 		                      s->root_path);
+	return mount_all(r, true, err);
+}
+
+bool rootfs_spec_mounts(const struct oci_spec *s, const char *dest, const char *type)
+{
 	for (size_t i = 0; i < s->n_mounts; i++) {
-		ret = mount_one(r, &s->mounts[i], err);
-		if (ret < 0)
-			return ret;
+		const struct oci_mount *m = &s->mounts[i];
+
+		if (strcmp(m->destination, dest) == 0 && !m->bind && m->type &&
+		    (!type || strcmp(m->type, type) == 0))
+			return true;
 	}
-	ret = oci_fault("mounts", err);
-	if (ret < 0)
-		return ret;
-	return rootfs_devices(r, err);
+	return false;
+}
+
+int rootfs_mount_shared(struct rootfs_ctx *r, struct vk_error *err)
+{
+	const struct oci_spec *s = r->spec;
+
+	r->rootfd = open(s->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (r->rootfd < 0)
+		return vk_error_errno(err, errno, "cannot open the root filesystem '%s'",
+		                      s->root_path);
+	/* Device nodes only on a /dev the container mounts, never in root.path itself. */
+	return mount_all(r, rootfs_spec_mounts(s, "/dev", NULL), err);
 }
 
 int rootfs_console(struct rootfs_ctx *r, int slave_fd, struct vk_error *err)

@@ -33,6 +33,17 @@ struct rootfs_ctx {
 /* Propagation, rootfs bind and every spec mount, then devices and symlinks. */
 int rootfs_mount(struct rootfs_ctx *r, struct vk_error *err) VK_MUST_CHECK;
 
+/*
+ * Without a mount namespace (the container inherits the runtime's): every
+ * spec mount below root.path, in the runtime's namespace (hostmounts.h
+ * records and removes them), and the devices when the spec mounts a /dev;
+ * no propagation change, no bind of the root (it is entered with chroot).
+ */
+int rootfs_mount_shared(struct rootfs_ctx *r, struct vk_error *err) VK_MUST_CHECK;
+
+/* Whether the spec mounts a filesystem (not a bind) of type (NULL: any) on dest. */
+bool rootfs_spec_mounts(const struct oci_spec *s, const char *dest, const char *type);
+
 /* Bind the pty slave on <root>/dev/console. */
 int rootfs_console(struct rootfs_ctx *r, int slave_fd, struct vk_error *err) VK_MUST_CHECK;
 

@@ -69,6 +69,8 @@ static void teardown(struct oci_ctr *c)
 		return; /* `delete --force` already did it */
 	if (!oci_spec_has_ns(c->spec, CLONE_NEWPID))
 		oci_cgroup_kill_all(c->cg, SIGKILL);
+	if (oci_hostmnts_remove(c->spec->root_path, &c->mnts))
+		oci_warn("container %s leaves mounts below %s", c->o->id, c->spec->root_path);
 	run_hook_list(c, OCI_HOOK_POSTSTOP, OCI_STATUS_STOPPED);
 	if (oci_cgroup_destroy(c->cg, &e) < 0)
 		oci_warn("%s", e.msg);
@@ -124,6 +126,7 @@ fail:
 		kill(c->pid, SIGKILL);
 		waitpid(c->pid, &status, 0);
 	}
+	oci_ctr_unmount_new(c);
 	while (flock(c->dirfd, LOCK_EX) < 0 && errno == EINTR)
 		;
 	if (c->cg)

@@ -226,6 +226,8 @@ int oci_state_save(int dirfd, const struct oci_state *st, struct vk_error *err)
 	        json_tokener_parse(st->annotations_json ? st->annotations_json : "{}"));
 	json_object_object_add(o, "cgroup",
 	                       st->cgroup_json ? json_tokener_parse(st->cgroup_json) : NULL);
+	if (st->mounts_json)
+		json_object_object_add(o, "host_mounts", json_tokener_parse(st->mounts_json));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	                                                 JSON_C_TO_STRING_NOSLASHESCAPE);
 	r = oci_write_atomic_at(dirfd, OCI_STATE_FILE, text, strlen(text), 0600, err);
@@ -296,6 +298,9 @@ int oci_state_load(int dirfd, const char *id, struct oci_state *st, struct vk_er
 	if (json_object_object_get_ex(o, "cgroup", &v) && v)
 		st->cgroup_json = strdup(json_object_to_json_string_ext(
 		        v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (json_object_object_get_ex(o, "host_mounts", &v) && v)
+		st->mounts_json = strdup(json_object_to_json_string_ext(
+		        v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 	if (!st->id) {
 		oci_state_clear(st);
@@ -312,6 +317,7 @@ void oci_state_clear(struct oci_state *st)
 	free(st->created);
 	free(st->annotations_json);
 	free(st->cgroup_json);
+	free(st->mounts_json);
 	memset(st, 0, sizeof(*st));
 }
 

@@ -40,6 +40,7 @@ struct oci_state {
 	bool rootless;
 	int ns_flags;      /* namespaces the container owns (CLONE_NEW*) */
 	char *cgroup_json; /* cgroup placement, see cgroup.h */
+	char *mounts_json; /* mounts made in the runtime's namespace, see hostmounts.h */
 	pid_t creator;     /* the runtime creating it, while pid is still 0 */
 	uint64_t creator_start;
 	bool systemd_cgroup;
