@@ -403,6 +403,24 @@ static void test_lr_sc_against_other_stores(void **state)
 	assert_int_equal(fb_get64(b, RAM_BASE + 0x3000), 0x200000009ull);
 }
 
+static void test_interrupt_at_budget_end(void **state)
+{
+	struct fake_board *b = *state;
+	const uint32_t code[] = {ADDI(10, 10, 1), JAL(0, -4)};
+
+	/* The event check takes a pending interrupt, then finds the budget spent: the run
+	 * ends at the vector, with the trap taken, not back at the interrupted pc. */
+	fb_code(b, CODE, code, 2);
+	fb_csr(b, 0x304, true, RV_MIP_MSIP);
+	b->cpu->mstatus |= MSTATUS_MIE;
+	rv_cpu_set_irq(b->cpu, RV_MIP_MSIP, true);
+	assert_int_equal(rv_cpu_run(b->cpu, 0), RV_EXIT_BUDGET);
+	assert_int_equal(b->cpu->mcause, IRQ(RV_IRQ_MSI));
+	assert_int_equal(b->cpu->mepc, CODE);
+	assert_int_equal(rv_cpu_get_priv(b->cpu), RV_PRIV_M);
+	assert_int_equal(rv_cpu_get_pc(b->cpu), MTVEC);
+}
+
 /* ---- kicks from another thread ---- */
 
 struct kicker {
@@ -573,6 +591,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_garbage_is_guest_visible, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_lr_sc_across_runs, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_lr_sc_against_other_stores, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_interrupt_at_budget_end, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_kick_from_another_thread, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_code_coherence, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_page_crossing_fetch, setup, teardown),

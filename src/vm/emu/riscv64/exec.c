@@ -531,8 +531,12 @@ reload:
 	/* fall through */
 check:
 	SYNC();
-	if (!rv_check_events(cpu, &ret))
+	if (!rv_check_events(cpu, &ret)) {
+		/* An interrupt may have been taken before the budget ran out: out's SYNC()
+		 * must write back the trap vector, not the interrupted pc. */
+		pc = cpu->pc;
 		goto out;
+	}
 	/* An interrupt may have been taken. */
 	pc = cpu->pc;
 	dtlb = cpu->dtlb;

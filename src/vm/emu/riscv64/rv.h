@@ -250,7 +250,9 @@ uint64_t rv_pending_interrupt(const struct rv_cpu *cpu);
  * sequentially consistent fence, exit_request and mip are read again (the
  * Dekker re-check against a concurrent kick), looping if either changed.
  * Returns true to go on at cpu->pc (reload every local derived from pc, priv
- * or the TLB), false to leave rv_cpu_run() with *why.
+ * or the TLB), false to leave rv_cpu_run() with *why; in both cases cpu->pc
+ * may have changed (an interrupt taken before the budget ran out), so the
+ * caller must not write back a pc it kept from before the call.
  */
 bool rv_check_events(struct rv_cpu *cpu, enum rv_exit *why);
 bool rv_mret(struct rv_cpu *cpu);
