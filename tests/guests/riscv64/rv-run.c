@@ -3,7 +3,7 @@
  * rv-run: a minimal riscv64 machine around the software CPU, for the ISA
  * tests and for measuring the interpreter, independent of the virt board.
  *
- *   rv-run [-c HARTS] [-m MIB] [-t SECONDS] [-n INSNS] [-v] TEST.elf
+ *   rv-run [-c HARTS] [-m MIB] [-t SECONDS] [-n INSNS] [-v] [--jit on|off] TEST.elf
  *       Bare-metal ELF with a `tohost` symbol (HTIF): exits 0 when the program
  *       writes 1 to tohost, 1 when it writes (n << 1) | 1 (test n failed), 2
  *       on timeout, 3 on a fatal CPU condition, 4 on a hang (all harts in
@@ -14,6 +14,9 @@
  *       Boot smoke test: OpenSBI fw_dynamic + a Linux Image on RAM, CLINT,
  *       PLIC, a 16550 stub (output only) and the sifive,test1 finisher, with
  *       the board's device tree. Real time; exits with the finisher's code.
+ *
+ * --jit on runs the harts on the binary translator, off (the default) on the
+ * interpreter; VK_RV_JIT=on|off in the environment sets the default.
  *
  * Memory map as QEMU virt: RAM at 0x8000_0000, CLINT 0x0200_0000, PLIC
  * 0x0c00_0000, UART 0x1000_0000, finisher 0x0010_0000.
@@ -48,6 +51,7 @@ struct machine {
 	struct clint *clint;
 	struct plic *plic;
 	struct sifive_test *finisher;
+	struct rv_jit *jit;
 	bool real_time;
 	uint64_t start_ns, time_skip;
 	uint8_t uart[8], uart_dll, uart_dlm;
@@ -175,7 +179,8 @@ static void finisher_event(void *opaque, enum sifive_test_event ev, uint32_t cod
 		rv_cpu_request_exit(m->harts[i]);
 }
 
-static int machine_init(struct machine *m, unsigned nr_harts, uint64_t ram, struct vk_error *err)
+static int machine_init(struct machine *m, unsigned nr_harts, uint64_t ram, bool jit,
+                        struct vk_error *err)
 {
 	struct irq_line msip[MAX_HARTS], mtip[MAX_HARTS], plic_out[2 * MAX_HARTS];
 	int r;
@@ -187,8 +192,14 @@ static int machine_init(struct machine *m, unsigned nr_harts, uint64_t ram, stru
 	r = vm_mem_add_ram(&m->mem, VIRT_DRAM_BASE, ram, err);
 	if (r)
 		return r;
+	if (jit) {
+		m->jit = rv_jit_new(&m->mem, 0, err);
+		if (!m->jit)
+			return -EINVAL;
+	}
 	for (unsigned i = 0; i < nr_harts; i++) {
 		struct rv_cpu_config cfg = {.hartid = i,
+		                            .jit = m->jit,
 		                            .mem = &m->mem,
 		                            .mmio = &m->mmio,
 		                            .rdtime = machine_time,
@@ -231,6 +242,7 @@ static void machine_destroy(struct machine *m)
 		plic_destroy(m->plic);
 	if (m->clint)
 		clint_destroy(m->clint);
+	rv_jit_free(m->jit);
 	bus_destroy(&m->mmio);
 	vm_mem_destroy(&m->mem);
 }
@@ -277,7 +289,7 @@ struct opts {
 	unsigned harts;
 	uint64_t ram_mib, max_insns;
 	double timeout_s;
-	bool verbose;
+	bool verbose, jit;
 	const char *boot_fw, *kernel, *initrd, *append, *expect, *tap;
 };
 
@@ -440,7 +452,8 @@ static int setup_elf(struct machine *m, const char *path, uint64_t *tohost, uint
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: rv-run [-c HARTS] [-m MIB] [-t SECONDS] [-n INSNS] [-v] TEST.elf\n"
+	fprintf(stderr, "usage: rv-run [-c HARTS] [-m MIB] [-t SECONDS] [-n INSNS] [-v] [--jit on|off] "
+	                "TEST.elf\n"
 	                "       rv-run --boot FW --kernel IMAGE [--initrd F] [--append S] ...\n");
 }
 
@@ -454,6 +467,7 @@ int main(int argc, char **argv)
 	        {"expect", required_argument, NULL, 'E'},
 	        {"tap", required_argument, NULL, 'T'},
 	        {"tap-skip", required_argument, NULL, 'S'},
+	        {"jit", required_argument, NULL, 'J'},
 	        {NULL, 0, NULL, 0},
 	};
 	struct opts o = {.harts = 1, .ram_mib = 64, .max_insns = UINT64_MAX, .timeout_s = 20};
@@ -463,6 +477,8 @@ int main(int argc, char **argv)
 	int c, code;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (getenv("VK_RV_JIT"))
+		o.jit = strcmp(getenv("VK_RV_JIT"), "on") == 0;
 	while ((c = getopt_long(argc, argv, "c:m:t:n:v", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -498,6 +514,13 @@ int main(int argc, char **argv)
 		case 'T':
 			o.tap = optarg;
 			break;
+		case 'J':
+			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+				usage();
+				return 5;
+			}
+			o.jit = strcmp(optarg, "on") == 0;
+			break;
 		case 'S': /* --tap-skip NAME REASON: this test cannot run here */
 			printf("1..1\nok 1 - %s # SKIP %s\n", optarg,
 			       optind < argc ? argv[optind] : "");
@@ -517,7 +540,7 @@ int main(int argc, char **argv)
 		printf("1..1\n");
 		m.out = stderr;
 	}
-	if (machine_init(&m, o.harts, o.ram_mib << 20, &err) ||
+	if (machine_init(&m, o.harts, o.ram_mib << 20, o.jit, &err) ||
 	    (o.boot_fw ? setup_boot(&m, &o, &err)
 	               : setup_elf(&m, argv[optind], &tohost, &fromhost, &err))) {
 		fprintf(stderr, "rv-run: %s\n", err.msg);
@@ -553,6 +576,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rv-run: exit %d, %llu instructions in %.3f s: %.1f MIPS\n", code,
 		        (unsigned long long)total_instret(&m), s,
 		        (double)total_instret(&m) / s / 1e6);
+		if (m.jit) {
+			struct rv_jit_stats st;
+			rv_jit_get_stats(m.jit, &st);
+			fprintf(stderr,
+			        "rv-run: jit: %llu blocks (%llu instructions, %llu bytes of code), "
+			        "%llu chained, %llu look-ups (%llu in the jump cache), %llu "
+			        "invalidated, %llu flushes\n",
+			        (unsigned long long)st.blocks, (unsigned long long)st.guest_insns,
+			        (unsigned long long)st.code_bytes, (unsigned long long)st.chained,
+			        (unsigned long long)st.lookups, (unsigned long long)st.jc_hits,
+			        (unsigned long long)st.invalidated, (unsigned long long)st.flushes);
+		}
 	}
 	machine_destroy(&m);
 	return code;

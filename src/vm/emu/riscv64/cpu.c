@@ -47,6 +47,15 @@ struct rv_cpu *rv_cpu_new(const struct rv_cpu_config *cfg, struct vk_error *err)
 	cpu->rdtime = cfg->rdtime;
 	cpu->opaque = cfg->opaque;
 	cpu->max_satp_mode = cfg->max_satp_mode ? cfg->max_satp_mode : RV_SATP_MODE_SV48;
+	if (cfg->jit) {
+		cpu->jit = rv_jit_hart_new(cfg->jit, cpu);
+		if (!cpu->jit) {
+			vk_error_set(err, ENOMEM, "riscv64 hart %u: cannot join the translator",
+			             cfg->hartid);
+			rv_cpu_free(cpu);
+			return NULL;
+		}
+	}
 	rv_cpu_reset(cpu, 0);
 	return cpu;
 }
@@ -55,6 +64,7 @@ void rv_cpu_free(struct rv_cpu *cpu)
 {
 	if (!cpu)
 		return;
+	rv_jit_hart_free(cpu->jit);
 	if (--cpu->memo->refs == 0)
 		free(cpu->memo);
 	free(cpu);
@@ -90,6 +100,8 @@ void rv_cpu_reset(struct rv_cpu *cpu, uint64_t pc)
 		memset(cpu->tlb[i], 0xff, sizeof(cpu->tlb[i]));
 	cpu->tlb_has_superpage = false;
 	/* The decode memo needs no reset: its entries only depend on their raw bits. */
+	if (cpu->jit)
+		rv_jit_hart_reset(cpu->jit);
 	rv_update_mmu_ctx(cpu);
 	rv_kick(cpu);
 }
@@ -103,6 +115,13 @@ void rv_update_mmu_ctx(struct rv_cpu *cpu)
 		dpriv = (unsigned)((cpu->mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT);
 	cpu->dtlb = cpu->tlb[rv_mmu_idx_for(dpriv, cpu->mstatus)];
 	cpu->itlb = cpu->tlb[rv_mmu_idx_for(cpu->priv, cpu->mstatus & ~MSTATUS_SUM)];
+	if (cpu->jit)
+		cpu->jc = rv_jit_hart_jc(cpu->jit, cpu->priv);
+}
+
+enum rv_exit rv_cpu_run(struct rv_cpu *cpu, uint64_t budget)
+{
+	return cpu->jit ? rv_jit_run(cpu, budget) : rv_interp_run(cpu, budget);
 }
 
 uint64_t rv_cpu_get_reg(const struct rv_cpu *cpu, unsigned reg)

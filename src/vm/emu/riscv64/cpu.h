@@ -66,6 +66,7 @@
 struct vm_mem;
 struct bus;
 struct rv_cpu;
+struct rv_jit;
 
 /* Interrupt bits of mip/mie, for rv_cpu_set_irq(). */
 #define RV_MIP_SSIP (1ull << 1)
@@ -91,7 +92,37 @@ struct rv_cpu_config {
 	 * others). The cache is freed with the last hart that uses it. Harts on different
 	 * threads must not share it (entries are rewritten in place). */
 	const struct rv_cpu *share_decode_cache_with;
+	/* Optional: the machine's binary translator (rv_jit_new()); NULL interprets. */
+	struct rv_jit *jit;
 };
+
+/*
+ * The binary translator (jit/): guest code translated to x86-64 code, in a
+ * code cache that all harts of a machine share. rv_cpu_run() of a hart
+ * created with rv_cpu_config.jit runs translated code; the interpreter stays
+ * the reference and runs what the translator does not take. Only on x86-64
+ * hosts (rv_jit_supported()).
+ *
+ * Writes into guest RAM that do not come from the harts (device DMA, image
+ * loaders) must be reported with rv_jit_note_write() (any thread), or the
+ * whole cache dropped with rv_jit_flush() while no hart runs.
+ */
+bool rv_jit_supported(void);
+/* cache_size: bytes of code memory (0: the default, 64 MiB). */
+struct rv_jit *rv_jit_new(const struct vm_mem *mem, uint64_t cache_size, struct vk_error *err);
+void rv_jit_free(struct rv_jit *jit);
+void rv_jit_flush(struct rv_jit *jit);
+void rv_jit_note_write(struct rv_jit *jit, const void *host, size_t len);
+
+struct rv_jit_stats {
+	uint64_t blocks, guest_insns; /* translated */
+	uint64_t code_bytes;          /* generated since the last flush */
+	uint64_t cache_used, cache_size;
+	uint64_t chained;             /* direct jumps patched to their target */
+	uint64_t lookups, jc_hits;    /* dispatcher look-ups, of which the jump cache answered */
+	uint64_t flushes, invalidated;
+};
+void rv_jit_get_stats(struct rv_jit *jit, struct rv_jit_stats *st);
 
 /* A new hart, reset to M-mode at pc 0. NULL with err set on failure. */
 struct rv_cpu *rv_cpu_new(const struct rv_cpu_config *cfg, struct vk_error *err);

@@ -432,3 +432,20 @@ bool rv_csr_access(struct rv_cpu *cpu, unsigned csr, unsigned op, uint64_t src, 
 	*old = val;
 	return true;
 }
+
+bool rv_csr_exec(struct rv_cpu *cpu, const struct rv_insn *d)
+{
+	unsigned op = d->op;
+	bool imm_form = op >= RV_OP_CSRRWI;
+	uint64_t src = imm_form ? d->rs1 : cpu->x[d->rs1], old;
+	bool write;
+
+	if (imm_form)
+		op -= RV_OP_CSRRWI - RV_OP_CSRRW;
+	/* csrrw always writes; csrrs/csrrc write only when rs1 (or uimm) is not 0. */
+	write = op == RV_OP_CSRRW || d->rs1 != 0;
+	if (!rv_csr_access(cpu, (unsigned)d->imm & 0xfff, op, src, write, &old))
+		return false;
+	cpu->x[d->rd] = old;
+	return true;
+}

@@ -57,7 +57,7 @@ static enum rv_exit rv_fatal(struct rv_cpu *cpu, const char *what, uint64_t addr
 	return RV_EXIT_FATAL;
 }
 
-enum rv_exit rv_cpu_run(struct rv_cpu *cpu, uint64_t budget)
+enum rv_exit rv_interp_run(struct rv_cpu *cpu, uint64_t budget)
 {
 #define RV_LABEL_MAIN_(name) [RV_OP_##name] = &&op_##name,
 #define RV_LABEL_AMO_(name)  [RV_OP_##name] = &&op_AMO,
@@ -386,24 +386,13 @@ op_CSRRS:
 op_CSRRC:
 op_CSRRWI:
 op_CSRRSI:
-op_CSRRCI : {
-	unsigned op = d->op;
-	bool imm_form = op >= RV_OP_CSRRWI;
-	uint64_t src = imm_form ? d->rs1 : RS1, old;
-	bool write;
-
-	if (imm_form)
-		op -= RV_OP_CSRRWI - RV_OP_CSRRW;
-	/* csrrw always writes; csrrs/csrrc write only when rs1 (or uimm) is not 0. */
-	write = op == RV_OP_CSRRW || d->rs1 != 0;
+op_CSRRCI:
 	SYNC();
-	if (!rv_csr_access(cpu, (unsigned)d->imm & 0xfff, op, src, write, &old))
+	if (!rv_csr_exec(cpu, d))
 		goto illegal;
-	x[d->rd] = old;
 	pc += d->len;
 	SYNC();
 	goto reload;
-}
 op_FLW:
 	if (unlikely(!FP_ENABLED()))
 		goto illegal;

@@ -48,6 +48,8 @@ void rv_tlb_flush_all(struct rv_cpu *cpu)
 		memset(cpu->tlb[i], 0xff, sizeof(cpu->tlb[i]));
 	}
 	cpu->tlb_has_superpage = false;
+	if (cpu->jit)
+		rv_jit_hart_tlb_flushed(cpu->jit);
 }
 
 void rv_tlb_flush_va(struct rv_cpu *cpu, uint64_t va)
@@ -62,6 +64,8 @@ void rv_tlb_flush_va(struct rv_cpu *cpu, uint64_t va)
 		if (i != RV_MMU_M)
 			memset(&cpu->tlb[i][slot], 0xff, sizeof(cpu->tlb[i][slot]));
 	}
+	if (cpu->jit)
+		rv_jit_hart_tlb_flushed(cpu->jit);
 }
 
 struct walk_result {
@@ -167,8 +171,20 @@ struct rv_tlb_entry *rv_tlb_fill(struct rv_cpu *cpu, uint64_t va, enum rv_access
 		tag = page | RV_TLB_IO;
 	}
 	e->tag_r = res.r ? tag : RV_TLB_INVALID;
-	e->tag_w = res.w ? tag : RV_TLB_INVALID;
 	e->tag_x = res.x ? tag : RV_TLB_INVALID;
+	if (res.w && host && cpu->jit) {
+		/*
+		 * A page with translated code is never written on the fast path. The
+		 * translator marks pages and then poisons every hart's write tags; we
+		 * store the tag and then look at the mark, both sequentially consistent
+		 * (cache.c), so a marking that races this fill is seen by one side.
+		 */
+		__atomic_store_n(&e->tag_w, tag, __ATOMIC_SEQ_CST);
+		if (rv_jit_page_has_code(rv_jit_of(cpu->jit), host))
+			__atomic_store_n(&e->tag_w, tag | RV_TLB_CODE, __ATOMIC_RELAXED);
+	} else {
+		e->tag_w = res.w ? tag : RV_TLB_INVALID;
+	}
 	if (res.superpage)
 		cpu->tlb_has_superpage = true;
 	return e;
@@ -185,7 +201,7 @@ static struct rv_tlb_entry *lookup(struct rv_cpu *cpu, uint64_t va, enum rv_acce
 {
 	struct rv_tlb_entry *e = &cpu->tlb[idx][(va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
 
-	if ((*tag_of(e, acc) & ~RV_TLB_IO) == (va & RV_PAGE_MASK))
+	if ((*tag_of(e, acc) & ~(RV_TLB_IO | RV_TLB_CODE)) == (va & RV_PAGE_MASK))
 		return e;
 	return rv_tlb_fill(cpu, va, acc, idx);
 }
@@ -216,6 +232,24 @@ static bool io_write(struct rv_cpu *cpu, uint64_t va, uint64_t pa, unsigned size
 	if (!cpu->mmio || !bus_write(cpu->mmio, pa, size, val))
 		return rv_raise(cpu, RV_EXC_STORE_ACCESS, va);
 	return true;
+}
+
+/*
+ * A store into a page with translated code: the blocks it overlaps go first.
+ * Once the page holds no code any more, this entry may write on the fast path.
+ */
+static void code_write(struct rv_cpu *cpu, struct rv_tlb_entry *e, void *host, unsigned size)
+{
+	struct rv_jit *jit = rv_jit_of(cpu->jit);
+
+	rv_jit_note_write(jit, host, size);
+	if (!rv_jit_page_has_code(jit, host)) {
+		/* Clear, then look again: a marking in between is seen (see rv_tlb_fill). */
+		uint64_t tag = e->tag_w & ~RV_TLB_CODE;
+		__atomic_store_n(&e->tag_w, tag, __ATOMIC_SEQ_CST);
+		if (rv_jit_page_has_code(jit, host))
+			__atomic_store_n(&e->tag_w, tag | RV_TLB_CODE, __ATOMIC_RELAXED);
+	}
 }
 
 bool rv_load_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t *val)
@@ -271,6 +305,8 @@ bool rv_store_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t val)
 			return rv_raise(cpu, RV_EXC_STORE_ACCESS, va);
 		return io_write(cpu, va, va + e->addend, size, val);
 	}
+	if (e->tag_w & RV_TLB_CODE)
+		code_write(cpu, e, (void *)(uintptr_t)(va + e->addend), size);
 	rv_ram_store((void *)(uintptr_t)(va + e->addend), size, val);
 	return true;
 }
@@ -308,6 +344,8 @@ void *rv_amo_ptr(struct rv_cpu *cpu, uint64_t va, unsigned size, enum rv_access 
 		rv_raise(cpu, acc == RV_ACC_READ ? RV_EXC_LOAD_ACCESS : RV_EXC_STORE_ACCESS, va);
 		return NULL;
 	}
+	if (acc == RV_ACC_WRITE && (e->tag_w & RV_TLB_CODE))
+		code_write(cpu, e, (void *)(uintptr_t)(va + e->addend), size);
 	return (void *)(uintptr_t)(va + e->addend);
 }
 

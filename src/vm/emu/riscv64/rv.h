@@ -103,6 +103,7 @@ enum rv_access { RV_ACC_READ = 0, RV_ACC_WRITE = 1, RV_ACC_EXEC = 2 };
 #define RV_TLB_SIZE    (1u << RV_TLB_BITS)
 #define RV_TLB_INVALID (~0ull)      /* never equals a masked address */
 #define RV_TLB_IO      (1ull << 11) /* page is not RAM: slow path via the bus */
+#define RV_TLB_CODE    (1ull << 10) /* tag_w only: RAM holding translated code (jit/) */
 
 enum rv_mmu_idx { RV_MMU_U = 0, RV_MMU_S, RV_MMU_S_SUM, RV_MMU_M, RV_MMU_COUNT };
 
@@ -130,6 +131,8 @@ struct rv_cpu {
 	uint64_t stop_budget;      /* instret at which the current rv_cpu_run() ends */
 	struct rv_tlb_entry *dtlb; /* table for loads/stores in the current context */
 	struct rv_tlb_entry *itlb; /* table for fetches */
+	void *jc;                  /* translator: jump cache of the current privilege */
+	struct rv_jit_hart *jit;   /* translator state of this hart; NULL: interpreter */
 	unsigned priv;
 	bool exit_request; /* atomic: set by any thread, cleared by rv_check_events() */
 	bool fatal;
@@ -183,6 +186,20 @@ struct rv_cpu {
 	 * past it without using the result). */
 	struct rv_insn tmp_insn[3];
 };
+
+/* ---- exec.c: the interpreter; jit/: the translator ---- */
+enum rv_exit rv_interp_run(struct rv_cpu *cpu, uint64_t budget);
+enum rv_exit rv_jit_run(struct rv_cpu *cpu, uint64_t budget);
+struct rv_jit_hart *rv_jit_hart_new(struct rv_jit *jit, struct rv_cpu *cpu);
+void rv_jit_hart_free(struct rv_jit_hart *jh);
+/* The jump cache for a privilege (what rv_cpu.jc points to). */
+void *rv_jit_hart_jc(struct rv_jit_hart *jh, unsigned priv);
+/* The hart's TLB was flushed: forget what its jump caches know of virtual pcs. */
+void rv_jit_hart_tlb_flushed(struct rv_jit_hart *jh);
+void rv_jit_hart_reset(struct rv_jit_hart *jh);
+/* True while the guest page at host address host holds translated code. */
+bool rv_jit_page_has_code(const struct rv_jit *jit, const void *host);
+struct rv_jit *rv_jit_of(const struct rv_jit_hart *jh);
 
 /* ---- cpu.c ---- */
 /* Recompute dtlb/itlb after priv, MPRV, MPP or SUM changed. */
@@ -269,6 +286,8 @@ bool rv_sfence_vma(struct rv_cpu *cpu, uint64_t va, unsigned rs1);
  */
 bool rv_csr_access(struct rv_cpu *cpu, unsigned csr, unsigned op, uint64_t src, bool write,
                    uint64_t *old);
+/* Execute the decoded CSR instruction d (rd written); false = illegal (nothing raised). */
+bool rv_csr_exec(struct rv_cpu *cpu, const struct rv_insn *d);
 uint64_t rv_mstatus_read(const struct rv_cpu *cpu);
 
 /* ---- mmu.c ---- */

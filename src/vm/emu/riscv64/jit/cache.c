@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The code cache of one machine: code memory (W^X), the block table, the
+ * per-page block lists that writes invalidate, chaining, and whole-cache
+ * flushes. Everything here runs under the translator lock unless a comment
+ * says otherwise (docs/threading.md).
+ *
+ * Code memory is one memfd mapped twice: executable (never writable) where
+ * the harts run it, writable (never executable) where the translator writes
+ * and patches it. Blocks are bump-allocated; invalidated blocks keep their
+ * memory until the cache is full and everything is flushed, so a hart that
+ * is still inside an invalidated block never runs freed code.
+ *
+ * Pages with code: pages[i] lists the blocks whose guest bytes lie in guest
+ * RAM page i. When a page gets its first block, the write tags that map it in
+ * every hart's soft TLB get RV_TLB_CODE, so that stores to it leave the fast
+ * path and invalidate (rv_jit_note_write). A hart filling a TLB entry checks
+ * the page after storing the tag (rv_jit_tlb_filled); both sides are ordered
+ * by sequentially consistent fences, so one of them always sees the other.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vm/mem.h"
+#include "vm/emu/riscv64/jit/jit.h"
+
+#define CHUNK_BLOCKS 512
+
+struct jit_chunk {
+	struct jit_chunk *next;
+	unsigned used;
+	struct jit_block blocks[CHUNK_BLOCKS];
+};
+
+/* ---- code memory ------------------------------------------------------------ */
+
+uint8_t *jit_code_alloc(struct rv_jit *jit, size_t size)
+{
+	if (jit->size - jit->used < size)
+		return NULL;
+	return jit->rw + jit->used;
+}
+
+void jit_code_commit(struct rv_jit *jit, uint8_t *start_rw, size_t used)
+{
+	size_t end = (size_t)(start_rw - jit->rw) + used;
+
+	jit->used = (end + 15) & ~(size_t)15;
+	jit->stats.code_bytes += used;
+}
+
+struct jit_block *jit_block_alloc(struct rv_jit *jit)
+{
+	struct jit_chunk *c = jit->chunks;
+
+	if (!c || c->used == CHUNK_BLOCKS) {
+		c = malloc(sizeof(*c));
+		if (!c)
+			return NULL;
+		c->used = 0;
+		c->next = jit->chunks;
+		jit->chunks = c;
+	}
+	return &c->blocks[c->used++];
+}
+
+/* ---- pages -------------------------------------------------------------------- */
+
+uint64_t jit_page_index(const struct rv_jit *jit, const uint8_t *host)
+{
+	for (unsigned i = 0; i < jit->nr_regions; i++) {
+		const struct jit_region *r = &jit->regions[i];
+		if (host >= r->host && (uint64_t)(host - r->host) < r->size)
+			return r->first_page + ((uint64_t)(host - r->host) >> RV_PAGE_SHIFT);
+	}
+	return UINT64_MAX;
+}
+
+static bool page_has_code(const struct rv_jit *jit, uint64_t idx)
+{
+	return idx < jit->nr_pages && __atomic_load_n(&jit->pages[idx], __ATOMIC_SEQ_CST) != NULL;
+}
+
+/* Host address of the start of the guest page holding host. */
+static uintptr_t host_page(const uint8_t *host)
+{
+	return (uintptr_t)host & ~(uintptr_t)(RV_PAGE_SIZE - 1);
+}
+
+/* Every hart: stores to host page `page` leave the TLB fast path from now on. */
+static void protect_page(struct rv_jit *jit, uintptr_t page)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (unsigned h = 0; h < jit->nr_harts; h++) {
+		struct rv_cpu *cpu = jit->harts[h]->cpu;
+		for (unsigned m = 0; m < RV_MMU_COUNT; m++) {
+			for (unsigned i = 0; i < RV_TLB_SIZE; i++) {
+				struct rv_tlb_entry *e = &cpu->tlb[m][i];
+				uint64_t tag = __atomic_load_n(&e->tag_w, __ATOMIC_RELAXED);
+				if (tag == RV_TLB_INVALID || (tag & (RV_TLB_IO | RV_TLB_CODE)))
+					continue;
+				if ((uintptr_t)((tag & RV_PAGE_MASK) + e->addend) == page)
+					__atomic_store_n(&e->tag_w, tag | RV_TLB_CODE, __ATOMIC_RELAXED);
+			}
+		}
+	}
+}
+
+/* ---- the block table ------------------------------------------------------------ */
+
+static unsigned hash(uint64_t vpc, unsigned priv)
+{
+	uint64_t h = (vpc >> 1) ^ (vpc >> 17) ^ ((uint64_t)priv << 13);
+
+	return (unsigned)(h * 0x9e3779b97f4a7c15ull >> (64 - JIT_HASH_BITS));
+}
+
+struct jit_block *jit_block_find(struct rv_jit *jit, uint64_t vpc, const uint8_t *host,
+                                 unsigned priv)
+{
+	for (struct jit_block *b = jit->table[hash(vpc, priv)]; b; b = b->hash_next) {
+		if (b->vpc == vpc && b->host == host && b->priv == priv)
+			return b;
+	}
+	return NULL;
+}
+
+void jit_block_insert(struct rv_jit *jit, struct jit_block *b)
+{
+	unsigned h = hash(b->vpc, b->priv);
+	uint64_t idx = jit_page_index(jit, b->host);
+	bool first;
+
+	b->valid = true;
+	b->hash_next = jit->table[h];
+	jit->table[h] = b;
+	if (idx >= jit->nr_pages)
+		return; /* cannot happen: code is fetched from RAM only */
+	first = jit->pages[idx] == NULL;
+	b->page_next = jit->pages[idx];
+	__atomic_store_n(&jit->pages[idx], b, __ATOMIC_SEQ_CST);
+	if (first)
+		protect_page(jit, host_page(b->host));
+}
+
+/* ---- chaining ------------------------------------------------------------------------ */
+
+/* Re-point the (4-byte aligned) rel32 field at rx_field to rx_target, atomically. */
+static void patch(struct rv_jit *jit, uint8_t *rx_field, const uint8_t *rx_target)
+{
+	int32_t rel = (int32_t)(rx_target - (rx_field + 4));
+
+	__atomic_store_n((int32_t *)(void *)jit_rw(jit, rx_field), rel, __ATOMIC_RELEASE);
+}
+
+void jit_chain(struct rv_jit *jit, struct jit_exit *x, struct jit_block *to)
+{
+	if (x->to || !x->from->valid || !to->valid)
+		return;
+	patch(jit, x->rel32, to->code);
+	x->to = to;
+	x->next_in = to->incoming;
+	to->incoming = x;
+	jit->stats.chained++;
+}
+
+static void unchain(struct rv_jit *jit, struct jit_exit *x)
+{
+	struct jit_exit **pp;
+
+	if (!x->to)
+		return;
+	for (pp = &x->to->incoming; *pp; pp = &(*pp)->next_in) {
+		if (*pp == x) {
+			*pp = x->next_in;
+			break;
+		}
+	}
+	patch(jit, x->rel32, x->stub);
+	x->to = NULL;
+	x->next_in = NULL;
+}
+
+/* ---- jump caches -------------------------------------------------------------------- */
+
+static unsigned jc_index(uint64_t vpc)
+{
+	return (((uint32_t)(vpc >> JIT_JC_BITS) ^ (uint32_t)vpc) >> 1) & (JIT_JC_SIZE - 1);
+}
+
+void jit_jc_flush(struct rv_jit_hart *jh)
+{
+	/* U and S tables: M-mode fetches are physical and never change meaning. */
+	for (unsigned p = 0; p < 2; p++) {
+		for (unsigned i = 0; i < JIT_JC_SIZE; i++)
+			__atomic_store_n(&jh->jc[p][i].vpc, ~0ull, __ATOMIC_RELAXED);
+	}
+}
+
+static void jc_flush_all(struct rv_jit_hart *jh)
+{
+	for (unsigned p = 0; p < 3; p++) {
+		for (unsigned i = 0; i < JIT_JC_SIZE; i++)
+			__atomic_store_n(&jh->jc[p][i].vpc, ~0ull, __ATOMIC_RELAXED);
+	}
+}
+
+unsigned jit_jc_table(unsigned priv)
+{
+	return priv == RV_PRIV_M ? 2 : priv;
+}
+
+void jit_jc_fill(struct rv_jit_hart *jh, unsigned priv, uint64_t vpc, const uint8_t *code)
+{
+	struct jit_jc_entry *e = &jh->jc[jit_jc_table(priv)][jc_index(vpc)];
+
+	__atomic_store_n(&e->vpc, ~0ull, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->code, code, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->vpc, vpc, __ATOMIC_RELEASE);
+}
+
+const uint8_t *jit_jc_get(struct rv_jit_hart *jh, unsigned priv, uint64_t vpc)
+{
+	struct jit_jc_entry *e = &jh->jc[jit_jc_table(priv)][jc_index(vpc)];
+
+	if (__atomic_load_n(&e->vpc, __ATOMIC_ACQUIRE) != vpc)
+		return NULL;
+	return __atomic_load_n(&e->code, __ATOMIC_RELAXED);
+}
+
+/* ---- invalidation ------------------------------------------------------------------- */
+
+static void invalidate(struct rv_jit *jit, struct jit_block *b)
+{
+	struct jit_block **pp;
+	uint64_t idx;
+
+	b->valid = false;
+	for (pp = &jit->table[hash(b->vpc, b->priv)]; *pp; pp = &(*pp)->hash_next) {
+		if (*pp == b) {
+			*pp = b->hash_next;
+			break;
+		}
+	}
+	idx = jit_page_index(jit, b->host);
+	if (idx < jit->nr_pages) {
+		for (pp = &jit->pages[idx]; *pp; pp = &(*pp)->page_next) {
+			if (*pp == b) {
+				__atomic_store_n(pp, b->page_next, __ATOMIC_SEQ_CST);
+				break;
+			}
+		}
+	}
+	while (b->incoming)
+		unchain(jit, b->incoming);
+	for (unsigned i = 0; i < b->nexits; i++)
+		unchain(jit, &b->exits[i]);
+	/* No hart finds it through its jump cache any more. */
+	for (unsigned h = 0; h < jit->nr_harts; h++) {
+		struct jit_jc_entry *e =
+		        &jit->harts[h]->jc[jit_jc_table(b->priv)][jc_index(b->vpc)];
+		if (__atomic_load_n(&e->code, __ATOMIC_RELAXED) == b->code)
+			__atomic_store_n(&e->vpc, ~0ull, __ATOMIC_RELAXED);
+	}
+	jit->stats.invalidated++;
+}
+
+/* Invalidate the blocks that overlap [host, host + len). Returns true while the
+ * page of `host` still holds code. */
+bool jit_invalidate_range(struct rv_jit *jit, const uint8_t *host, size_t len)
+{
+	const uint8_t *end = host + len;
+	uintptr_t p;
+	bool code = false;
+
+	for (p = host_page(host); p < (uintptr_t)end; p += RV_PAGE_SIZE) {
+		uint64_t idx = jit_page_index(jit, (const uint8_t *)p);
+		struct jit_block *b, *next;
+
+		if (idx >= jit->nr_pages)
+			continue;
+		for (b = jit->pages[idx]; b; b = next) {
+			next = b->page_next;
+			if (b->host < end && host < b->host + b->size)
+				invalidate(jit, b);
+		}
+	}
+	code = page_has_code(jit, jit_page_index(jit, host));
+	return code;
+}
+
+void jit_flush_locked(struct rv_jit *jit)
+{
+	struct jit_chunk *c, *next;
+
+	memset(jit->table, 0, sizeof(jit->table));
+	for (uint64_t i = 0; i < jit->nr_pages; i++) {
+		if (jit->pages[i])
+			jit->pages[i] = NULL;
+	}
+	for (c = jit->chunks; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	jit->chunks = NULL;
+	jit->used = jit->prologue_size;
+	for (unsigned h = 0; h < jit->nr_harts; h++)
+		jc_flush_all(jit->harts[h]);
+	jit->flush_gen++;
+	jit->stats.flushes++;
+}
+
+/* ---- the machine's translator --------------------------------------------------------- */
+
+struct rv_jit *rv_jit_new(const struct vm_mem *mem, uint64_t cache_size, struct vk_error *err)
+{
+	struct rv_jit *jit;
+	uint64_t pages = 0;
+
+	if (cache_size == 0)
+		cache_size = JIT_DEFAULT_CACHE;
+	if (cache_size < JIT_MIN_CACHE || cache_size > JIT_MAX_CACHE) {
+		vk_error_set(err, EINVAL, "translation cache size %llu MiB is out of range (1 to %llu MiB)",
+		             (unsigned long long)(cache_size >> 20),
+		             (unsigned long long)(JIT_MAX_CACHE >> 20));
+		return NULL;
+	}
+	cache_size = (cache_size + 4095) & ~4095ull;
+	jit = calloc(1, sizeof(*jit));
+	if (!jit) {
+		vk_error_errno(err, ENOMEM, "translator");
+		return NULL;
+	}
+	pthread_mutex_init(&jit->lock, NULL);
+	jit->memfd = -1;
+	jit->rx = jit->rw = MAP_FAILED;
+	for (unsigned i = 0; i < mem->nr; i++) {
+		jit->regions[i] = (struct jit_region){.host = mem->regions[i].host,
+		                                      .size = mem->regions[i].size,
+		                                      .first_page = pages};
+		pages += (mem->regions[i].size + RV_PAGE_SIZE - 1) >> RV_PAGE_SHIFT;
+	}
+	jit->nr_regions = mem->nr;
+	jit->nr_pages = pages;
+	jit->pages = calloc(pages ? pages : 1, sizeof(*jit->pages));
+	jit->memfd = memfd_create("virtkit-jit", MFD_CLOEXEC);
+	if (!jit->pages || jit->memfd < 0 || ftruncate(jit->memfd, (off_t)cache_size) < 0) {
+		vk_error_errno(err, errno ? errno : ENOMEM, "cannot create the translation cache");
+		goto fail;
+	}
+	jit->size = cache_size;
+	jit->rx = mmap(NULL, cache_size, PROT_READ | PROT_EXEC, MAP_SHARED, jit->memfd, 0);
+	jit->rw = mmap(NULL, cache_size, PROT_READ | PROT_WRITE, MAP_SHARED, jit->memfd, 0);
+	if (jit->rx == MAP_FAILED || jit->rw == MAP_FAILED) {
+		vk_error_errno(err, errno, "cannot map the translation cache");
+		goto fail;
+	}
+	jit->prologue_size = jit_emit_prologue(jit);
+	jit->used = jit->prologue_size;
+	return jit;
+fail:
+	rv_jit_free(jit);
+	return NULL;
+}
+
+void rv_jit_free(struct rv_jit *jit)
+{
+	struct jit_chunk *c, *next;
+
+	if (!jit)
+		return;
+	for (c = jit->chunks; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	if (jit->rx != MAP_FAILED)
+		munmap(jit->rx, jit->size);
+	if (jit->rw != MAP_FAILED)
+		munmap(jit->rw, jit->size);
+	if (jit->memfd >= 0)
+		close(jit->memfd);
+	free(jit->pages);
+	pthread_mutex_destroy(&jit->lock);
+	free(jit);
+}
+
+/* ---- what the rest of the CPU calls ----------------------------------------------------- */
+
+void rv_jit_flush(struct rv_jit *jit)
+{
+	pthread_mutex_lock(&jit->lock);
+	jit_flush_locked(jit);
+	pthread_mutex_unlock(&jit->lock);
+}
+
+void rv_jit_note_write(struct rv_jit *jit, const void *host, size_t len)
+{
+	uint64_t first, last;
+
+	if (!len)
+		return;
+	first = jit_page_index(jit, host);
+	last = jit_page_index(jit, (const uint8_t *)host + len - 1);
+	if ((first >= jit->nr_pages || !page_has_code(jit, first)) &&
+	    (last >= jit->nr_pages || !page_has_code(jit, last)) && last - first <= 1)
+		return;
+	pthread_mutex_lock(&jit->lock);
+	jit_invalidate_range(jit, host, len);
+	pthread_mutex_unlock(&jit->lock);
+}
+
+bool rv_jit_page_has_code(const struct rv_jit *jit, const void *host)
+{
+	return page_has_code(jit, jit_page_index(jit, host));
+}

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rv_cpu_run() with the translator: the dispatcher between translated blocks.
+ *
+ * The loop: look at events (exit requests, interrupts, the budget; what the
+ * interpreter does at `check:`), find the block for cpu->pc (the hart's jump
+ * cache, else the ITLB and the block table, else translate), run translated
+ * code until it leaves, and act on why it left: chain a direct jump that
+ * could be chained, enter a trap, sleep on wfi. Instructions the translator
+ * does not take (a 4-byte instruction that straddles two pages) run in the
+ * interpreter, one at a time.
+ *
+ * Translated code leaves on its own at every block entry once
+ * cpu->instret >= cpu->stop, so exit requests and interrupts (which set
+ * cpu->stop to 0) are noticed within one block.
+ */
+#include <stdio.h>
+
+#include "vm/emu/riscv64/jit/jit.h"
+
+typedef uint64_t (*jit_enter_fn)(struct rv_cpu *cpu, const uint8_t *code);
+
+static enum rv_exit jit_fatal(struct rv_cpu *cpu, const char *what, uint64_t addr)
+{
+	snprintf(cpu->fatal_reason, sizeof(cpu->fatal_reason),
+	         "hart %u: %s at 0x%llx (mcause %llu, mepc 0x%llx)", cpu->hartid, what,
+	         (unsigned long long)addr, (unsigned long long)cpu->mcause,
+	         (unsigned long long)cpu->mepc);
+	cpu->fatal = true;
+	return RV_EXIT_FATAL;
+}
+
+/* A trap costs the budget one instruction, as in the interpreter (exec.c). */
+static void charge_trap(struct rv_cpu *cpu)
+{
+	if (cpu->stop_budget > cpu->instret)
+		cpu->stop_budget--;
+}
+
+/* The block for cpu->pc in the current context, translated if needed; NULL when
+ * fetching failed (exception raised) or *straddle when the interpreter must run it. */
+static const uint8_t *jit_find(struct rv_cpu *cpu, bool *straddle)
+{
+	struct rv_jit_hart *jh = cpu->jit;
+	struct rv_jit *jit = jh->jit;
+	uint64_t vpc = cpu->pc;
+	const uint8_t *page, *host, *code;
+	struct jit_block *b;
+
+	*straddle = false;
+	jit->stats.lookups++;
+	code = jit_jc_get(jh, cpu->priv, vpc);
+	if (code) {
+		jit->stats.jc_hits++;
+		return code;
+	}
+	page = rv_fetch_page(cpu, vpc);
+	if (!page)
+		return NULL;
+	host = page + (vpc & (RV_PAGE_SIZE - 1));
+	if ((vpc & (RV_PAGE_SIZE - 1)) == RV_PAGE_SIZE - 2 && (host[0] & 3) == 3) {
+		*straddle = true;
+		return NULL;
+	}
+	pthread_mutex_lock(&jit->lock);
+	b = jit_block_find(jit, vpc, host, cpu->priv);
+	if (!b) {
+		size_t avail = RV_PAGE_SIZE - (vpc & (RV_PAGE_SIZE - 1));
+		b = jit_translate(jit, cpu, vpc, host, avail);
+		if (!b) {
+			/* The cache is full: start again with an empty one. */
+			jit_flush_locked(jit);
+			b = jit_translate(jit, cpu, vpc, host, avail);
+		}
+		if (b)
+			jit_block_insert(jit, b);
+	}
+	if (b)
+		jit_jc_fill(jh, cpu->priv, vpc, b->code);
+	pthread_mutex_unlock(&jit->lock);
+	if (!b) {
+		/* Cannot happen with a cache of at least JIT_MIN_CACHE: say so loudly. */
+		snprintf(cpu->fatal_reason, sizeof(cpu->fatal_reason),
+		         "hart %u: cannot translate the block at 0x%llx", cpu->hartid,
+		         (unsigned long long)vpc);
+		cpu->fatal = true;
+		return NULL;
+	}
+	return b->code;
+}
+
+static struct jit_block *block_of(const uint8_t *code)
+{
+	struct jit_block *b;
+
+	memcpy(&b, code - 8, sizeof(b));
+	return b;
+}
+
+/* Chain the direct jump x that just left to the block at cpu->pc, when allowed. */
+static void try_chain(struct rv_jit *jit, struct jit_exit *x, const uint8_t *code, uint64_t gen)
+{
+	struct jit_block *to = block_of(code);
+
+	pthread_mutex_lock(&jit->lock);
+	if (jit->flush_gen == gen && x->from->valid && to->valid && to->priv == x->from->priv &&
+	    to->vpc == x->target)
+		jit_chain(jit, x, to);
+	pthread_mutex_unlock(&jit->lock);
+}
+
+/* Run the one instruction at cpu->pc in the interpreter. */
+static enum rv_exit interpret_one(struct rv_cpu *cpu)
+{
+	uint64_t budget = cpu->stop_budget;
+	enum rv_exit r = rv_interp_run(cpu, 1);
+
+	cpu->stop_budget = budget;
+	return r;
+}
+
+enum rv_exit rv_jit_run(struct rv_cpu *cpu, uint64_t budget)
+{
+	struct rv_jit *jit = cpu->jit->jit;
+	const jit_enter_fn enter = (jit_enter_fn)(uintptr_t)jit->enter;
+	struct jit_exit *chain_from = NULL;
+	uint64_t chain_gen = 0;
+	enum rv_exit ret;
+
+	if (cpu->fatal)
+		return RV_EXIT_FATAL;
+	cpu->stop_budget = budget > UINT64_MAX - cpu->instret ? UINT64_MAX : cpu->instret + budget;
+	for (;;) {
+		const uint8_t *code;
+		uint64_t why, cause;
+		bool straddle;
+
+		/* Events, as the interpreter's `check:`. */
+		if (cpu->exit_request) {
+			cpu->exit_request = false;
+			ret = RV_EXIT_HALTED;
+			break;
+		}
+		cause = rv_pending_interrupt(cpu);
+		if (cause) {
+			rv_trap_enter(cpu, cause, 0);
+			chain_from = NULL;
+		}
+		if (cpu->instret >= cpu->stop_budget) {
+			ret = RV_EXIT_BUDGET;
+			break;
+		}
+		cpu->stop = cpu->stop_budget;
+
+		code = jit_find(cpu, &straddle);
+		if (!code) {
+			chain_from = NULL;
+			if (cpu->fatal) {
+				ret = RV_EXIT_FATAL;
+				break;
+			}
+			if (straddle) {
+				ret = interpret_one(cpu);
+				if (ret != RV_EXIT_BUDGET)
+					break;
+				continue;
+			}
+			/* The fetch raised an exception. */
+			if (cpu->priv == RV_PRIV_M && (cpu->mtvec & ~3ull) == cpu->pc) {
+				ret = jit_fatal(cpu, "cannot fetch the M-mode trap vector", cpu->pc);
+				break;
+			}
+			rv_trap_enter(cpu, cpu->exc_cause, cpu->exc_tval);
+			charge_trap(cpu);
+			continue;
+		}
+		if (chain_from) {
+			try_chain(jit, chain_from, code, chain_gen);
+			chain_from = NULL;
+		}
+		why = enter(cpu, code);
+		if (why >= JIT_EXIT_CODES_END) {
+			/* A direct jump not chained yet: chain it once its target is found. */
+			chain_from = (struct jit_exit *)(uintptr_t)why;
+			chain_gen = jit->flush_gen;
+			continue;
+		}
+		switch (why) {
+		case JIT_EXIT_LOOKUP:
+			continue;
+		case JIT_EXIT_TRAP:
+			/* The M-mode handler's own first instruction faulting is a loop nothing ends. */
+			if (cpu->priv == RV_PRIV_M && cpu->pc == (cpu->mtvec & ~3ull)) {
+				ret = jit_fatal(cpu,
+				                "the M-mode trap handler faults on its first instruction",
+				                cpu->pc);
+				goto out;
+			}
+			rv_trap_enter(cpu, cpu->exc_cause, cpu->exc_tval);
+			charge_trap(cpu);
+			continue;
+		case JIT_EXIT_WFI:
+			ret = RV_EXIT_WFI;
+			goto out;
+		default:
+			ret = jit_fatal(cpu, "translated code left with an unknown code", cpu->pc);
+			goto out;
+		}
+	}
+out:
+	cpu->resv_valid = false;
+	rv_fp_quiesce(cpu);
+	return ret;
+}
+
+/* ---- per hart ---------------------------------------------------------------------- */
+
+struct rv_jit_hart *rv_jit_hart_new(struct rv_jit *jit, struct rv_cpu *cpu)
+{
+	struct rv_jit_hart *jh;
+
+	if (jit->nr_harts == JIT_MAX_HARTS)
+		return NULL;
+	jh = calloc(1, sizeof(*jh));
+	if (!jh)
+		return NULL;
+	jh->jit = jit;
+	jh->cpu = cpu;
+	for (unsigned p = 0; p < 3; p++) {
+		for (unsigned i = 0; i < JIT_JC_SIZE; i++)
+			jh->jc[p][i].vpc = ~0ull;
+	}
+	pthread_mutex_lock(&jit->lock);
+	jit->harts[jit->nr_harts++] = jh;
+	pthread_mutex_unlock(&jit->lock);
+	return jh;
+}
+
+void rv_jit_hart_free(struct rv_jit_hart *jh)
+{
+	struct rv_jit *jit;
+
+	if (!jh)
+		return;
+	jit = jh->jit;
+	pthread_mutex_lock(&jit->lock);
+	for (unsigned i = 0; i < jit->nr_harts; i++) {
+		if (jit->harts[i] == jh) {
+			jit->harts[i] = jit->harts[--jit->nr_harts];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&jit->lock);
+	free(jh);
+}
+
+struct rv_jit *rv_jit_of(const struct rv_jit_hart *jh)
+{
+	return jh->jit;
+}
+
+void rv_jit_hart_reset(struct rv_jit_hart *jh)
+{
+	for (unsigned p = 0; p < 3; p++) {
+		for (unsigned i = 0; i < JIT_JC_SIZE; i++)
+			__atomic_store_n(&jh->jc[p][i].vpc, ~0ull, __ATOMIC_RELAXED);
+	}
+}
+
+bool rv_jit_supported(void)
+{
+	return true;
+}
+
+void *rv_jit_hart_jc(struct rv_jit_hart *jh, unsigned priv)
+{
+	return jh->jc[jit_jc_table(priv)];
+}
+
+void rv_jit_hart_tlb_flushed(struct rv_jit_hart *jh)
+{
+	jit_jc_flush(jh);
+}
+
+void rv_jit_get_stats(struct rv_jit *jit, struct rv_jit_stats *st)
+{
+	pthread_mutex_lock(&jit->lock);
+	st->blocks = jit->stats.blocks;
+	st->guest_insns = jit->stats.guest_insns;
+	st->code_bytes = jit->stats.code_bytes;
+	st->cache_used = jit->used;
+	st->cache_size = jit->size;
+	st->chained = jit->stats.chained;
+	st->lookups = jit->stats.lookups;
+	st->jc_hits = jit->stats.jc_hits;
+	st->flushes = jit->stats.flushes;
+	st->invalidated = jit->stats.invalidated;
+	pthread_mutex_unlock(&jit->lock);
+}

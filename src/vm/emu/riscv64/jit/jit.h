@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the riscv64 translator (jit/): the code cache, translated
+ * blocks, the per-hart jump caches, and the contract between generated code
+ * and the C around it. docs/threading.md says which thread may touch what.
+ *
+ * Generated code runs with:
+ *   rbp   = the hart (struct rv_cpu *), for [rbp + offsetof(...)] operands
+ *   rsp   = 16-byte aligned (so helpers are called with the ABI's alignment)
+ *   JIT_PINNED guest registers live in host registers (jit_pinned_reg());
+ *          the others in cpu->x[] in memory
+ *   rax, rcx, rdx, rsi = scratch
+ * It leaves through the epilogue with rax = an exit code (enum jit_exit_code)
+ * or the address of a struct jit_exit (a chainable direct jump); the epilogue
+ * writes the pinned registers back to cpu->x[].
+ *
+ * A block is one run of guest instructions in one guest page, entered only at
+ * its first instruction, keyed by (virtual pc, host address of the code,
+ * privilege): the virtual pc because generated code bakes it in (auipc, link
+ * registers), the host address because that is what stores and DMA
+ * invalidate, the privilege because ecall, and the jump cache a block is
+ * found in, depend on it. Its first instructions check cpu->stop against
+ * cpu->instret, so every loop of chained blocks notices events.
+ */
+#ifndef VK_VM_EMU_RISCV64_JIT_JIT_H
+#define VK_VM_EMU_RISCV64_JIT_JIT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vm/mem.h"
+#include "vm/emu/riscv64/rv.h"
+#include "vm/emu/riscv64/jit/x86.h"
+
+struct vm_mem;
+
+/* ---- limits ----------------------------------------------------------------- */
+
+#define JIT_MAX_INSNS     128          /* guest instructions per block */
+#define JIT_BLOCK_MAX     (32u << 10)  /* host bytes one block may need at most */
+#define JIT_JC_BITS       10
+#define JIT_JC_SIZE       (1u << JIT_JC_BITS)
+#define JIT_HASH_BITS     16
+#define JIT_MAX_HARTS     64
+#define JIT_DEFAULT_CACHE (64ull << 20)
+#define JIT_MIN_CACHE     (1ull << 20)
+#define JIT_MAX_CACHE     (2ull << 30)
+
+/* ---- exits ------------------------------------------------------------------ */
+
+/* What generated code returns in rax when it is not a struct jit_exit pointer. */
+enum jit_exit_code {
+	JIT_EXIT_LOOKUP = 1, /* cpu->pc holds the next pc: look it up (events checked first) */
+	JIT_EXIT_TRAP = 2,   /* cpu->exc_cause/exc_tval raised at cpu->pc */
+	JIT_EXIT_WFI = 3,    /* wfi with nothing pending: cpu->pc is past it */
+	JIT_EXIT_FATAL = 4,  /* a helper found the hart cannot go on */
+	JIT_EXIT_CODES_END = 4096,
+};
+
+struct jit_block;
+
+/* A direct jump out of a block that can be chained to the block at `target`. */
+struct jit_exit {
+	struct jit_block *from;
+	uint8_t *rel32;           /* the jump's displacement field (executable view) */
+	uint8_t *stub;            /* where it jumps while unchained (executable view) */
+	uint64_t target;          /* guest virtual pc it goes to */
+	struct jit_block *to;     /* chained to, or NULL */
+	struct jit_exit *next_in; /* next exit chained to the same block */
+};
+
+struct jit_block {
+	uint64_t vpc;          /* guest virtual pc of the first instruction */
+	const uint8_t *host;   /* host address of its first byte (guest RAM) */
+	uint32_t size;         /* guest bytes covered, from host */
+	uint16_t ninsns;
+	uint8_t priv;
+	bool valid;               /* false once invalidated (translator lock) */
+	const uint8_t *code;      /* entry point (executable view) */
+	uint32_t code_size;
+	struct jit_block *hash_next; /* block table chain */
+	struct jit_block *page_next; /* blocks of the same guest page */
+	struct jit_exit exits[2];    /* chainable exits (nexits used) */
+	uint8_t nexits;
+	struct jit_exit *incoming;   /* exits chained to this block */
+};
+
+/* One jump-cache entry: virtual pc -> entry point. A miss is a vpc mismatch. */
+struct jit_jc_entry {
+	uint64_t vpc;
+	const uint8_t *code;
+};
+
+/* Per-hart translator state; rv_cpu.jit points here. */
+struct rv_jit_hart {
+	struct rv_jit *jit;
+	struct rv_cpu *cpu;
+	/* Jump caches by privilege (U, S, M): cpu->jc points at the current one. */
+	struct jit_jc_entry jc[3][JIT_JC_SIZE];
+};
+
+struct jit_stats {
+	uint64_t blocks;       /* translated */
+	uint64_t code_bytes;   /* generated, since the last flush */
+	uint64_t guest_insns;  /* translated */
+	uint64_t chained;      /* exits patched into direct jumps */
+	uint64_t lookups;      /* dispatcher look-ups (exits that were not chained) */
+	uint64_t jc_hits;      /* of which the hart's jump cache answered */
+	uint64_t flushes;      /* whole-cache flushes */
+	uint64_t invalidated;  /* blocks invalidated by writes */
+};
+
+/* A guest RAM region as the page map sees it. */
+struct jit_region {
+	const uint8_t *host;
+	uint64_t size;
+	uint64_t first_page; /* index of its first page in pages[] */
+};
+
+/* The translator of one machine: the code cache all its harts share. */
+struct rv_jit {
+	pthread_mutex_t lock; /* the translator lock (docs/threading.md) */
+
+	/* Code memory: one memfd mapped twice (W^X). */
+	int memfd;
+	uint8_t *rx;    /* executable view */
+	uint8_t *rw;    /* writable view */
+	size_t size;
+	size_t used;    /* bytes allocated since the last flush */
+	size_t prologue_size;
+	const uint8_t *enter;    /* void *enter(struct rv_cpu *, const uint8_t *code) */
+	const uint8_t *epilogue; /* leave with rax = exit code */
+	const uint8_t *jc_lookup; /* jump to the block for the guest pc in rax, or leave */
+
+	/* Blocks: hash table by (vpc, priv), and per guest page. */
+	struct jit_block *table[1u << JIT_HASH_BITS];
+	struct jit_block **pages;  /* per guest RAM page: its blocks (NULL: no code) */
+	uint64_t nr_pages;
+	struct jit_region regions[VM_MEM_MAX_REGIONS];
+	unsigned nr_regions;
+
+	/* Block descriptors: allocated in chunks, freed together at a flush. */
+	struct jit_chunk *chunks;
+
+	struct rv_jit_hart *harts[JIT_MAX_HARTS];
+	unsigned nr_harts;
+	uint64_t flush_gen; /* counts whole-cache flushes: block pointers older than it are dead */
+
+	struct jit_stats stats;
+};
+
+/* ---- generated-code conventions (translate.c, prologue.c) ---------------- */
+
+#define JIT_CPU_REG RBP
+#define JIT_NPINNED 10
+
+/* The host register holding guest register g, or X86_NOREG when it lives in memory. */
+enum x86_reg jit_pinned_reg(unsigned g);
+/* The guest register held in the i-th pinned host register (0 <= i < JIT_NPINNED). */
+unsigned jit_pinned_guest(unsigned i);
+
+static inline struct x86_mem jit_cpu_field(size_t off)
+{
+	return x86_m(JIT_CPU_REG, (int32_t)off);
+}
+#define JIT_CPU(field)  jit_cpu_field(offsetof(struct rv_cpu, field))
+#define JIT_XREG(g)     jit_cpu_field(offsetof(struct rv_cpu, x) + 8 * (size_t)(g))
+#define JIT_FREG(g)     jit_cpu_field(offsetof(struct rv_cpu, f) + 8 * (size_t)(g))
+
+/* Emit the shared entry/exit/jump-cache routines at the start of the cache. */
+size_t jit_emit_prologue(struct rv_jit *jit);
+
+/* ---- translation (translate.c) -------------------------------------------- */
+
+/*
+ * Translate the block at virtual pc (host address host, in a page whose
+ * remaining bytes from host are `avail`) for cpu's privilege into the code
+ * cache. Called with the translator lock held. Returns the block, or NULL when
+ * the cache is full (the caller flushes and retries).
+ */
+struct jit_block *jit_translate(struct rv_jit *jit, struct rv_cpu *cpu, uint64_t vpc,
+                                const uint8_t *host, size_t avail);
+
+/* ---- the code cache (cache.c) --------------------------------------------- */
+
+/* Bytes of code memory for one block, or NULL when full. Translator lock held. */
+uint8_t *jit_code_alloc(struct rv_jit *jit, size_t size);
+/* The writable view of an executable address. */
+static inline uint8_t *jit_rw(const struct rv_jit *jit, const uint8_t *rx)
+{
+	return jit->rw + (rx - jit->rx);
+}
+static inline const uint8_t *jit_rx(const struct rv_jit *jit, const uint8_t *rw)
+{
+	return jit->rx + (rw - jit->rw);
+}
+/* Shrink the last allocation to what the block used. */
+void jit_code_commit(struct rv_jit *jit, uint8_t *start_rw, size_t used);
+struct jit_block *jit_block_alloc(struct rv_jit *jit);
+
+/* The block for (vpc, host, priv), or NULL. Translator lock held. */
+struct jit_block *jit_block_find(struct rv_jit *jit, uint64_t vpc, const uint8_t *host,
+                                 unsigned priv);
+/* Enter a translated block into the table and its page list, marking the page. */
+void jit_block_insert(struct rv_jit *jit, struct jit_block *b);
+/* Chain exit x to block `to` (both valid). Translator lock held. */
+void jit_chain(struct rv_jit *jit, struct jit_exit *x, struct jit_block *to);
+/* Throw every block away (every hart outside translated code). */
+void jit_flush_locked(struct rv_jit *jit);
+
+/* Page index of a host address inside guest RAM, or UINT64_MAX. */
+uint64_t jit_page_index(const struct rv_jit *jit, const uint8_t *host);
+
+/* Invalidate the blocks overlapping [host, host + len); true while host's page keeps code. */
+bool jit_invalidate_range(struct rv_jit *jit, const uint8_t *host, size_t len);
+
+/* Jump caches: the table for a privilege (0 U, 1 S, 2 M), fill and probe. */
+unsigned jit_jc_table(unsigned priv);
+void jit_jc_fill(struct rv_jit_hart *jh, unsigned priv, uint64_t vpc, const uint8_t *code);
+const uint8_t *jit_jc_get(struct rv_jit_hart *jh, unsigned priv, uint64_t vpc);
+/* Forget every U and S jump-cache entry of one hart (after a TLB flush). */
+void jit_jc_flush(struct rv_jit_hart *jh);
+
+/* ---- helpers called from generated code (helpers.c) ------------------------ */
+
+/* Two-register results of load helpers: rax = value, rdx = 1 ok / 0 exception. */
+struct jit_load_ret {
+	uint64_t value;
+	uint64_t ok;
+};
+struct jit_load_ret jit_helper_load(struct rv_cpu *cpu, uint64_t va, uint64_t size_sign);
+uint64_t jit_helper_store(struct rv_cpu *cpu, uint64_t va, uint64_t value, uint64_t size);
+/* Execute the decoded instruction d with the interpreter's semantics; 0 = exception. */
+uint64_t jit_helper_amo(struct rv_cpu *cpu, const struct rv_insn *d);
+uint64_t jit_helper_fp(struct rv_cpu *cpu, const struct rv_insn *d);
+uint64_t jit_helper_csr(struct rv_cpu *cpu, const struct rv_insn *d);
+/* mret, sret, wfi, sfence.vma: return an exit code (JIT_EXIT_LOOKUP/_TRAP/_WFI). */
+uint64_t jit_helper_system(struct rv_cpu *cpu, const struct rv_insn *d);
+
+#endif
