@@ -53,6 +53,10 @@ struct vm_machine_config {
 	/* x86_64: virtio devices on virtio-mmio (with virtio_mmio.device= on the command
 	 * line) instead of virtio-pci; riscv64 always uses virtio-mmio. */
 	bool virtio_mmio;
+	/* riscv64: run guest code on the binary translator (default on x86-64 hosts) or
+	 * on the interpreter; jit_cache: bytes of code memory, 0 for the default. */
+	bool jit;
+	uint64_t jit_cache;
 };
 
 /* The machine's controls. Every callback runs on the loop's thread under the machine lock. */
@@ -71,6 +75,7 @@ struct vm_run_stats {
 	uint64_t start_ns;           /* vk_now_ns() when the board started building */
 	uint64_t instructions;       /* guest instructions, 0 when the backend cannot count */
 	const struct vm_mem *memory; /* guest RAM, still mapped */
+	char cpu_detail[512];        /* the CPU backend's own figures ("jit=on blocks=..."), or "" */
 };
 
 struct vm_monitor {

@@ -57,6 +57,7 @@ struct virt_board {
 	struct vm_loop *loop;
 
 	unsigned nr_harts;
+	struct rv_jit *jit; /* the binary translator, NULL: the harts interpret */
 	struct rv_cpu *harts[VM_MAX_CPUS];
 	bool waiting[VM_MAX_CPUS];
 
@@ -165,6 +166,7 @@ static void virt_ctl_status(void *opaque, struct json_object *reply)
 	        reply, "uptime_ms",
 	        json_object_new_int64((int64_t)((vk_now_ns() - b->start_ns) / 1000000)));
 	json_object_object_add(reply, "instructions", json_object_new_int64((int64_t)instret));
+	json_object_object_add(reply, "jit", json_object_new_string(b->jit ? "on" : "off"));
 }
 
 static int virt_ctl_pause(void *opaque, struct vk_error *err)
@@ -289,6 +291,11 @@ static int virt_build(struct virt_board *b, struct vk_error *err)
 	r = vm_mem_add_ram(&b->mem, VIRT_DRAM_BASE, cfg->memory, err);
 	if (r < 0)
 		return r;
+	if (cfg->jit) {
+		b->jit = rv_jit_new(&b->mem, cfg->jit_cache, err);
+		if (!b->jit)
+			return -EINVAL;
+	}
 	for (unsigned h = 0; h < b->nr_harts; h++) {
 		struct rv_cpu_config cc = {
 		        .hartid = h,
@@ -299,6 +306,7 @@ static int virt_build(struct virt_board *b, struct vk_error *err)
 		        .max_satp_mode = RV_SATP_MODE_SV48,
 		        /* One decoded-instruction memo for all harts: they run the same code. */
 		        .share_decode_cache_with = h ? b->harts[0] : NULL,
+		        .jit = b->jit,
 		};
 		b->harts[h] = rv_cpu_new(&cc, err);
 		if (!b->harts[h])
@@ -360,6 +368,7 @@ static void virt_destroy(struct virt_board *b)
 	clint_destroy(b->clint);
 	for (unsigned h = 0; h < b->nr_harts; h++)
 		rv_cpu_free(b->harts[h]);
+	rv_jit_free(b->jit);
 	if (b->signal_fd >= 0) {
 		vm_loop_del_fd(b->loop, b->signal_fd);
 		close(b->signal_fd);
@@ -436,6 +445,9 @@ static int virt_run(struct virt_board *b, struct vk_error *err)
 			int r = riscv_boot_load(&b->boot, b->cfg, &b->mem, b->nr_virtio, err);
 			if (r < 0)
 				return r;
+			/* The images were written over whatever code the guest had. */
+			if (b->jit)
+				rv_jit_flush(b->jit);
 			for (unsigned i = 0; i < b->nr_virtio; i++)
 				virtio_reset(b->virtio[i]);
 			virt_reset_harts(b);
@@ -454,6 +466,28 @@ static int virt_run(struct virt_board *b, struct vk_error *err)
 		}
 	}
 	return 0;
+}
+
+/* The translator's figures for the run statistics (--stats). */
+static void virt_jit_stats(struct virt_board *b, char *buf, size_t size)
+{
+	struct rv_jit_stats st;
+
+	if (!b->jit) {
+		snprintf(buf, size, "jit=off");
+		return;
+	}
+	rv_jit_get_stats(b->jit, &st);
+	snprintf(buf, size,
+	         "jit=on blocks=%llu guest_insns=%llu code_kib=%llu cache_used_kib=%llu "
+	         "cache_kib=%llu chained=%llu lookups=%llu jump_cache_hit_pct=%.1f "
+	         "invalidated=%llu flushes=%llu",
+	         (unsigned long long)st.blocks, (unsigned long long)st.guest_insns,
+	         (unsigned long long)(st.code_bytes >> 10), (unsigned long long)(st.cache_used >> 10),
+	         (unsigned long long)(st.cache_size >> 10), (unsigned long long)st.chained,
+	         (unsigned long long)st.lookups,
+	         st.lookups ? 100.0 * (double)st.jc_hits / (double)st.lookups : 0.0,
+	         (unsigned long long)st.invalidated, (unsigned long long)st.flushes);
 }
 
 static const char *virt_stop_reason(enum virt_stop s)
@@ -508,6 +542,7 @@ int riscv_virt_main(const struct vm_machine_config *cfg, const struct vm_monitor
 	stats.memory = &b.mem;
 	for (unsigned h = 0; h < b.nr_harts; h++)
 		stats.instructions += rv_cpu_instret(b.harts[h]);
+	virt_jit_stats(&b, stats.cpu_detail, sizeof(stats.cpu_detail));
 	vm_monitor_detach(mon, &stats);
 	virt_destroy(&b);
 	return r;

@@ -39,6 +39,8 @@ enum {
 	OPT_VIRTIO_TRANSPORT,
 	OPT_VIRTIO_CONSOLE,
 	OPT_HELP,
+	OPT_JIT,
+	OPT_JIT_CACHE,
 };
 
 static const struct option run_options[] = {
@@ -62,6 +64,8 @@ static const struct option run_options[] = {
         {"virtio-console", required_argument, NULL, OPT_VIRTIO_CONSOLE},
         {"virtio-transport", required_argument, NULL, OPT_VIRTIO_TRANSPORT},
         {"help", no_argument, NULL, OPT_HELP},
+        {"jit", required_argument, NULL, OPT_JIT},
+        {"jit-cache", required_argument, NULL, OPT_JIT_CACHE},
         {NULL, 0, NULL, 0},
 };
 
@@ -76,7 +80,8 @@ void vm_config_usage(FILE *out)
 	        "                      [--rng] [--console stdio|pty|socket:PATH|file:PATH|null]\n"
 	        "                      [--virtio-console CHARDEV] [--stats]\n"
 	        "                      [--control PATH] [--on-reset exit|reboot]\n"
-	        "                      [--virtio-transport pci|mmio] (x86_64) [--help]\n");
+	        "                      [--virtio-transport pci|mmio] (x86_64)\n"
+	        "                      [--jit on|off] [--jit-cache SIZE] (riscv64) [--help]\n");
 }
 
 int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_error *err)
@@ -89,6 +94,9 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_erro
 	m->memory = 256ull << 20;
 	m->cpus = 1;
 	m->console = "stdio";
+#if defined(__x86_64__)
+	m->jit = true;
+#endif
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", run_options, NULL)) != -1) {
@@ -184,6 +192,20 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_erro
 				                    "--virtio-transport '%s': expected pci or mmio",
 				                    optarg);
 			m->virtio_mmio = !strcmp(optarg, "mmio");
+			break;
+		case OPT_JIT:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+				return vk_error_set(err, EINVAL, "--jit '%s': expected on or off",
+				                    optarg);
+			m->jit = !strcmp(optarg, "on");
+			break;
+		case OPT_JIT_CACHE:
+			r = vk_parse_size(optarg, &m->jit_cache, err);
+			if (r < 0)
+				return vk_error_prefix(err, "--jit-cache");
+			if (m->jit_cache < (1ull << 20) || m->jit_cache > (2ull << 30))
+				return vk_error_set(err, EINVAL,
+				                    "--jit-cache %s is out of range (1M to 2G)", optarg);
 			break;
 		case ':':
 			return vk_error_set(err, EINVAL, "option '%s' needs a value",

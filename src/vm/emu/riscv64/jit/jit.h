@@ -39,7 +39,7 @@ struct vm_mem;
 
 #define JIT_MAX_INSNS     128          /* guest instructions per block */
 #define JIT_BLOCK_MAX     (32u << 10)  /* host bytes one block may need at most */
-#define JIT_JC_BITS       10
+#define JIT_JC_BITS       12
 #define JIT_JC_SIZE       (1u << JIT_JC_BITS)
 #define JIT_HASH_BITS     16
 #define JIT_MAX_HARTS     64
