@@ -95,6 +95,7 @@ int vm_mem_write(const struct vm_mem *mem, uint64_t gpa, const void *src, uint64
 	if (!p)
 		return -EFAULT;
 	memcpy(p, src, (size_t)len);
+	vm_mem_note_write(mem, p, (size_t)len);
 	return 0;
 }
 

@@ -30,7 +30,22 @@ struct vm_mem_region {
 struct vm_mem {
 	unsigned nr;
 	struct vm_mem_region regions[VM_MEM_MAX_REGIONS];
+	/*
+	 * Optional, set while the machine is built: told about every write into
+	 * RAM that does not come from a CPU (device DMA through virtqueues,
+	 * vm_mem_write), so that a binary translator can drop the code it
+	 * translated from those bytes. Called from any thread.
+	 */
+	void (*write_hook)(void *opaque, const void *host, size_t len);
+	void *write_hook_opaque;
 };
+
+/* Report a write of len bytes at host address host inside guest RAM (see write_hook). */
+static inline void vm_mem_note_write(const struct vm_mem *mem, const void *host, size_t len)
+{
+	if (mem->write_hook && len)
+		mem->write_hook(mem->write_hook_opaque, host, len);
+}
 
 void vm_mem_init(struct vm_mem *mem);
 

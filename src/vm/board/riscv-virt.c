@@ -295,6 +295,9 @@ static int virt_build(struct virt_board *b, struct vk_error *err)
 		b->jit = rv_jit_new(&b->mem, cfg->jit_cache, err);
 		if (!b->jit)
 			return -EINVAL;
+		/* Device DMA into RAM drops the code translated from what it overwrote. */
+		b->mem.write_hook = rv_jit_mem_write_hook;
+		b->mem.write_hook_opaque = b->jit;
 	}
 	for (unsigned h = 0; h < b->nr_harts; h++) {
 		struct rv_cpu_config cc = {

@@ -266,6 +266,12 @@ void virtq_push(struct virtq *vq, const struct virtq_elem *elem, uint32_t len)
 		return;
 	if (len > elem->wr_len)
 		len = elem->wr_len;
+	/* The device wrote the first len bytes of the writable part: code there is stale. */
+	for (unsigned i = 0, left = len; i < elem->wr_num && left; i++) {
+		size_t n = VK_MIN(elem->wr[i].iov_len, (size_t)left);
+		vm_mem_note_write(vq->dev->mem, elem->wr[i].iov_base, n);
+		left -= (unsigned)n;
+	}
 	ue = &vq->used->ring[vq->used_idx & (vq->num - 1)];
 	__atomic_store_n(&ue->id, htole32(elem->head), __ATOMIC_RELAXED);
 	__atomic_store_n(&ue->len, htole32(len), __ATOMIC_RELAXED);

@@ -196,6 +196,8 @@ static int machine_init(struct machine *m, unsigned nr_harts, uint64_t ram, bool
 		m->jit = rv_jit_new(&m->mem, 0, err);
 		if (!m->jit)
 			return -EINVAL;
+		m->mem.write_hook = rv_jit_mem_write_hook;
+		m->mem.write_hook_opaque = m->jit;
 	}
 	for (unsigned i = 0; i < nr_harts; i++) {
 		struct rv_cpu_config cfg = {.hartid = i,

@@ -116,7 +116,7 @@ void rv_update_mmu_ctx(struct rv_cpu *cpu)
 	cpu->dtlb = cpu->tlb[rv_mmu_idx_for(dpriv, cpu->mstatus)];
 	cpu->itlb = cpu->tlb[rv_mmu_idx_for(cpu->priv, cpu->mstatus & ~MSTATUS_SUM)];
 	if (cpu->jit)
-		cpu->jc = rv_jit_hart_jc(cpu->jit, cpu->priv);
+		rv_jit_hart_set_ctx(cpu->jit);
 }
 
 enum rv_exit rv_cpu_run(struct rv_cpu *cpu, uint64_t budget)

@@ -113,6 +113,8 @@ struct rv_jit *rv_jit_new(const struct vm_mem *mem, uint64_t cache_size, struct 
 void rv_jit_free(struct rv_jit *jit);
 void rv_jit_flush(struct rv_jit *jit);
 void rv_jit_note_write(struct rv_jit *jit, const void *host, size_t len);
+/* The same, in the shape of vm_mem.write_hook (opaque = the translator). */
+void rv_jit_mem_write_hook(void *opaque, const void *host, size_t len);
 
 struct rv_jit_stats {
 	uint64_t blocks, guest_insns; /* translated */

@@ -132,6 +132,7 @@ struct rv_cpu {
 	struct rv_tlb_entry *dtlb; /* table for loads/stores in the current context */
 	struct rv_tlb_entry *itlb; /* table for fetches */
 	void *jc;                  /* translator: jump cache of the current privilege */
+	uint64_t jc_salt;          /* translator: its salt (jit/jit.h) */
 	struct rv_jit_hart *jit;   /* translator state of this hart; NULL: interpreter */
 	unsigned priv;
 	bool exit_request; /* atomic: set by any thread, cleared by rv_check_events() */
@@ -192,8 +193,8 @@ enum rv_exit rv_interp_run(struct rv_cpu *cpu, uint64_t budget);
 enum rv_exit rv_jit_run(struct rv_cpu *cpu, uint64_t budget);
 struct rv_jit_hart *rv_jit_hart_new(struct rv_jit *jit, struct rv_cpu *cpu);
 void rv_jit_hart_free(struct rv_jit_hart *jh);
-/* The jump cache for a privilege (what rv_cpu.jc points to). */
-void *rv_jit_hart_jc(struct rv_jit_hart *jh, unsigned priv);
+/* Point cpu->jc/jc_salt at the jump cache of the hart's current privilege. */
+void rv_jit_hart_set_ctx(struct rv_jit_hart *jh);
 /* The hart's TLB was flushed: forget what its jump caches know of virtual pcs. */
 void rv_jit_hart_tlb_flushed(struct rv_jit_hart *jh);
 void rv_jit_hart_reset(struct rv_jit_hart *jh);

@@ -191,21 +191,32 @@ static unsigned jc_index(uint64_t vpc)
 	return (((uint32_t)(vpc >> JIT_JC_BITS) ^ (uint32_t)vpc) >> 1) & (JIT_JC_SIZE - 1);
 }
 
+/* Clear tables [from, to) of a hart (entries may be read concurrently by generated code). */
+static void jc_clear(struct rv_jit_hart *jh, unsigned from, unsigned to)
+{
+	for (unsigned p = from; p < to; p++) {
+		for (unsigned i = 0; i < JIT_JC_SIZE; i++)
+			__atomic_store_n(&jh->jc[p][i].key, ~0ull, __ATOMIC_RELAXED);
+	}
+}
+
 void jit_jc_flush(struct rv_jit_hart *jh)
 {
-	/* U and S tables: M-mode fetches are physical and never change meaning. */
-	for (unsigned p = 0; p < 2; p++) {
-		for (unsigned i = 0; i < JIT_JC_SIZE; i++)
-			__atomic_store_n(&jh->jc[p][i].vpc, ~0ull, __ATOMIC_RELAXED);
+	/* The U and S tables: a new salt (M-mode fetches are physical and never change). */
+	uint64_t gen = (jh->salt >> JIT_SALT_SHIFT) + 1;
+
+	if (gen == JIT_SALT_GENS) {
+		/* Every salt was used: old keys could match again, so clear for real. */
+		jc_clear(jh, 0, 2);
+		gen = 0;
 	}
+	jh->salt = gen << JIT_SALT_SHIFT;
+	rv_jit_hart_set_ctx(jh);
 }
 
 static void jc_flush_all(struct rv_jit_hart *jh)
 {
-	for (unsigned p = 0; p < 3; p++) {
-		for (unsigned i = 0; i < JIT_JC_SIZE; i++)
-			__atomic_store_n(&jh->jc[p][i].vpc, ~0ull, __ATOMIC_RELAXED);
-	}
+	jc_clear(jh, 0, 3);
 }
 
 unsigned jit_jc_table(unsigned priv)
@@ -213,22 +224,40 @@ unsigned jit_jc_table(unsigned priv)
 	return priv == RV_PRIV_M ? 2 : priv;
 }
 
+static uint64_t jc_salt(const struct rv_jit_hart *jh, unsigned priv)
+{
+	return priv == RV_PRIV_M ? 0 : jh->salt;
+}
+
 void jit_jc_fill(struct rv_jit_hart *jh, unsigned priv, uint64_t vpc, const uint8_t *code)
 {
 	struct jit_jc_entry *e = &jh->jc[jit_jc_table(priv)][jc_index(vpc)];
 
-	__atomic_store_n(&e->vpc, ~0ull, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->key, ~0ull, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->code, code, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->vpc, vpc, __ATOMIC_RELEASE);
+	__atomic_store_n(&e->key, vpc ^ jc_salt(jh, priv), __ATOMIC_RELEASE);
 }
 
 const uint8_t *jit_jc_get(struct rv_jit_hart *jh, unsigned priv, uint64_t vpc)
 {
 	struct jit_jc_entry *e = &jh->jc[jit_jc_table(priv)][jc_index(vpc)];
 
-	if (__atomic_load_n(&e->vpc, __ATOMIC_ACQUIRE) != vpc)
+	if (__atomic_load_n(&e->key, __ATOMIC_ACQUIRE) != (vpc ^ jc_salt(jh, priv)))
 		return NULL;
 	return __atomic_load_n(&e->code, __ATOMIC_RELAXED);
+}
+
+void rv_jit_hart_set_ctx(struct rv_jit_hart *jh)
+{
+	struct rv_cpu *cpu = jh->cpu;
+
+	cpu->jc = jh->jc[jit_jc_table(cpu->priv)];
+	cpu->jc_salt = jc_salt(jh, cpu->priv);
+}
+
+void rv_jit_hart_reset(struct rv_jit_hart *jh)
+{
+	jc_flush_all(jh);
 }
 
 /* ---- invalidation ------------------------------------------------------------------- */
@@ -263,7 +292,7 @@ static void invalidate(struct rv_jit *jit, struct jit_block *b)
 		struct jit_jc_entry *e =
 		        &jit->harts[h]->jc[jit_jc_table(b->priv)][jc_index(b->vpc)];
 		if (__atomic_load_n(&e->code, __ATOMIC_RELAXED) == b->code)
-			__atomic_store_n(&e->vpc, ~0ull, __ATOMIC_RELAXED);
+			__atomic_store_n(&e->key, ~0ull, __ATOMIC_RELAXED);
 	}
 	jit->stats.invalidated++;
 }
@@ -410,6 +439,11 @@ void rv_jit_note_write(struct rv_jit *jit, const void *host, size_t len)
 	pthread_mutex_lock(&jit->lock);
 	jit_invalidate_range(jit, host, len);
 	pthread_mutex_unlock(&jit->lock);
+}
+
+void rv_jit_mem_write_hook(void *opaque, const void *host, size_t len)
+{
+	rv_jit_note_write(opaque, host, len);
 }
 
 bool rv_jit_page_has_code(const struct rv_jit *jit, const void *host)

@@ -37,24 +37,15 @@ static void charge_trap(struct rv_cpu *cpu)
 		cpu->stop_budget--;
 }
 
-/* The block for cpu->pc in the current context, translated if needed; NULL when
- * fetching failed (exception raised) or *straddle when the interpreter must run it. */
-static const uint8_t *jit_find(struct rv_cpu *cpu, bool *straddle)
+/*
+ * The host address of the instruction at vpc, or NULL when fetching it raises
+ * an exception (raised) or when it straddles two pages (*straddle).
+ */
+static const uint8_t *fetch_host(struct rv_cpu *cpu, uint64_t vpc, bool *straddle)
 {
-	struct rv_jit_hart *jh = cpu->jit;
-	struct rv_jit *jit = jh->jit;
-	uint64_t vpc = cpu->pc;
-	const uint8_t *page, *host, *code;
-	struct jit_block *b;
+	const uint8_t *page = rv_fetch_page(cpu, vpc), *host;
 
 	*straddle = false;
-	jit->stats.lookups++;
-	code = jit_jc_get(jh, cpu->priv, vpc);
-	if (code) {
-		jit->stats.jc_hits++;
-		return code;
-	}
-	page = rv_fetch_page(cpu, vpc);
 	if (!page)
 		return NULL;
 	host = page + (vpc & (RV_PAGE_SIZE - 1));
@@ -62,6 +53,56 @@ static const uint8_t *jit_find(struct rv_cpu *cpu, bool *straddle)
 		*straddle = true;
 		return NULL;
 	}
+	return host;
+}
+
+static void count(uint64_t *counter)
+{
+	__atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+}
+
+const uint8_t *jit_lookup_fast(struct rv_cpu *cpu)
+{
+	struct rv_jit_hart *jh = cpu->jit;
+	struct rv_jit *jit = jh->jit;
+	const uint8_t *host, *code;
+	struct jit_block *b;
+	bool straddle;
+
+	count(&jh->lookups);
+	code = jit_jc_get(jh, cpu->priv, cpu->pc);
+	if (code) {
+		count(&jh->jc_hits);
+		return code;
+	}
+	host = fetch_host(cpu, cpu->pc, &straddle);
+	if (!host)
+		return NULL; /* the dispatcher takes the exception, or the interpreter the insn */
+	pthread_mutex_lock(&jit->lock);
+	b = jit_block_find(jit, cpu->pc, host, cpu->priv);
+	if (b)
+		jit_jc_fill(jh, cpu->priv, cpu->pc, b->code);
+	pthread_mutex_unlock(&jit->lock);
+	return b ? b->code : NULL;
+}
+
+/* The block for cpu->pc in the current context, translated if needed; NULL when
+ * fetching failed (exception raised) or *straddle when the interpreter must run it. */
+static const uint8_t *jit_find(struct rv_cpu *cpu, bool *straddle)
+{
+	struct rv_jit_hart *jh = cpu->jit;
+	struct rv_jit *jit = jh->jit;
+	uint64_t vpc = cpu->pc;
+	const uint8_t *host, *code;
+	struct jit_block *b;
+
+	code = jit_lookup_fast(cpu);
+	*straddle = false;
+	if (code)
+		return code;
+	host = fetch_host(cpu, vpc, straddle);
+	if (!host)
+		return NULL;
 	pthread_mutex_lock(&jit->lock);
 	b = jit_block_find(jit, vpc, host, cpu->priv);
 	if (!b) {
@@ -228,7 +269,7 @@ struct rv_jit_hart *rv_jit_hart_new(struct rv_jit *jit, struct rv_cpu *cpu)
 	jh->cpu = cpu;
 	for (unsigned p = 0; p < 3; p++) {
 		for (unsigned i = 0; i < JIT_JC_SIZE; i++)
-			jh->jc[p][i].vpc = ~0ull;
+			jh->jc[p][i].key = ~0ull;
 	}
 	pthread_mutex_lock(&jit->lock);
 	jit->harts[jit->nr_harts++] = jh;
@@ -259,22 +300,9 @@ struct rv_jit *rv_jit_of(const struct rv_jit_hart *jh)
 	return jh->jit;
 }
 
-void rv_jit_hart_reset(struct rv_jit_hart *jh)
-{
-	for (unsigned p = 0; p < 3; p++) {
-		for (unsigned i = 0; i < JIT_JC_SIZE; i++)
-			__atomic_store_n(&jh->jc[p][i].vpc, ~0ull, __ATOMIC_RELAXED);
-	}
-}
-
 bool rv_jit_supported(void)
 {
 	return true;
-}
-
-void *rv_jit_hart_jc(struct rv_jit_hart *jh, unsigned priv)
-{
-	return jh->jc[jit_jc_table(priv)];
 }
 
 void rv_jit_hart_tlb_flushed(struct rv_jit_hart *jh)
@@ -291,8 +319,11 @@ void rv_jit_get_stats(struct rv_jit *jit, struct rv_jit_stats *st)
 	st->cache_used = jit->used;
 	st->cache_size = jit->size;
 	st->chained = jit->stats.chained;
-	st->lookups = jit->stats.lookups;
-	st->jc_hits = jit->stats.jc_hits;
+	st->lookups = st->jc_hits = 0;
+	for (unsigned h = 0; h < jit->nr_harts; h++) {
+		st->lookups += __atomic_load_n(&jit->harts[h]->lookups, __ATOMIC_RELAXED);
+		st->jc_hits += __atomic_load_n(&jit->harts[h]->jc_hits, __ATOMIC_RELAXED);
+	}
 	st->flushes = jit->stats.flushes;
 	st->invalidated = jit->stats.invalidated;
 	pthread_mutex_unlock(&jit->lock);

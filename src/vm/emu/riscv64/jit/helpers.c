@@ -44,8 +44,19 @@ uint64_t jit_helper_fp(struct rv_cpu *cpu, const struct rv_insn *d)
 
 uint64_t jit_helper_csr(struct rv_cpu *cpu, const struct rv_insn *d)
 {
+	uint64_t satp = cpu->satp, fs = cpu->mstatus & MSTATUS_FS;
+
 	if (!rv_csr_exec(cpu, d))
 		return rv_raise(cpu, RV_EXC_ILLEGAL, insn_bits(d));
+	/*
+	 * Leave the block when what it was translated under changed: the address
+	 * space (the next instructions may come from elsewhere), FP enable (tested
+	 * once per block), or an interrupt became deliverable (enables, mip, mie).
+	 * Privilege never changes here; MPRV/SUM/MXR only change cpu->dtlb, which
+	 * translated code reads at every access.
+	 */
+	if (cpu->satp != satp || (cpu->mstatus & MSTATUS_FS) != fs || rv_pending_interrupt(cpu))
+		return 2;
 	return 1;
 }
 

@@ -86,16 +86,30 @@ struct jit_block {
 	struct jit_exit *incoming;   /* exits chained to this block */
 };
 
-/* One jump-cache entry: virtual pc -> entry point. A miss is a vpc mismatch. */
+/*
+ * One jump-cache entry: key = virtual pc ^ salt -> entry point. A miss is a key
+ * mismatch. The U and S tables are salted with the hart's TLB generation in
+ * bits 48..62, so a TLB flush forgets them all by changing the salt instead of
+ * clearing them: guest pcs in these tables are canonical Sv39/Sv48 addresses
+ * or RAM addresses, whose bits 47..63 are all equal, so a key made with one
+ * salt never equals a pc xor another salt. The M table (physical addresses,
+ * never flushed) has salt 0. An unused entry holds ~0, which no pc reaches.
+ */
 struct jit_jc_entry {
-	uint64_t vpc;
+	uint64_t key;
 	const uint8_t *code;
 };
+
+#define JIT_SALT_SHIFT 48
+#define JIT_SALT_GENS  (1u << 15)
 
 /* Per-hart translator state; rv_cpu.jit points here. */
 struct rv_jit_hart {
 	struct rv_jit *jit;
 	struct rv_cpu *cpu;
+	uint64_t salt;     /* of the U and S tables: generation << JIT_SALT_SHIFT */
+	uint64_t lookups;  /* dispatcher and helper look-ups (relaxed atomics: read by stats) */
+	uint64_t jc_hits;  /* of which the jump cache answered */
 	/* Jump caches by privilege (U, S, M): cpu->jc points at the current one. */
 	struct jit_jc_entry jc[3][JIT_JC_SIZE];
 };
@@ -105,8 +119,6 @@ struct jit_stats {
 	uint64_t code_bytes;   /* generated, since the last flush */
 	uint64_t guest_insns;  /* translated */
 	uint64_t chained;      /* exits patched into direct jumps */
-	uint64_t lookups;      /* dispatcher look-ups (exits that were not chained) */
-	uint64_t jc_hits;      /* of which the hart's jump cache answered */
 	uint64_t flushes;      /* whole-cache flushes */
 	uint64_t invalidated;  /* blocks invalidated by writes */
 };
@@ -131,7 +143,11 @@ struct rv_jit {
 	size_t prologue_size;
 	const uint8_t *enter;    /* void *enter(struct rv_cpu *, const uint8_t *code) */
 	const uint8_t *epilogue; /* leave with rax = exit code */
-	const uint8_t *jc_lookup; /* jump to the block for the guest pc in rax, or leave */
+	/* Shared out-of-line routines (prologue.c says what each expects). */
+	const uint8_t *thunk_jc_miss;
+	const uint8_t *thunk_load;
+	const uint8_t *thunk_store;
+	const uint8_t *thunk_call;
 
 	/* Blocks: hash table by (vpc, priv), and per guest page. */
 	struct jit_block *table[1u << JIT_HASH_BITS];
@@ -222,6 +238,10 @@ const uint8_t *jit_jc_get(struct rv_jit_hart *jh, unsigned priv, uint64_t vpc);
 /* Forget every U and S jump-cache entry of one hart (after a TLB flush). */
 void jit_jc_flush(struct rv_jit_hart *jh);
 
+/* The block for the guest pc in cpu->pc if it is translated already (NULL
+ * otherwise, also when fetching it would fault); fills the jump cache. */
+const uint8_t *jit_lookup_fast(struct rv_cpu *cpu);
+
 /* ---- helpers called from generated code (helpers.c) ------------------------ */
 
 /* Two-register results of load helpers: rax = value, rdx = 1 ok / 0 exception. */
@@ -234,6 +254,8 @@ uint64_t jit_helper_store(struct rv_cpu *cpu, uint64_t va, uint64_t value, uint6
 /* Execute the decoded instruction d with the interpreter's semantics; 0 = exception. */
 uint64_t jit_helper_amo(struct rv_cpu *cpu, const struct rv_insn *d);
 uint64_t jit_helper_fp(struct rv_cpu *cpu, const struct rv_insn *d);
+/* CSR instructions: 0 exception, 1 go on, 2 leave for the dispatcher (translation,
+ * FP enable or interrupt state changed). */
 uint64_t jit_helper_csr(struct rv_cpu *cpu, const struct rv_insn *d);
 /* mret, sret, wfi, sfence.vma: return an exit code (JIT_EXIT_LOOKUP/_TRAP/_WFI). */
 uint64_t jit_helper_system(struct rv_cpu *cpu, const struct rv_insn *d);

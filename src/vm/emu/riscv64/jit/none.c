@@ -30,6 +30,10 @@ void rv_jit_note_write(struct rv_jit *jit, const void *host, size_t len)
 {
 }
 
+void rv_jit_mem_write_hook(void *opaque, const void *host, size_t len)
+{
+}
+
 void rv_jit_get_stats(struct rv_jit *jit, struct rv_jit_stats *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -49,9 +53,8 @@ void rv_jit_hart_free(struct rv_jit_hart *jh)
 {
 }
 
-void *rv_jit_hart_jc(struct rv_jit_hart *jh, unsigned priv)
+void rv_jit_hart_set_ctx(struct rv_jit_hart *jh)
 {
-	return NULL;
 }
 
 void rv_jit_hart_tlb_flushed(struct rv_jit_hart *jh)

@@ -74,12 +74,6 @@ unsigned jit_pinned_guest(unsigned i)
 	return pinned[i].guest;
 }
 
-/* Host registers a C call may clobber that hold pinned guest registers. */
-static bool caller_saved(enum x86_reg r)
-{
-	return r == RDI || (r >= R8 && r <= R11) || r == RSI || r == RDX || r == RCX || r == RAX;
-}
-
 #define MAX_STUBS (2 * JIT_MAX_INSNS + 4)
 
 enum stub_kind {
@@ -88,6 +82,7 @@ enum stub_kind {
 	STUB_RAISE,  /* raise (cause, tval) at pc */
 	STUB_LOAD,   /* a load's slow path */
 	STUB_STORE,  /* a store's slow path */
+	STUB_NEXT,   /* leave for the dispatcher at s->pc, this instruction retired */
 };
 
 struct stub {
@@ -164,27 +159,22 @@ static void commit(struct tr *t, unsigned upto)
 	}
 }
 
-static void call_abs(struct tr *t, const void *fn)
+/* call one of the shared routines (prologue.c). */
+static void call_thunk(struct tr *t, const uint8_t *thunk)
 {
-	x86_mov_ri(&t->e, RAX, (uint64_t)(uintptr_t)fn);
-	x86_call_r(&t->e, RAX);
+	uint8_t *f = x86_call_rel32(&t->e);
+
+	if (!t->e.overflow)
+		x86_patch_rel32(f, jit_rw(t->jit, thunk));
 }
 
-/* Write the pinned registers to cpu->x (all, or only the caller-saved ones). */
-static void pinned_out(struct tr *t, bool all)
+/* jmp (or jcc) to one of the shared routines. */
+static void jump_to(struct tr *t, const uint8_t *rx, int cc)
 {
-	for (unsigned i = 0; i < JIT_NPINNED; i++) {
-		if (all || caller_saved(pinned[i].host))
-			x86_mov_mr(&t->e, JIT_XREG(pinned[i].guest), pinned[i].host);
-	}
-}
+	uint8_t *f = cc < 0 ? x86_jmp_rel32(&t->e) : x86_jcc_rel32(&t->e, (enum x86_cc)cc);
 
-static void pinned_in(struct tr *t, bool all)
-{
-	for (unsigned i = 0; i < JIT_NPINNED; i++) {
-		if (all || caller_saved(pinned[i].host))
-			x86_mov_rm(&t->e, pinned[i].host, JIT_XREG(pinned[i].guest));
-	}
+	if (!t->e.overflow)
+		x86_patch_rel32(f, jit_rw(t->jit, rx));
 }
 
 /* rsi = address of the decoded instruction d (kept after the block's code). */
@@ -625,12 +615,8 @@ static void op_store(struct tr *t, const struct rv_insn *d, unsigned size, bool 
 /* Leave for the dispatcher with rax = code (after cpu->pc was set as needed). */
 static void leave(struct tr *t, uint64_t code)
 {
-	uint8_t *f;
-
 	x86_mov_ri(&t->e, RAX, code);
-	f = x86_jmp_rel32(&t->e);
-	if (!t->e.overflow)
-		x86_patch_rel32(f, jit_rw(t->jit, t->jit->epilogue));
+	jump_to(t, t->jit->epilogue, -1);
 }
 
 /* cpu->pc = pc (clobbers rax). */
@@ -651,8 +637,6 @@ static void set_pc(struct tr *t, uint64_t pc)
  */
 static void jc_jump(struct tr *t)
 {
-	uint8_t *miss;
-
 	x86_mov_rr(&t->e, RDX, RAX);
 	x86_shift_ri(&t->e, SH_SHR, true, RDX, JIT_JC_BITS);
 	x86_alu_rr(&t->e, ALU_XOR, false, RDX, RAX);
@@ -660,12 +644,11 @@ static void jc_jump(struct tr *t)
 	x86_alu_ri(&t->e, ALU_AND, false, RDX, JIT_JC_SIZE - 1);
 	x86_shift_ri(&t->e, SH_SHL, false, RDX, 4);
 	x86_alu_rm(&t->e, ALU_ADD, true, RDX, JIT_CPU(jc));
-	x86_alu_rm(&t->e, ALU_CMP, true, RAX, x86_m(RDX, 0));
-	miss = jcc8(t, CC_NE);
+	x86_mov_rr(&t->e, RCX, RAX);
+	x86_alu_rm(&t->e, ALU_XOR, true, RCX, JIT_CPU(jc_salt));
+	x86_alu_rm(&t->e, ALU_CMP, true, RCX, x86_m(RDX, 0));
+	jump_to(t, t->jit->thunk_jc_miss, CC_NE);
 	x86_jmp_m(&t->e, x86_m(RDX, 8));
-	land8(t, miss);
-	x86_mov_mr(&t->e, JIT_CPU(pc), RAX);
-	leave(t, JIT_EXIT_LOOKUP);
 }
 
 /*
@@ -687,11 +670,7 @@ static void direct_exit(struct tr *t, uint8_t *field, uint64_t target, uint8_t *
 		x->stub = stub;
 		set_pc(t, target);
 		x86_mov_ri(&t->e, RAX, (uint64_t)(uintptr_t)x);
-		{
-			uint8_t *f = x86_jmp_rel32(&t->e);
-			if (!t->e.overflow)
-				x86_patch_rel32(f, jit_rw(t->jit, t->jit->epilogue));
-		}
+		jump_to(t, t->jit->epilogue, -1);
 	} else {
 		x86_mov_ri(&t->e, RAX, target);
 		jc_jump(t);
@@ -797,18 +776,13 @@ static void op_raise(struct tr *t, uint64_t cause, uint64_t tval)
  */
 static void call_insn_helper(struct tr *t, const struct rv_insn *d, const void *fn)
 {
-	struct stub *s;
-
 	/* As in the interpreter, a helper sees instret counting this instruction. */
 	commit(t, t->idx + 1);
-	pinned_out(t, true);
 	lea_insn(t, RSI, d);
-	x86_mov_rr(&t->e, RDI, RBP);
-	call_abs(t, fn);
-	pinned_in(t, true);
+	x86_mov_ri(&t->e, RAX, (uint64_t)(uintptr_t)fn);
+	call_thunk(t, t->jit->thunk_call);
 	x86_test_rr(&t->e, true, RAX, RAX);
-	s = jcc_stub(t, CC_E, STUB_EXC);
-	(void)s;
+	jcc_stub(t, CC_E, STUB_EXC);
 	t->fp_mode_ok = false;
 }
 
@@ -817,37 +791,23 @@ static void op_system(struct tr *t, const struct rv_insn *d)
 {
 	commit_all(t); /* the helper takes it back when the instruction traps */
 	set_pc(t, t->pc);
-	pinned_out(t, true);
 	lea_insn(t, RSI, d);
-	x86_mov_rr(&t->e, RDI, RBP);
-	call_abs(t, (const void *)jit_helper_system);
-	pinned_in(t, true); /* the epilogue writes them back; sfence/wfi leave them as is */
-	{
-		uint8_t *f = x86_jmp_rel32(&t->e);
-		if (!t->e.overflow)
-			x86_patch_rel32(f, jit_rw(t->jit, t->jit->epilogue));
-	}
+	x86_mov_ri(&t->e, RAX, (uint64_t)(uintptr_t)jit_helper_system);
+	call_thunk(t, t->jit->thunk_call);
+	jump_to(t, t->jit->epilogue, -1);
 	t->ended = true;
 }
 
 static void op_csr(struct tr *t, const struct rv_insn *d)
 {
-	unsigned op = d->op;
-	bool imm_form = op >= RV_OP_CSRRWI;
-	bool write;
+	struct stub *s;
 
-	if (imm_form)
-		op -= RV_OP_CSRRWI - RV_OP_CSRRW;
-	write = op == RV_OP_CSRRW || d->rs1 != 0;
 	call_insn_helper(t, d, (const void *)jit_helper_csr);
-	if (write) {
-		/* Translation, privilege or interrupt enables may have changed: the
-		 * dispatcher looks at events and the next pc afresh. */
-		commit_all(t);
-		set_pc(t, t->pc + d->len);
-		leave(t, JIT_EXIT_LOOKUP);
-		t->ended = true;
-	}
+	/* 2: translation, FP enable or interrupt state changed: the dispatcher looks
+	 * at events and at the next pc afresh. */
+	x86_alu_ri(&t->e, ALU_CMP, false, RAX, 2);
+	s = jcc_stub(t, CC_E, STUB_NEXT);
+	s->pc = t->pc + d->len;
 }
 
 /* fence: the host needs a full fence only to order earlier stores before later loads. */
@@ -1126,6 +1086,10 @@ static void emit_stub(struct tr *t, struct stub *s)
 		set_pc(t, t->vpc0);
 		leave(t, JIT_EXIT_LOOKUP);
 		break;
+	case STUB_NEXT:
+		set_pc(t, s->pc);
+		leave(t, JIT_EXIT_LOOKUP);
+		break;
 	case STUB_RAISE:
 		x86_mov_ri(&t->e, RAX, s->cause);
 		x86_mov_mr(&t->e, JIT_CPU(exc_cause), RAX);
@@ -1140,11 +1104,8 @@ static void emit_stub(struct tr *t, struct stub *s)
 		/* rsi = va; devices see instret counting this instruction, as in the interpreter */
 		int adj = (int)(s->retired + 1) - (int)s->committed;
 		adjust_instret(t, adj);
-		pinned_out(t, false);
 		x86_mov_ri(&t->e, RDX, s->size | (s->sign ? 0x100u : 0));
-		x86_mov_rr(&t->e, RDI, RBP);
-		call_abs(t, (const void *)jit_helper_load);
-		pinned_in(t, false);
+		call_thunk(t, t->jit->thunk_load);
 		x86_test_rr(&t->e, true, RDX, RDX);
 		f = x86_jcc_rel32(&t->e, CC_E);
 		if (s->fp) {
@@ -1172,11 +1133,8 @@ static void emit_stub(struct tr *t, struct stub *s)
 		int adj = (int)(s->retired + 1) - (int)s->committed;
 		x86_mov_rr(&t->e, RDX, (enum x86_reg)s->value);
 		adjust_instret(t, adj);
-		pinned_out(t, false);
 		x86_mov_ri(&t->e, RCX, s->size);
-		x86_mov_rr(&t->e, RDI, RBP);
-		call_abs(t, (const void *)jit_helper_store);
-		pinned_in(t, false);
+		call_thunk(t, t->jit->thunk_store);
 		x86_test_rr(&t->e, true, RAX, RAX);
 		f = x86_jcc_rel32(&t->e, CC_E);
 		adjust_instret(t, -adj);

@@ -443,6 +443,17 @@ static inline void x86_patch_rel32(uint8_t *field, const uint8_t *target)
 	memcpy(field, &rel, 4);
 }
 
+/* call rel32: returns the field, like the jumps. */
+static inline uint8_t *x86_call_rel32(struct x86_emit *e)
+{
+	uint8_t *f;
+
+	x86_byte(e, 0xe8);
+	f = e->p;
+	x86_u32(e, 0);
+	return f;
+}
+
 /* jmp/call through a register */
 static inline void x86_jmp_r(struct x86_emit *e, enum x86_reg r)
 {
