@@ -8,6 +8,8 @@ TAP_FAILED=0
 : "${VK_BUILD:=$VK_SRC/build}"
 : "${VK_SHARED:=$VK_SRC/../shared}"
 VK_VM="$VK_BUILD/src/vm/virtkit-vm"
+# The riscv64 CPU: VK_RV_JIT=on (translator) or off (interpreter); unset, the default.
+VK_RV_CPU_ARGS=${VK_RV_JIT:+--jit $VK_RV_JIT}
 
 tap_ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; }
 tap_fail() { TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1)); echo "not ok $TAP_N - $*"; }

@@ -12,6 +12,10 @@ import time
 SRC = os.environ.get('VK_SRC', os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
 BUILD = os.environ.get('VK_BUILD', os.path.join(SRC, 'build'))
 VM = os.path.join(BUILD, 'src/vm/virtkit-vm')
+# The riscv64 CPU the tests run on: VK_RV_JIT=on (translator) or off (interpreter); unset,
+# virtkit-vm's default. meson runs the riscv64 tests once for each.
+RV_JIT = os.environ.get('VK_RV_JIT', '')
+CPU_ARGS = ['--jit', RV_JIT] if RV_JIT else []
 
 
 class Tap:
@@ -101,7 +105,8 @@ class Guest:
             [VM, 'run', '--arch', 'riscv64', '--memory', memory, '--cpus', str(cpus),
              '--kernel', os.path.join(guest_dir, 'Image'),
              '--initrd', os.path.join(guest_dir, 'initramfs.cpio.gz'), '--cmdline', cmdline,
-             '--console', 'socket:' + self.con_path, '--control', self.ctl_path, *extra],
+             '--console', 'socket:' + self.con_path, '--control', self.ctl_path, *CPU_ARGS,
+             *extra],
             stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.con = None
         self.seen = b''

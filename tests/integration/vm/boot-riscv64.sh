@@ -13,7 +13,8 @@ fi
 for cpus in 1 2; do
 	truncate -s 8M "$TAP_TMP/disk.img"
 	start=$(date +%s.%N)
-	timeout 300 "$VK_VM" run --arch riscv64 --memory 256M --cpus $cpus \
+	# shellcheck disable=SC2086 # VK_RV_CPU_ARGS is empty or two words
+	timeout 300 "$VK_VM" run --arch riscv64 --memory 256M --cpus $cpus $VK_RV_CPU_ARGS \
 		--kernel "$guest/Image" --initrd "$guest/initramfs.cpio.gz" \
 		--cmdline "console=ttyS0 vk.mode=selftest" \
 		--disk "$TAP_TMP/disk.img" --net user --rng \

@@ -32,6 +32,9 @@ def main():
         t.check(st.get('ok') is True and st.get('state') == 'running' and st.get('arch') == 'riscv64'
                 and st.get('cpus') == 1 and st.get('memory') == 128 << 20 and st.get('id') == 'a'
                 and st.get('pid') == g.proc.pid, 'status describes the running machine')
+        if vktest.RV_JIT:
+            t.check(st.get('jit') == vktest.RV_JIT,
+                    f"status says which CPU runs the guest (jit {st.get('jit')})")
 
         # An idle guest: the host thread sleeps in poll() until the next timer.
         g.read(1)

@@ -99,7 +99,7 @@ def vm_cmd(guest, console):
     return [VM, 'run', '--arch', 'riscv64', '--memory', '128M', '--cpus', '1',
             '--kernel', os.path.join(guest, 'Image'),
             '--initrd', os.path.join(guest, 'initramfs.cpio.gz'),
-            '--cmdline', 'console=ttyS0', '--console', console]
+            '--cmdline', 'console=ttyS0', '--console', console, *vktest.CPU_ARGS]
 
 
 def wait_exit(proc, timeout=30):
