@@ -97,7 +97,7 @@ void rv_cpu_reset(struct rv_cpu *cpu, uint64_t pc)
 	memset(cpu->pmpaddr, 0, sizeof(cpu->pmpaddr));
 
 	for (unsigned i = 0; i < RV_MMU_COUNT; i++)
-		memset(cpu->tlb[i], 0xff, sizeof(cpu->tlb[i]));
+		rv_tlb_table_clear(cpu->tlb[i]);
 	cpu->tlb_has_superpage = false;
 	/* The decode memo needs no reset: its entries only depend on their raw bits. */
 	if (cpu->jit)

@@ -167,7 +167,7 @@ enum rv_exit rv_interp_run(struct rv_cpu *cpu, uint64_t budget)
 	do {                                                                                 \
 		uint64_t va_ = RS1 + IMM;                                                    \
 		struct rv_tlb_entry *e_ = &dtlb[(va_ >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)]; \
-		if (likely(e_->tag_w == (va_ & (RV_PAGE_MASK | (sizeof(T) - 1))))) {         \
+		if (likely(rv_tlb_tag_w(e_) == (va_ & (RV_PAGE_MASK | (sizeof(T) - 1))))) {  \
 			T t_ = (T)(val);                                                     \
 			rv_ram_store((void *)(uintptr_t)(va_ + e_->addend), sizeof(T), t_);  \
 		} else {                                                                     \

@@ -45,7 +45,7 @@ void rv_tlb_flush_all(struct rv_cpu *cpu)
 	for (unsigned i = 0; i < RV_MMU_COUNT; i++) {
 		if (i == RV_MMU_M)
 			continue;
-		memset(cpu->tlb[i], 0xff, sizeof(cpu->tlb[i]));
+		rv_tlb_table_clear(cpu->tlb[i]);
 	}
 	cpu->tlb_has_superpage = false;
 	if (cpu->jit)
@@ -62,7 +62,7 @@ void rv_tlb_flush_va(struct rv_cpu *cpu, uint64_t va)
 	}
 	for (unsigned i = 0; i < RV_MMU_COUNT; i++) {
 		if (i != RV_MMU_M)
-			memset(&cpu->tlb[i][slot], 0xff, sizeof(cpu->tlb[i][slot]));
+			rv_tlb_entry_clear(&cpu->tlb[i][slot]);
 	}
 	if (cpu->jit)
 		rv_jit_hart_tlb_flushed(cpu->jit);
@@ -164,10 +164,10 @@ struct rv_tlb_entry *rv_tlb_fill(struct rv_cpu *cpu, uint64_t va, enum rv_access
 	pa_page = res.pa & RV_PAGE_MASK;
 	host = vm_mem_translate(cpu->mem, pa_page, RV_PAGE_SIZE);
 	if (host) {
-		e->addend = (uint64_t)(uintptr_t)host - page;
+		__atomic_store_n(&e->addend, (uint64_t)(uintptr_t)host - page, __ATOMIC_RELAXED);
 		tag = page;
 	} else {
-		e->addend = pa_page - page;
+		__atomic_store_n(&e->addend, pa_page - page, __ATOMIC_RELAXED);
 		tag = page | RV_TLB_IO;
 	}
 	e->tag_r = res.r ? tag : RV_TLB_INVALID;
@@ -183,16 +183,16 @@ struct rv_tlb_entry *rv_tlb_fill(struct rv_cpu *cpu, uint64_t va, enum rv_access
 		if (rv_jit_page_has_code(rv_jit_of(cpu->jit), host))
 			__atomic_store_n(&e->tag_w, tag | RV_TLB_CODE, __ATOMIC_RELAXED);
 	} else {
-		e->tag_w = res.w ? tag : RV_TLB_INVALID;
+		__atomic_store_n(&e->tag_w, res.w ? tag : RV_TLB_INVALID, __ATOMIC_RELAXED);
 	}
 	if (res.superpage)
 		cpu->tlb_has_superpage = true;
 	return e;
 }
 
-static inline uint64_t *tag_of(struct rv_tlb_entry *e, enum rv_access acc)
+static inline uint64_t tag_of(const struct rv_tlb_entry *e, enum rv_access acc)
 {
-	return acc == RV_ACC_READ ? &e->tag_r : acc == RV_ACC_WRITE ? &e->tag_w : &e->tag_x;
+	return acc == RV_ACC_READ ? e->tag_r : acc == RV_ACC_WRITE ? rv_tlb_tag_w(e) : e->tag_x;
 }
 
 /* The TLB entry allowing acc on va's page in context idx (filled if needed), or NULL. */
@@ -201,7 +201,7 @@ static struct rv_tlb_entry *lookup(struct rv_cpu *cpu, uint64_t va, enum rv_acce
 {
 	struct rv_tlb_entry *e = &cpu->tlb[idx][(va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
 
-	if ((*tag_of(e, acc) & ~(RV_TLB_IO | RV_TLB_CODE)) == (va & RV_PAGE_MASK))
+	if ((tag_of(e, acc) & ~(RV_TLB_IO | RV_TLB_CODE)) == (va & RV_PAGE_MASK))
 		return e;
 	return rv_tlb_fill(cpu, va, acc, idx);
 }
@@ -245,7 +245,7 @@ static void code_write(struct rv_cpu *cpu, struct rv_tlb_entry *e, void *host, u
 	rv_jit_note_write(jit, host, size);
 	if (!rv_jit_page_has_code(jit, host)) {
 		/* Clear, then look again: a marking in between is seen (see rv_tlb_fill). */
-		uint64_t tag = e->tag_w & ~RV_TLB_CODE;
+		uint64_t tag = rv_tlb_tag_w(e) & ~RV_TLB_CODE;
 		__atomic_store_n(&e->tag_w, tag, __ATOMIC_SEQ_CST);
 		if (rv_jit_page_has_code(jit, host))
 			__atomic_store_n(&e->tag_w, tag | RV_TLB_CODE, __ATOMIC_RELAXED);
@@ -300,12 +300,12 @@ bool rv_store_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t val)
 	e = lookup(cpu, va, RV_ACC_WRITE, data_idx(cpu));
 	if (!e)
 		return false;
-	if (e->tag_w & RV_TLB_IO) {
+	if (rv_tlb_tag_w(e) & RV_TLB_IO) {
 		if (va & (size - 1))
 			return rv_raise(cpu, RV_EXC_STORE_ACCESS, va);
 		return io_write(cpu, va, va + e->addend, size, val);
 	}
-	if (e->tag_w & RV_TLB_CODE)
+	if (rv_tlb_tag_w(e) & RV_TLB_CODE)
 		code_write(cpu, e, (void *)(uintptr_t)(va + e->addend), size);
 	rv_ram_store((void *)(uintptr_t)(va + e->addend), size, val);
 	return true;
@@ -339,12 +339,12 @@ void *rv_amo_ptr(struct rv_cpu *cpu, uint64_t va, unsigned size, enum rv_access 
 	e = lookup(cpu, va, acc, data_idx(cpu));
 	if (!e)
 		return NULL;
-	if (*tag_of(e, acc) & RV_TLB_IO) {
+	if (tag_of(e, acc) & RV_TLB_IO) {
 		/* Atomics to devices are not supported: an access fault, as the spec allows. */
 		rv_raise(cpu, acc == RV_ACC_READ ? RV_EXC_LOAD_ACCESS : RV_EXC_STORE_ACCESS, va);
 		return NULL;
 	}
-	if (acc == RV_ACC_WRITE && (e->tag_w & RV_TLB_CODE))
+	if (acc == RV_ACC_WRITE && (rv_tlb_tag_w(e) & RV_TLB_CODE))
 		code_write(cpu, e, (void *)(uintptr_t)(va + e->addend), size);
 	return (void *)(uintptr_t)(va + e->addend);
 }

@@ -112,6 +112,29 @@ struct rv_tlb_entry {
 	uint64_t addend; /* RAM: host address - va; IO: pa - va */
 };
 
+/*
+ * With the translator, another hart may add RV_TLB_CODE to tag_w (jit/cache.c)
+ * and read tag_w and addend: the owner reads tag_w and writes tag_w and
+ * addend with (relaxed) atomics, which are plain moves on x86-64.
+ */
+static inline uint64_t rv_tlb_tag_w(const struct rv_tlb_entry *e)
+{
+	return __atomic_load_n(&e->tag_w, __ATOMIC_RELAXED);
+}
+
+static inline void rv_tlb_entry_clear(struct rv_tlb_entry *e)
+{
+	e->tag_r = e->tag_x = RV_TLB_INVALID;
+	__atomic_store_n(&e->tag_w, RV_TLB_INVALID, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->addend, RV_TLB_INVALID, __ATOMIC_RELAXED);
+}
+
+static inline void rv_tlb_table_clear(struct rv_tlb_entry *table)
+{
+	for (unsigned i = 0; i < RV_TLB_SIZE; i++)
+		rv_tlb_entry_clear(&table[i]);
+}
+
 /* ---- decode memo ("instruction cache" of decoded instructions) ---- */
 #define RV_ICACHE_BITS 15
 #define RV_ICACHE_SIZE (1u << RV_ICACHE_BITS)

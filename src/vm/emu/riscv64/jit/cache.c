@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vm/mem.h"
@@ -99,10 +100,12 @@ static void protect_page(struct rv_jit *jit, uintptr_t page)
 		for (unsigned m = 0; m < RV_MMU_COUNT; m++) {
 			for (unsigned i = 0; i < RV_TLB_SIZE; i++) {
 				struct rv_tlb_entry *e = &cpu->tlb[m][i];
-				uint64_t tag = __atomic_load_n(&e->tag_w, __ATOMIC_RELAXED);
+				/* acquire: the addend stored before this tag (rv_tlb_fill) */
+				uint64_t tag = __atomic_load_n(&e->tag_w, __ATOMIC_ACQUIRE);
+				uint64_t addend = __atomic_load_n(&e->addend, __ATOMIC_RELAXED);
 				if (tag == RV_TLB_INVALID || (tag & (RV_TLB_IO | RV_TLB_CODE)))
 					continue;
-				if ((uintptr_t)((tag & RV_PAGE_MASK) + e->addend) == page)
+				if ((uintptr_t)((tag & RV_PAGE_MASK) + addend) == page)
 					__atomic_store_n(&e->tag_w, tag | RV_TLB_CODE, __ATOMIC_RELAXED);
 			}
 		}
@@ -338,8 +341,90 @@ void jit_flush_locked(struct rv_jit *jit)
 	jit->used = jit->prologue_size;
 	for (unsigned h = 0; h < jit->nr_harts; h++)
 		jc_flush_all(jit->harts[h]);
-	jit->flush_gen++;
+	__atomic_store_n(&jit->flush_gen, jit->flush_gen + 1, __ATOMIC_RELEASE);
 	jit->stats.flushes++;
+}
+
+/* Wait on the translator's condition for at most 1 ms (lock held). */
+static void cond_wait_ms(struct rv_jit *jit)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_nsec -= 1000000000;
+		ts.tv_sec++;
+	}
+	pthread_cond_timedwait(&jit->cond, &jit->lock, &ts);
+}
+
+/* A running hart waits (lock held) until the pending flush is over. */
+static void park_locked(struct rv_jit *jit)
+{
+	jit->parked++;
+	pthread_cond_broadcast(&jit->cond);
+	while (jit->flush_pending)
+		pthread_cond_wait(&jit->cond, &jit->lock);
+	jit->parked--;
+}
+
+void jit_flush_exclusive(struct rv_jit *jit, bool self_running)
+{
+	unsigned others;
+
+	if (jit->flush_pending) {
+		/* Someone else flushes: be parked for it, then the cache is empty. */
+		if (self_running)
+			park_locked(jit);
+		else
+			while (jit->flush_pending)
+				pthread_cond_wait(&jit->cond, &jit->lock);
+		return;
+	}
+	__atomic_store_n(&jit->flush_pending, true, __ATOMIC_SEQ_CST);
+	for (;;) {
+		others = jit->running - (self_running ? 1 : 0);
+		if (jit->parked >= others)
+			break;
+		/* Out of translated code, every one: the next block entry sees stop = 0.
+		 * Kicked again each millisecond in case one read the flag too early. */
+		for (unsigned h = 0; h < jit->nr_harts; h++) {
+			if (jit->harts[h]->cpu)
+				rv_kick(jit->harts[h]->cpu);
+		}
+		cond_wait_ms(jit);
+	}
+	jit_flush_locked(jit);
+	__atomic_store_n(&jit->flush_pending, false, __ATOMIC_SEQ_CST);
+	pthread_cond_broadcast(&jit->cond);
+}
+
+void jit_park_if_flushing(struct rv_jit *jit)
+{
+	if (!__atomic_load_n(&jit->flush_pending, __ATOMIC_SEQ_CST))
+		return;
+	pthread_mutex_lock(&jit->lock);
+	if (jit->flush_pending)
+		park_locked(jit);
+	pthread_mutex_unlock(&jit->lock);
+}
+
+void rv_jit_hart_enter(struct rv_jit *jit)
+{
+	pthread_mutex_lock(&jit->lock);
+	while (jit->flush_pending)
+		pthread_cond_wait(&jit->cond, &jit->lock);
+	jit->running++;
+	pthread_mutex_unlock(&jit->lock);
+}
+
+void rv_jit_hart_leave(struct rv_jit *jit)
+{
+	pthread_mutex_lock(&jit->lock);
+	jit->running--;
+	pthread_cond_broadcast(&jit->cond);
+	pthread_mutex_unlock(&jit->lock);
 }
 
 /* ---- the machine's translator --------------------------------------------------------- */
@@ -364,6 +449,7 @@ struct rv_jit *rv_jit_new(const struct vm_mem *mem, uint64_t cache_size, struct 
 		return NULL;
 	}
 	pthread_mutex_init(&jit->lock, NULL);
+	pthread_cond_init(&jit->cond, NULL);
 	jit->memfd = -1;
 	jit->rx = jit->rw = MAP_FAILED;
 	for (unsigned i = 0; i < mem->nr; i++) {
@@ -412,6 +498,7 @@ void rv_jit_free(struct rv_jit *jit)
 	if (jit->memfd >= 0)
 		close(jit->memfd);
 	free(jit->pages);
+	pthread_cond_destroy(&jit->cond);
 	pthread_mutex_destroy(&jit->lock);
 	free(jit);
 }
@@ -421,7 +508,7 @@ void rv_jit_free(struct rv_jit *jit)
 void rv_jit_flush(struct rv_jit *jit)
 {
 	pthread_mutex_lock(&jit->lock);
-	jit_flush_locked(jit);
+	jit_flush_exclusive(jit, false);
 	pthread_mutex_unlock(&jit->lock);
 }
 

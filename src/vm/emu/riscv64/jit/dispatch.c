@@ -110,8 +110,10 @@ static const uint8_t *jit_find(struct rv_cpu *cpu, bool *straddle)
 		b = jit_translate(jit, cpu, vpc, host, avail);
 		if (!b) {
 			/* The cache is full: start again with an empty one. */
-			jit_flush_locked(jit);
-			b = jit_translate(jit, cpu, vpc, host, avail);
+			jit_flush_exclusive(jit, true);
+			b = jit_block_find(jit, vpc, host, cpu->priv);
+			if (!b)
+				b = jit_translate(jit, cpu, vpc, host, avail);
 		}
 		if (b)
 			jit_block_insert(jit, b);
@@ -144,7 +146,7 @@ static void try_chain(struct rv_jit *jit, struct jit_exit *x, const uint8_t *cod
 	struct jit_block *to = block_of(code);
 
 	pthread_mutex_lock(&jit->lock);
-	if (jit->flush_gen == gen && x->from->valid && to->valid && to->priv == x->from->priv &&
+	if (__atomic_load_n(&jit->flush_gen, __ATOMIC_ACQUIRE) == gen && x->from->valid && to->valid && to->priv == x->from->priv &&
 	    to->vpc == x->target)
 		jit_chain(jit, x, to);
 	pthread_mutex_unlock(&jit->lock);
@@ -171,27 +173,19 @@ enum rv_exit rv_jit_run(struct rv_cpu *cpu, uint64_t budget)
 	if (cpu->fatal)
 		return RV_EXIT_FATAL;
 	cpu->stop_budget = budget > UINT64_MAX - cpu->instret ? UINT64_MAX : cpu->instret + budget;
+	rv_jit_hart_enter(jit);
 	for (;;) {
 		const uint8_t *code;
-		uint64_t why, cause;
+		uint64_t why, pc;
 		bool straddle;
 
-		/* Events, as the interpreter's `check:`. */
-		if (cpu->exit_request) {
-			cpu->exit_request = false;
-			ret = RV_EXIT_HALTED;
+		jit_park_if_flushing(jit);
+		/* Events, as the interpreter's `check:` (the hart's side of the kick protocol). */
+		pc = cpu->pc;
+		if (!rv_check_events(cpu, &ret))
 			break;
-		}
-		cause = rv_pending_interrupt(cpu);
-		if (cause) {
-			rv_trap_enter(cpu, cause, 0);
-			chain_from = NULL;
-		}
-		if (cpu->instret >= cpu->stop_budget) {
-			ret = RV_EXIT_BUDGET;
-			break;
-		}
-		cpu->stop = cpu->stop_budget;
+		if (cpu->pc != pc)
+			chain_from = NULL; /* an interrupt was taken: not where the exit jumped */
 
 		code = jit_find(cpu, &straddle);
 		if (!code) {
@@ -223,7 +217,7 @@ enum rv_exit rv_jit_run(struct rv_cpu *cpu, uint64_t budget)
 		if (why >= JIT_EXIT_CODES_END) {
 			/* A direct jump not chained yet: chain it once its target is found. */
 			chain_from = (struct jit_exit *)(uintptr_t)why;
-			chain_gen = jit->flush_gen;
+			chain_gen = __atomic_load_n(&jit->flush_gen, __ATOMIC_ACQUIRE);
 			continue;
 		}
 		switch (why) {
@@ -249,6 +243,7 @@ enum rv_exit rv_jit_run(struct rv_cpu *cpu, uint64_t budget)
 		}
 	}
 out:
+	rv_jit_hart_leave(jit);
 	cpu->resv_valid = false;
 	rv_fp_quiesce(cpu);
 	return ret;

@@ -161,7 +161,20 @@ struct rv_jit {
 
 	struct rv_jit_hart *harts[JIT_MAX_HARTS];
 	unsigned nr_harts;
-	uint64_t flush_gen; /* counts whole-cache flushes: block pointers older than it are dead */
+	uint64_t flush_gen; /* counts whole-cache flushes: block pointers older than it are dead
+	                     * (written under the lock, read with atomic loads) */
+
+	/*
+	 * Whole-cache flushes are exclusive sections (docs/threading.md): the
+	 * flusher sets flush_pending and kicks every hart; each hart inside
+	 * rv_jit_run() parks at its next dispatch (outside translated code), and
+	 * the flush runs once every running hart but the flusher is parked. All
+	 * under the translator lock; `cond` is signalled when any count changes.
+	 */
+	pthread_cond_t cond;
+	unsigned running;   /* harts inside rv_jit_run() */
+	unsigned parked;    /* of those, waiting for a flush to finish */
+	bool flush_pending; /* written under the lock, read without it with atomic loads */
 
 	struct jit_stats stats;
 };
@@ -224,6 +237,18 @@ void jit_block_insert(struct rv_jit *jit, struct jit_block *b);
 void jit_chain(struct rv_jit *jit, struct jit_exit *x, struct jit_block *to);
 /* Throw every block away (every hart outside translated code). */
 void jit_flush_locked(struct rv_jit *jit);
+/*
+ * Flush the whole cache as an exclusive section, with the translator lock held
+ * (it is released while waiting). self_running: the caller is a hart inside
+ * rv_jit_run() (it counts itself out). If another flush is under way the
+ * caller takes part in that one instead.
+ */
+void jit_flush_exclusive(struct rv_jit *jit, bool self_running);
+/* At a dispatch: park while a flush is pending (translator lock not held). */
+void jit_park_if_flushing(struct rv_jit *jit);
+/* rv_jit_run() begins / ends: count the hart as running (may wait for a flush). */
+void rv_jit_hart_enter(struct rv_jit *jit);
+void rv_jit_hart_leave(struct rv_jit *jit);
 
 /* Page index of a host address inside guest RAM, or UINT64_MAX. */
 uint64_t jit_page_index(const struct rv_jit *jit, const uint8_t *host);
