@@ -75,7 +75,7 @@ struct vm_run_stats {
 	uint64_t start_ns;           /* vk_now_ns() when the board started building */
 	uint64_t instructions;       /* guest instructions, 0 when the backend cannot count */
 	const struct vm_mem *memory; /* guest RAM, still mapped */
-	char cpu_detail[512];        /* the CPU backend's own figures ("jit=on blocks=..."), or "" */
+	char cpu_detail[512]; /* the CPU backend's own figures ("jit=on blocks=..."), or "" */
 };
 
 struct vm_monitor {

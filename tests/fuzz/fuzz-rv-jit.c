@@ -146,7 +146,7 @@ static uint64_t fval(uint8_t sel, uint64_t rnd)
 }
 
 struct start {
-	unsigned priv;   /* 0 U, 1 S, 3 M */
+	unsigned priv; /* 0 U, 1 S, 3 M */
 	bool paging;
 	bool fs;
 	unsigned frm, fflags;
@@ -213,12 +213,12 @@ static void dump(const char *who, const struct rv_cpu *c)
 		        i % 4 == 3 ? "\n" : " ");
 }
 
-#define SAME(field)                                                               \
-	do {                                                                      \
-		if (a->field != b->field) {                                       \
-			fprintf(stderr, "fuzz-rv-jit: %s differs\n", #field);     \
-			goto differ;                                              \
-		}                                                                 \
+#define SAME(field)                                                           \
+	do {                                                                  \
+		if (a->field != b->field) {                                   \
+			fprintf(stderr, "fuzz-rv-jit: %s differs\n", #field); \
+			goto differ;                                          \
+		}                                                             \
 	} while (0)
 
 static void compare(enum rv_exit ra, enum rv_exit rb)
@@ -253,8 +253,10 @@ static void compare(enum rv_exit ra, enum rv_exit rb)
 	if (memcmp(interp.ram, jit.ram, RAM_SIZE)) {
 		for (unsigned i = 0; i < RAM_SIZE; i++) {
 			if (interp.ram[i] != jit.ram[i]) {
-				fprintf(stderr, "fuzz-rv-jit: RAM differs at 0x%llx: %02x vs %02x\n",
-				        (unsigned long long)(RAM_BASE + i), interp.ram[i], jit.ram[i]);
+				fprintf(stderr,
+				        "fuzz-rv-jit: RAM differs at 0x%llx: %02x vs %02x\n",
+				        (unsigned long long)(RAM_BASE + i), interp.ram[i],
+				        jit.ram[i]);
 				break;
 			}
 		}
@@ -326,9 +328,9 @@ int vk_fuzz_one(const uint8_t *data, size_t size)
 /* A few programs of our own: loads/stores of every size, a branch, an ecall. */
 static const uint8_t builtin0[] = {
         /* header */
-        0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
-        12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+        13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         /* ld a0, 8(a1); sw a0, 4(a2); lbu a3, 3(a1); add a4, a0, a3; beq a4, a4, +8; addi a5, x0, 1;
          * ecall */
         0x03, 0xb5, 0x85, 0x00, 0x23, 0x22, 0xa6, 0x00, 0x83, 0xc6, 0x35, 0x00, 0x33, 0x07, 0xd5,

@@ -486,7 +486,8 @@ static void virt_jit_stats(struct virt_board *b, char *buf, size_t size)
 	         "cache_kib=%llu chained=%llu lookups=%llu jump_cache_hit_pct=%.1f "
 	         "invalidated=%llu flushes=%llu",
 	         (unsigned long long)st.blocks, (unsigned long long)st.guest_insns,
-	         (unsigned long long)(st.code_bytes >> 10), (unsigned long long)(st.cache_used >> 10),
+	         (unsigned long long)(st.code_bytes >> 10),
+	         (unsigned long long)(st.cache_used >> 10),
 	         (unsigned long long)(st.cache_size >> 10), (unsigned long long)st.chained,
 	         (unsigned long long)st.lookups,
 	         st.lookups ? 100.0 * (double)st.jc_hits / (double)st.lookups : 0.0,

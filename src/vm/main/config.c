@@ -205,7 +205,8 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_erro
 				return vk_error_prefix(err, "--jit-cache");
 			if (m->jit_cache < (1ull << 20) || m->jit_cache > (2ull << 30))
 				return vk_error_set(err, EINVAL,
-				                    "--jit-cache %s is out of range (1M to 2G)", optarg);
+				                    "--jit-cache %s is out of range (1M to 2G)",
+				                    optarg);
 			break;
 		case ':':
 			return vk_error_set(err, EINVAL, "option '%s' needs a value",

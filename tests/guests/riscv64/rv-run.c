@@ -454,9 +454,10 @@ static int setup_elf(struct machine *m, const char *path, uint64_t *tohost, uint
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: rv-run [-c HARTS] [-m MIB] [-t SECONDS] [-n INSNS] [-v] [--jit on|off] "
-	                "TEST.elf\n"
-	                "       rv-run --boot FW --kernel IMAGE [--initrd F] [--append S] ...\n");
+	fprintf(stderr,
+	        "usage: rv-run [-c HARTS] [-m MIB] [-t SECONDS] [-n INSNS] [-v] [--jit on|off] "
+	        "TEST.elf\n"
+	        "       rv-run --boot FW --kernel IMAGE [--initrd F] [--append S] ...\n");
 }
 
 int main(int argc, char **argv)

@@ -120,8 +120,8 @@ struct rv_jit_stats {
 	uint64_t blocks, guest_insns; /* translated */
 	uint64_t code_bytes;          /* generated since the last flush */
 	uint64_t cache_used, cache_size;
-	uint64_t chained;             /* direct jumps patched to their target */
-	uint64_t lookups, jc_hits;    /* dispatcher look-ups, of which the jump cache answered */
+	uint64_t chained;          /* direct jumps patched to their target */
+	uint64_t lookups, jc_hits; /* dispatcher look-ups, of which the jump cache answered */
 	uint64_t flushes, invalidated;
 };
 void rv_jit_get_stats(struct rv_jit *jit, struct rv_jit_stats *st);

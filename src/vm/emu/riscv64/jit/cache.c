@@ -106,7 +106,8 @@ static void protect_page(struct rv_jit *jit, uintptr_t page)
 				if (tag == RV_TLB_INVALID || (tag & (RV_TLB_IO | RV_TLB_CODE)))
 					continue;
 				if ((uintptr_t)((tag & RV_PAGE_MASK) + addend) == page)
-					__atomic_store_n(&e->tag_w, tag | RV_TLB_CODE, __ATOMIC_RELAXED);
+					__atomic_store_n(&e->tag_w, tag | RV_TLB_CODE,
+					                 __ATOMIC_RELAXED);
 			}
 		}
 	}
@@ -437,7 +438,8 @@ struct rv_jit *rv_jit_new(const struct vm_mem *mem, uint64_t cache_size, struct 
 	if (cache_size == 0)
 		cache_size = JIT_DEFAULT_CACHE;
 	if (cache_size < JIT_MIN_CACHE || cache_size > JIT_MAX_CACHE) {
-		vk_error_set(err, EINVAL, "translation cache size %llu MiB is out of range (1 to %llu MiB)",
+		vk_error_set(err, EINVAL,
+		             "translation cache size %llu MiB is out of range (1 to %llu MiB)",
 		             (unsigned long long)(cache_size >> 20),
 		             (unsigned long long)(JIT_MAX_CACHE >> 20));
 		return NULL;

@@ -146,8 +146,8 @@ static void try_chain(struct rv_jit *jit, struct jit_exit *x, const uint8_t *cod
 	struct jit_block *to = block_of(code);
 
 	pthread_mutex_lock(&jit->lock);
-	if (__atomic_load_n(&jit->flush_gen, __ATOMIC_ACQUIRE) == gen && x->from->valid && to->valid && to->priv == x->from->priv &&
-	    to->vpc == x->target)
+	if (__atomic_load_n(&jit->flush_gen, __ATOMIC_ACQUIRE) == gen && x->from->valid &&
+	    to->valid && to->priv == x->from->priv && to->vpc == x->target)
 		jit_chain(jit, x, to);
 	pthread_mutex_unlock(&jit->lock);
 }
@@ -202,7 +202,8 @@ enum rv_exit rv_jit_run(struct rv_cpu *cpu, uint64_t budget)
 			}
 			/* The fetch raised an exception. */
 			if (cpu->priv == RV_PRIV_M && (cpu->mtvec & ~3ull) == cpu->pc) {
-				ret = jit_fatal(cpu, "cannot fetch the M-mode trap vector", cpu->pc);
+				ret = jit_fatal(cpu, "cannot fetch the M-mode trap vector",
+				                cpu->pc);
 				break;
 			}
 			rv_trap_enter(cpu, cpu->exc_cause, cpu->exc_tval);
@@ -226,9 +227,10 @@ enum rv_exit rv_jit_run(struct rv_cpu *cpu, uint64_t budget)
 		case JIT_EXIT_TRAP:
 			/* The M-mode handler's own first instruction faulting is a loop nothing ends. */
 			if (cpu->priv == RV_PRIV_M && cpu->pc == (cpu->mtvec & ~3ull)) {
-				ret = jit_fatal(cpu,
-				                "the M-mode trap handler faults on its first instruction",
-				                cpu->pc);
+				ret = jit_fatal(
+				        cpu,
+				        "the M-mode trap handler faults on its first instruction",
+				        cpu->pc);
 				goto out;
 			}
 			rv_trap_enter(cpu, cpu->exc_cause, cpu->exc_tval);

@@ -37,8 +37,8 @@ struct vm_mem;
 
 /* ---- limits ----------------------------------------------------------------- */
 
-#define JIT_MAX_INSNS     128          /* guest instructions per block */
-#define JIT_BLOCK_MAX     (32u << 10)  /* host bytes one block may need at most */
+#define JIT_MAX_INSNS     128         /* guest instructions per block */
+#define JIT_BLOCK_MAX     (32u << 10) /* host bytes one block may need at most */
 #define JIT_JC_BITS       12
 #define JIT_JC_SIZE       (1u << JIT_JC_BITS)
 #define JIT_HASH_BITS     16
@@ -71,19 +71,19 @@ struct jit_exit {
 };
 
 struct jit_block {
-	uint64_t vpc;          /* guest virtual pc of the first instruction */
-	const uint8_t *host;   /* host address of its first byte (guest RAM) */
-	uint32_t size;         /* guest bytes covered, from host */
+	uint64_t vpc;        /* guest virtual pc of the first instruction */
+	const uint8_t *host; /* host address of its first byte (guest RAM) */
+	uint32_t size;       /* guest bytes covered, from host */
 	uint16_t ninsns;
 	uint8_t priv;
-	bool valid;               /* false once invalidated (translator lock) */
-	const uint8_t *code;      /* entry point (executable view) */
+	bool valid;          /* false once invalidated (translator lock) */
+	const uint8_t *code; /* entry point (executable view) */
 	uint32_t code_size;
 	struct jit_block *hash_next; /* block table chain */
 	struct jit_block *page_next; /* blocks of the same guest page */
 	struct jit_exit exits[2];    /* chainable exits (nexits used) */
 	uint8_t nexits;
-	struct jit_exit *incoming;   /* exits chained to this block */
+	struct jit_exit *incoming; /* exits chained to this block */
 };
 
 /*
@@ -107,20 +107,20 @@ struct jit_jc_entry {
 struct rv_jit_hart {
 	struct rv_jit *jit;
 	struct rv_cpu *cpu;
-	uint64_t salt;     /* of the U and S tables: generation << JIT_SALT_SHIFT */
-	uint64_t lookups;  /* dispatcher and helper look-ups (relaxed atomics: read by stats) */
-	uint64_t jc_hits;  /* of which the jump cache answered */
+	uint64_t salt;    /* of the U and S tables: generation << JIT_SALT_SHIFT */
+	uint64_t lookups; /* dispatcher and helper look-ups (relaxed atomics: read by stats) */
+	uint64_t jc_hits; /* of which the jump cache answered */
 	/* Jump caches by privilege (U, S, M): cpu->jc points at the current one. */
 	struct jit_jc_entry jc[3][JIT_JC_SIZE];
 };
 
 struct jit_stats {
-	uint64_t blocks;       /* translated */
-	uint64_t code_bytes;   /* generated, since the last flush */
-	uint64_t guest_insns;  /* translated */
-	uint64_t chained;      /* exits patched into direct jumps */
-	uint64_t flushes;      /* whole-cache flushes */
-	uint64_t invalidated;  /* blocks invalidated by writes */
+	uint64_t blocks;      /* translated */
+	uint64_t code_bytes;  /* generated, since the last flush */
+	uint64_t guest_insns; /* translated */
+	uint64_t chained;     /* exits patched into direct jumps */
+	uint64_t flushes;     /* whole-cache flushes */
+	uint64_t invalidated; /* blocks invalidated by writes */
 };
 
 /* A guest RAM region as the page map sees it. */
@@ -136,10 +136,10 @@ struct rv_jit {
 
 	/* Code memory: one memfd mapped twice (W^X). */
 	int memfd;
-	uint8_t *rx;    /* executable view */
-	uint8_t *rw;    /* writable view */
+	uint8_t *rx; /* executable view */
+	uint8_t *rw; /* writable view */
 	size_t size;
-	size_t used;    /* bytes allocated since the last flush */
+	size_t used; /* bytes allocated since the last flush */
 	size_t prologue_size;
 	const uint8_t *enter;    /* void *enter(struct rv_cpu *, const uint8_t *code) */
 	const uint8_t *epilogue; /* leave with rax = exit code */
@@ -151,7 +151,7 @@ struct rv_jit {
 
 	/* Blocks: hash table by (vpc, priv), and per guest page. */
 	struct jit_block *table[1u << JIT_HASH_BITS];
-	struct jit_block **pages;  /* per guest RAM page: its blocks (NULL: no code) */
+	struct jit_block **pages; /* per guest RAM page: its blocks (NULL: no code) */
 	uint64_t nr_pages;
 	struct jit_region regions[VM_MEM_MAX_REGIONS];
 	unsigned nr_regions;
@@ -193,9 +193,9 @@ static inline struct x86_mem jit_cpu_field(size_t off)
 {
 	return x86_m(JIT_CPU_REG, (int32_t)off);
 }
-#define JIT_CPU(field)  jit_cpu_field(offsetof(struct rv_cpu, field))
-#define JIT_XREG(g)     jit_cpu_field(offsetof(struct rv_cpu, x) + 8 * (size_t)(g))
-#define JIT_FREG(g)     jit_cpu_field(offsetof(struct rv_cpu, f) + 8 * (size_t)(g))
+#define JIT_CPU(field) jit_cpu_field(offsetof(struct rv_cpu, field))
+#define JIT_XREG(g)    jit_cpu_field(offsetof(struct rv_cpu, x) + 8 * (size_t)(g))
+#define JIT_FREG(g)    jit_cpu_field(offsetof(struct rv_cpu, f) + 8 * (size_t)(g))
 
 /* Emit the shared entry/exit/jump-cache routines at the start of the cache. */
 size_t jit_emit_prologue(struct rv_jit *jit);

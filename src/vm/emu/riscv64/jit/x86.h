@@ -22,8 +22,22 @@
 #include <string.h>
 
 enum x86_reg {
-	RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
-	R8, R9, R10, R11, R12, R13, R14, R15,
+	RAX,
+	RCX,
+	RDX,
+	RBX,
+	RSP,
+	RBP,
+	RSI,
+	RDI,
+	R8,
+	R9,
+	R10,
+	R11,
+	R12,
+	R13,
+	R14,
+	R15,
 	X86_NOREG = -1,
 };
 
@@ -32,14 +46,35 @@ enum x86_xmm { XMM0, XMM1, XMM2, XMM3 };
 
 /* Condition codes (the low nibble of Jcc / SETcc / CMOVcc opcodes). */
 enum x86_cc {
-	CC_O = 0x0, CC_NO = 0x1, CC_B = 0x2, CC_AE = 0x3, CC_E = 0x4, CC_NE = 0x5,
-	CC_BE = 0x6, CC_A = 0x7, CC_S = 0x8, CC_NS = 0x9, CC_P = 0xa, CC_NP = 0xb,
-	CC_L = 0xc, CC_GE = 0xd, CC_LE = 0xe, CC_G = 0xf,
+	CC_O = 0x0,
+	CC_NO = 0x1,
+	CC_B = 0x2,
+	CC_AE = 0x3,
+	CC_E = 0x4,
+	CC_NE = 0x5,
+	CC_BE = 0x6,
+	CC_A = 0x7,
+	CC_S = 0x8,
+	CC_NS = 0x9,
+	CC_P = 0xa,
+	CC_NP = 0xb,
+	CC_L = 0xc,
+	CC_GE = 0xd,
+	CC_LE = 0xe,
+	CC_G = 0xf,
 };
 
 /* The group-1 ALU operations, numbered as their ModRM /digit. */
-enum x86_alu { ALU_ADD = 0, ALU_OR = 1, ALU_ADC = 2, ALU_SBB = 3, ALU_AND = 4, ALU_SUB = 5,
-	       ALU_XOR = 6, ALU_CMP = 7 };
+enum x86_alu {
+	ALU_ADD = 0,
+	ALU_OR = 1,
+	ALU_ADC = 2,
+	ALU_SBB = 3,
+	ALU_AND = 4,
+	ALU_SUB = 5,
+	ALU_XOR = 6,
+	ALU_CMP = 7
+};
 
 /* Shift group (C1 / D3 /digit). */
 enum x86_shift { SH_SHL = 4, SH_SHR = 5, SH_SAR = 7 };
@@ -218,12 +253,14 @@ static inline void x86_load(struct x86_emit *e, unsigned size, bool sign, enum x
 {
 	switch (size) {
 	case 1:
-		x86_op_rm(e, sign, sign ? (const uint8_t[]){0x0f, 0xbe} : (const uint8_t[]){0x0f, 0xb6},
-		          2, dst, m);
+		x86_op_rm(e, sign,
+		          sign ? (const uint8_t[]){0x0f, 0xbe} : (const uint8_t[]){0x0f, 0xb6}, 2,
+		          dst, m);
 		break;
 	case 2:
-		x86_op_rm(e, sign, sign ? (const uint8_t[]){0x0f, 0xbf} : (const uint8_t[]){0x0f, 0xb7},
-		          2, dst, m);
+		x86_op_rm(e, sign,
+		          sign ? (const uint8_t[]){0x0f, 0xbf} : (const uint8_t[]){0x0f, 0xb7}, 2,
+		          dst, m);
 		break;
 	case 4:
 		if (sign) /* movsxd */
