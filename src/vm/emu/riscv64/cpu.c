@@ -12,6 +12,7 @@
 struct rv_cpu *rv_cpu_new(const struct rv_cpu_config *cfg, struct vk_error *err)
 {
 	struct rv_cpu *cpu;
+	size_t size;
 
 	if (!cfg->mem) {
 		vk_error_set(err, EINVAL, "riscv64 hart %u: no guest RAM", cfg->hartid);
@@ -23,7 +24,8 @@ struct rv_cpu *rv_cpu_new(const struct rv_cpu_config *cfg, struct vk_error *err)
 		             cfg->max_satp_mode);
 		return NULL;
 	}
-	cpu = aligned_alloc(64, (sizeof(*cpu) + 63) & ~(size_t)63);
+	size = sizeof(*cpu) + (cfg->jit ? RV_JIT_IC_SIZE * sizeof(cpu->ic[0]) : 0);
+	cpu = aligned_alloc(64, (size + 63) & ~(size_t)63);
 	if (!cpu) {
 		vk_error_errno(err, ENOMEM, "riscv64 hart %u", cfg->hartid);
 		return NULL;

@@ -156,6 +156,7 @@ struct rv_cpu {
 	struct rv_tlb_entry *itlb; /* table for fetches */
 	void *jc;                  /* translator: jump cache of the current privilege */
 	uint64_t jc_salt;          /* translator: its salt (jit/jit.h) */
+	uint64_t ic_salt;          /* translator: salt of the load inline caches (jit/jit.h) */
 	struct rv_jit_hart *jit;   /* translator state of this hart; NULL: interpreter */
 	unsigned priv;
 	bool exit_request; /* atomic: set by any thread, cleared by rv_check_events() */
@@ -209,7 +210,14 @@ struct rv_cpu {
 	/* Decode of an instruction in the last halfword of a page ([0]; NEXT() may step
 	 * past it without using the result). */
 	struct rv_insn tmp_insn[3];
+	/* Translator only (allocated with the hart when it has one): the inline caches of
+	 * translated loads, RV_JIT_IC_SIZE entries (jit/jit.h). */
+	struct rv_ic_entry {
+		uint64_t tag, addend;
+	} ic[];
 };
+
+#define RV_JIT_IC_SIZE 8192
 
 /* ---- exec.c: the interpreter; jit/: the translator ---- */
 enum rv_exit rv_interp_run(struct rv_cpu *cpu, uint64_t budget);

@@ -28,12 +28,13 @@
 #include "vm/mem.h"
 #include "vm/emu/riscv64/jit/jit.h"
 
-#define CHUNK_BLOCKS 512
+#define CHUNK_BYTES (64u << 10)
 
+/* Block descriptors and their exits, bump-allocated, freed together at a flush. */
 struct jit_chunk {
 	struct jit_chunk *next;
-	unsigned used;
-	struct jit_block blocks[CHUNK_BLOCKS];
+	size_t used;
+	uint8_t bytes[CHUNK_BYTES] __attribute__((aligned(16)));
 };
 
 /* ---- code memory ------------------------------------------------------------ */
@@ -53,11 +54,15 @@ void jit_code_commit(struct rv_jit *jit, uint8_t *start_rw, size_t used)
 	jit->stats.code_bytes += used;
 }
 
-struct jit_block *jit_block_alloc(struct rv_jit *jit)
+void *jit_meta_alloc(struct rv_jit *jit, size_t size)
 {
 	struct jit_chunk *c = jit->chunks;
+	void *p;
 
-	if (!c || c->used == CHUNK_BLOCKS) {
+	size = (size + 15) & ~(size_t)15;
+	if (size > CHUNK_BYTES)
+		return NULL;
+	if (!c || CHUNK_BYTES - c->used < size) {
 		c = malloc(sizeof(*c));
 		if (!c)
 			return NULL;
@@ -65,7 +70,9 @@ struct jit_block *jit_block_alloc(struct rv_jit *jit)
 		c->next = jit->chunks;
 		jit->chunks = c;
 	}
-	return &c->blocks[c->used++];
+	p = c->bytes + c->used;
+	c->used += size;
+	return p;
 }
 
 /* ---- pages -------------------------------------------------------------------- */
@@ -204,14 +211,22 @@ static void jc_clear(struct rv_jit_hart *jh, unsigned from, unsigned to)
 	}
 }
 
+static void ic_clear(struct rv_cpu *cpu)
+{
+	for (unsigned i = 0; i < RV_JIT_IC_SIZE; i++)
+		cpu->ic[i].tag = ~0ull;
+}
+
 void jit_jc_flush(struct rv_jit_hart *jh)
 {
-	/* The U and S tables: a new salt (M-mode fetches are physical and never change). */
+	/* The U and S tables: a new salt (M-mode fetches are physical and never change);
+	 * the load inline caches too. */
 	uint64_t gen = (jh->salt >> JIT_SALT_SHIFT) + 1;
 
 	if (gen == JIT_SALT_GENS) {
 		/* Every salt was used: old keys could match again, so clear for real. */
 		jc_clear(jh, 0, 2);
+		ic_clear(jh->cpu);
 		gen = 0;
 	}
 	jh->salt = gen << JIT_SALT_SHIFT;
@@ -257,11 +272,14 @@ void rv_jit_hart_set_ctx(struct rv_jit_hart *jh)
 
 	cpu->jc = jh->jc[jit_jc_table(cpu->priv)];
 	cpu->jc_salt = jc_salt(jh, cpu->priv);
+	cpu->ic_salt = (jh->salt << 2) |
+	               ((uint64_t)(cpu->dtlb - cpu->tlb[0]) / RV_TLB_SIZE << JIT_SALT_SHIFT);
 }
 
 void rv_jit_hart_reset(struct rv_jit_hart *jh)
 {
 	jc_flush_all(jh);
+	ic_clear(jh->cpu);
 }
 
 /* ---- invalidation ------------------------------------------------------------------- */
@@ -475,6 +493,7 @@ struct rv_jit *rv_jit_new(const struct vm_mem *mem, uint64_t cache_size, struct 
 		vk_error_errno(err, errno, "cannot map the translation cache");
 		goto fail;
 	}
+	jit->dump_dir = getenv("VK_JIT_DUMP");
 	jit->prologue_size = jit_emit_prologue(jit);
 	jit->used = jit->prologue_size;
 	return jit;

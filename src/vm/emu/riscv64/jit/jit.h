@@ -9,6 +9,7 @@
  *   rsp   = 16-byte aligned (so helpers are called with the ABI's alignment)
  *   JIT_PINNED guest registers live in host registers (jit_pinned_reg());
  *          the others in cpu->x[] in memory
+ *   r11   = cpu->instret (stored back whenever C code runs)
  *   rax, rcx, rdx, rsi = scratch
  * It leaves through the epilogue with rax = an exit code (enum jit_exit_code)
  * or the address of a struct jit_exit (a chainable direct jump); the epilogue
@@ -81,8 +82,8 @@ struct jit_block {
 	uint32_t code_size;
 	struct jit_block *hash_next; /* block table chain */
 	struct jit_block *page_next; /* blocks of the same guest page */
-	struct jit_exit exits[2];    /* chainable exits (nexits used) */
-	uint8_t nexits;
+	struct jit_exit *exits;      /* chainable exits */
+	uint16_t nexits;
 	struct jit_exit *incoming; /* exits chained to this block */
 };
 
@@ -101,7 +102,21 @@ struct jit_jc_entry {
 };
 
 #define JIT_SALT_SHIFT 48
-#define JIT_SALT_GENS  (1u << 15)
+#define JIT_SALT_GENS  (1u << 13)
+
+/*
+ * Load inline caches: every translated load has an entry in the hart's
+ * cpu->ic[] (the site's number mod RV_JIT_IC_SIZE) holding the last page it
+ * hit: tag = (va & (page mask | size - 1)) ^ ic_salt, and the addend. A hit
+ * needs no TLB entry: the host address is va + an addend that does not
+ * depend on va, so a load whose address comes from the previous load (a
+ * pointer chase, a table lookup) waits for one memory access, not three. The
+ * salt is (TLB generation << 2 | data MMU context) << 48, so a TLB flush or a
+ * change of the data context (privilege, SUM, MPRV) forgets every entry, by
+ * the same argument as the jump cache's salt. Entries are filled from a TLB
+ * hit for a read of RAM; stores do not use them (a page that becomes code
+ * must stop stores at once, which only the TLB's write tags do).
+ */
 
 /* Per-hart translator state; rv_cpu.jit points here. */
 struct rv_jit_hart {
@@ -156,11 +171,12 @@ struct rv_jit {
 	struct jit_region regions[VM_MEM_MAX_REGIONS];
 	unsigned nr_regions;
 
-	/* Block descriptors: allocated in chunks, freed together at a flush. */
+	/* Block descriptors and exits (jit_meta_alloc), freed together at a flush. */
 	struct jit_chunk *chunks;
 
 	struct rv_jit_hart *harts[JIT_MAX_HARTS];
 	unsigned nr_harts;
+	unsigned next_ic;   /* the next load's inline-cache entry (translator lock) */
 	uint64_t flush_gen; /* counts whole-cache flushes: block pointers older than it are dead
 	                     * (written under the lock, read with atomic loads) */
 
@@ -177,12 +193,14 @@ struct rv_jit {
 	bool flush_pending; /* written under the lock, read without it with atomic loads */
 
 	struct jit_stats stats;
+	const char *dump_dir; /* VK_JIT_DUMP: write each block's code there (debugging) */
 };
 
 /* ---- generated-code conventions (translate.c, prologue.c) ---------------- */
 
 #define JIT_CPU_REG RBP
-#define JIT_NPINNED 10
+#define JIT_INSTRET R11 /* cpu->instret while translated code runs */
+#define JIT_NPINNED 9
 
 /* The host register holding guest register g, or X86_NOREG when it lives in memory. */
 enum x86_reg jit_pinned_reg(unsigned g);
@@ -226,7 +244,8 @@ static inline const uint8_t *jit_rx(const struct rv_jit *jit, const uint8_t *rw)
 }
 /* Shrink the last allocation to what the block used. */
 void jit_code_commit(struct rv_jit *jit, uint8_t *start_rw, size_t used);
-struct jit_block *jit_block_alloc(struct rv_jit *jit);
+/* Memory for block descriptors and exits, until the next flush; NULL when out of memory. */
+void *jit_meta_alloc(struct rv_jit *jit, size_t size);
 
 /* The block for (vpc, host, priv), or NULL. Translator lock held. */
 struct jit_block *jit_block_find(struct rv_jit *jit, uint64_t vpc, const uint8_t *host,

@@ -28,9 +28,13 @@ static bool clobbered(enum x86_reg r)
 	return r == RAX || r == RCX || r == RDX || r == RSI || r == RDI || (r >= R8 && r <= R11);
 }
 
-/* Store (out) or load the pinned registers, all or those C calls clobber. */
+/* Store (out) or load instret and the pinned registers, all or those C calls clobber. */
 static void pinned_move(struct x86_emit *e, bool out, bool all)
 {
+	if (out)
+		x86_mov_mr(e, JIT_CPU(instret), JIT_INSTRET);
+	else
+		x86_mov_rm(e, JIT_INSTRET, JIT_CPU(instret));
 	for (unsigned i = 0; i < JIT_NPINNED; i++) {
 		unsigned g = jit_pinned_guest(i);
 		enum x86_reg r = jit_pinned_reg(g);
@@ -80,18 +84,12 @@ size_t jit_emit_prologue(struct rv_jit *jit)
 	/* 8 (return address) + 6 * 8 pushed: one more slot makes rsp 16-byte aligned. */
 	x86_alu_ri(&e, ALU_SUB, true, RSP, 8);
 	x86_mov_rr(&e, RBP, RDI);
-	for (unsigned i = 0; i < JIT_NPINNED; i++) {
-		unsigned g = jit_pinned_guest(i);
-		x86_mov_rm(&e, jit_pinned_reg(g), JIT_XREG(g));
-	}
+	pinned_move(&e, false, true);
 	x86_jmp_r(&e, RSI);
 
 	x86_align(&e, 16, 0);
 	jit->epilogue = jit_rx(jit, e.p);
-	for (unsigned i = 0; i < JIT_NPINNED; i++) {
-		unsigned g = jit_pinned_guest(i);
-		x86_mov_mr(&e, JIT_XREG(g), jit_pinned_reg(g));
-	}
+	pinned_move(&e, true, true);
 	x86_alu_ri(&e, ALU_ADD, true, RSP, 8);
 	for (unsigned i = ARRAY_SIZE(saved); i-- > 0;)
 		x86_pop(&e, saved[i]);

@@ -6,9 +6,9 @@
  * Block layout in the code cache:
  *
  *   [struct jit_block *]  8 bytes, so that an entry point leads to its block
- *   entry:  cmp instret, stop; jae <check stub>     the event check
+ *   entry:  cmp r11, stop; jae <check stub>     the event check
  *           body: one short sequence per guest instruction
- *           terminal: add instret, n; jumps out (chainable rel32 fields,
+ *           terminal: add r11, n; jumps out (chainable rel32 fields,
  *                     4-byte aligned so that chaining is one atomic store)
  *   out of line: slow paths of loads and stores, exception stubs, exit stubs
  *   [struct rv_insn ...]  decoded instructions the helpers are handed
@@ -18,10 +18,14 @@
  * operands. x0 reads as an immediate 0; a write to x0 is dropped (loads to x0
  * still access memory: they can fault or touch a device).
  *
- * instret: each block adds its count at its terminal, and before any helper
- * that can see it (CSRs, traps) it adds what has retired so far on the main
- * path ("committed"); exception stubs add exactly the instructions before the
- * faulting one. So cpu->instret is exact wherever C code looks at it.
+ * instret lives in r11 (JIT_INSTRET) while translated code runs, so that a
+ * loop's count and event check are register operations, not a store that the
+ * next iteration's check has to wait for; it goes to cpu->instret whenever C
+ * code runs (the shared routines and the epilogue store it, and load it back).
+ * Each block adds its count at its terminal, and before any helper that can
+ * see it (CSRs, traps) what has retired so far on the main path
+ * ("committed"); exception stubs add exactly the instructions before the
+ * faulting one. So instret is exact wherever C code looks at it.
  *
  * Loads and stores inline the soft-TLB hit of the interpreter (rv.h):
  *     e = dtlb + ((va >> 12) & (RV_TLB_SIZE - 1));
@@ -32,6 +36,8 @@
  * instruction, the registers as the interpreter would have them.
  */
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "vm/emu/riscv64/jit/jit.h"
 
@@ -39,7 +45,7 @@
  * Pinned guest registers: the ones compiled RISC-V code uses most (counted in
  * CoreMark's and the kernel's hot functions: a5, a0, a4, a1, a3, sp, s0, a2,
  * a6, then s1). ra is not among them: a call writes it with one store of an
- * immediate and a return reads it once.
+ * immediate and a return reads it once. r11 holds instret (JIT_INSTRET).
  */
 /* host register + 1 of each pinned guest register; 0: in memory */
 static const uint8_t host_of[RV_REG_SINK + 1] = {
@@ -52,9 +58,8 @@ static const uint8_t host_of[RV_REG_SINK + 1] = {
         [13] = R8 + 1,  /* a3 */
         [14] = R9 + 1,  /* a4 */
         [15] = R10 + 1, /* a5 */
-        [16] = R11 + 1, /* a6 */
 };
-static const uint8_t pinned_guest[JIT_NPINNED] = {2, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+static const uint8_t pinned_guest[JIT_NPINNED] = {2, 8, 9, 10, 11, 12, 13, 14, 15};
 
 enum x86_reg jit_pinned_reg(unsigned g)
 {
@@ -66,7 +71,8 @@ unsigned jit_pinned_guest(unsigned i)
 	return pinned_guest[i];
 }
 
-#define MAX_STUBS (2 * JIT_MAX_INSNS + 4)
+#define MAX_STUBS (3 * JIT_MAX_INSNS + 8) /* a load makes two; the loop keeps 8 spare */
+#define MAX_EXITS (JIT_MAX_INSNS + 2)     /* a branch makes one, the terminal two */
 
 enum stub_kind {
 	STUB_CHECK, /* the entry check fired: leave for the dispatcher */
@@ -75,6 +81,8 @@ enum stub_kind {
 	STUB_LOAD,  /* a load's slow path */
 	STUB_STORE, /* a store's slow path */
 	STUB_NEXT,  /* leave for the dispatcher at s->pc, this instruction retired */
+	STUB_TLB,   /* a load's inline-cache miss: the soft TLB, then STUB_LOAD */
+	STUB_EXIT,  /* a taken branch: a direct exit to s->target (chainable) */
 };
 
 struct stub {
@@ -87,9 +95,12 @@ struct stub {
 	uint64_t cause, tval;
 	uint8_t size;
 	bool sign;
-	bool fp;      /* the load's destination / store's source is an FP register */
-	uint8_t reg;  /* guest destination (loads) */
-	int8_t value; /* host register holding the value to store */
+	bool fp;         /* the load's destination / store's source is an FP register */
+	uint8_t reg;     /* guest destination (loads) */
+	int8_t value;    /* host register holding the value to store */
+	unsigned ic;     /* STUB_TLB: the load's inline-cache entry */
+	uint8_t *host;   /* STUB_TLB: where the load goes on with rsi = host address */
+	uint64_t target; /* STUB_EXIT */
 };
 
 struct tr {
@@ -108,6 +119,11 @@ struct tr {
 	bool ended;      /* a terminal was emitted */
 	struct stub stubs[MAX_STUBS];
 	unsigned nstubs;
+	/* Chainable exits; the code refers to them by an address known only at the end
+	 * (the movabs immediates in exit_imm are patched then). */
+	struct jit_exit exits[MAX_EXITS];
+	uint8_t *exit_imm[MAX_EXITS];
+	unsigned nexits;
 	struct rv_insn insns[JIT_MAX_INSNS];
 	uint8_t *insn_ref[JIT_MAX_INSNS]; /* rip-relative lea fields that point at insns[i] */
 	unsigned ninsn_refs;
@@ -142,11 +158,11 @@ static struct stub *jcc_stub(struct tr *t, enum x86_cc cc, enum stub_kind kind)
 	return s;
 }
 
-/* Make cpu->instret count the instructions before index `upto` of the block. */
+/* Make instret count the instructions before index `upto` of the block. */
 static void commit(struct tr *t, unsigned upto)
 {
 	if (upto > t->committed) {
-		x86_alu_mi(&t->e, ALU_ADD, true, JIT_CPU(instret), (int32_t)(upto - t->committed));
+		x86_alu_ri(&t->e, ALU_ADD, true, JIT_INSTRET, (int32_t)(upto - t->committed));
 		t->committed = upto;
 	}
 }
@@ -286,7 +302,9 @@ static void op_addi(struct tr *t, const struct rv_insn *d, bool w32)
 		x86_mov_ri(&t->e, r, (uint64_t)(int64_t)d->imm);
 	} else {
 		a = src(t, d->rs1, r);
-		if (w32) {
+		if (w32 && d->imm == 0) { /* sext.w */
+			x86_movsxd_rr(&t->e, r, a);
+		} else if (w32) {
 			x86_lea(&t->e, r, x86_m(a, d->imm));
 			x86_movsxd_rr(&t->e, r, r);
 		} else if (d->imm == 0) {
@@ -552,19 +570,38 @@ static void fs_dirty(struct tr *t)
 	t->fs_dirty = true;
 }
 
+/* [rbp + ...] of inline-cache entry ic's tag (+0) or addend (+8). */
+static struct x86_mem ic_field(unsigned ic, unsigned off)
+{
+	return jit_cpu_field(offsetof(struct rv_cpu, ic) + sizeof(struct rv_ic_entry) * ic + off);
+}
+
+/*
+ * A load: the inline cache's hit (jit.h) on the main path; a miss goes out of
+ * line to the soft TLB (STUB_TLB, which fills the cache on a hit) and from
+ * there to the interpreter's slow path (STUB_LOAD).
+ */
 static void op_load(struct tr *t, const struct rv_insn *d, unsigned size, bool sign, bool fp)
 {
 	struct stub *s;
 	enum x86_reg r;
+	unsigned ic = t->jit->next_ic++ % RV_JIT_IC_SIZE;
 
 	if (fp)
 		fs_check(t, d);
 	address(t, d);
-	s = tlb_probe(t, offsetof(struct rv_tlb_entry, tag_r), size, STUB_LOAD);
+	x86_mov_rr(&t->e, RDX, RSI);
+	x86_alu_ri(&t->e, ALU_AND, true, RDX, (int32_t)(RV_PAGE_MASK | (size - 1)));
+	x86_alu_rm(&t->e, ALU_XOR, true, RDX, JIT_CPU(ic_salt));
+	x86_alu_rm(&t->e, ALU_CMP, true, RDX, ic_field(ic, 0));
+	s = jcc_stub(t, CC_NE, STUB_TLB);
 	s->size = (uint8_t)size;
 	s->sign = sign;
 	s->fp = fp;
 	s->reg = d->rd;
+	s->ic = ic;
+	x86_alu_rm(&t->e, ALU_ADD, true, RSI, ic_field(ic, 8));
+	s->host = t->e.p;
 	if (fp) {
 		x86_load(&t->e, size, false, RAX, x86_m(RSI, 0));
 		x86_store(&t->e, size, JIT_FREG(d->rd), RAX);
@@ -654,15 +691,14 @@ static void direct_exit(struct tr *t, uint8_t *field, uint64_t target, uint8_t *
 	uint8_t *stub = t->e.p;
 
 	*stub_out = stub;
-	if ((target & RV_PAGE_MASK) == (t->vpc0 & RV_PAGE_MASK) && t->b->nexits < 2) {
-		struct jit_exit *x = &t->b->exits[t->b->nexits++];
+	if ((target & RV_PAGE_MASK) == (t->vpc0 & RV_PAGE_MASK) && t->nexits < MAX_EXITS) {
+		struct jit_exit *x = &t->exits[t->nexits];
 
-		x->from = t->b;
 		x->target = target;
 		x->rel32 = field; /* writable view for now; made executable at the end */
 		x->stub = stub;
 		set_pc(t, target);
-		x86_mov_ri(&t->e, RAX, (uint64_t)(uintptr_t)x);
+		t->exit_imm[t->nexits++] = x86_movabs(&t->e, RAX, 0);
 		jump_to(t, t->jit->epilogue, -1);
 	} else {
 		x86_mov_ri(&t->e, RAX, target);
@@ -691,20 +727,23 @@ static void commit_all(struct tr *t)
 	commit(t, t->idx + 1);
 }
 
+/*
+ * A conditional branch leaves the block when taken (a chainable exit, out of
+ * line) and the block goes on with the fall-through path: fewer block
+ * transitions, and the not-taken path pays no jump and no event check.
+ */
 static void op_branch(struct tr *t, const struct rv_insn *d, enum x86_cc cc)
 {
-	uint64_t taken = t->pc + (uint64_t)(int64_t)d->imm, next = t->pc + d->len;
-	uint8_t *ftaken, *fnext, *s1, *s2;
+	uint64_t taken = t->pc + (uint64_t)(int64_t)d->imm;
+	struct stub *s;
 	enum x86_reg a;
 
-	commit_all(t);
+	commit_all(t); /* on both paths the branch retired */
 	a = src(t, d->rs1, RAX);
 	alu_with(t, ALU_CMP, true, a, d->rs2);
-	ftaken = aligned_jcc(t, cc);
-	fnext = aligned_jmp(t);
-	direct_exit(t, ftaken, taken, &s1);
-	direct_exit(t, fnext, next, &s2);
-	t->ended = true;
+	s = new_stub(t, STUB_EXIT);
+	s->field = aligned_jcc(t, cc);
+	s->target = taken;
 }
 
 static void op_jal(struct tr *t, const struct rv_insn *d)
@@ -1054,7 +1093,7 @@ static void translate_insn(struct tr *t, const struct rv_insn *d)
 static void stub_exception_exit(struct tr *t, const struct stub *s, unsigned counted)
 {
 	if (s->retired != counted)
-		x86_alu_mi(&t->e, ALU_ADD, true, JIT_CPU(instret),
+		x86_alu_ri(&t->e, ALU_ADD, true, JIT_INSTRET,
 		           (int32_t)s->retired - (int32_t)counted);
 	set_pc(t, s->pc);
 	leave(t, JIT_EXIT_TRAP);
@@ -1064,11 +1103,18 @@ static void stub_exception_exit(struct tr *t, const struct stub *s, unsigned cou
 static void adjust_instret(struct tr *t, int n)
 {
 	if (n)
-		x86_alu_mi(&t->e, ALU_ADD, true, JIT_CPU(instret), n);
+		x86_alu_ri(&t->e, ALU_ADD, true, JIT_INSTRET, n);
 }
 
 static void emit_stub(struct tr *t, struct stub *s)
 {
+	uint8_t *unused;
+
+	if (s->kind == STUB_EXIT) {
+		/* The jcc is the exit's own jump: direct_exit() points it at the stub. */
+		direct_exit(t, s->field, s->target, &unused);
+		return;
+	}
 	if (!t->e.overflow)
 		x86_patch_rel32(s->field, t->e.p);
 	switch (s->kind) {
@@ -1080,6 +1126,35 @@ static void emit_stub(struct tr *t, struct stub *s)
 		set_pc(t, s->pc);
 		leave(t, JIT_EXIT_LOOKUP);
 		break;
+	case STUB_EXIT:
+		break;
+	case STUB_TLB: {
+		/* rsi = va, rdx = the salted tag the inline cache missed. */
+		struct stub *slow;
+		unsigned size = s->size;
+		x86_mov_rr(&t->e, RAX, RSI);
+		x86_shift_ri(&t->e, SH_SHR, true, RAX, RV_PAGE_SHIFT - 5);
+		x86_alu_ri(&t->e, ALU_AND, false, RAX, (RV_TLB_SIZE - 1) << 5);
+		x86_alu_rm(&t->e, ALU_ADD, true, RAX, JIT_CPU(dtlb));
+		x86_mov_rr(&t->e, RCX, RSI);
+		x86_alu_ri(&t->e, ALU_AND, true, RCX, (int32_t)(RV_PAGE_MASK | (size - 1)));
+		x86_alu_rm(&t->e, ALU_CMP, true, RCX,
+		           x86_m(RAX, (int32_t)offsetof(struct rv_tlb_entry, tag_r)));
+		slow = new_stub(t, STUB_LOAD);
+		*slow = *s;
+		slow->kind = STUB_LOAD;
+		slow->field = x86_jcc_rel32(&t->e, CC_NE);
+		x86_mov_rm(&t->e, RCX, x86_m(RAX, (int32_t)offsetof(struct rv_tlb_entry, addend)));
+		x86_mov_mr(&t->e, ic_field(s->ic, 8), RCX);
+		x86_mov_mr(&t->e, ic_field(s->ic, 0), RDX);
+		x86_alu_rr(&t->e, ALU_ADD, true, RSI, RCX);
+		{
+			uint8_t *j = x86_jmp_rel32(&t->e);
+			if (!t->e.overflow)
+				x86_patch_rel32(j, s->host);
+		}
+		break;
+	}
 	case STUB_RAISE:
 		x86_mov_ri(&t->e, RAX, s->cause);
 		x86_mov_mr(&t->e, JIT_CPU(exc_cause), RAX);
@@ -1144,6 +1219,34 @@ static void emit_stub(struct tr *t, struct stub *s)
 
 /* ---- a block ----------------------------------------------------------------------- */
 
+/*
+ * VK_JIT_DUMP=DIR: DIR/<vpc>-<priv>.bin is the block's code (from its entry)
+ * and .txt its guest instructions, for objdump -D -b binary -m i386:x86-64.
+ */
+static void dump_block(struct rv_jit *jit, const struct jit_block *b, const struct tr *t)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%016llx-%u.bin", jit->dump_dir, (unsigned long long)b->vpc,
+	         b->priv);
+	f = fopen(path, "wb");
+	if (!f)
+		return;
+	fwrite(jit_rw(jit, b->code), 1, b->code_size, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/%016llx-%u.txt", jit->dump_dir, (unsigned long long)b->vpc,
+	         b->priv);
+	f = fopen(path, "w");
+	if (!f)
+		return;
+	for (unsigned i = 0; i < t->ninsns; i++)
+		fprintf(f, "%s rd=%u rs1=%u rs2=%u imm=%d len=%u\n", rv_op_name(t->insns[i].op),
+		        t->insns[i].rd, t->insns[i].rs1, t->insns[i].rs2, t->insns[i].imm,
+		        t->insns[i].len);
+	fclose(f);
+}
+
 static inline uint32_t fetch32(const uint8_t *p, size_t avail)
 {
 	uint32_t v = 0;
@@ -1162,7 +1265,7 @@ struct jit_block *jit_translate(struct rv_jit *jit, struct rv_cpu *cpu, uint64_t
 	struct stub *check;
 
 	t = calloc(1, sizeof(*t));
-	b = jit_block_alloc(jit);
+	b = jit_meta_alloc(jit, sizeof(*b));
 	start = jit_code_alloc(jit, JIT_BLOCK_MAX);
 	if (!t || !b || !start) {
 		free(t);
@@ -1183,8 +1286,7 @@ struct jit_block *jit_translate(struct rv_jit *jit, struct rv_cpu *cpu, uint64_t
 	x86_align(&t->e, 16, 8);
 	x86_u64(&t->e, (uint64_t)(uintptr_t)b);
 	entry = t->e.p;
-	x86_mov_rm(&t->e, RAX, JIT_CPU(instret));
-	x86_alu_rm(&t->e, ALU_CMP, true, RAX, JIT_CPU(stop));
+	x86_alu_rm(&t->e, ALU_CMP, true, JIT_INSTRET, JIT_CPU(stop));
 	check = jcc_stub(t, CC_AE, STUB_CHECK);
 	(void)check;
 
@@ -1211,7 +1313,8 @@ struct jit_block *jit_translate(struct rv_jit *jit, struct rv_cpu *cpu, uint64_t
 			t->idx++;
 			t->pc += d->len;
 		}
-		if (t->e.p - t->e.start > (ptrdiff_t)(JIT_BLOCK_MAX - 2048) && !t->ended) {
+		if (!t->ended && (t->e.p - t->e.start > (ptrdiff_t)(JIT_BLOCK_MAX - 2048) ||
+		                  t->nstubs > MAX_STUBS - 8)) {
 			fallthrough(t, t->pc);
 			break;
 		}
@@ -1245,11 +1348,26 @@ struct jit_block *jit_translate(struct rv_jit *jit, struct rv_cpu *cpu, uint64_t
 	b->size = (uint32_t)off;
 	b->code = jit_rx(jit, entry);
 	b->code_size = (uint32_t)(t->e.p - entry);
-	for (unsigned i = 0; i < b->nexits; i++) {
-		b->exits[i].rel32 = (uint8_t *)jit_rx(jit, b->exits[i].rel32);
-		b->exits[i].stub = (uint8_t *)jit_rx(jit, b->exits[i].stub);
+	b->nexits = (uint16_t)t->nexits;
+	b->exits = t->nexits ? jit_meta_alloc(jit, t->nexits * sizeof(*b->exits)) : NULL;
+	if (t->nexits && !b->exits) {
+		free(t);
+		jit_code_commit(jit, start, 0);
+		return NULL;
+	}
+	for (unsigned i = 0; i < t->nexits; i++) {
+		struct jit_exit *x = &b->exits[i];
+		uint64_t addr = (uint64_t)(uintptr_t)x;
+
+		*x = t->exits[i];
+		x->from = b;
+		x->rel32 = (uint8_t *)jit_rx(jit, x->rel32);
+		x->stub = (uint8_t *)jit_rx(jit, x->stub);
+		memcpy(t->exit_imm[i], &addr, 8);
 	}
 	jit_code_commit(jit, start, (size_t)(t->e.p - start));
+	if (jit->dump_dir)
+		dump_block(jit, b, t);
 	jit->stats.blocks++;
 	jit->stats.guest_insns += b->ninsns;
 	free(t);

@@ -223,6 +223,18 @@ static inline void x86_mov_ri(struct x86_emit *e, enum x86_reg dst, uint64_t imm
 	}
 }
 
+/* movabs dst, imm64 whatever the value; returns the immediate's field for patching. */
+static inline uint8_t *x86_movabs(struct x86_emit *e, enum x86_reg dst, uint64_t imm)
+{
+	uint8_t *f;
+
+	x86_rex(e, true, 0, dst, 0);
+	x86_byte(e, (uint8_t)(0xb8 + (dst & 7)));
+	f = e->p;
+	x86_u64(e, imm);
+	return f;
+}
+
 /* dst = imm without touching the flags. */
 static inline void x86_mov_ri_keepflags(struct x86_emit *e, enum x86_reg dst, uint64_t imm)
 {
