@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,12 +47,35 @@ uint8_t *jit_code_alloc(struct rv_jit *jit, size_t size)
 	return jit->rw + jit->used;
 }
 
+/*
+ * The writable view's pages, once written, count in the process's RSS a second
+ * time (the executable view maps the same memfd pages). Dropping them from the
+ * writable view keeps the code in the memfd and counted once; a later patch
+ * faults its page back in, so the view is swept again after every
+ * JIT_RW_SWEEP_PATCHES patches or JIT_RW_SWEEP_BYTES of new code.
+ */
+#define JIT_RW_SWEEP_BYTES   (256u << 10)
+#define JIT_RW_SWEEP_PATCHES 512u
+
+static void rw_sweep(struct rv_jit *jit)
+{
+	size_t from = (jit->prologue_size + 4095) & ~(size_t)4095;
+	size_t to = jit->used & ~(size_t)4095;
+
+	if (to > from)
+		madvise(jit->rw + from, to - from, MADV_DONTNEED);
+	jit->rw_swept = to;
+	jit->patches = 0;
+}
+
 void jit_code_commit(struct rv_jit *jit, uint8_t *start_rw, size_t used)
 {
 	size_t end = (size_t)(start_rw - jit->rw) + used;
 
 	jit->used = (end + 15) & ~(size_t)15;
 	jit->stats.code_bytes += used;
+	if (jit->used - jit->rw_swept >= JIT_RW_SWEEP_BYTES)
+		rw_sweep(jit);
 }
 
 void *jit_meta_alloc(struct rv_jit *jit, size_t size)
@@ -165,6 +189,8 @@ static void patch(struct rv_jit *jit, uint8_t *rx_field, const uint8_t *rx_targe
 	int32_t rel = (int32_t)(rx_target - (rx_field + 4));
 
 	__atomic_store_n((int32_t *)(void *)jit_rw(jit, rx_field), rel, __ATOMIC_RELEASE);
+	if (++jit->patches >= JIT_RW_SWEEP_PATCHES)
+		rw_sweep(jit);
 }
 
 void jit_chain(struct rv_jit *jit, struct jit_exit *x, struct jit_block *to)
@@ -358,6 +384,13 @@ void jit_flush_locked(struct rv_jit *jit)
 	}
 	jit->chunks = NULL;
 	jit->used = jit->prologue_size;
+	/* The old code is garbage: drop its pages from both views and the memfd. */
+	if (jit->size > jit->prologue_size + 4096) {
+		size_t from = (jit->prologue_size + 4095) & ~(size_t)4095;
+		fallocate(jit->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)from,
+		          (off_t)(jit->size - from));
+	}
+	jit->rw_swept = 0;
 	for (unsigned h = 0; h < jit->nr_harts; h++)
 		jc_flush_all(jit->harts[h]);
 	__atomic_store_n(&jit->flush_gen, jit->flush_gen + 1, __ATOMIC_RELEASE);

@@ -154,7 +154,9 @@ struct rv_jit {
 	uint8_t *rx; /* executable view */
 	uint8_t *rw; /* writable view */
 	size_t size;
-	size_t used; /* bytes allocated since the last flush */
+	size_t used;      /* bytes allocated since the last flush */
+	size_t rw_swept;  /* the writable view was dropped from RSS up to here (cache.c) */
+	unsigned patches; /* chaining patches since then */
 	size_t prologue_size;
 	const uint8_t *enter;    /* void *enter(struct rv_cpu *, const uint8_t *code) */
 	const uint8_t *epilogue; /* leave with rax = exit code */
