@@ -38,8 +38,11 @@ struct cli_command {
 
 /* Connect on first use; prints the error and returns NULL on failure (see cli_status). */
 virtkit_conn *cli_conn(struct cli *cli, int *status);
-/* Print "virtkit: MESSAGE" for err, free it, and return its exit code. */
+/* Print "virtkit: MESSAGE" for err (each line prefixed), free it, return its exit code. */
 int cli_fail(virtkit_error *err);
+void cli_print_error(const char *msg);
+/* "virtkit: warning: ..." on stderr for each warning of a define or update reply. */
+void cli_print_warnings(const virtkit_instance *i);
 /* The exit code for err, which is freed (for callers that word the message). */
 int cli_exit_code(virtkit_error *err);
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -26,6 +26,8 @@ static int define_file(struct cli *cli, const char *path, bool start, bool updat
 	free(data);
 	if (!i)
 		return cli_fail(err);
+	if (!cli->json)
+		cli_print_warnings(i);
 	if (start && virtkit_instance_start(cli->conn, virtkit_instance_name(i), &err) < 0) {
 		/* One sentence: why it did not start, and that the definition stays. */
 		fprintf(stderr, "virtkit: %s (instance '%s' stays defined)\n",

@@ -172,18 +172,20 @@ int cmd_edit(struct cli *cli, int argc, char **argv)
 	}
 	i = virtkit_instance_update(cli->conn, name, after, len, &err);
 	if (!i) {
+		cli_print_error(err ? virtkit_error_message(err) : "out of memory");
 		fprintf(stderr,
-		        "virtkit: %s (instance '%s' is unchanged; the edited copy is kept in "
-		        "'%s')\n",
-		        err ? virtkit_error_message(err) : "out of memory", name, path);
+		        "virtkit: instance '%s' is unchanged; the edited copy is kept in '%s'\n",
+		        name, path);
 		free(before);
 		free(after);
 		return cli_exit_code(err);
 	}
-	if (cli->json)
+	if (cli->json) {
 		cli_print_json(virtkit_instance_json(i));
-	else
+	} else {
+		cli_print_warnings(i);
 		printf("Updated instance '%s'\n", name);
+	}
 	virtkit_instance_free(i);
 out:
 	unlink(path);

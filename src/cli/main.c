@@ -182,10 +182,33 @@ virtkit_conn *cli_conn(struct cli *cli, int *status)
 	return cli->conn;
 }
 
+void cli_print_error(const char *msg)
+{
+	/* One prefix per line: a refused document's problems come one per line. */
+	for (const char *p = msg;;) {
+		size_t n = strcspn(p, "\n");
+		fprintf(stderr, "virtkit: %.*s\n", (int)n, p);
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+}
+
 int cli_fail(virtkit_error *err)
 {
-	fprintf(stderr, "virtkit: %s\n", err ? virtkit_error_message(err) : "out of memory");
+	cli_print_error(err ? virtkit_error_message(err) : "out of memory");
 	return cli_exit_code(err);
+}
+
+void cli_print_warnings(const virtkit_instance *i)
+{
+	json_object *o = json_tokener_parse(virtkit_instance_json(i)), *w;
+
+	if (json_object_object_get_ex(o, "warnings", &w))
+		for (size_t k = 0; k < json_object_array_length(w); k++)
+			fprintf(stderr, "virtkit: warning: %s\n",
+			        json_object_get_string(json_object_array_get_idx(w, k)));
+	json_object_put(o);
 }
 
 int cli_exit_code(virtkit_error *err)

@@ -66,14 +66,19 @@ static bool body_is_xml(struct http_req *req)
 	return i < req->len && req->body[i] == '<';
 }
 
-/* The body as a raw definition (JSON, or domain XML converted), not yet checked. */
-static int parse_raw(struct http_req *req, json_object **raw, struct vk_error *err)
+/*
+ * The body as a raw definition (JSON, or domain XML converted), not yet
+ * checked; rep gets the XML importer's warnings and problems (free it).
+ */
+static int parse_raw(struct http_req *req, json_object **raw, struct domxml_report *rep,
+                     struct vk_error *err)
 {
+	rep->warnings = rep->problems = NULL;
 	if (req->len == 0)
 		return vk_error_set(
 		        err, EINVAL,
 		        "the request needs a body: a JSON definition or a libvirt domain XML");
-	return body_is_xml(req) ? domxml_import(req->body, req->len, raw, err)
+	return body_is_xml(req) ? domxml_import(req->body, req->len, raw, rep, err)
 	                        : def_parse_json(req->body, req->len, raw, err);
 }
 
@@ -88,17 +93,48 @@ static int normalize(json_object *raw, const char *force_uuid, json_object **def
 		json_object_object_add(raw, "uuid", json_object_new_string(force_uuid));
 	r = def_normalize(raw, def, autostart, err);
 	json_object_put(raw);
+	if (r == 0 && (r = domxml_check_metadata(*def, err)) < 0)
+		json_object_put(*def);
 	return r;
 }
 
-/* Parse the body (JSON or domain XML) and normalize it. */
-static int parse_definition(struct http_req *req, const char *force_uuid, json_object **def,
-                            bool *autostart, struct vk_error *err)
+/*
+ * The error reply for a definition: for a refused domain XML document every
+ * problem, one per line in the message and as a list ("problems").
+ */
+static enum MHD_Result definition_error(struct http_req *req, struct domxml_report *rep,
+                                        struct vk_error *err)
 {
-	json_object *raw = NULL;
-	int r = parse_raw(req, &raw, err);
+	size_t n = rep->problems ? json_object_array_length(rep->problems) : 0;
+	json_object *o, *e;
+	char *msg = NULL;
+	size_t len = 0;
+	FILE *f;
 
-	return r < 0 ? r : normalize(raw, force_uuid, def, autostart, err);
+	if (n == 0)
+		return http_vk_error(req->conn, err);
+	f = open_memstream(&msg, &len);
+	if (!f)
+		return http_vk_error(req->conn, err);
+	if (n > 1)
+		fprintf(f, "domain XML has %zu problems:", n);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%sdomain XML: %s", i || n > 1 ? "\n" : "",
+		        json_object_get_string(json_object_array_get_idx(rep->problems, i)));
+	fclose(f);
+	o = http_error_json(MHD_HTTP_BAD_REQUEST, msg ? msg : err->msg);
+	free(msg);
+	e = json_object_object_get(o, "error");
+	json_object_object_add(e, "problems", json_object_get(rep->problems));
+	return http_json(req->conn, MHD_HTTP_BAD_REQUEST, o);
+}
+
+/* An instance reply, with the XML importer's warnings when there were any. */
+static json_object *with_warnings(json_object *o, const struct domxml_report *rep)
+{
+	if (rep && rep->warnings && json_object_array_length(rep->warnings) > 0)
+		json_object_object_add(o, "warnings", json_object_get(rep->warnings));
+	return o;
 }
 
 /* An optional JSON object body whose keys must all be in allowed[]. */
@@ -192,7 +228,8 @@ static enum MHD_Result list_instances(struct http_req *req)
  * says it). The reply is the instance as it is now.
  */
 static enum MHD_Result replace_definition(struct http_req *req, struct instance *inst,
-                                          json_object *def, const bool *autostart)
+                                          json_object *def, const bool *autostart,
+                                          const struct domxml_report *rep)
 {
 	struct vk_error err = {0};
 	struct vk_event ev;
@@ -238,7 +275,7 @@ static enum MHD_Result replace_definition(struct http_req *req, struct instance 
 	lifecycle_job_end(inst);
 	if (r < 0)
 		return http_vk_error(req->conn, &err);
-	return http_json(req->conn, MHD_HTTP_OK, instance_full(inst));
+	return http_json(req->conn, MHD_HTTP_OK, with_warnings(instance_full(inst), rep));
 }
 
 /*
@@ -266,29 +303,37 @@ static enum MHD_Result define_instance(struct http_req *req)
 	struct vk_error err = {0};
 	struct store_instance row = {0};
 	struct vk_event ev = {0};
+	struct domxml_report rep;
 	struct instance *inst;
 	json_object *def, *raw;
 	bool autostart = false;
 	char loc[128];
 	enum MHD_Result mr;
 
-	if (parse_raw(req, &raw, &err) < 0)
-		return http_vk_error(req->conn, &err);
+	if (parse_raw(req, &raw, &rep, &err) < 0) {
+		mr = definition_error(req, &rep, &err);
+		domxml_report_free(&rep);
+		return mr;
+	}
 	if (update && strcmp(update, "0") != 0 && (inst = update_target(raw))) {
 		bool given = json_object_object_get_ex(raw, "autostart", NULL);
 
 		if (normalize(raw, inst->uuid, &def, &autostart, &err) < 0)
 			mr = http_vk_error(req->conn, &err);
 		else
-			mr = replace_definition(req, inst, def, given ? &autostart : NULL);
+			mr = replace_definition(req, inst, def, given ? &autostart : NULL, &rep);
 		instance_unref(inst);
+		domxml_report_free(&rep);
 		return mr;
 	}
-	if (normalize(raw, NULL, &def, &autostart, &err) < 0)
+	if (normalize(raw, NULL, &def, &autostart, &err) < 0) {
+		domxml_report_free(&rep);
 		return http_vk_error(req->conn, &err);
+	}
 	/* Reserve the name, store durably, then make it visible. */
 	if (instance_add(def, autostart, ST_SHUTOFF, "defined", true, &inst, &err) < 0) {
 		json_object_put(def);
+		domxml_report_free(&rep);
 		return http_vk_error(req->conn, &err);
 	}
 	snprintf(row.uuid, sizeof(row.uuid), "%s", inst->uuid);
@@ -304,25 +349,34 @@ static enum MHD_Result define_instance(struct http_req *req)
 		instance_remove(inst);
 		instance_unref(inst);
 		json_object_put(def);
+		domxml_report_free(&rep);
 		return http_vk_error(req->conn, &err);
 	}
 	json_object_put(def);
 	instance_publish(inst);
 	snprintf(loc, sizeof(loc), "/1.0/instances/%s", inst->name);
-	mr = http_json_hdr(req->conn, MHD_HTTP_CREATED, instance_full(inst),
+	mr = http_json_hdr(req->conn, MHD_HTTP_CREATED, with_warnings(instance_full(inst), &rep),
 	                   MHD_HTTP_HEADER_LOCATION, loc);
 	instance_unref(inst);
+	domxml_report_free(&rep);
 	return mr;
 }
 
 static enum MHD_Result update_instance(struct http_req *req, struct instance *inst)
 {
 	struct vk_error err = {0};
-	json_object *def;
+	struct domxml_report rep;
+	enum MHD_Result mr;
+	json_object *raw, *def;
 
-	if (parse_definition(req, inst->uuid, &def, NULL, &err) < 0)
-		return http_vk_error(req->conn, &err);
-	return replace_definition(req, inst, def, NULL);
+	if (parse_raw(req, &raw, &rep, &err) < 0)
+		mr = definition_error(req, &rep, &err);
+	else if (normalize(raw, inst->uuid, &def, NULL, &err) < 0)
+		mr = http_vk_error(req->conn, &err);
+	else
+		mr = replace_definition(req, inst, def, NULL, &rep);
+	domxml_report_free(&rep);
+	return mr;
 }
 
 static enum MHD_Result patch_instance(struct http_req *req, struct instance *inst)

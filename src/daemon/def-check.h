@@ -17,14 +17,15 @@
 #include "common/compiler.h"
 #include "common/error.h"
 
-#define PATH_LEN_MAX    4095
-#define CMDLINE_LEN_MAX 4096
-#define DISKS_MAX       16
-#define NETS_MAX        8
-#define ARGS_MAX        256
-#define ENV_MAX         1024
-#define MOUNTS_MAX      64
-#define STR_LEN_MAX     4096
+#define PATH_LEN_MAX     4095
+#define CMDLINE_LEN_MAX  4096
+#define DISKS_MAX        16
+#define NETS_MAX         8
+#define ARGS_MAX         256
+#define ENV_MAX          1024
+#define MOUNTS_MAX       64
+#define STR_LEN_MAX      4096
+#define METADATA_LEN_MAX 65536
 
 struct dc_ctx {
 	struct vk_error *err;

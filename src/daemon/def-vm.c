@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
@@ -59,9 +60,23 @@ static bool hostfwd_valid(const char *s)
 	return true;
 }
 
+/* Six hexadecimal pairs with colons, the first even (unicast); written in lower case to out. */
+static bool mac_valid(const char *s, char out[18])
+{
+	if (strlen(s) != 17)
+		return false;
+	for (int i = 0; i < 17; i++) {
+		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+			return false;
+		out[i] = (char)tolower((unsigned char)s[i]);
+	}
+	out[17] = '\0';
+	return (strtoul(out, NULL, 16) & 1) == 0;
+}
+
 static int norm_networks(struct dc_ctx *c, json_object *in, json_object *out)
 {
-	static const char *const keys[] = {"type", "hostfwd", "ifname", NULL};
+	static const char *const keys[] = {"type", "hostfwd", "ifname", "mac", NULL};
 	static const char *const types[] = {"user", "tap", NULL};
 	json_object *arr, *n;
 	size_t i, j;
@@ -73,7 +88,8 @@ static int norm_networks(struct dc_ctx *c, json_object *in, json_object *out)
 	json_object_object_add(out, "networks", n);
 	for (i = 0; arr && i < json_object_array_length(arr); i++) {
 		json_object *d = json_object_array_get_idx(arr, i), *nd, *fwd, *nf;
-		const char *type, *ifname;
+		const char *type, *ifname, *mac;
+		char mac_lc[18];
 
 		dc_ctx_enter(c, "", "networks", (int)i);
 		if (!json_object_is_type(d, json_type_object))
@@ -82,15 +98,20 @@ static int norm_networks(struct dc_ctx *c, json_object *in, json_object *out)
 		if ((r = dc_check_keys(c, d, keys)) < 0 ||
 		    (r = dc_get_str(c, d, "type", false, 16, &type)) < 0 ||
 		    (r = dc_get_str(c, d, "ifname", false, 15, &ifname)) < 0 ||
+		    (r = dc_get_str(c, d, "mac", false, 17, &mac)) < 0 ||
 		    (r = dc_get_array(c, d, "hostfwd", 16, &fwd)) < 0)
 			return r;
 		if (!type)
 			type = "user";
 		if ((r = dc_check_enum(c, "type", type, types, "must be \"user\" or \"tap\"")) < 0)
 			return r;
+		if (mac && !mac_valid(mac, mac_lc))
+			return dc_bad(c, "mac",
+			              "must be a unicast address such as \"52:54:00:12:34:56\"");
 		nd = json_object_new_object();
 		json_object_array_add(n, nd);
 		dc_put_str(nd, "type", type);
+		dc_put_str(nd, "mac", mac ? mac_lc : NULL);
 		if (strcmp(type, "tap") == 0) {
 			if (!ifname || !def_name_valid(ifname))
 				return dc_bad(c, "ifname",
@@ -124,11 +145,11 @@ int def_norm_vm(struct dc_ctx *c, json_object *in, json_object *out)
 	static const char *const keys[] = {
 	        "name",     "uuid", "type",    "description", "autostart", "arch",     "accel",
 	        "memory",   "cpus", "kernel",  "initrd",      "cmdline",   "firmware", "disks",
-	        "networks", "rng",  "console", "on_reset",    NULL};
+	        "networks", "rng",  "console", "on_reset",    "metadata",  NULL};
 	static const char *const arches[] = {"riscv64", "x86_64", NULL};
 	static const char *const accels[] = {"emu", "kvm", NULL};
 	static const char *const resets[] = {"exit", "reboot", NULL};
-	const char *arch, *accel, *kernel, *initrd, *cmdline, *fw, *on_reset;
+	const char *arch, *accel, *kernel, *initrd, *cmdline, *fw, *on_reset, *metadata;
 	uint64_t memory, cpus;
 	bool rng;
 	int r;
@@ -144,7 +165,8 @@ int def_norm_vm(struct dc_ctx *c, json_object *in, json_object *out)
 	    (r = dc_get_str(c, in, "cmdline", false, CMDLINE_LEN_MAX, &cmdline)) < 0 ||
 	    (r = dc_get_str(c, in, "firmware", false, PATH_LEN_MAX, &fw)) < 0 ||
 	    (r = dc_get_bool(c, in, "rng", false, &rng)) < 0 ||
-	    (r = dc_get_str(c, in, "on_reset", false, 16, &on_reset)) < 0)
+	    (r = dc_get_str(c, in, "on_reset", false, 16, &on_reset)) < 0 ||
+	    (r = dc_get_str(c, in, "metadata", false, METADATA_LEN_MAX, &metadata)) < 0)
 		return r;
 	if (!arch)
 		arch = "x86_64";
@@ -178,5 +200,7 @@ int def_norm_vm(struct dc_ctx *c, json_object *in, json_object *out)
 		return r;
 	dc_put_bool(out, "rng", rng);
 	dc_put_str(out, "on_reset", on_reset ? on_reset : "exit");
+	/* Other applications' <metadata> elements, kept as XML text (domxml.h checks them). */
+	dc_put_str(out, "metadata", metadata);
 	return dc_norm_console(c, in, out);
 }

@@ -2,12 +2,15 @@
 /*
  * libvirt domain XML export of a normalized VM definition (libxml2's tree
  * API, so that every value is escaped). What the importer (domxml.c) reads
- * back is the same definition, except for the fields XML does not carry
- * here: console.log, hostfwd, firmware "none".
+ * back is the same definition, every field: those libvirt's schema has no
+ * place for (firmware "none", console.log, hostfwd) go into <metadata> in
+ * virtkit's namespace, beside the other applications' elements the
+ * definition kept.
  */
 #include "daemon/domxml.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +45,125 @@ static void prop(xmlNodePtr n, const char *name, const char *val)
 	xmlNewProp(n, (const xmlChar *)name, (const xmlChar *)val);
 }
 
+/* Parse kept metadata ("<a:x xmlns:a='...'/>...") into a list of nodes for doc. */
+static xmlNodePtr parse_metadata(xmlDocPtr doc, const char *text, struct vk_error *err)
+{
+	static const char open[] = "<metadata>", close[] = "</metadata>";
+	size_t n = strlen(text);
+	char *buf = malloc(sizeof(open) + n + sizeof(close));
+	xmlDocPtr frag;
+	xmlNodePtr list = NULL, c;
+
+	if (!buf) {
+		vk_error_set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	memcpy(buf, open, sizeof(open) - 1);
+	memcpy(buf + sizeof(open) - 1, text, n);
+	memcpy(buf + sizeof(open) - 1 + n, close, sizeof(close));
+	frag = xmlReadMemory(buf, (int)strlen(buf), "metadata.xml", NULL,
+	                     XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	free(buf);
+	if (!frag || frag->intSubset || !xmlDocGetRootElement(frag)) {
+		xmlFreeDoc(frag);
+		vk_error_set(err, EINVAL, "invalid definition: 'metadata' is not well-formed XML");
+		return NULL;
+	}
+	for (c = xmlDocGetRootElement(frag)->children; c; c = c->next) {
+		xmlNodePtr copy;
+
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (!c->ns || xmlStrcmp(c->ns->href, (const xmlChar *)DOMXML_NS) == 0) {
+			vk_error_set(err, EINVAL,
+			             "invalid definition: 'metadata' elements need a namespace "
+			             "other than virtkit's (%.64s)",
+			             (const char *)c->name);
+			xmlFreeNodeList(list);
+			xmlFreeDoc(frag);
+			return NULL;
+		}
+		copy = xmlDocCopyNode(c, doc, 1);
+		if (copy && !list)
+			list = copy;
+		else if (copy)
+			xmlAddSibling(list, copy);
+	}
+	xmlFreeDoc(frag);
+	if (!list)
+		vk_error_set(err, EINVAL, "invalid definition: 'metadata' holds no element");
+	return list;
+}
+
+int domxml_check_metadata(json_object *def, struct vk_error *err)
+{
+	const char *md = gets(def, "metadata");
+	xmlDocPtr doc;
+	xmlNodePtr list;
+
+	if (!md)
+		return 0;
+	doc = xmlNewDoc((const xmlChar *)"1.0");
+	list = doc ? parse_metadata(doc, md, err) : NULL;
+	if (list)
+		xmlFreeNodeList(list);
+	xmlFreeDoc(doc);
+	return list ? 0 : -EINVAL;
+}
+
+/* <metadata> and, inside it, <virtkit:vm>: made when first needed. */
+struct meta {
+	xmlNodePtr dom, meta, vm;
+	xmlNsPtr ns;
+};
+
+static xmlNodePtr meta_node(struct meta *m)
+{
+	if (!m->meta)
+		m->meta = add(m->dom, "metadata", NULL);
+	return m->meta;
+}
+
+static xmlNodePtr ours(struct meta *m, const char *name, const char *content)
+{
+	if (!m->vm) {
+		m->vm = xmlNewChild(meta_node(m), NULL, (const xmlChar *)"vm", NULL);
+		m->ns = xmlNewNs(m->vm, (const xmlChar *)DOMXML_NS, (const xmlChar *)"virtkit");
+		xmlSetNs(m->vm, m->ns);
+	}
+	return xmlNewTextChild(m->vm, m->ns, (const xmlChar *)name, (const xmlChar *)content);
+}
+
+/* The kept elements, then ours for the fields libvirt has no place for. */
+static int add_metadata(xmlDocPtr doc, xmlNodePtr dom, json_object *def, struct vk_error *err)
+{
+	const char *fw = gets(def, "firmware"), *md = gets(def, "metadata");
+	json_object *con = get(def, "console"), *nets = get(def, "networks"), *log;
+	struct meta m = {.dom = dom};
+	char idx[24];
+
+	if (md) {
+		xmlNodePtr list = parse_metadata(doc, md, err);
+		if (!list)
+			return -EINVAL;
+		xmlAddChildList(meta_node(&m), list);
+	}
+	if (fw && strcmp(fw, "none") == 0)
+		ours(&m, "firmware", "none");
+	if (con && json_object_object_get_ex(con, "log", &log) && !json_object_get_boolean(log))
+		prop(ours(&m, "console", NULL), "log", "no");
+	for (size_t i = 0; nets && i < json_object_array_length(nets); i++) {
+		json_object *fwd = get(json_object_array_get_idx(nets, i), "hostfwd");
+		for (size_t j = 0; fwd && j < json_object_array_length(fwd); j++) {
+			snprintf(idx, sizeof(idx), "%zu", i);
+			prop(ours(&m, "hostfwd",
+			          json_object_get_string(json_object_array_get_idx(fwd, j))),
+			     "interface", idx);
+		}
+	}
+	return 0;
+}
+
 int domxml_export(json_object *def, char **out, struct vk_error *err)
 {
 	const char *arch = gets(def, "arch"), *s;
@@ -66,6 +188,10 @@ int domxml_export(json_object *def, char **out, struct vk_error *err)
 	add(dom, "uuid", gets(def, "uuid"));
 	if ((s = gets(def, "description")))
 		add(dom, "description", s);
+	if (add_metadata(doc, dom, def, err) < 0) {
+		xmlFreeDoc(doc);
+		return -EINVAL;
+	}
 	memory = json_object_get_int64(get(def, "memory"));
 	if (memory % 1024 == 0) {
 		snprintf(num, sizeof(num), "%" PRId64, memory / 1024);
@@ -116,6 +242,8 @@ int domxml_export(json_object *def, char **out, struct vk_error *err)
 		bool tap = gets(o, "type") && strcmp(gets(o, "type"), "tap") == 0;
 		d = add(devs, "interface", NULL);
 		prop(d, "type", tap ? "ethernet" : "user");
+		if (gets(o, "mac"))
+			prop(add(d, "mac", NULL), "address", gets(o, "mac"));
 		if (tap)
 			prop(add(d, "target", NULL), "dev", gets(o, "ifname"));
 		prop(add(d, "model", NULL), "type", "virtio");

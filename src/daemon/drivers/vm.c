@@ -189,7 +189,8 @@ static json_object *build_argv(struct instance *inst)
 		size_t j, off;
 		push(a, "--net");
 		if (strcmp(def_get_str(n, "type"), "tap") == 0) {
-			snprintf(buf, sizeof(buf), "tap,ifname=%s", def_get_str(n, "ifname"));
+			off = (size_t)snprintf(buf, sizeof(buf), "tap,ifname=%s",
+			                       def_get_str(n, "ifname"));
 		} else {
 			off = (size_t)snprintf(buf, sizeof(buf), "user");
 			fwd = json_object_object_get(n, "hostfwd");
@@ -199,6 +200,8 @@ static json_object *build_argv(struct instance *inst)
 				        buf + off, sizeof(buf) - off, ",hostfwd=%s",
 				        json_object_get_string(json_object_array_get_idx(fwd, j)));
 		}
+		if (def_get_str(n, "mac") && off < sizeof(buf))
+			snprintf(buf + off, sizeof(buf) - off, ",mac=%s", def_get_str(n, "mac"));
 		push(a, buf);
 	}
 	if (def_get_bool(def, "rng", false))

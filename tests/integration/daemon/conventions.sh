@@ -151,7 +151,8 @@ check_eq "cpus is 3" 3 "$(vk info a --format json | json definition.cpus)"
 out=$(EDITOR="$T/ed-bad.sh" vk edit a 2>&1)
 check_eq "an invalid edit fails (exit 1)" 1 "$(EDITOR="$T/ed-bad.sh" rc_of vk edit a)"
 check_eq "and leaves the instance unchanged" 3 "$(vk info a --format json | json definition.cpus)"
-check "saying why and where the edited copy is" has "$out" "'cpus' must be between 1 and 64.*unchanged.*kept in '/"
+check "saying why" has "$out" "^virtkit: invalid definition: 'cpus' must be between 1 and 64"
+check "and where the edited copy is" has "$out" "^virtkit: instance 'a' is unchanged; the edited copy is kept in '/"
 rm -f /tmp/virtkit-edit-*.json
 check_eq "an editor that changes nothing: no update event" "" \
 	"$(before=$(api GET /1.0 | head -n1 | json event_seq); EDITOR=true vk edit a >/dev/null; after=$(api GET /1.0 | head -n1 | json event_seq); [ "$before" = "$after" ] || echo changed)"
