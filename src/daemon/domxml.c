@@ -674,14 +674,16 @@ static void keep_foreign(struct imp *im, xmlNodePtr n, xmlBufferPtr out)
 static void import_hostfwd(struct imp *im, xmlNodePtr n, const char *path)
 {
 	char idx[16], *fwd = text(n), *end;
-	json_object *net, *list;
+	json_object *net, *list, *type;
 	unsigned long i;
 
 	attr_copy(n, "interface", idx, sizeof(idx));
 	i = strtoul(idx, &end, 10);
+	/* A network can lack its type when its own element was refused. */
 	if (!idx[0] || *end || !im->nets || i >= json_object_array_length(im->nets) ||
 	    !(net = json_object_array_get_idx(im->nets, i)) ||
-	    strcmp(json_object_get_string(json_object_object_get(net, "type")), "user") != 0) {
+	    !json_object_object_get_ex(net, "type", &type) ||
+	    strcmp(json_object_get_string(type), "user") != 0) {
 		problem(im, path,
 		        "interface='%s' does not name a <interface type='user'> (0 is "
 		        "the first interface)",

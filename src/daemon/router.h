@@ -10,8 +10,10 @@
 #include "common/error.h"
 #include "daemon/def.h"
 
+/* Routes from ROUTE_INSTANCE on name an instance (but ROUTE_EVENTS). */
 enum route_id {
 	ROUTE_SERVER,    /* GET /1.0 */
+	ROUTE_HOST,      /* GET /1.0/host */
 	ROUTE_INSTANCES, /* GET, POST /1.0/instances */
 	ROUTE_INSTANCE,  /* GET, PUT, PATCH, DELETE /1.0/instances/NAME */
 	ROUTE_ACTION,    /* POST /1.0/instances/NAME/{start,stop,kill,restart,pause,resume} */
@@ -21,7 +23,6 @@ enum route_id {
 	ROUTE_STATS,     /* GET /1.0/instances/NAME/stats */
 	ROUTE_EXEC,      /* POST /1.0/instances/NAME/exec (Upgrade) */
 	ROUTE_EVENTS,    /* GET /1.0/events */
-	ROUTE_HOST,      /* GET /1.0/host */
 };
 
 enum route_action {
