@@ -2,7 +2,8 @@
 /*
  * ps [--format table|json] ID [ps options]: json lists the pids of the
  * container's cgroup; table runs ps(1) (default -ef) and keeps the header and
- * the lines whose PID column belongs to the container.
+ * the lines whose PID column belongs to the container. A stopped container
+ * lists what is left in its cgroup, as with runc (containerd asks).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -107,12 +108,13 @@ int cmd_ps(struct oci_globals *g, int argc, char **argv, struct vk_error *err)
 		r = oci_container_load(g->root, id, &st, &status, err);
 	if (r < 0)
 		return r;
-	if (status == OCI_STATUS_STOPPED) {
-		oci_state_clear(&st);
-		return vk_error_set(err, ESRCH, "container not running");
-	}
+	/* Stopped too, as runc: what is left in its cgroup (nothing once it is gone). */
 	cg = oci_cgroup_from_json(st.cgroup_json, err);
 	r = cg ? oci_cgroup_pids(cg, &pids, &n, err) : -EIO;
+	if (r == -ENOENT && status == OCI_STATUS_STOPPED) {
+		vk_error_clear(err);
+		r = 0;
+	}
 	oci_cgroup_free(cg);
 	oci_state_clear(&st);
 	if (r < 0)

@@ -86,6 +86,9 @@ oci kill c1 TERM && wait_for test -e "$OUT/term" && ok "kill TERM reaches the co
 wait_for sh -c "[ \"\$(timeout 5 $OCI --root $ROOT state c1 | grep -c stopped)\" = 1 ]" && ok "state: stopped after exit" || not_ok "state stopped" "$(oci state c1)"
 oci kill c1 KILL 2>"$TMP/err"; grep -q "container not running" "$TMP/err" && ok "kill of a stopped container: 'container not running'" || not_ok "kill stopped" "$(cat "$TMP/err")"
 kill -0 "$epid" 2>/dev/null && not_ok "exec'd processes died with the pid namespace" || ok "exec'd processes died with the pid namespace"
+# as runc: ps of a stopped container lists what is left in its cgroup (containerd asks)
+out=$(oci ps --format json c1 2>&1); rc=$?
+[ $rc = 0 ] && [ "$out" = "[]" ] && ok "ps --format json of a stopped container: []" || not_ok "ps stopped" "rc=$rc $out"
 oci delete c1 && ok "delete a stopped container" || not_ok "delete stopped"
 check "delete leaves nothing behind" assert_clean c1 long
 
