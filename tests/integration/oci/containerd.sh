@@ -125,7 +125,7 @@ C task resume c1 && [ "$(st c1)" = RUNNING ] && ok "task resume: RUNNING" || not
 
 # metrics
 out=$(C task metrics c1 2>&1)
-echo "$out" | grep -q "memory.limit_in_bytes *67108864" && echo "$out" | grep -Eq "pids.current *[1-9]" &&
+echo "$out" | grep -Eq "memory.(limit_in_bytes|usage_limit) *67108864" && echo "$out" | grep -Eq "pids.current *[1-9]" &&
 	ok "task metrics: memory limit and pids" || not_ok "metrics" "$out"
 
 # kill: SIGTERM reaches the process's handler; delete reports its status

@@ -165,6 +165,25 @@ watched_mounts() {
 		/proc/self/mountinfo | sort
 }
 
+# v1, hybrid or v2: the cgroup layout as the runtime sees this host.
+cgroup_layout() { "$OCI" features | sed -n 's/.*"io.virtkit.oci.cgroup.mode": "\(.*\)".*/\1/p'; }
+
+# ctr_cg_file NAME FILE...: the first FILE the cgroup of bundle NAME's running
+# container has, in whichever hierarchy (memory.limit_in_bytes on v1,
+# memory.max on v2); nothing when it has none of them.
+ctr_cg_file() {
+	_b=$1; shift
+	for _f in "$@"; do
+		for _d in /sys/fs/cgroup/*"$CG_PREFIX/$_b" /sys/fs/cgroup"$CG_PREFIX/$_b"; do
+			[ -e "$_d/$_f" ] && { echo "$_d/$_f"; return 0; }
+		done
+	done
+	return 1
+}
+
+# has_ns TYPE: the kernel has that namespace type (user, cgroup, ipc, time...).
+has_ns() { [ -e "/proc/self/ns/$1" ]; }
+
 # The cgroup directories a container id would have (default cgroupsPath /<id>).
 cgroup_dirs() { ls -d /sys/fs/cgroup/*"$CG_PREFIX/$1" /sys/fs/cgroup"$CG_PREFIX/$1" 2>/dev/null; }
 

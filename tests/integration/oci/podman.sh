@@ -59,7 +59,7 @@ out=$(prun --rm -t localhost/vkoci-busybox sh -c 'tty; [ -t 1 ] && echo is-a-tty
 echo "$out" | grep -q "^/dev/pts/0$" && echo "$out" | grep -q is-a-tty && ok "podman run --rm --tty (console socket)" || not_ok "podman run -t" "$out"
 prun --rm localhost/vkoci-busybox /no/such/program 2>"$TMP/err"; rc=$?
 [ $rc = 127 ] && ok "podman maps a missing program to 127" || not_ok "missing program" "rc=$rc $(cat "$TMP/err")"
-out=$(prun --rm -m 64m --pids-limit 50 localhost/vkoci-busybox sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max' 2>&1 | tr '\n' ' ')
+out=$(prun --rm -m 64m --pids-limit 50 localhost/vkoci-busybox sh -c 'cd /sys/fs/cgroup; cat memory/memory.limit_in_bytes 2>/dev/null || cat memory.max; cat pids/pids.max 2>/dev/null || cat pids.max' 2>&1 | tr '\n' ' ')
 [ "$out" = "67108864 50 " ] && ok "podman run -m 64m --pids-limit 50" || not_ok "podman limits" "$out"
 
 id=$(prun -d --name vk1 localhost/vkoci-busybox sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done' 2>/dev/null)
