@@ -52,6 +52,11 @@ void rv_fp_host_mode(struct rv_cpu *cpu, unsigned rm)
 	cpu->host_rm = want;
 }
 
+bool rv_fp_host_matches_frm(const struct rv_cpu *cpu)
+{
+	return cpu->frm <= RM_RUP && cpu->host_rm == host_modes[cpu->frm];
+}
+
 /* The representable neighbour of finite r in direction up (toward +inf) or down, by bits. */
 static uint32_t next32(uint32_t rb, bool up)
 {

@@ -157,6 +157,7 @@ struct rv_cpu {
 	void *jc;                  /* translator: jump cache of the current privilege */
 	uint64_t jc_salt;          /* translator: its salt (jit/jit.h) */
 	uint64_t ic_salt;          /* translator: salt of the load inline caches (jit/jit.h) */
+	bool jit_fp_ready;         /* translator: rv_fp_host_matches_frm(), kept up to date */
 	struct rv_jit_hart *jit;   /* translator state of this hart; NULL: interpreter */
 	unsigned priv;
 	bool exit_request; /* atomic: set by any thread, cleared by rv_check_events() */
@@ -347,6 +348,10 @@ bool rv_fp_exec(struct rv_cpu *cpu, const struct rv_insn *d);
 void rv_fp_quiesce(struct rv_cpu *cpu);
 /* Fold the host's FP flags into fflags (before fflags is read or written). */
 void rv_fp_sync_flags(struct rv_cpu *cpu);
+/* True when the host is in frm's rounding mode (RNE, RTZ, RDN or RUP) with its flags
+ * accumulating into fflags: then a host add, sub, mul, div or sqrt with the dynamic
+ * rounding mode gives exactly the interpreter's result and flags (the translator). */
+bool rv_fp_host_matches_frm(const struct rv_cpu *cpu);
 
 static inline enum rv_mmu_idx rv_mmu_idx_for(unsigned priv, uint64_t mstatus)
 {

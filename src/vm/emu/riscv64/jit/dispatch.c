@@ -159,6 +159,7 @@ static enum rv_exit interpret_one(struct rv_cpu *cpu)
 	enum rv_exit r = rv_interp_run(cpu, 1);
 
 	cpu->stop_budget = budget;
+	cpu->jit_fp_ready = false; /* the interpreter left the host FP state at its default */
 	return r;
 }
 
@@ -174,6 +175,7 @@ enum rv_exit rv_jit_run(struct rv_cpu *cpu, uint64_t budget)
 		return RV_EXIT_FATAL;
 	cpu->stop_budget = budget > UINT64_MAX - cpu->instret ? UINT64_MAX : cpu->instret + budget;
 	rv_jit_hart_enter(jit);
+	cpu->jit_fp_ready = rv_fp_host_matches_frm(cpu);
 	for (;;) {
 		const uint8_t *code;
 		uint64_t why, pc;
@@ -248,6 +250,7 @@ out:
 	rv_jit_hart_leave(jit);
 	cpu->resv_valid = false;
 	rv_fp_quiesce(cpu);
+	cpu->jit_fp_ready = false;
 	return ret;
 }
 

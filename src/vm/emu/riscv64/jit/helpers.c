@@ -39,7 +39,11 @@ uint64_t jit_helper_amo(struct rv_cpu *cpu, const struct rv_insn *d)
 
 uint64_t jit_helper_fp(struct rv_cpu *cpu, const struct rv_insn *d)
 {
-	return rv_fp_exec(cpu, d);
+	bool ok = rv_fp_exec(cpu, d);
+
+	/* The host's rounding mode may be frm's now, or no longer. */
+	cpu->jit_fp_ready = rv_fp_host_matches_frm(cpu);
+	return ok;
 }
 
 uint64_t jit_helper_csr(struct rv_cpu *cpu, const struct rv_insn *d)
@@ -48,6 +52,7 @@ uint64_t jit_helper_csr(struct rv_cpu *cpu, const struct rv_insn *d)
 
 	if (!rv_csr_exec(cpu, d))
 		return rv_raise(cpu, RV_EXC_ILLEGAL, insn_bits(d));
+	cpu->jit_fp_ready = rv_fp_host_matches_frm(cpu); /* frm or fcsr may have changed */
 	/*
 	 * Leave the block when what it was translated under changed: the address
 	 * space (the next instructions may come from elsewhere), FP enable (tested

@@ -17,23 +17,28 @@
 #define MAX_EXITS (JIT_MAX_INSNS + 2)     /* a branch makes one, the terminal two */
 
 enum stub_kind {
-	STUB_CHECK, /* the entry check fired: leave for the dispatcher */
-	STUB_EXC,   /* a helper raised an exception at pc */
-	STUB_RAISE, /* raise (cause, tval) at pc */
-	STUB_LOAD,  /* a load's slow path */
-	STUB_STORE, /* a store's slow path */
-	STUB_NEXT,  /* leave for the dispatcher at s->pc, this instruction retired */
-	STUB_TLB,   /* a load's inline-cache miss: the soft TLB, then STUB_LOAD */
-	STUB_EXIT,  /* a taken branch: a direct exit to s->target (chainable) */
+	STUB_CHECK,    /* the entry check fired: leave for the dispatcher */
+	STUB_EXC,      /* a helper raised an exception at pc */
+	STUB_RAISE,    /* raise (cause, tval) at pc */
+	STUB_LOAD,     /* a load's slow path */
+	STUB_STORE,    /* a store's slow path */
+	STUB_NEXT,     /* leave for the dispatcher at s->pc, this instruction retired */
+	STUB_TLB,      /* a load's inline-cache miss: the soft TLB, then STUB_LOAD */
+	STUB_EXIT,     /* a taken branch: a direct exit to s->target (chainable) */
+	STUB_FPHELPER, /* an FP instruction the inline code declined: rv_fp_exec() */
+	STUB_FPNAN,    /* an FP result that is a NaN: store the canonical one */
 };
 
 struct stub {
 	enum stub_kind kind;
-	uint8_t *field;     /* rel32 of the jcc that leads here (writable view) */
-	uint8_t *back;      /* where the slow path returns (writable view) */
-	uint64_t pc;        /* of the instruction */
-	unsigned retired;   /* instructions before it in the block */
-	unsigned committed; /* of those, already added to instret on the main path */
+	uint8_t *field;   /* rel32 of the jcc that leads here (writable view) */
+	uint8_t *more[3]; /* and of further jumps here (tr_stub_jcc) */
+	unsigned nmore;
+	const struct rv_insn *insn; /* STUB_FPHELPER */
+	uint8_t *back;              /* where the slow path returns (writable view) */
+	uint64_t pc;                /* of the instruction */
+	unsigned retired;           /* instructions before it in the block */
+	unsigned committed;         /* of those, already added to instret on the main path */
 	uint64_t cause, tval;
 	uint8_t size;
 	bool sign;
@@ -57,7 +62,6 @@ struct tr {
 	unsigned priv;
 	bool fs_checked; /* mstatus.FS != Off tested earlier in this block */
 	bool fs_dirty;   /* mstatus.FS set to Dirty earlier in this block */
-	bool fp_mode_ok; /* host rounding mode checked, no helper call since */
 	bool ended;      /* a terminal was emitted */
 	struct stub stubs[MAX_STUBS];
 	unsigned nstubs;
@@ -89,6 +93,28 @@ static inline struct stub *new_stub(struct tr *t, enum stub_kind kind)
 	s->retired = t->idx;
 	s->committed = t->committed;
 	return s;
+}
+
+/* Another jcc to stub s (a stub takes up to four). */
+static inline void tr_stub_jcc(struct tr *t, struct stub *s, enum x86_cc cc)
+{
+	uint8_t *f = x86_jcc_rel32(&t->e, cc);
+
+	if (!s->field)
+		s->field = f;
+	else if (s->nmore < ARRAY_SIZE(s->more))
+		s->more[s->nmore++] = f;
+	else
+		t->e.overflow = true;
+}
+
+/* jmp back to the main path (writable view). */
+static inline void jump_back(struct tr *t, uint8_t *back)
+{
+	uint8_t *j = x86_jmp_rel32(&t->e);
+
+	if (!t->e.overflow)
+		x86_patch_rel32(j, back);
 }
 
 /* jcc to a new stub of the given kind. */
@@ -279,7 +305,6 @@ static inline void call_insn_helper(struct tr *t, const struct rv_insn *d, const
 	call_thunk(t, t->jit->thunk_call);
 	x86_test_rr(&t->e, true, RAX, RAX);
 	jcc_stub(t, CC_E, STUB_EXC);
-	t->fp_mode_ok = false;
 }
 
 /* Terminal: every instruction of the block retired. */
@@ -332,7 +357,8 @@ bool tr_alu(struct tr *t, const struct rv_insn *d);
 bool tr_mem(struct tr *t, const struct rv_insn *d);
 /* translate-mem.c: the out-of-line code of STUB_TLB, STUB_LOAD and STUB_STORE. */
 void tr_mem_stub(struct tr *t, struct stub *s);
-/* translate-fp.c: F and D computation (not loads and stores). */
+/* translate-fp.c: F and D computation (not loads and stores), and its stubs. */
 void tr_fp(struct tr *t, const struct rv_insn *d);
+void tr_fp_stub(struct tr *t, struct stub *s);
 
 #endif

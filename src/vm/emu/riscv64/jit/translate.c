@@ -333,9 +333,18 @@ static void emit_stub(struct tr *t, struct stub *s)
 		direct_exit(t, s->field, s->target, &unused);
 		return;
 	}
-	if (!t->e.overflow)
+	if (!s->field)
+		return; /* nothing jumps here (an FP instruction that never falls back) */
+	if (!t->e.overflow) {
 		x86_patch_rel32(s->field, t->e.p);
+		for (unsigned i = 0; i < s->nmore; i++)
+			x86_patch_rel32(s->more[i], t->e.p);
+	}
 	switch (s->kind) {
+	case STUB_FPHELPER:
+	case STUB_FPNAN:
+		tr_fp_stub(t, s);
+		break;
 	case STUB_TLB:
 	case STUB_LOAD:
 	case STUB_STORE:
