@@ -104,8 +104,12 @@ struct rv_cpu_config {
  * hosts (rv_jit_supported()).
  *
  * Writes into guest RAM that do not come from the harts (device DMA, image
- * loaders) must be reported with rv_jit_note_write() (any thread), or the
- * whole cache dropped with rv_jit_flush() while no hart runs.
+ * loaders) must be reported with rv_jit_note_write() (any thread; vm_mem's
+ * write hook does it for writes through vm_mem), or the whole cache dropped
+ * with rv_jit_flush(). rv_jit_flush() waits until every hart inside
+ * rv_cpu_run() is parked outside translated code: call it while no hart runs
+ * (a reset), or at least never with the machine lock held (a hart may be
+ * waiting for that lock before it can park).
  */
 bool rv_jit_supported(void);
 /* cache_size: bytes of code memory (0: the default, 64 MiB). */
