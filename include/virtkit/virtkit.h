@@ -104,6 +104,13 @@ int virtkit_instance_start(virtkit_conn *conn, const char *name, virtkit_error *
 /* timeout_s <= 0: the daemon's default. */
 int virtkit_instance_stop(virtkit_conn *conn, const char *name, unsigned flags, int timeout_s,
                           virtkit_error **err);
+/*
+ * The same, with the daemon's answer in *reply (JSON, free()): the instance's
+ * summary plus, for a graceful stop, "escalated" (it had to kill after
+ * "stop_timeout" seconds) and "stop_signal" (what it sent first).
+ */
+int virtkit_instance_stop_ex(virtkit_conn *conn, const char *name, unsigned flags, int timeout_s,
+                             char **reply, virtkit_error **err);
 int virtkit_instance_kill(virtkit_conn *conn, const char *name, virtkit_error **err);
 int virtkit_instance_restart(virtkit_conn *conn, const char *name, int timeout_s,
                              virtkit_error **err);
@@ -146,6 +153,13 @@ virtkit_stream *virtkit_console_open(virtkit_conn *conn, const char *name, virtk
 virtkit_stream *virtkit_exec_open(virtkit_conn *conn, const char *name, const char *const *argv,
                                   virtkit_error **err);
 /*
+ * The same on a terminal in the container of rows x cols (both non-zero): its
+ * output comes as VIRTKIT_EXEC_STDOUT, and virtkit_exec_resize() changes its
+ * size (the command gets SIGWINCH).
+ */
+virtkit_stream *virtkit_exec_open_tty(virtkit_conn *conn, const char *name, const char *const *argv,
+                                      unsigned rows, unsigned cols, virtkit_error **err);
+/*
  * The console log as it grows: its last `lines` lines (0: all of it), then what
  * the instance writes, until closed. Read with virtkit_logs_read().
  */
@@ -180,6 +194,7 @@ int virtkit_exec_read(virtkit_stream *s, int *which, char **data, size_t *len, i
                       virtkit_error **err);
 int virtkit_exec_write_stdin(virtkit_stream *s, const void *buf, size_t len, virtkit_error **err);
 int virtkit_exec_close_stdin(virtkit_stream *s, virtkit_error **err);
+int virtkit_exec_resize(virtkit_stream *s, unsigned rows, unsigned cols, virtkit_error **err);
 
 /*
  * Events: the next event as one JSON line (malloc'd, no newline). Returns 1,

@@ -44,7 +44,15 @@ static void print_event(const char *line)
 		json_object *x;
 		v[i] = json_object_object_get_ex(o, k[i], &x) ? json_object_get_string(x) : "";
 	}
-	printf("%s  %-16s %-12s %s (%s)\n", v[0], v[1], v[2], v[3], v[4]);
+	printf("%s  %-16s %-12s %s (%s)", v[0], v[1], v[2], v[3], v[4]);
+	{
+		json_object *x;
+		if (json_object_object_get_ex(o, "exit_code", &x))
+			printf(", exit status %d", json_object_get_int(x));
+		else if (json_object_object_get_ex(o, "signal", &x))
+			printf(", signal %d", json_object_get_int(x));
+	}
+	printf("\n");
 	json_object_put(o);
 }
 

@@ -35,7 +35,29 @@ static int parse_timeout(const char *s, int *out)
 	return 0;
 }
 
-static int act(struct cli *cli, const struct action *a, const char *name, virtkit_error **err)
+/* A graceful stop that had to kill says so (in *note, for the line or the JSON). */
+static int stop(struct cli *cli, const struct action *a, const char *name, char *note, size_t len,
+                virtkit_error **err)
+{
+	json_object *o, *v;
+	char *reply = NULL;
+	int r = virtkit_instance_stop_ex(cli->conn, name, a->flags, a->timeout, &reply, err);
+
+	o = reply ? json_tokener_parse(reply) : NULL;
+	if (json_object_object_get_ex(o, "escalated", &v) && json_object_get_boolean(v)) {
+		const char *sig = json_object_object_get_ex(o, "stop_signal", &v)
+		                          ? json_object_get_string(v)
+		                          : "the power-down request";
+		snprintf(note, len, "it did not stop within %d s of %s: killed with SIGKILL",
+		         json_object_get_int(json_object_object_get(o, "stop_timeout")), sig);
+	}
+	json_object_put(o);
+	free(reply);
+	return r;
+}
+
+static int act(struct cli *cli, const struct action *a, const char *name, char *note, size_t len,
+               virtkit_error **err)
 {
 	virtkit_conn *c = cli->conn;
 
@@ -43,7 +65,7 @@ static int act(struct cli *cli, const struct action *a, const char *name, virtki
 	case V_START:
 		return virtkit_instance_start(c, name, err);
 	case V_STOP:
-		return virtkit_instance_stop(c, name, a->flags, a->timeout, err);
+		return stop(cli, a, name, note, len, err);
 	case V_KILL:
 		return virtkit_instance_kill(c, name, err);
 	case V_RESTART:
@@ -71,13 +93,15 @@ static int act_all(struct cli *cli, const struct action *a, int first, int argc,
 	for (int i = first; i < argc; i++) {
 		virtkit_error *err = NULL;
 		const char *msg = NULL;
+		char note[128] = "";
 
 		st = CLI_OK;
-		if (act(cli, a, argv[i], &err) < 0) {
+		if (act(cli, a, argv[i], note, sizeof(note), &err) < 0) {
 			msg = err ? virtkit_error_message(err) : "out of memory";
 			fprintf(stderr, "virtkit: %s\n", msg);
 		} else if (!cli->json) {
-			printf("%s instance '%s'\n", a->done, argv[i]);
+			printf("%s instance '%s'%s%s%s\n", a->done, argv[i], note[0] ? " (" : "",
+			       note, note[0] ? ")" : "");
 		}
 		if (results) {
 			json_object *o = json_object_new_object();
@@ -86,6 +110,10 @@ static int act_all(struct cli *cli, const struct action *a, int first, int argc,
 			json_object_object_add(o, "ok", json_object_new_boolean(!msg));
 			if (msg)
 				json_object_object_add(o, "error", json_object_new_string(msg));
+			if (note[0]) {
+				json_object_object_add(o, "escalated", json_object_new_boolean(1));
+				json_object_object_add(o, "note", json_object_new_string(note));
+			}
 			json_object_array_add(results, o);
 		}
 		if (msg)

@@ -165,7 +165,7 @@ int cmd_info(struct cli *cli, int argc, char **argv)
 {
 	virtkit_error *err = NULL;
 	virtkit_instance *i;
-	json_object *o;
+	json_object *o, *v;
 	int st;
 
 	if (argc != 2)
@@ -185,6 +185,14 @@ int cmd_info(struct cli *cli, int argc, char **argv)
 		printf("%-12s%s (%s)\n", "State:", virtkit_instance_state(i),
 		       virtkit_instance_reason(i));
 		printf("%-12s%s\n", "Autostart:", virtkit_instance_autostart(i) ? "yes" : "no");
+		if (json_object_object_get_ex(o, "exit_code", &v))
+			printf("%-12sexited with status %d\n", "Last run:", json_object_get_int(v));
+		else if (json_object_object_get_ex(o, "signal", &v))
+			printf("%-12skilled by signal %d (SIG%s)\n",
+			       "Last run:", json_object_get_int(v),
+			       sigabbrev_np(json_object_get_int(v))
+			               ? sigabbrev_np(json_object_get_int(v))
+			               : "?");
 		if (virtkit_instance_pid(i))
 			printf("%-12s%d\n", "PID:", (int)virtkit_instance_pid(i));
 		print_definition(json_object_object_get(o, "definition"));

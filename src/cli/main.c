@@ -62,8 +62,13 @@ static const struct cli_command commands[] = {
          "      --count N         end after N events\n"
          "      --timeout S       end after S seconds (the count may not be reached)\n" FMT,
          cmd_events},
-        {"exec", "NAME|UUID -- COMMAND [ARG...]", "run a command in a running container", NULL,
+        {"exec", "[-i] [-t] NAME|UUID -- COMMAND [ARG...]", "run a command in a running container",
+         "  -i, --interactive     forward standard input (also when it is not a terminal)\n"
+         "  -t, --tty             a terminal in the container, of this one's size; Ctrl-] "
+         "leaves\n",
          cmd_exec},
+        {"shell", "NAME|UUID", "a shell in a running container (exec -it NAME -- /bin/sh)", NULL,
+         cmd_shell},
         {"version", "", "print the client and daemon versions", FMT, cmd_version},
         {"help", "[COMMAND]", "this list, or a command's usage", NULL, cmd_help},
 };

@@ -17,8 +17,12 @@
 
 struct vkd_paths;
 
-/* Where the instances' run folders are (exec keeps its pid file there). */
-void api_streams_init(const struct vkd_paths *paths);
+/* Where the instances' run folders are (exec keeps its pid file and console socket there). */
+void api_exec_init(const struct vkd_paths *paths);
+
+/* Answer 101 Switching Protocols to proto; handler gets the connection. */
+enum MHD_Result api_queue_upgrade(struct http_req *req, const char *proto,
+                                  MHD_UpgradeHandler handler, void *ctx);
 
 enum MHD_Result api_console(struct http_req *req, struct instance *inst);
 enum MHD_Result api_exec(struct http_req *req, struct instance *inst);

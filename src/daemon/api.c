@@ -30,7 +30,7 @@ static struct api_settings settings;
 void api_init(const struct api_settings *s)
 {
 	settings = *s;
-	api_streams_init(s->paths);
+	api_exec_init(s->paths);
 	api_logs_init(s->paths);
 	api_host_init(s->vm_binary, s->oci_runtime, s->shim);
 }
@@ -454,7 +454,8 @@ static enum MHD_Result do_action(struct http_req *req, struct instance *inst)
 	static const char *const none[] = {NULL};
 	enum route_action a = req->m.action;
 	struct vk_error err = {0};
-	json_object *o = NULL;
+	struct stop_report stop = {0};
+	json_object *o = NULL, *reply;
 	bool force = false;
 	int timeout = 0, r;
 
@@ -488,7 +489,7 @@ static enum MHD_Result do_action(struct http_req *req, struct instance *inst)
 		r = lifecycle_start(inst, false, &err);
 		break;
 	case ACTION_STOP:
-		r = lifecycle_stop(inst, force, timeout, &err);
+		r = lifecycle_stop(inst, force, timeout, &stop, &err);
 		break;
 	case ACTION_KILL:
 		r = lifecycle_kill(inst, &err);
@@ -508,7 +509,16 @@ static enum MHD_Result do_action(struct http_req *req, struct instance *inst)
 	}
 	if (r < 0)
 		return http_vk_error(req->conn, &err);
-	return http_json(req->conn, MHD_HTTP_OK, instance_summary(inst));
+	reply = instance_summary(inst);
+	if (a == ACTION_STOP && !force) {
+		/* Whether the graceful stop had to kill: the client says so (Podman's warning). */
+		json_object_object_add(reply, "escalated", json_object_new_boolean(stop.escalated));
+		json_object_object_add(reply, "stop_timeout", json_object_new_int(stop.timeout_s));
+		if (stop.signal[0])
+			json_object_object_add(reply, "stop_signal",
+			                       json_object_new_string(stop.signal));
+	}
+	return http_json(req->conn, MHD_HTTP_OK, reply);
 }
 
 static enum MHD_Result get_xml(struct http_req *req, struct instance *inst)

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/util.h"
 #include "daemon/def-check.h"
@@ -155,18 +156,43 @@ static int norm_mounts(struct dc_ctx *c, json_object *in, json_object *out)
 	return 0;
 }
 
+/* "stop_signal": what a graceful stop sends, "SIGTERM" or "TERM" (any case) -> "SIGTERM". */
+static int norm_stop_signal(struct dc_ctx *c, json_object *in, char out[16])
+{
+	static const char *const names[] = {"HUP",  "INT", "QUIT",  "TERM", "USR1",
+	                                    "USR2", "PWR", "WINCH", "KILL", NULL};
+	const char *v, *n;
+
+	if (dc_get_str(c, in, "stop_signal", false, 12, &v) < 0)
+		return -EINVAL;
+	if (!v)
+		return 0;
+	n = strncasecmp(v, "SIG", 3) == 0 ? v + 3 : v;
+	for (const char *const *p = names; *p; p++) {
+		if (strcasecmp(n, *p) == 0) {
+			snprintf(out, 16, "SIG%s", *p);
+			return 0;
+		}
+	}
+	return dc_bad(c, "stop_signal",
+	              "must be a signal name: SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, "
+	              "SIGPWR, SIGWINCH or SIGKILL");
+}
+
 int def_norm_container(struct dc_ctx *c, json_object *in, json_object *out)
 {
-	static const char *const keys[] = {"name",      "uuid",     "type",    "description",
-	                                   "autostart", "rootfs",   "bundle",  "process",
-	                                   "hostname",  "readonly", "network", "limits",
-	                                   "mounts",    "console",  NULL};
+	static const char *const keys[] = {"name",      "uuid",     "type",        "description",
+	                                   "autostart", "rootfs",   "bundle",      "process",
+	                                   "hostname",  "readonly", "network",     "limits",
+	                                   "mounts",    "console",  "stop_signal", NULL};
 	static const char *const nets[] = {"none", "host", NULL};
 	const char *rootfs, *bundle, *hostname, *net;
+	char stop_signal[16] = "";
 	bool ro;
 	int r;
 
 	if ((r = dc_check_keys(c, in, keys)) < 0 ||
+	    (r = norm_stop_signal(c, in, stop_signal)) < 0 ||
 	    (r = dc_get_path(c, in, "rootfs", false, &rootfs)) < 0 ||
 	    (r = dc_get_path(c, in, "bundle", false, &bundle)) < 0 ||
 	    (r = dc_get_str(c, in, "hostname", false, 63, &hostname)) < 0 ||
@@ -189,6 +215,7 @@ int def_norm_container(struct dc_ctx *c, json_object *in, json_object *out)
 				              "config.json "
 				              "decides)");
 		dc_put_str(out, "bundle", bundle);
+		dc_put_str(out, "stop_signal", stop_signal[0] ? stop_signal : NULL);
 		return dc_norm_console(c, in, out);
 	}
 	if (hostname && !def_name_valid(hostname))
@@ -206,5 +233,6 @@ int def_norm_container(struct dc_ctx *c, json_object *in, json_object *out)
 	dc_put_str(out, "network", net);
 	if ((r = norm_limits(c, in, out)) < 0 || (r = norm_mounts(c, in, out)) < 0)
 		return r;
+	dc_put_str(out, "stop_signal", stop_signal[0] ? stop_signal : NULL);
 	return dc_norm_console(c, in, out);
 }

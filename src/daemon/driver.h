@@ -21,12 +21,16 @@
 
 struct driver {
 	const char *name;
+	/* Seconds a graceful stop waits before it kills, when the request gives none (0: the
+	 * daemon's --stop-timeout). */
+	int stop_timeout_s;
 	/*
 	 * Spawn the workload of inst->rt.def in inst->rt.dir (created, empty)
 	 * and return once it runs: rt.shim_pid/shim_pidfd and rt.pid/pidfd set.
 	 */
 	int (*start)(struct instance *inst, struct vk_error *err);
-	/* Ask the workload to stop (guest power-down, SIGTERM); returns at once. */
+	/* Ask the workload to stop (guest power-down, the stop signal); returns at once. Sets
+	 * rt.stop_signal to the signal it sent, if any. */
 	int (*shutdown)(struct instance *inst, struct vk_error *err);
 	/* Stop it now (SIGKILL); returns at once. */
 	int (*destroy)(struct instance *inst, struct vk_error *err);
@@ -66,11 +70,13 @@ extern const struct driver container_driver;
 /*
  * Containers only: spawn `RUNTIME exec --pid-file PID_FILE ID args...` with
  * fds[0..2] as its stdio (the exec endpoint relays them). The runtime writes
- * the command's own pid (its child) to pid_file once it runs.
+ * the command's own pid (its child) to pid_file once it runs. With a
+ * console_socket the command gets a terminal (`--tty --console-socket`): the
+ * runtime sends its master to that socket.
  */
 int container_exec_spawn(struct instance *inst, const char *const *args, size_t nargs,
-                         const int fds[3], const char *pid_file, pid_t *pid,
-                         struct vk_error *err) VK_MUST_CHECK;
+                         const int fds[3], const char *pid_file, const char *console_socket,
+                         pid_t *pid, struct vk_error *err) VK_MUST_CHECK;
 
 static inline const struct driver *driver_for(enum def_type t)
 {

@@ -24,5 +24,9 @@ json_object *event_to_json(const struct vk_event *ev)
 	json_object_object_add(o, "event", json_object_new_string(ev->event));
 	json_object_object_add(o, "state", json_object_new_string(ev->state));
 	json_object_object_add(o, "reason", json_object_new_string(ev->reason));
+	if (ev->exit_known && ev->exit_signal > 0)
+		json_object_object_add(o, "signal", json_object_new_int(ev->exit_signal));
+	else if (ev->exit_known)
+		json_object_object_add(o, "exit_code", json_object_new_int(ev->exit_code));
 	return o;
 }

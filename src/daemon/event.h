@@ -7,6 +7,7 @@
 #ifndef VKD_EVENT_H
 #define VKD_EVENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
@@ -22,6 +23,10 @@ struct vk_event {
 	char event[24]; /* defined, updated, undefined, starting, started, ... */
 	char state[16]; /* the state after the event */
 	char reason[32];
+	/* "stopped"/"crashed": how the workload ended, when known (exit_known). */
+	bool exit_known;
+	int exit_code;   /* the exit status, or -1 when a signal ended it */
+	int exit_signal; /* the signal that ended it, or 0 */
 };
 
 json_object *event_to_json(const struct vk_event *ev);

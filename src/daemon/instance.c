@@ -316,6 +316,15 @@ bool instance_job_try_end(struct instance *inst)
 	return ended;
 }
 
+void instance_set_exit(struct instance *inst, const struct exit_info *ex)
+{
+	pthread_mutex_lock(&inst->lock);
+	inst->last_exit = *ex;
+	free(inst->summary);
+	inst->summary = NULL;
+	pthread_mutex_unlock(&inst->lock);
+}
+
 void instance_event(struct instance *inst, const char *event, struct vk_event *ev)
 {
 	memset(ev, 0, sizeof(*ev));
@@ -326,6 +335,11 @@ void instance_event(struct instance *inst, const char *event, struct vk_event *e
 	pthread_mutex_lock(&inst->lock);
 	snprintf(ev->state, sizeof(ev->state), "%s", inst_state_name(inst->state));
 	snprintf(ev->reason, sizeof(ev->reason), "%s", inst->reason);
+	if (inst->last_exit.known && (!strcmp(event, "stopped") || !strcmp(event, "crashed"))) {
+		ev->exit_known = true;
+		ev->exit_signal = inst->last_exit.signaled ? inst->last_exit.code : 0;
+		ev->exit_code = inst->last_exit.signaled ? -1 : inst->last_exit.code;
+	}
 	pthread_mutex_unlock(&inst->lock);
 }
 
@@ -338,6 +352,8 @@ void instance_set_state(struct instance *inst, enum inst_state st, const char *r
 	pthread_mutex_lock(&inst->lock);
 	inst->state = st;
 	snprintf(inst->reason, sizeof(inst->reason), "%s", reason);
+	if (st == ST_STARTING)
+		inst->last_exit.known = false;
 	inst->pid = inst_state_active(st) ? inst->rt.pid : 0;
 	free(inst->summary);
 	inst->summary = NULL;
@@ -360,6 +376,10 @@ static json_object *summary_locked(struct instance *inst)
 	json_object_object_add(o, "state", json_object_new_string(inst_state_name(inst->state)));
 	json_object_object_add(o, "reason", json_object_new_string(inst->reason));
 	json_object_object_add(o, "autostart", json_object_new_boolean(inst->autostart));
+	/* How the last run ended, while nothing runs. */
+	if (inst->last_exit.known && !inst_state_active(inst->state))
+		json_object_object_add(o, inst->last_exit.signaled ? "signal" : "exit_code",
+		                       json_object_new_int(inst->last_exit.code));
 	return o;
 }
 

@@ -68,7 +68,9 @@ struct runtime {
 	int64_t started_ms;
 	bool stop_requested;
 	bool kill_requested;
-	bool watched; /* registered with the monitor */
+	bool stop_escalated;  /* a graceful stop ran out of time and killed it */
+	char stop_signal[16]; /* what the graceful stop sent ("SIGTERM"), "" for a VM */
+	bool watched;         /* registered with the monitor */
 	struct console *console;
 };
 
@@ -94,6 +96,7 @@ struct instance {
 	bool job;
 	const char *job_name;
 	bool exit_pending;
+	struct exit_info last_exit; /* how the workload last ended (known=false: not yet) */
 
 	/* Owned by the job holder. */
 	struct runtime rt;
@@ -143,11 +146,18 @@ bool instance_job_try_end(struct instance *inst) VK_MUST_CHECK;
 /* An event about inst (its state and reason as they are now), for the store. */
 void instance_event(struct instance *inst, const char *event, struct vk_event *ev);
 
-/* Set and persist the state (caller holds the job); logs store errors. */
+/* Record how the workload ended, for the next state change's event and the summary. */
+void instance_set_exit(struct instance *inst, const struct exit_info *ex);
+
+/*
+ * Set and persist the state (caller holds the job); logs store errors. A
+ * "stopped" or "crashed" event carries the exit recorded by instance_set_exit();
+ * starting forgets it.
+ */
 void instance_set_state(struct instance *inst, enum inst_state st, const char *reason,
                         const char *event);
 
-/* A JSON summary {name, uuid, type, state, reason, autostart}. */
+/* A JSON summary {name, uuid, type, state, reason, autostart[, exit_code | signal]}. */
 json_object *instance_summary(struct instance *inst);
 /*
  * The same summary as text, appended to *buf (realloc'd; *len, *cap updated)

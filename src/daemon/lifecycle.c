@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Lifecycle operations (see lifecycle.h). States and reasons, as in libvirt:
- *   shutoff:  defined (never started), shutdown (powered off / asked to stop),
- *             destroyed (killed), failed (could not start), daemon (found
- *             gone after a daemon restart, with no record of how it ended)
+ *   shutoff:  defined (never started), shutdown (powered off / asked to stop,
+ *             or exited with status 0), destroyed (killed), failed (could not
+ *             start), daemon (found gone after a daemon restart, with no record
+ *             of how it ended); containers also exited (a non-zero status) and
+ *             signal (a signal we did not send)
  *   starting: user, autostart
  *   running:  booted, unpaused
  *   paused:   user
  *   stopping: user
- *   crashed:  error (non-zero exit), signal (killed by a signal we did not send)
+ *   crashed:  VMs only: error (virtkit-vm's non-zero exit), signal (killed by a
+ *             signal we did not send)
  */
 #include "daemon/lifecycle.h"
 
@@ -241,7 +244,8 @@ int lifecycle_start(struct instance *inst, bool autostart, struct vk_error *err)
 
 /* --- stop, kill, restart ------------------------------------------------------ */
 
-static int do_stop(struct instance *inst, bool force, int timeout_s, struct vk_error *err)
+static int do_stop(struct instance *inst, bool force, int timeout_s, struct stop_report *rep,
+                   struct vk_error *err)
 {
 	enum inst_state s = cur_state(inst);
 	struct vk_error e2 = {0};
@@ -256,7 +260,8 @@ static int do_stop(struct instance *inst, bool force, int timeout_s, struct vk_e
 		return vk_error_set(err, ENOTCONN, "instance '%s' is not running (it is %s)",
 		                    inst->name, inst_state_name(s));
 	if (timeout_s <= 0)
-		timeout_s = settings.stop_timeout_s;
+		timeout_s = drv(inst)->stop_timeout_s ? drv(inst)->stop_timeout_s
+		                                      : settings.stop_timeout_s;
 	inst->rt.stop_requested = true;
 	if (s != ST_STOPPING)
 		instance_set_state(inst, ST_STOPPING, "user", "stopping");
@@ -270,6 +275,13 @@ static int do_stop(struct instance *inst, bool force, int timeout_s, struct vk_e
 			vk_warn("instance '%s': %s; forcing it off", inst->name, e2.msg);
 	}
 	if (!exited) {
+		/* Said to the client (and logged): a graceful stop that had to kill. */
+		if (!force) {
+			inst->rt.stop_escalated = true;
+			vk_info("instance '%s' did not stop within %d s%s%s: killing it",
+			        inst->name, timeout_s, inst->rt.stop_signal[0] ? " of " : "",
+			        inst->rt.stop_signal);
+		}
 		inst->rt.kill_requested = true;
 		if (drv(inst)->destroy(inst, &e2) < 0)
 			vk_warn("instance '%s': %s", inst->name, e2.msg);
@@ -278,20 +290,26 @@ static int do_stop(struct instance *inst, bool force, int timeout_s, struct vk_e
 			kill(-inst->rt.shim_pid, SIGKILL);
 		exited = wait_exit(inst, KILL_WAIT_MS);
 	}
+	if (rep) {
+		rep->escalated = inst->rt.stop_escalated;
+		rep->timeout_s = timeout_s;
+		snprintf(rep->signal, sizeof(rep->signal), "%s", inst->rt.stop_signal);
+	}
 	if (!exited)
 		return vk_error_set(err, ETIMEDOUT, "instance '%s' did not stop within %d s",
 		                    inst->name, timeout_s + KILL_WAIT_MS / 1000);
-	flush_exit(inst);
+	flush_exit(inst); /* releases rt */
 	return 0;
 }
 
-int lifecycle_stop(struct instance *inst, bool force, int timeout_s, struct vk_error *err)
+int lifecycle_stop(struct instance *inst, bool force, int timeout_s, struct stop_report *rep,
+                   struct vk_error *err)
 {
 	int r;
 
 	if ((r = lifecycle_job_begin(inst, "stop", JOB_WAIT_MS, err)) < 0)
 		return r;
-	r = do_stop(inst, force, timeout_s, err);
+	r = do_stop(inst, force, timeout_s, rep, err);
 	lifecycle_job_end(inst);
 	return r;
 }
@@ -302,7 +320,7 @@ int lifecycle_kill(struct instance *inst, struct vk_error *err)
 
 	if ((r = lifecycle_job_begin(inst, "kill", JOB_WAIT_MS, err)) < 0)
 		return r;
-	r = do_stop(inst, true, 1, err);
+	r = do_stop(inst, true, 1, NULL, err);
 	lifecycle_job_end(inst);
 	return r;
 }
@@ -313,7 +331,7 @@ int lifecycle_restart(struct instance *inst, int timeout_s, struct vk_error *err
 
 	if ((r = lifecycle_job_begin(inst, "restart", JOB_WAIT_MS, err)) < 0)
 		return r;
-	r = do_stop(inst, false, timeout_s, err);
+	r = do_stop(inst, false, timeout_s, NULL, err);
 	if (r == 0)
 		r = do_start(inst, false, err);
 	lifecycle_job_end(inst);
@@ -414,6 +432,8 @@ void lifecycle_finalize(struct instance *inst)
 		if (poll(&p, 1, 0) == 0)
 			proc_pidfd_signal(rt->pidfd, SIGKILL);
 	}
+	if (ex.known)
+		instance_set_exit(inst, &ex);
 	if (rt->kill_requested) {
 		st = ST_SHUTOFF;
 		reason = "destroyed";
@@ -423,6 +443,12 @@ void lifecycle_finalize(struct instance *inst)
 	} else if (!ex.known) {
 		st = ST_SHUTOFF;
 		reason = "daemon";
+	} else if (inst->type == DEF_CONTAINER) {
+		/* A container's program ending with a status is its answer, not a crash (Podman). */
+		st = ST_SHUTOFF;
+		reason = ex.signaled ? "signal" : "exited";
+		vk_info("instance '%s' ended: %s %d", inst->name,
+		        ex.signaled ? "signal" : "exit status", ex.code);
 	} else {
 		st = ST_CRASHED;
 		reason = ex.signaled ? "signal" : "error";

@@ -33,7 +33,15 @@ int lifecycle_job_begin(struct instance *inst, const char *job, int timeout_ms,
 void lifecycle_job_end(struct instance *inst);
 
 int lifecycle_start(struct instance *inst, bool autostart, struct vk_error *err) VK_MUST_CHECK;
-int lifecycle_stop(struct instance *inst, bool force, int timeout_s,
+/* What a stop did, for the client: whether the graceful stop ran out of time and killed. */
+struct stop_report {
+	bool escalated;
+	int timeout_s;   /* how long it waited */
+	char signal[16]; /* what it sent first ("SIGTERM"), "" for a VM's power-down */
+};
+
+/* timeout_s <= 0: the driver's default (containers 10 s), else the daemon's. rep may be NULL. */
+int lifecycle_stop(struct instance *inst, bool force, int timeout_s, struct stop_report *rep,
                    struct vk_error *err) VK_MUST_CHECK;
 int lifecycle_kill(struct instance *inst, struct vk_error *err) VK_MUST_CHECK;
 int lifecycle_restart(struct instance *inst, int timeout_s, struct vk_error *err) VK_MUST_CHECK;

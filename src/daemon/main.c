@@ -341,10 +341,16 @@ static int load_one(void *opaque, const struct store_instance *in)
 	}
 	if (inst_state_parse(in->state, &st) < 0)
 		st = ST_SHUTOFF;
-	if (instance_add(def, in->autostart, st, in->reason, false, &inst, &err) < 0)
+	if (instance_add(def, in->autostart, st, in->reason, false, &inst, &err) < 0) {
 		vk_err("instance '%s': %s", in->name, err.msg);
-	else
+	} else {
+		struct exit_info ex = {.known = in->exit_known,
+		                       .signaled = in->exit_signal > 0,
+		                       .code = in->exit_signal > 0 ? in->exit_signal
+		                                                   : in->exit_code};
+		instance_set_exit(inst, &ex);
 		instance_unref(inst);
+	}
 	json_object_put(def);
 	return 0;
 }

@@ -72,6 +72,9 @@ int read_small_file(const char *path, char *buf, size_t len);
 /* Read a "PID [STARTTIME]" file DIR/FILE: 0 with *pid set, -ENOENT, -EINVAL. */
 int proc_read_pid(const char *dir, const char *file, pid_t *pid);
 
+/* One descriptor sent with SCM_RIGHTS on sock (a runtime's --console-socket): fd or -errno. */
+int proc_recv_fd(int sock);
+
 /* Find an executable: an explicit path, or a name searched in $PATH. */
 bool find_executable(const char *name, char *out, size_t len);
 

@@ -347,27 +347,6 @@ static void console_loop(struct shim *s)
 	}
 }
 
-static int recv_fd(int sock)
-{
-	char data[256], cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
-	struct msghdr msg = {.msg_iov = &iov,
-	                     .msg_iovlen = 1,
-	                     .msg_control = cbuf,
-	                     .msg_controllen = sizeof(cbuf)};
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) < 0)
-		return -errno;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -EBADMSG;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
 static const char *cfg_str(struct shim *s, const char *key)
 {
 	json_object *v = json_object_object_get(s->cfg, key);
@@ -458,7 +437,7 @@ static int shim_container(struct shim *s)
 	if (term) {
 		struct pollfd p = {.fd = pty_listen, .events = POLLIN};
 		int c = poll(&p, 1, 5000) > 0 ? accept4(pty_listen, NULL, NULL, SOCK_CLOEXEC) : -1;
-		int fd = c >= 0 ? recv_fd(c) : -1;
+		int fd = c >= 0 ? proc_recv_fd(c) : -1;
 		if (c >= 0)
 			close(c);
 		close(pty_listen);

@@ -16,7 +16,7 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define EVENTS_KEEP    10000
 
 struct store {
@@ -35,12 +35,39 @@ static const char schema[] = "CREATE TABLE IF NOT EXISTS instances ("
                              " state TEXT NOT NULL,"
                              " reason TEXT NOT NULL,"
                              " created_ms INTEGER NOT NULL,"
-                             " updated_ms INTEGER NOT NULL);"
+                             " updated_ms INTEGER NOT NULL,"
+                             " exit_code INTEGER, exit_signal INTEGER);"
                              "CREATE TABLE IF NOT EXISTS events ("
                              " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
                              " time_ms INTEGER NOT NULL,"
                              " instance TEXT NOT NULL, uuid TEXT NOT NULL, type TEXT NOT NULL,"
-                             " event TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL);";
+                             " event TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL,"
+                             " exit_code INTEGER, exit_signal INTEGER);";
+
+/* Version 1 -> 2: how the workload ended (NULL: not known), per instance and per event. */
+static const char migrate_1_2[] = "ALTER TABLE instances ADD COLUMN exit_code INTEGER;"
+                                  "ALTER TABLE instances ADD COLUMN exit_signal INTEGER;"
+                                  "ALTER TABLE events ADD COLUMN exit_code INTEGER;"
+                                  "ALTER TABLE events ADD COLUMN exit_signal INTEGER;";
+
+/* How the workload ended, in columns i and i + 1 (NULL, NULL when not known). */
+static void bind_exit(sqlite3_stmt *st, int i, const struct vk_event *ev)
+{
+	if (ev && ev->exit_known) {
+		sqlite3_bind_int(st, i, ev->exit_code);
+		sqlite3_bind_int(st, i + 1, ev->exit_signal);
+	} else {
+		sqlite3_bind_null(st, i);
+		sqlite3_bind_null(st, i + 1);
+	}
+}
+
+static void column_exit(sqlite3_stmt *st, int i, bool *known, int *code, int *sig)
+{
+	*known = sqlite3_column_type(st, i) != SQLITE_NULL;
+	*code = *known ? sqlite3_column_int(st, i) : 0;
+	*sig = *known ? sqlite3_column_int(st, i + 1) : 0;
+}
 
 static int64_t wall_ms(void)
 {
@@ -115,7 +142,8 @@ int store_open(const char *path, void (*committed)(const struct vk_event *ev), s
 	}
 	if ((r = exec(s, "BEGIN IMMEDIATE", err)) < 0)
 		goto fail;
-	if ((r = exec(s, schema, err)) < 0 || (r = exec(s, "PRAGMA user_version=1", err)) < 0) {
+	if ((r = exec(s, schema, err)) < 0 || (ver == 1 && (r = exec(s, migrate_1_2, err)) < 0) ||
+	    (r = exec(s, "PRAGMA user_version=2", err)) < 0) {
 		exec(s, "ROLLBACK", NULL);
 		goto fail;
 	}
@@ -147,7 +175,8 @@ int store_load(struct store *s, int (*cb)(void *opaque, const struct store_insta
 
 	pthread_mutex_lock(&s->lock);
 	if (sqlite3_prepare_v2(s->db,
-	                       "SELECT uuid, name, definition, autostart, state, reason, type "
+	                       "SELECT uuid, name, definition, autostart, state, reason, type, "
+	                       "exit_code, exit_signal "
 	                       "FROM instances ORDER BY name",
 	                       -1, &st, NULL) != SQLITE_OK) {
 		r = db_error(s, err, "cannot read instances");
@@ -160,6 +189,7 @@ int store_load(struct store *s, int (*cb)(void *opaque, const struct store_insta
 		snprintf(in.type, sizeof(in.type), "%s", (const char *)sqlite3_column_text(st, 6));
 		in.definition = (const char *)sqlite3_column_text(st, 2);
 		in.autostart = sqlite3_column_int(st, 3) != 0;
+		column_exit(st, 7, &in.exit_known, &in.exit_code, &in.exit_signal);
 		snprintf(in.state, sizeof(in.state), "%s",
 		         (const char *)sqlite3_column_text(st, 4));
 		snprintf(in.reason, sizeof(in.reason), "%s",
@@ -188,8 +218,8 @@ static int insert_event(struct store *s, struct vk_event *ev)
 	int rc;
 
 	if (prepare(s,
-	            "INSERT INTO events (time_ms, instance, uuid, type, event, state, reason) "
-	            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+	            "INSERT INTO events (time_ms, instance, uuid, type, event, state, reason, "
+	            "exit_code, exit_signal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	            &st) < 0)
 		return -EIO;
 	ev->time_ms = wall_ms();
@@ -200,6 +230,7 @@ static int insert_event(struct store *s, struct vk_event *ev)
 	sqlite3_bind_text(st, 5, ev->event, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, ev->state, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, ev->reason, -1, SQLITE_STATIC);
+	bind_exit(st, 8, ev);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -338,7 +369,9 @@ int store_set_state(struct store *s, const char *uuid, const char *state, const 
 	int r;
 
 	pthread_mutex_lock(&s->lock);
-	if (prepare(s, "UPDATE instances SET state = ?, reason = ?, updated_ms = ? WHERE uuid = ?",
+	if (prepare(s,
+	            "UPDATE instances SET state = ?, reason = ?, updated_ms = ?, exit_code = ?, "
+	            "exit_signal = ? WHERE uuid = ?",
 	            &st) < 0) {
 		r = db_error(s, err, "cannot store the state");
 		goto out;
@@ -346,7 +379,8 @@ int store_set_state(struct store *s, const char *uuid, const char *state, const 
 	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, wall_ms());
-	sqlite3_bind_text(st, 4, uuid, -1, SQLITE_STATIC);
+	bind_exit(st, 4, ev);
+	sqlite3_bind_text(st, 6, uuid, -1, SQLITE_STATIC);
 	r = commit_change_sync(s, st, true, ev, "cannot store the state", false, err);
 out:
 	pthread_mutex_unlock(&s->lock);
@@ -406,8 +440,8 @@ int store_events_after(struct store *s, int64_t after, int limit,
 
 	pthread_mutex_lock(&s->lock);
 	if (prepare(s,
-	            "SELECT seq, time_ms, instance, uuid, type, event, state, reason "
-	            "FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+	            "SELECT seq, time_ms, instance, uuid, type, event, state, reason, exit_code, "
+	            "exit_signal FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
 	            &st) < 0) {
 		r = db_error(s, err, "cannot read events");
 		goto out;
@@ -424,6 +458,7 @@ int store_events_after(struct store *s, int64_t after, int limit,
 		copy_col(ev.event, sizeof(ev.event), st, 5);
 		copy_col(ev.state, sizeof(ev.state), st, 6);
 		copy_col(ev.reason, sizeof(ev.reason), st, 7);
+		column_exit(st, 8, &ev.exit_known, &ev.exit_code, &ev.exit_signal);
 		if ((r = cb(opaque, &ev)) < 0)
 			goto out;
 	}

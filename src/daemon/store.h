@@ -29,6 +29,8 @@ struct store_instance {
 	bool autostart;
 	char state[16];
 	char reason[32];
+	bool exit_known; /* how its workload last ended (see struct vk_event) */
+	int exit_code, exit_signal;
 };
 
 /*

@@ -214,13 +214,37 @@ int virtkit_instance_start(virtkit_conn *conn, const char *name, virtkit_error *
 int virtkit_instance_stop(virtkit_conn *conn, const char *name, unsigned flags, int timeout_s,
                           virtkit_error **err)
 {
-	json_object *o = json_object_new_object();
+	return virtkit_instance_stop_ex(conn, name, flags, timeout_s, NULL, err);
+}
 
+int virtkit_instance_stop_ex(virtkit_conn *conn, const char *name, unsigned flags, int timeout_s,
+                             char **reply, virtkit_error **err)
+{
+	json_object *o = json_object_new_object();
+	char *path = instance_path(name, "stop", err), *resp;
+	const char *b;
+
+	if (reply)
+		*reply = NULL;
+	if (!path) {
+		json_object_put(o);
+		return -1;
+	}
 	if (flags & VIRTKIT_STOP_FORCE)
 		json_object_object_add(o, "force", json_object_new_boolean(1));
 	if (timeout_s > 0)
 		json_object_object_add(o, "timeout", json_object_new_int(timeout_s));
-	return simple(conn, "POST", name, "stop", o, err);
+	b = json_object_to_json_string_ext(o, VK_JSON_FLAGS);
+	resp = vkl_call(conn, "POST", path, "application/json", b, strlen(b), NULL, err);
+	free(path);
+	json_object_put(o);
+	if (!resp)
+		return -1;
+	if (reply)
+		*reply = resp;
+	else
+		free(resp);
+	return 0;
 }
 
 int virtkit_instance_kill(virtkit_conn *conn, const char *name, virtkit_error **err)

@@ -257,6 +257,12 @@ virtkit_stream *virtkit_console_open(virtkit_conn *conn, const char *name, virtk
 virtkit_stream *virtkit_exec_open(virtkit_conn *conn, const char *name, const char *const *argv,
                                   virtkit_error **err)
 {
+	return virtkit_exec_open_tty(conn, name, argv, 0, 0, err);
+}
+
+virtkit_stream *virtkit_exec_open_tty(virtkit_conn *conn, const char *name, const char *const *argv,
+                                      unsigned rows, unsigned cols, virtkit_error **err)
+{
 	char *e = name ? vkl_escape(name) : NULL, *path;
 	size_t len, i;
 	virtkit_stream *s;
@@ -266,7 +272,7 @@ virtkit_stream *virtkit_exec_open(virtkit_conn *conn, const char *name, const ch
 		vkl_error(err, VIRTKIT_ERR_INVALID, 0, "exec needs an instance name and a command");
 		return NULL;
 	}
-	len = strlen(e) + 64;
+	len = strlen(e) + 112;
 	for (i = 0; argv[i]; i++)
 		len += strlen(argv[i]) * 3 + 8;
 	path = malloc(len);
@@ -287,6 +293,11 @@ virtkit_stream *virtkit_exec_open(virtkit_conn *conn, const char *name, const ch
 		strcat(path, i ? "&cmd=" : "?cmd=");
 		strcat(path, a);
 		free(a);
+	}
+	if (rows && cols) {
+		char tty[48];
+		snprintf(tty, sizeof(tty), "&tty=1&rows=%u&cols=%u", rows, cols);
+		strcat(path, tty);
 	}
 	if (strlen(path) > 3500) {
 		free(path);
@@ -395,9 +406,11 @@ int virtkit_exec_read(virtkit_stream *s, int *which, char **data, size_t *len, i
 	return 1;
 }
 
-static int exec_frame(virtkit_stream *s, const void *buf, size_t len, virtkit_error **err)
+/* One frame to the daemon: stream 0 is standard input, 4 a window size. */
+static int exec_frame_on(virtkit_stream *s, int stream, const void *buf, size_t len,
+                         virtkit_error **err)
 {
-	unsigned char h[8] = {0,
+	unsigned char h[8] = {(unsigned char)stream,
 	                      0,
 	                      0,
 	                      0,
@@ -415,6 +428,11 @@ static int exec_frame(virtkit_stream *s, const void *buf, size_t len, virtkit_er
 	return len ? raw_send(s, buf, len, err) : 0;
 }
 
+static int exec_frame(virtkit_stream *s, const void *buf, size_t len, virtkit_error **err)
+{
+	return exec_frame_on(s, 0, buf, len, err);
+}
+
 int virtkit_exec_write_stdin(virtkit_stream *s, const void *buf, size_t len, virtkit_error **err)
 {
 	const char *p = buf;
@@ -429,6 +447,18 @@ int virtkit_exec_write_stdin(virtkit_stream *s, const void *buf, size_t len, vir
 		len -= n;
 	}
 	return 0;
+}
+
+int virtkit_exec_resize(virtkit_stream *s, unsigned rows, unsigned cols, virtkit_error **err)
+{
+	char msg[48];
+	int n = snprintf(msg, sizeof(msg), "{\"rows\":%u,\"cols\":%u}", rows, cols);
+
+	if (!s || s->kind != STREAM_EXEC) {
+		vkl_error(err, VIRTKIT_ERR_INVALID, 0, "not an exec stream");
+		return -1;
+	}
+	return exec_frame_on(s, 4, msg, (size_t)n, err);
 }
 
 int virtkit_exec_close_stdin(virtkit_stream *s, virtkit_error **err)

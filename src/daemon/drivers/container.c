@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/driver.h"
+#include "daemon/drivers/cgroup-stats.h"
 #include "daemon/drivers/settings.h"
 #include "daemon/drivers/oci-spec.h"
 #include "daemon/proc.h"
@@ -188,9 +189,35 @@ static int ct_kill(struct instance *inst, const char *sig, struct vk_error *err)
 	return r;
 }
 
+/* The bundle's image stop signal (OCI image annotation), or NULL. */
+static const char *bundle_stop_signal(const char *bundle, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	json_object *cfg, *a;
+	const char *v;
+
+	fmt_buf(path, sizeof(path), "%s/config.json", bundle);
+	cfg = json_object_from_file(path);
+	a = cfg ? json_object_object_get(cfg, "annotations") : NULL;
+	v = def_get_str(a, "org.opencontainers.image.stopSignal");
+	if (v)
+		snprintf(buf, len, "%s", v);
+	json_object_put(cfg);
+	return v ? buf : NULL;
+}
+
+/* The definition's stop_signal, else a bundle's image stop signal, else SIGTERM (Podman's order). */
 static int ct_shutdown(struct instance *inst, struct vk_error *err)
 {
-	return ct_kill(inst, "TERM", err);
+	const char *sig = def_get_str(inst->rt.def, "stop_signal"), *bundle;
+	char buf[32];
+
+	if (!sig && (bundle = def_get_str(inst->rt.def, "bundle")))
+		sig = bundle_stop_signal(bundle, buf, sizeof(buf));
+	if (!sig)
+		sig = "SIGTERM";
+	snprintf(inst->rt.stop_signal, sizeof(inst->rt.stop_signal), "%s", sig);
+	return ct_kill(inst, sig, err);
 }
 
 static int ct_destroy(struct instance *inst, struct vk_error *err)
@@ -236,15 +263,16 @@ static int ct_reattach(struct instance *inst, enum inst_state *st, struct vk_err
 	return 0;
 }
 
+/* The container's cgroup, all its processes: what Podman's stats show. */
 static int ct_stats(struct instance *inst, json_object *out, struct vk_error *err)
 {
-	uint64_t cpu = 0, rss = 0;
+	struct cg_stats cs;
+	int r = cg_stats_for_pid(inst->rt.pid, &cs, err);
 
-	if (proc_usage(inst->rt.pid, &cpu, &rss) < 0)
-		return vk_error_set(err, ESRCH, "container of '%s' is gone", inst->name);
+	if (r < 0)
+		return vk_error_prefix(err, "cannot read the cgroup of '%s'", inst->name);
 	json_object_object_add(out, "pid", json_object_new_int(inst->rt.pid));
-	json_object_object_add(out, "cpu_ns", json_object_new_int64((int64_t)cpu));
-	json_object_object_add(out, "rss_bytes", json_object_new_int64((int64_t)rss));
+	cg_stats_to_json(&cs, out);
 	return 0;
 }
 
@@ -265,11 +293,12 @@ static int ct_console_path(struct instance *inst, char *buf, size_t len)
 }
 
 int container_exec_spawn(struct instance *inst, const char *const *args, size_t nargs,
-                         const int fds[3], const char *pid_file, pid_t *pid, struct vk_error *err)
+                         const int fds[3], const char *pid_file, const char *console_socket,
+                         pid_t *pid, struct vk_error *err)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	const char **argv = calloc(nargs + 10, sizeof(*argv));
+	const char **argv = calloc(nargs + 13, sizeof(*argv));
 	size_t n = 0, i;
 	int r;
 
@@ -281,6 +310,11 @@ int container_exec_spawn(struct instance *inst, const char *const *args, size_t 
 	argv[n++] = "exec";
 	argv[n++] = "--pid-file";
 	argv[n++] = pid_file;
+	if (console_socket) {
+		argv[n++] = "--tty";
+		argv[n++] = "--console-socket";
+		argv[n++] = console_socket;
+	}
 	argv[n++] = inst->uuid;
 	for (i = 0; i < nargs; i++)
 		argv[n++] = args[i];
@@ -302,6 +336,7 @@ int container_exec_spawn(struct instance *inst, const char *const *args, size_t 
 
 const struct driver container_driver = {
         .name = "container",
+        .stop_timeout_s = 10, /* Podman's default */
         .start = ct_start,
         .shutdown = ct_shutdown,
         .destroy = ct_destroy,

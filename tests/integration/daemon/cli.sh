@@ -109,9 +109,9 @@ if [ $have_ct = 1 ]; then
 		"$(vk --format json info c1 | json reason)"
 	ct_json c2 '["/bin/sh","-c","echo batch-output; exit 3"]' false >"$T/c2.json"
 	vk launch "$T/c2.json" >/dev/null
-	wait_for state_is c2 crashed
-	check_eq "container: a non-zero exit is crashed (error)" "crashed error" \
-		"$(vk --format json info c2 | python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["state"], o["reason"])')"
+	wait_for state_is c2 shutoff
+	check_eq "container: a non-zero exit is its answer, not a crash: shutoff (exited 3)" "shutoff exited 3" \
+		"$(vk --format json info c2 | python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["state"], o["reason"], o["exit_code"])')"
 	check "container: the log holds its output" sh -c "$VKC --socket $SOCK logs c2 | grep -q batch-output"
 	check_eq "container: exec on a stopped one: exit 5" 5 "$(rc_of vk exec c2 -- true)"
 	check "container: undefine" vk undefine c2
