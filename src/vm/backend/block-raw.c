@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* The raw image block backend: a regular file (or block device) read and written in place. */
+/*
+ * The raw image block backend: a regular file (or block device) read and
+ * written in place. Discard punches a hole (the file keeps its size), write
+ * zeroes asks the file system for a zeroed range and writes zeros where it
+ * cannot.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -7,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <linux/falloc.h>
 
 #include "vm/backend/block.h"
 
@@ -89,6 +96,37 @@ static int raw_flush(struct block_backend *be)
 	return fdatasync(to_raw(be)->fd) < 0 ? -errno : 0;
 }
 
+static int raw_discard(struct block_backend *be, uint64_t offset, uint64_t len)
+{
+	struct block_raw *r = to_raw(be);
+
+	/* Advisory: a file system that cannot punch holes keeps the bytes. */
+	if (fallocate(r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset,
+	              (off_t)len) < 0 &&
+	    errno != EOPNOTSUPP && errno != ENOSYS)
+		return -errno;
+	return 0;
+}
+
+static int raw_write_zeroes(struct block_backend *be, uint64_t offset, uint64_t len)
+{
+	static const uint8_t zeros[64 << 10];
+	struct block_raw *r = to_raw(be);
+
+	if (fallocate(r->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)offset,
+	              (off_t)len) == 0)
+		return 0;
+	while (len) {
+		struct iovec v = {.iov_base = (void *)zeros, .iov_len = VK_MIN(len, sizeof(zeros))};
+		int e = raw_rw(r, &v, 1, offset, true);
+		if (e < 0)
+			return e;
+		offset += v.iov_len;
+		len -= v.iov_len;
+	}
+	return 0;
+}
+
 static void raw_close(struct block_backend *be)
 {
 	struct block_raw *r = to_raw(be);
@@ -102,21 +140,18 @@ static const struct block_backend_ops raw_ops = {
         .readv = raw_readv,
         .writev = raw_writev,
         .flush = raw_flush,
+        .discard = raw_discard,
+        .write_zeroes = raw_write_zeroes,
         .close = raw_close,
 };
 
-struct block_backend *block_raw_open(const char *path, bool readonly, struct vk_error *err)
+struct block_backend *block_raw_open_fd(int fd, const char *path, bool readonly,
+                                        struct vk_error *err)
 {
 	struct block_raw *r;
 	struct stat st;
 	uint64_t size;
-	int fd;
 
-	fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (fd < 0) {
-		vk_error_errno(err, errno, "cannot open disk image '%s'", path);
-		return NULL;
-	}
 	if (fstat(fd, &st) < 0) {
 		vk_error_errno(err, errno, "cannot stat disk image '%s'", path);
 		goto fail_fd;

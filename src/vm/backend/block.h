@@ -1,17 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Block backends: where a virtual disk's bytes live. Devices (virtio-blk)
- * call these and never read(2) an image themselves. For now one format: a
- * raw image file (block-raw.c); qcow2 and io_uring come later behind the
- * same calls.
+ * call these and never read(2) an image themselves. Two formats behind the
+ * same calls: raw files or block devices (block-raw.c) and qcow2 (qcow2*.c).
  *
- * I/O is synchronous and called under the machine lock. Offsets and lengths
- * are checked against the size by the caller (the device); the backend only
- * reports what the host says (short transfers are -EIO).
+ * Opening (block.c) is explicit about the format: format=raw never reads a
+ * qcow2 header, format=qcow2 insists on one, and with no format a file that
+ * starts with a qcow2 header is refused (so a guest that writes such a header
+ * into its raw disk gains nothing on the next boot). Every image is locked
+ * while open (open file description locks: exclusive when writable, shared
+ * when read-only), so two machines never write one image.
+ *
+ * The operations are synchronous and thread-safe per backend; block-aio.h
+ * runs them off the machine lock. Offsets and lengths are checked against
+ * the size by the caller (the device); the backend reports what the host
+ * says (short transfers are -EIO).
  */
 #ifndef VK_VM_BACKEND_BLOCK_H
 #define VK_VM_BACKEND_BLOCK_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -28,22 +36,65 @@ struct block_backend_ops {
 	int (*writev)(struct block_backend *be, const struct iovec *iov, unsigned n,
 	              uint64_t offset);
 	int (*flush)(struct block_backend *be);
+	/* [offset, offset + len) may read as anything afterwards (the space is given back
+	 * where the format can); NULL: discard is a no-op. */
+	int (*discard)(struct block_backend *be, uint64_t offset, uint64_t len);
+	/* [offset, offset + len) reads as zeros afterwards. */
+	int (*write_zeroes)(struct block_backend *be, uint64_t offset, uint64_t len);
 	void (*close)(struct block_backend *be);
 };
+
+enum block_format { BLOCK_FORMAT_AUTO, BLOCK_FORMAT_RAW, BLOCK_FORMAT_QCOW2 };
 
 struct block_backend {
 	const struct block_backend_ops *ops;
 	const char *path; /* for messages */
 	uint64_t size;    /* bytes, a multiple of 512 */
 	bool readonly;
+	enum block_format format; /* what it was opened as */
+	int lock_fd;              /* the descriptor holding the image's lock, -1: none */
+};
+
+struct block_open_opts {
+	bool readonly;
+	enum block_format format;
+	bool no_lock;      /* do not lock (only tools that read an image next to its user) */
+	unsigned depth;    /* backing files above this one (qcow2 chains) */
+	const char *child; /* opening a backing file of this image (for messages), or NULL */
 };
 
 /*
- * Open a raw image. The size must be a multiple of 512 bytes; a read-only
- * backend refuses writes with -EROFS. NULL with a sentence in err on failure
- * ("cannot open disk image 'a.img': No such file or directory").
+ * Open a disk image. NULL with a sentence in err on failure ("cannot open
+ * disk image 'a.img': No such file or directory", "disk image 'a.img' is
+ * locked by another machine (pid 1234)").
  */
-struct block_backend *block_raw_open(const char *path, bool readonly, struct vk_error *err);
+struct block_backend *block_open(const char *path, const struct block_open_opts *o,
+                                 struct vk_error *err);
+
+/* "raw" / "qcow2" / NULL for a spelling we do not know. */
+const char *block_format_name(enum block_format f);
+int block_format_parse(const char *name, enum block_format *out) VK_MUST_CHECK;
+
+/* Whether the file starts with the qcow2 magic (false on any error). */
+bool block_has_qcow2_magic(int fd);
+
+/* Formats' openers (after block_open's probing and locking); the fd is theirs. */
+struct block_backend *block_raw_open_fd(int fd, const char *path, bool readonly,
+                                        struct vk_error *err);
+struct block_backend *block_qcow2_open_fd(int fd, const char *path, const struct block_open_opts *o,
+                                          struct vk_error *err);
+
+/*
+ * Create a qcow2 (version 3) image of size bytes, optionally over a backing
+ * file (its path as it should be recorded, relative to the new image's folder
+ * or absolute) of the given format. Fails if path exists.
+ */
+int block_qcow2_create(const char *path, uint64_t size, const char *backing,
+                       enum block_format backing_format, struct vk_error *err) VK_MUST_CHECK;
+
+/* Drop the image's lock (a migration's switchover) and take it again. */
+void block_unlock(struct block_backend *be);
+int block_relock(struct block_backend *be, struct vk_error *err) VK_MUST_CHECK;
 
 static inline int block_readv(struct block_backend *be, const struct iovec *iov, unsigned n,
                               uint64_t offset)
@@ -62,11 +113,28 @@ static inline int block_flush(struct block_backend *be)
 	return be->ops->flush(be);
 }
 
+static inline int block_discard(struct block_backend *be, uint64_t offset, uint64_t len)
+{
+	if (be->readonly)
+		return -EROFS;
+	return be->ops->discard ? be->ops->discard(be, offset, len) : 0;
+}
+
+static inline int block_write_zeroes(struct block_backend *be, uint64_t offset, uint64_t len)
+{
+	if (be->readonly)
+		return -EROFS;
+	return be->ops->write_zeroes(be, offset, len);
+}
+
 /* NULL is accepted. */
 static inline void block_close(struct block_backend *be)
 {
 	if (be)
 		be->ops->close(be);
 }
+
+/* Compatibility: a raw image, locked (what --disk PATH,format=raw opens). */
+struct block_backend *block_raw_open(const char *path, bool readonly, struct vk_error *err);
 
 #endif

@@ -39,7 +39,7 @@ static struct virtio_dev *disk_from_spec(const char *spec, const struct vm_mem *
 	_cleanup_free_ char *copy = strdup(spec);
 	char *save = NULL, *path, *opt;
 	const char *serial = NULL;
-	bool readonly = false;
+	struct block_open_opts o = {.format = BLOCK_FORMAT_AUTO};
 	struct block_backend *be;
 
 	if (!copy) {
@@ -49,12 +49,20 @@ static struct virtio_dev *disk_from_spec(const char *spec, const struct vm_mem *
 	path = strtok_r(copy, ",", &save);
 	if (!path) {
 		vk_error_set(err, EINVAL,
-		             "disk: no image file given (PATH[,readonly][,serial=ID])");
+		             "disk: no image file given "
+		             "(PATH[,format=raw|qcow2][,readonly][,serial=ID])");
 		return NULL;
 	}
 	while ((opt = strtok_r(NULL, ",", &save))) {
 		if (!strcmp(opt, "readonly") || !strcmp(opt, "ro")) {
-			readonly = true;
+			o.readonly = true;
+		} else if (vk_startswith(opt, "format=")) {
+			if (block_format_parse(opt + 7, &o.format) < 0) {
+				vk_error_set(err, EINVAL,
+				             "disk '%s': format '%s' is not raw or qcow2", path,
+				             opt + 7);
+				return NULL;
+			}
 		} else if (vk_startswith(opt, "serial=")) {
 			serial = opt + 7;
 			if (strlen(serial) > 20) {
@@ -66,12 +74,13 @@ static struct virtio_dev *disk_from_spec(const char *spec, const struct vm_mem *
 			}
 		} else {
 			vk_error_set(err, EINVAL,
-			             "disk '%s': unknown option '%s' (known: readonly, serial=ID)",
+			             "disk '%s': unknown option '%s' (known: format=raw|qcow2, "
+			             "readonly, serial=ID)",
 			             path, opt);
 			return NULL;
 		}
 	}
-	be = block_raw_open(path, readonly, err);
+	be = block_open(path, &o, err);
 	if (!be)
 		return NULL;
 	return virtio_blk_create(mem, be, serial, err);
