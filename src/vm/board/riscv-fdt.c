@@ -133,14 +133,16 @@ static int fdt_soc(void *fdt, const struct riscv_fdt_params *p)
 	TRY(fdt_property_cell(fdt, "interrupts", VIRT_UART0_IRQ));
 	TRY(fdt_end_node(fdt));
 
-	/* Highest slot first, as QEMU does, so that Linux numbers them in slot order. */
-	for (int n = (int)p->nr_virtio - 1; n >= 0; n--) {
+	/* Lowest slot first: Linux probes the nodes in this order and numbers devices as
+	 * it goes, so the first --disk is vda and the first --net eth0. (QEMU gets the same
+	 * result the other way round: its first device takes the highest slot, listed first.) */
+	for (unsigned n = 0; n < p->nr_virtio; n++) {
 		uint64_t base = VIRT_VIRTIO_BASE + (uint64_t)n * VIRT_VIRTIO_STRIDE;
 		TRY(begin_node_at(fdt, "virtio_mmio", base));
 		TRY(fdt_property_string(fdt, "compatible", "virtio,mmio"));
 		TRY(prop_reg(fdt, base, VIRT_VIRTIO_STRIDE));
 		TRY(fdt_property_cell(fdt, "interrupt-parent", PHANDLE_PLIC));
-		TRY(fdt_property_cell(fdt, "interrupts", VIRT_VIRTIO_IRQ + (unsigned)n));
+		TRY(fdt_property_cell(fdt, "interrupts", VIRT_VIRTIO_IRQ + n));
 		TRY(fdt_end_node(fdt));
 	}
 

@@ -75,15 +75,20 @@ def test_header_injection(guest, tmp):
         T.diag(out.stderr[-1000:])
     T.check(sha256(disk) == before, 'the refused disk is left untouched')
 
-    g = vktest.Guest(guest, extra=['--disk', disk + ',format=raw'])
+    second = os.path.join(tmp, 'second.raw')
+    with open(second, 'wb') as f:
+        f.truncate(8 * MiB)
+    g = vktest.Guest(guest, extra=['--disk', disk + ',format=raw', '--disk', second])
     try:
         if not T.check(g.start(), 'the guest boots with the disk given as raw'):
             return
+        sizes = (g.run('cat /sys/block/vda/size /sys/block/vdb/size') or '').split()
+        T.check(sizes == [str(4 * MiB // 512), str(8 * MiB // 512)],
+                f'disks are vda, vdb in the order given (sectors: {sizes})')
         head = g.run('dd if=/dev/vda bs=4 count=1 2>/dev/null | hexdump -C | head -n 1') or ''
         T.check('51 46 49 fb' in head, 'the guest reads the header bytes themselves (QFI\\xfb)')
-        size = (g.run('cat /sys/block/vda/size') or '').strip()
-        T.check(size == str(4 * MiB // 512),
-                f'the guest sees the file size (4 MiB), not the header\'s 16 MiB ({size} sectors)')
+        T.check(sizes[:1] == [str(4 * MiB // 512)],
+                'the guest sees the file size (4 MiB), not the header\'s 16 MiB')
         found = g.run('grep -c HOST-SECRET /dev/vda') or ''
         T.check(found.strip().endswith('0'), 'no byte of the named host file reaches the guest')
     finally:
