@@ -63,7 +63,8 @@ int main(int argc, char **argv)
 	uint64_t bytes = 0, ios = 0;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: vkdisk DEV seqwrite|seqread MIB | randwrite|randread COUNT QD\n");
+		fprintf(stderr,
+		        "usage: vkdisk DEV seqwrite|seqread MIB | randwrite|randread COUNT QD\n");
 		return 2;
 	}
 	writing = strstr(argv[2], "write") != NULL;
@@ -82,7 +83,8 @@ int main(int argc, char **argv)
 		t0 = now();
 		for (long i = 0; i < mib; i++) {
 			off_t off = (off_t)(((uint64_t)i << 20) % disk_size);
-			ssize_t n = writing ? pwrite(fd, buf, 1 << 20, off) : pread(fd, buf, 1 << 20, off);
+			ssize_t n = writing ? pwrite(fd, buf, 1 << 20, off)
+			                    : pread(fd, buf, 1 << 20, off);
 			if (n != 1 << 20) {
 				perror("vkdisk: sequential I/O");
 				return 1;
