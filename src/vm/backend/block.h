@@ -92,6 +92,49 @@ struct block_backend *block_qcow2_open_fd(int fd, const char *path, const struct
 int block_qcow2_create(const char *path, uint64_t size, const char *backing,
                        enum block_format backing_format, struct vk_error *err) VK_MUST_CHECK;
 
+/* ---- image tools (block-image.c): what `virtkit-vm image` does ---- */
+
+struct block_create_opts {
+	enum block_format format;         /* RAW or QCOW2 */
+	uint64_t size;                    /* bytes; 0 with a backing file: the backing file's */
+	const char *backing;              /* qcow2 only: recorded as given */
+	enum block_format backing_format; /* required with backing: never guessed */
+	unsigned cluster_bits;            /* qcow2: 12..21, 0: the default (16, 64 KiB) */
+};
+
+/* Create a new image (never over an existing file); on failure nothing is left. */
+int block_create(const char *path, const struct block_create_opts *o,
+                 struct vk_error *err) VK_MUST_CHECK;
+
+struct block_info {
+	enum block_format format;
+	uint64_t virtual_size;
+	uint64_t actual_size;  /* bytes allocated on the host */
+	uint64_t cluster_size; /* qcow2; 0 for raw */
+	char *backing;         /* as recorded, or NULL */
+	char *backing_full;    /* resolved like QEMU (relative to the image's folder), or NULL */
+	enum block_format backing_format; /* AUTO: not recorded */
+	bool dirty;                       /* qcow2 v3 with lazy refcounts, not closed cleanly */
+};
+
+/*
+ * Describe an image without locking it (like qemu-img info -U: the image may
+ * be in use by a running machine). format AUTO probes as block_open() does.
+ * Free with block_info_free().
+ */
+int block_get_info(const char *path, enum block_format format, struct block_info *out,
+                   struct vk_error *err) VK_MUST_CHECK;
+void block_info_free(struct block_info *info);
+
+/* Grow an image (not in use: it is locked for writing) to size bytes; shrinking is
+ * refused (it would drop guest data). */
+int block_resize(const char *path, enum block_format format, uint64_t size,
+                 struct vk_error *err) VK_MUST_CHECK;
+
+/* The path a backing file name recorded in image refers to: as is when absolute,
+ * else relative to image's folder (what QEMU does). Allocated; NULL: no memory. */
+char *block_backing_path(const char *image, const char *name);
+
 /* Drop the image's lock (a migration's switchover) and take it again. */
 void block_unlock(struct block_backend *be);
 int block_relock(struct block_backend *be, struct vk_error *err) VK_MUST_CHECK;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Creating qcow2 images (version 3, 64 KiB clusters, 16-bit refcounts, no
- * lazy refcounts): what `virtkit volume create` makes, blank or as a
+ * Creating qcow2 images (version 3, 64 KiB clusters unless asked otherwise,
+ * 16-bit refcounts, no lazy refcounts): what `virtkit volume create` makes, blank or as a
  * copy-on-write overlay of a base image.
  *
  * Layout: cluster 0 the header, its extensions (the backing file's format)
@@ -33,13 +33,22 @@ static void put64(uint8_t *p, uint64_t v)
 int block_qcow2_create(const char *path, uint64_t size, const char *backing,
                        enum block_format backing_format, struct vk_error *err)
 {
-	const unsigned bits = QCOW2_DEFAULT_CLUSTER_BITS;
+	return qcow2_create(path, size, backing, backing_format, QCOW2_DEFAULT_CLUSTER_BITS, err);
+}
+
+int qcow2_create(const char *path, uint64_t size, const char *backing,
+                 enum block_format backing_format, unsigned bits, struct vk_error *err)
+{
 	const uint64_t cs = 1ull << bits, per_l2 = cs / 8 * cs;
 	uint64_t l1_entries, l1_clusters, total_clusters, ext_end;
 	uint8_t *buf = NULL;
 	size_t blen = 0;
 	int fd, r = 0;
 
+	if (bits < QCOW2_CREATE_MIN_BITS || bits > QCOW2_CREATE_MAX_BITS)
+		return vk_error_set(
+		        err, EINVAL,
+		        "cannot create '%s': cluster size out of range (4 KiB to 2 MiB)", path);
 	if (size == 0 || size % 512)
 		return vk_error_set(err, EINVAL,
 		                    "cannot create '%s': size %llu is not a positive "

@@ -454,25 +454,10 @@ static int read_extensions(struct qcow2 *q, const uint8_t *c, uint64_t start, ui
 	return 0;
 }
 
-/* The backing file's path: as recorded when absolute, else next to the image. */
-static char *backing_path(const struct qcow2 *q)
-{
-	const char *slash;
-	char *p;
-
-	if (q->backing_name[0] == '/')
-		return strdup(q->backing_name);
-	slash = strrchr(q->path, '/');
-	if (!slash)
-		return strdup(q->backing_name);
-	if (asprintf(&p, "%.*s/%s", (int)(slash - q->path), q->path, q->backing_name) < 0)
-		return NULL;
-	return p;
-}
-
 static int open_backing(struct qcow2 *q, const struct block_open_opts *o, struct vk_error *err)
 {
-	struct block_open_opts bo = {.readonly = true, .depth = o->depth + 1, .child = q->path};
+	struct block_open_opts bo = {
+	        .readonly = true, .no_lock = o->no_lock, .depth = o->depth + 1, .child = q->path};
 	char *path;
 
 	if (o->depth + 1 > QCOW2_MAX_CHAIN)
@@ -480,7 +465,7 @@ static int open_backing(struct qcow2 *q, const struct block_open_opts *o, struct
 		        err, ELOOP,
 		        "qcow2 image '%s': backing chain longer than %d images (a loop?)", q->path,
 		        QCOW2_MAX_CHAIN);
-	path = backing_path(q);
+	path = block_backing_path(q->path, q->backing_name);
 	if (!path)
 		return vk_error_errno(err, ENOMEM, "qcow2 image '%s'", q->path);
 	if (q->backing_format) {
@@ -742,4 +727,102 @@ fail:
 	free(c);
 	qcow2_free(q);
 	return NULL;
+}
+
+/* ---- image tools ------------------------------------------------------------------ */
+
+int qcow2_get_info(struct block_backend *be, struct block_info *out)
+{
+	struct qcow2 *q = to_qcow2(be);
+
+	out->cluster_size = q->cluster_size;
+	out->dirty = (q->incompatible & QCOW2_INCOMPAT_DIRTY) != 0;
+	out->backing_format = BLOCK_FORMAT_AUTO;
+	if (q->backing_format && block_format_parse(q->backing_format, &out->backing_format) < 0)
+		out->backing_format = BLOCK_FORMAT_AUTO;
+	if (q->backing_name) {
+		out->backing = strdup(q->backing_name);
+		out->backing_full = block_backing_path(q->path, q->backing_name);
+		if (!out->backing || !out->backing_full)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* A new L1 table of entries entries (the old ones copied, the rest zero) in new
+ * clusters; the header points at it, then the old table's clusters are freed. */
+static int grow_l1(struct qcow2 *q, uint64_t entries, uint64_t size)
+{
+	uint64_t bytes = entries * 8, clusters = (bytes + q->cluster_size - 1) >> q->cluster_bits;
+	uint64_t old_clusters = (q->l1_entries * 8 + q->cluster_size - 1) >> q->cluster_bits;
+	uint64_t old = q->l1_offset, *disk = NULL, *mem;
+	uint8_t hdr[QH_L1_OFFSET + 8 - QH_SIZE];
+	int64_t at;
+	int r;
+
+	if (bytes > QCOW2_MAX_L1_BYTES)
+		return -EFBIG;
+	mem = realloc(q->l1, bytes);
+	if (!mem)
+		return -ENOMEM;
+	q->l1 = mem;
+	memset(mem + q->l1_entries, 0, (entries - q->l1_entries) * 8);
+	disk = calloc(clusters, q->cluster_size);
+	if (!disk)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < entries; i++)
+		disk[i] = htobe64(mem[i]);
+	at = qcow2_alloc_clusters(q, clusters);
+	r = at < 0 ? (int)at : qcow2_pwrite(q, disk, clusters << q->cluster_bits, (uint64_t)at);
+	free(disk);
+	if (r == 0 && fdatasync(q->fd) < 0)
+		r = -errno;
+	if (r < 0)
+		return r;
+	/* size, crypt method (0), L1 size and L1 offset: one write. */
+	memset(hdr, 0, sizeof(hdr));
+	{
+		uint64_t s = htobe64(size), o = htobe64((uint64_t)at);
+		uint32_t n = htobe32((uint32_t)entries);
+		memcpy(hdr, &s, 8);
+		memcpy(hdr + QH_L1_SIZE - QH_SIZE, &n, 4);
+		memcpy(hdr + QH_L1_OFFSET - QH_SIZE, &o, 8);
+	}
+	r = qcow2_pwrite(q, hdr, sizeof(hdr), QH_SIZE);
+	if (r == 0 && fdatasync(q->fd) < 0)
+		r = -errno;
+	if (r < 0)
+		return r;
+	q->l1_entries = entries;
+	q->l1_offset = (uint64_t)at;
+	/* The old table is garbage now (a crash before this leaks it, no more). */
+	for (uint64_t c = 0; c < old_clusters && old; c++) {
+		r = qcow2_refcount_add(q, old + (c << q->cluster_bits), -1);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int qcow2_grow(struct block_backend *be, uint64_t size)
+{
+	struct qcow2 *q = to_qcow2(be);
+	uint64_t per_l2 = q->cluster_size / 8 * q->cluster_size;
+	uint64_t need = (size + per_l2 - 1) / per_l2;
+	int r;
+
+	if (size > (1ull << 60))
+		return -EFBIG;
+	pthread_mutex_lock(&q->lock);
+	if (need > q->l1_entries) {
+		r = grow_l1(q, need, size);
+	} else {
+		r = write_be64(q, QH_SIZE, size);
+		if (r == 0 && fdatasync(q->fd) < 0)
+			r = -errno;
+	}
+	if (r == 0)
+		q->be.size = size;
+	pthread_mutex_unlock(&q->lock);
+	return r;
 }

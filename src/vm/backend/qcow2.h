@@ -151,11 +151,21 @@ int64_t qcow2_alloc_clusters(struct qcow2 *q, uint64_t n);
 
 void qcow2_close(struct block_backend *be);
 
+/* The qcow2 parts of block_get_info(): cluster size, backing file, dirty flag. */
+int qcow2_get_info(struct block_backend *be, struct block_info *out);
+/* Grow the virtual size (a larger L1 table when it no longer covers it). */
+int qcow2_grow(struct block_backend *be, uint64_t size);
+
 /* ---- qcow2-io.c: guest I/O ---- */
 extern const struct block_backend_ops qcow2_ops;
 
 /* ---- qcow2-create.c ---- */
-/* Default cluster size of images we create (like qemu-img's). */
+/* Default cluster size of images we create (like qemu-img's), and the range we make. */
 #define QCOW2_DEFAULT_CLUSTER_BITS 16
+#define QCOW2_CREATE_MIN_BITS      12
+#define QCOW2_CREATE_MAX_BITS      21
+/* block_qcow2_create() with a cluster size (QCOW2_CREATE_MIN_BITS..MAX_BITS). */
+int qcow2_create(const char *path, uint64_t size, const char *backing,
+                 enum block_format backing_format, unsigned cluster_bits, struct vk_error *err);
 
 #endif

@@ -41,5 +41,7 @@ void vm_print_stats(const struct vm_run_stats *stats);
 int vm_run_main(int argc, char **argv);
 int vm_probe_main(int argc, char **argv);
 void vm_probe_usage(FILE *out);
+int vm_image_main(int argc, char **argv);
+void vm_image_usage(FILE *out);
 
 #endif

@@ -14,13 +14,14 @@ static void usage(FILE *out)
 	vm_config_usage(out);
 	fprintf(out, "       ");
 	vm_probe_usage(out);
-	fprintf(out,
-	        "       virtkit-vm --version | --help\n"
-	        "\n"
-	        "Runs one virtual machine: riscv64 guests on the software CPU, x86_64 guests "
-	        "on KVM.\n"
-	        "'virtkit-vm run --help' and 'virtkit-vm probe --help' describe each command.\n"
-	        "See docs/virtkit-vm.md.\n");
+	fprintf(out, "       ");
+	vm_image_usage(out);
+	fprintf(out, "       virtkit-vm --version | --help\n"
+	             "\n"
+	             "Runs one virtual machine: riscv64 guests on the software CPU, x86_64 guests "
+	             "on KVM.\n"
+	             "'virtkit-vm COMMAND --help' describes each command (run, probe, image).\n"
+	             "See docs/virtkit-vm.md.\n");
 }
 
 int main(int argc, char **argv)
@@ -34,6 +35,8 @@ int main(int argc, char **argv)
 		return vm_run_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "probe"))
 		return vm_probe_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "image"))
+		return vm_image_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return 0;
@@ -42,6 +45,7 @@ int main(int argc, char **argv)
 		printf("virtkit-vm %s\n", VIRTKIT_VERSION);
 		return 0;
 	}
-	fprintf(stderr, "virtkit-vm: unknown command '%s' (expected run or probe)\n", argv[1]);
+	fprintf(stderr, "virtkit-vm: unknown command '%s' (expected run, probe or image)\n",
+	        argv[1]);
 	return 2;
 }

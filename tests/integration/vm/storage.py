@@ -8,9 +8,11 @@
     give images `qemu-img compare` calls identical, reading through the backing file;
   - `kill -9` of virtkit-vm while the guest writes: `qemu-img check` reports no corruption
     (leaked clusters are allowed: exit status 0 or 3);
-  - a second VM cannot open a disk a running VM writes; two read-only users may share one.
+  - a second VM cannot open a disk a running VM writes; two read-only users may share one;
+  - `virtkit-vm image create/info/resize` make images qemu-img describes the same way.
 Every wait has a deadline; TAP output."""
 import hashlib
+import json
 import os
 import random
 import shutil
@@ -220,6 +222,44 @@ def test_locking(guest, tmp):
         a.stop()
 
 
+def test_image_command(tmp):
+    """virtkit-vm image: what it makes qemu-img reads the same way, and bad input fails."""
+    def vm_image(*args):
+        return subprocess.run([vktest.VM, 'image', *args], capture_output=True, text=True)
+
+    base, over = os.path.join(tmp, 'cmd-base.qcow2'), os.path.join(tmp, 'cmd-over.qcow2')
+    ok = (vm_image('create', base, '--size', '1G', '--cluster-size', '128K').returncode == 0 and
+          vm_image('create', over, '--backing', 'cmd-base.qcow2', '--backing-format', 'qcow2')
+          .returncode == 0 and vm_image('resize', over, '3G', '--format', 'qcow2').returncode == 0)
+    ours = vm_image('info', over, '--json')
+    theirs = qemu_img('info', '--output=json', over)
+    try:
+        a, b = json.loads(ours.stdout), json.loads(theirs.stdout)
+    except ValueError:
+        a, b = {}, {'unparsed': theirs.stdout}
+    keys = ['filename', 'format', 'virtual-size', 'cluster-size', 'backing-filename',
+            'full-backing-filename', 'backing-filename-format', 'dirty-flag']
+    T.check(ok and all(a.get(k) == b.get(k) for k in keys),
+            'virtkit-vm image create/resize/info --json agree with qemu-img info')
+    if not ok or any(a.get(k) != b.get(k) for k in keys):
+        T.diag(f'ours: {a}\nqemu-img: {b}')
+    T.check(qemu_img('check', over).returncode == 0 and qemu_img('check', base).returncode == 0,
+            'qemu-img check: the images virtkit-vm image made are clean')
+    bad = [('create', os.path.join(tmp, 'x'), '--size', '0'),
+           ('create', os.path.join(tmp, 'x'), '--size', '1G', '--format', 'vmdk'),
+           ('create', os.path.join(tmp, 'x'), '--backing', base),
+           ('create', base, '--size', '1G'),
+           ('info', os.path.join(tmp, 'missing')),
+           ('resize', over, '1G', '--format', 'qcow2'),
+           ('resize', over, '4G')]
+    fails = [b for b in bad if (lambda r: r.returncode == 0 or not r.stderr.strip()
+                                or 'Traceback' in r.stderr)(vm_image(*b))]
+    T.check(not fails and not os.path.exists(os.path.join(tmp, 'x')),
+            'bad image commands fail with a message and leave no file')
+    if fails:
+        T.diag(f'accepted or silent: {fails}')
+
+
 def main():
     guest, why = vktest.find_guest()
     if not guest:
@@ -232,6 +272,7 @@ def main():
         return T.done()
     tmp = tempfile.mkdtemp(prefix='vk-storage-')
     try:
+        test_image_command(tmp)
         test_header_injection(guest, tmp)
         test_overlay_selftest(guest, tmp)
         test_same_writes_as_qemu(guest, tmp)

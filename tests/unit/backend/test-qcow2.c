@@ -367,6 +367,88 @@ static void test_locking(void **state)
 	block_close(a);
 }
 
+/* What `virtkit-vm image` does: create (cluster sizes, overlays), describe, grow. */
+static void test_image_tools(void **state)
+{
+	const char *img = in_dir("tool.qcow2"), *mirror = in_dir("tool.raw");
+	const char *over = in_dir("tool-over.qcow2"), *raw = in_dir("tool-new.raw");
+	struct block_create_opts o = {
+	        .format = BLOCK_FORMAT_QCOW2, .size = 8 << 20, .cluster_bits = 12};
+	struct vk_error err = {0};
+	struct block_backend *be;
+	struct block_info info;
+
+	check_qemu_img();
+	unlink(img);
+	unlink(over);
+	unlink(raw);
+	/* 4 KiB clusters: one L2 table maps 2 MiB, so growing to 3 GiB needs a larger L1. */
+	assert_int_equal(block_create(img, &o, &err), 0);
+	assert_int_equal(sh("truncate -s 0 %s && truncate -s 8M %s", mirror, mirror), 0);
+	be = open_img(img, BLOCK_FORMAT_QCOW2, false);
+	torture(be, mirror, 200);
+	block_close(be);
+	assert_int_equal(block_resize(img, BLOCK_FORMAT_QCOW2, 3ull << 30, &err), 0);
+	assert_int_equal(sh("truncate -s 3G %s", mirror), 0);
+	be = open_img(img, BLOCK_FORMAT_QCOW2, false);
+	assert_int_equal(be->size, 3ull << 30);
+	torture(be, mirror, 200); /* all over the grown disk, the old data read back */
+	block_close(be);
+	verify(img, mirror);
+	assert_int_equal(sh("qemu-img info %s | grep -q 'cluster_size: 4096'", img), 0);
+	/* shrinking is refused and changes nothing */
+	assert_int_not_equal(block_resize(img, BLOCK_FORMAT_QCOW2, 1 << 20, &err), 0);
+	assert_non_null(strstr(err.msg, "shrink"));
+	assert_int_equal(sh("qemu-img info %s | grep -q '3 GiB'", img), 0);
+
+	/* an overlay takes the base's size; its format must be said */
+	o = (struct block_create_opts){.format = BLOCK_FORMAT_QCOW2, .backing = "tool.qcow2"};
+	assert_int_not_equal(block_create(over, &o, &err), 0);
+	assert_non_null(strstr(err.msg, "never guessed"));
+	assert_int_equal(access(over, F_OK), -1);
+	o.backing_format = BLOCK_FORMAT_QCOW2;
+	assert_int_equal(block_create(over, &o, &err), 0);
+	assert_int_equal(block_get_info(over, BLOCK_FORMAT_QCOW2, &info, &err), 0);
+	assert_int_equal(info.format, BLOCK_FORMAT_QCOW2);
+	assert_int_equal(info.virtual_size, 3ull << 30);
+	assert_int_equal(info.cluster_size, 65536);
+	assert_string_equal(info.backing, "tool.qcow2");
+	assert_string_equal(info.backing_full, img);
+	assert_int_equal(info.backing_format, BLOCK_FORMAT_QCOW2);
+	assert_false(info.dirty);
+	block_info_free(&info);
+	assert_int_equal(sh("qemu-img compare -q %s %s", over, mirror), 0);
+	/* info does not need the image's lock: it works while a machine writes it */
+	be = open_img(over, BLOCK_FORMAT_QCOW2, false);
+	assert_int_equal(block_get_info(over, BLOCK_FORMAT_QCOW2, &info, &err), 0);
+	block_info_free(&info);
+	assert_int_not_equal(block_resize(over, BLOCK_FORMAT_QCOW2, 4ull << 30, &err), 0);
+	assert_int_equal(err.code, EBUSY);
+	block_close(be);
+
+	/* raw: created sparse, grown; a missing base or a bad size leaves no file */
+	o = (struct block_create_opts){.format = BLOCK_FORMAT_RAW, .size = 1 << 20};
+	assert_int_equal(block_create(raw, &o, &err), 0);
+	assert_int_equal(block_resize(raw, BLOCK_FORMAT_RAW, 2 << 20, &err), 0);
+	assert_int_equal(block_get_info(raw, BLOCK_FORMAT_RAW, &info, &err), 0);
+	assert_int_equal(info.virtual_size, 2 << 20);
+	assert_int_equal(info.cluster_size, 0);
+	assert_null(info.backing);
+	block_info_free(&info);
+	unlink(over);
+	o = (struct block_create_opts){.format = BLOCK_FORMAT_QCOW2,
+	                               .backing = "nope.qcow2",
+	                               .backing_format = BLOCK_FORMAT_QCOW2};
+	assert_int_not_equal(block_create(over, &o, &err), 0);
+	assert_non_null(strstr(err.msg, "nope.qcow2"));
+	o = (struct block_create_opts){.format = BLOCK_FORMAT_QCOW2, .size = 1000};
+	assert_int_not_equal(block_create(over, &o, &err), 0);
+	o = (struct block_create_opts){
+	        .format = BLOCK_FORMAT_QCOW2, .size = 1 << 20, .cluster_bits = 9};
+	assert_int_not_equal(block_create(over, &o, &err), 0);
+	assert_int_equal(access(over, F_OK), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -376,6 +458,7 @@ int main(void)
 	        cmocka_unit_test(test_probing),
 	        cmocka_unit_test(test_malformed),
 	        cmocka_unit_test(test_locking),
+	        cmocka_unit_test(test_image_tools),
 	};
 	int r;
 
