@@ -145,6 +145,11 @@ static const struct block_backend_ops raw_ops = {
         .close = raw_close,
 };
 
+int block_raw_fd(const struct block_backend *be)
+{
+	return be->ops == &raw_ops ? container_of(be, struct block_raw, be)->fd : -1;
+}
+
 struct block_backend *block_raw_open_fd(int fd, const char *path, bool readonly,
                                         struct vk_error *err)
 {

@@ -177,6 +177,10 @@ static inline void block_close(struct block_backend *be)
 		be->ops->close(be);
 }
 
+/* A raw backend's file descriptor (for the kernel to do its I/O: block-aio.c); -1
+ * for other formats. */
+int block_raw_fd(const struct block_backend *be);
+
 /* Compatibility: a raw image, locked (what --disk PATH,format=raw opens). */
 struct block_backend *block_raw_open(const char *path, bool readonly, struct vk_error *err);
 
