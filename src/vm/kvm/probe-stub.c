@@ -13,3 +13,9 @@ void kvm_probe_report(bool json)
 	else
 		printf("kvm: unavailable (this host is not x86-64)\n");
 }
+
+enum kvm_verdict kvm_probe_verdict(char *summary, size_t len)
+{
+	snprintf(summary, len, "kvm: unavailable (this host is not x86-64)");
+	return KVM_VERDICT_UNAVAILABLE;
+}

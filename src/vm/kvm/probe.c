@@ -299,6 +299,17 @@ static void probe_print_json(const struct probe_result *res, const char *summary
 	json_object_put(o);
 }
 
+enum kvm_verdict kvm_probe_verdict(char *summary, size_t len)
+{
+	struct probe_result res;
+
+	probe_host(&res);
+	probe_summary(&res, summary, len);
+	if (!res.available)
+		return KVM_VERDICT_UNAVAILABLE;
+	return res.mips >= PROBE_HW_MIPS ? KVM_VERDICT_HARDWARE : KVM_VERDICT_EMULATED;
+}
+
 void kvm_probe_report(bool json)
 {
 	struct probe_result res;

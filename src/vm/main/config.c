@@ -41,6 +41,8 @@ enum {
 	OPT_HELP,
 	OPT_JIT,
 	OPT_JIT_CACHE,
+	OPT_OVERCOMMIT,
+	OPT_QUIET,
 };
 
 static const struct option run_options[] = {
@@ -66,6 +68,8 @@ static const struct option run_options[] = {
         {"help", no_argument, NULL, OPT_HELP},
         {"jit", required_argument, NULL, OPT_JIT},
         {"jit-cache", required_argument, NULL, OPT_JIT_CACHE},
+        {"overcommit", no_argument, NULL, OPT_OVERCOMMIT},
+        {"quiet", no_argument, NULL, OPT_QUIET},
         {NULL, 0, NULL, 0},
 };
 
@@ -73,6 +77,7 @@ void vm_config_usage(FILE *out)
 {
 	fprintf(out,
 	        "virtkit-vm run [--arch riscv64|x86_64] [--accel kvm|emu] [--memory SIZE]\n"
+	        "                      [--overcommit] [--quiet]\n"
 	        "                      [--cpus N] --kernel FILE [--initrd FILE] [--cmdline TEXT]\n"
 	        "                      [--firmware FILE|none] [--disk PATH[,readonly]]...\n"
 	        "                      [--net "
@@ -207,6 +212,12 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_erro
 				return vk_error_set(err, EINVAL,
 				                    "--jit-cache %s is out of range (1M to 2G)",
 				                    optarg);
+			break;
+		case OPT_OVERCOMMIT:
+			cfg->overcommit = true;
+			break;
+		case OPT_QUIET:
+			cfg->quiet = true;
 			break;
 		case ':':
 			return vk_error_set(err, EINVAL, "option '%s' needs a value",

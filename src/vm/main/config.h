@@ -18,6 +18,8 @@ struct vm_config {
 	const char *control;              /* control socket path, NULL: none */
 	bool stats;                       /* print run statistics on stderr at exit */
 	bool help;                        /* --help: print the usage, run nothing */
+	bool overcommit;                  /* --overcommit: guest RAM may exceed host RAM + swap */
+	bool quiet;                       /* --quiet: no warning about the host (host.c) */
 };
 
 /*
@@ -36,6 +38,11 @@ const char *vm_default_arch(void);
  * backend cannot count them), host RSS and the part of it beyond guest RAM.
  */
 void vm_print_stats(const struct vm_run_stats *stats);
+
+/* host.c: -ENOMEM with both numbers when guest RAM exceeds the host's RAM + swap. */
+int vm_check_host_memory(const struct vm_config *cfg, struct vk_error *err) VK_MUST_CHECK;
+/* host.c: one warning line when an x86_64 guest would run on an emulating KVM. */
+void vm_warn_host_accel(const struct vm_config *cfg);
 
 /* The commands (argv[0] is the command's name): return the process exit status. */
 int vm_run_main(int argc, char **argv);

@@ -69,9 +69,16 @@ int vm_run_main(int argc, char **argv)
 		vm_config_usage(stdout);
 		printf("\nRuns one machine until the guest powers off (status 0), a signal or a\n"
 		       "`quit` on the control socket. SIZE takes K, M, G, T (or KiB, MiB, GiB, "
-		       "TiB).\nSee docs/virtkit-vm.md.\n");
+		       "TiB).\n--memory beyond the host's RAM + swap is refused unless "
+		       "--overcommit is given.\n--quiet hides the warning about an emulating "
+		       "KVM.\nSee docs/virtkit-vm.md.\n");
 		return 0;
 	}
+	if (vm_check_host_memory(&cfg, &err) < 0) {
+		fprintf(stderr, "virtkit-vm: %s\n", err.msg);
+		return 2;
+	}
+	vm_warn_host_accel(&cfg);
 	if (!strcmp(cfg.machine.arch, "riscv64"))
 		r = riscv_virt_main(&cfg.machine, &mon, &err);
 	else

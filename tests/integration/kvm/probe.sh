@@ -44,6 +44,23 @@ else
 	tap_skip "the host's expected class" "neither kvm_pvm nor missing /dev/kvm: the measurement decides"
 fi
 
+# `run --arch x86_64` on an emulating KVM: the verdict and its consequence, one warning line
+# at start (the kernel here does not exist: the run fails right after), none with --quiet.
+timeout 60 "$VK_VM" run --arch x86_64 --console null --kernel "$TAP_TMP/nope" \
+	>/dev/null 2>"$TAP_TMP/warn"
+case $summary in
+"kvm: emulated"*)
+	tap_check "run on an emulating KVM: one warning line with the verdict and what it means" \
+		sh -c "[ \$(grep -c '^virtkit-vm: warning: kvm: emulated (nested or PVM, ~[0-9]* MIPS): .*boots in minutes.*--quiet' '$TAP_TMP/warn') -eq 1 ]" ;;
+*)
+	tap_check "run on a KVM that is not emulating: no warning" \
+		sh -c "! grep -q 'warning: kvm:' '$TAP_TMP/warn'" ;;
+esac
+timeout 60 "$VK_VM" run --arch x86_64 --quiet --console null --kernel "$TAP_TMP/nope" \
+	>/dev/null 2>"$TAP_TMP/quiet"
+tap_check "--quiet: no warning, only the run's own error" \
+	sh -c "! grep -q warning '$TAP_TMP/quiet' && grep -q 'cannot open' '$TAP_TMP/quiet'"
+
 VIRTKIT_KVM_DEVICE=$TAP_TMP/nokvm timeout 60 "$VK_VM" probe >"$TAP_TMP/none" 2>&1
 tap_check "no device: 'kvm: unavailable (cannot open ...)' and exit 0" \
 	sh -c "[ $? -eq 0 ] && grep -q '^kvm: unavailable (cannot open' '$TAP_TMP/none'"

@@ -26,6 +26,15 @@ expect_error "missing kernel file" "cannot load kernel: cannot open '$TAP_TMP/no
 expect_error "no --kernel" "kernel is required" $rv
 expect_error "unknown option" "unknown option '--frobnicate'" $rv --kernel x --frobnicate
 expect_error "bad memory size" "invalid size '12Q'" run --arch riscv64 --memory 12Q --kernel x
+# Guest RAM beyond the host's RAM + swap: refused with both numbers, as /proc/meminfo has them.
+ram=$(awk '/^MemTotal:/ {print int($2 / 1024)}' /proc/meminfo)
+swap=$(awk '/^SwapTotal:/ {print int($2 / 1024)}' /proc/meminfo)
+expect_error "--memory 1T beyond the host: refused with RAM and swap" \
+	"--memory 1 TiB is more than this host has: RAM $ram MiB + swap $swap MiB (--overcommit" \
+	run --arch riscv64 --memory 1T --kernel "$TAP_TMP/nope"
+expect_error "--overcommit lets it past the memory check (then the missing kernel)" \
+	"cannot open '$TAP_TMP/nope'" run --arch riscv64 --memory 1T --overcommit --console null \
+	--kernel "$TAP_TMP/nope"
 expect_error "zero cpus" "cpus '0'" $rv --cpus 0 --kernel x
 expect_error "unknown arch" "unknown architecture 'mips'" run --arch mips --kernel x
 head -c 100 /dev/urandom >"$TAP_TMP/short"
