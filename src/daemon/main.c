@@ -256,11 +256,25 @@ static int prepare_dirs(struct vk_error *err)
 {
 	char path[PATH_MAX + 32];
 	char real[PATH_MAX];
-	int r;
+	struct stat st;
+	int r, e;
 
-	if ((r = mkdir_p(vkd.paths.state_dir, 0700)) < 0)
-		return vk_error_errno(err, -r, "cannot create the state folder '%s'",
+	/*
+	 * The state folder itself is created, never its parents: a mistyped
+	 * --state-dir must fail here, not grow a tree and a database somewhere.
+	 */
+	e = mkdir(vkd.paths.state_dir, 0700) < 0 ? errno : 0;
+	if (e == ENOENT)
+		return vk_error_set(err, ENOENT,
+		                    "cannot create the state folder '%s': its parent folder does "
+		                    "not exist (virtkitd creates only the last one)",
+		                    vkd.paths.state_dir);
+	if ((e && e != EEXIST) || (e = stat(vkd.paths.state_dir, &st) < 0 ? errno : 0))
+		return vk_error_errno(err, e, "cannot create the state folder '%s'",
 		                      vkd.paths.state_dir);
+	if (!S_ISDIR(st.st_mode))
+		return vk_error_set(err, ENOTDIR, "the state folder '%s' is not a folder",
+		                    vkd.paths.state_dir);
 	if ((r = mkdir_p(vkd.paths.run_dir, 0755)) < 0)
 		return vk_error_errno(err, -r, "cannot create the run folder '%s'",
 		                      vkd.paths.run_dir);

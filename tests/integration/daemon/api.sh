@@ -7,6 +7,17 @@
 setup
 have_ct=1
 pick_oci_runtime || have_ct=0
+# A --state-dir whose parent is missing: refused, and nothing is created on the way.
+timeout 20 "$VKD" --socket "$T/x.sock" --state-dir "$T/missing/state" --run-dir "$T/run-x" \
+	>"$T/missing.out" 2>&1
+rc=$?
+if [ $rc -ne 0 ] && [ ! -e "$T/missing" ] &&
+	grep -q "cannot create the state folder '$T/missing/state': its parent folder does not exist" "$T/missing.out"; then
+	ok "--state-dir with a missing parent: refused (exit $rc), the parent is not created"
+else
+	not_ok "--state-dir with a missing parent: refused, the parent is not created" \
+		"exit $rc; $(ls -d "$T/missing" 2>&1); $(cat "$T/missing.out")"
+fi
 daemon_start || { echo "1..0 # SKIP virtkitd does not start"; exit 1; }
 
 # expect STATUS NAME METHOD PATH [curl args]: the status and a JSON error body for 4xx.
