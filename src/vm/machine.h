@@ -49,6 +49,9 @@ struct vm_machine_config {
 	bool rng;
 	const char *console;        /* chardev spec of the serial console, default "stdio" */
 	const char *virtio_console; /* chardev spec of a virtio-console (hvc0), NULL: none */
+	/* A guest-agent port (org.qemu.guest_agent.0) on a multiport virtio-console, which the
+	 * board's powerdown uses before anything else (riscv64). */
+	bool agent;
 	enum vm_on_reset on_reset;
 	/* x86_64: virtio devices on virtio-mmio (with virtio_mmio.device= on the command
 	 * line) instead of virtio-pci; riscv64 always uses virtio-mmio. */

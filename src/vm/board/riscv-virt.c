@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "vm/board/board.h"
+#include "vm/board/guest-poweroff.h"
 #include "vm/board/riscv-boot.h"
 #include "vm/bus.h"
 #include "vm/chardev.h"
@@ -69,6 +70,8 @@ struct virt_board {
 	struct virtio_dev *virtio[VIRT_VIRTIO_COUNT];
 	struct virtio_mmio *virtio_mmio[VIRT_VIRTIO_COUNT];
 	unsigned nr_virtio;
+	struct guest_agent *agent;       /* the agent port's host end, NULL: none */
+	struct guest_poweroff *poweroff; /* powerdown: agent, else SysRq on the UART */
 	int signal_fd;
 
 	struct riscv_boot boot;
@@ -195,9 +198,17 @@ static int virt_ctl_resume(void *opaque, struct vk_error *err)
 
 static int virt_ctl_powerdown(void *opaque, struct vk_error *err)
 {
-	return vk_error_set(
-	        err, ENOTSUP,
-	        "the riscv64 virt board has no power button: stop the guest from inside, or quit");
+	struct virt_board *b = opaque;
+
+	/* No power button on this board: the guest agent, else SysRq (guest-poweroff.c). */
+	return guest_poweroff_request(b->poweroff, err);
+}
+
+static void virt_poweroff_progress(void *opaque, const char *method, const char *step)
+{
+	struct virt_board *b = opaque;
+
+	vm_monitor_event(b->monitor, "powerdown", method, step);
 }
 
 static void virt_ctl_quit(void *opaque)
@@ -264,7 +275,7 @@ static int virt_create_devices(struct virt_board *b, struct vk_error *err)
 		want[n++] = (typeof(want[0])){VIRTIO_SPEC_NET, cfg->nets[i]};
 	if (cfg->rng)
 		want[n++] = (typeof(want[0])){VIRTIO_SPEC_RNG, NULL};
-	if (cfg->virtio_console)
+	if (cfg->virtio_console && !cfg->agent)
 		want[n++] = (typeof(want[0])){VIRTIO_SPEC_CONSOLE, cfg->virtio_console};
 	for (unsigned i = 0; i < n; i++) {
 		struct virtio_dev *dev =
@@ -276,6 +287,14 @@ static int virt_create_devices(struct virt_board *b, struct vk_error *err)
 		r = virt_add_virtio(b, dev, err);
 		if (r < 0)
 			return r;
+	}
+	if (cfg->agent) {
+		/* The agent port, and hvc0 (port 0) when asked for, on one multiport device. */
+		struct virtio_dev *dev = guest_poweroff_agent_port(cfg->virtio_console, &b->mem,
+		                                                   b->loop, &b->agent, err);
+		if (!dev)
+			return -EINVAL;
+		return virt_add_virtio(b, dev, err);
 	}
 	return 0;
 }
@@ -342,6 +361,10 @@ static int virt_build(struct virt_board *b, struct vk_error *err)
 	r = virt_create_devices(b, err);
 	if (r < 0)
 		return r;
+	b->poweroff =
+	        guest_poweroff_new(b->loop, b->uart, b->agent, virt_poweroff_progress, b, err);
+	if (!b->poweroff)
+		return -ENOMEM;
 
 	/* SIGINT/SIGTERM/SIGHUP end the run cleanly through the loop. */
 	sigemptyset(&sigs);
@@ -361,6 +384,7 @@ static int virt_build(struct virt_board *b, struct vk_error *err)
 
 static void virt_destroy(struct virt_board *b)
 {
+	guest_poweroff_free(b->poweroff); /* before the UART and the agent port it uses */
 	for (unsigned i = 0; i < b->nr_virtio; i++) {
 		virtio_mmio_destroy(b->virtio_mmio[i]);
 		virtio_dev_destroy(b->virtio[i]);

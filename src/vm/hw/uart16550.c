@@ -75,6 +75,9 @@ struct uart16550 {
 	bool tx_flushing;   /* inside chardev_write(): write_ready must not re-enter */
 	bool tx_ready_seen; /* write_ready came while flushing */
 	uint64_t rx_last_ns;
+	/* An observer of what the guest transmits (uart16550_set_tx_tap), or NULL. */
+	void (*tx_tap)(void *opaque, uint8_t byte);
+	void *tx_tap_opaque;
 };
 
 static bool uart_fifo_on(const struct uart16550 *u)
@@ -301,6 +304,8 @@ static void uart_thr_write(struct uart16550 *u, uint8_t v)
 	}
 	if (u->tx_count >= uart_fifo_cap(u))
 		return; /* the guest overran the transmitter: the byte is lost */
+	if (u->tx_tap)
+		u->tx_tap(u->tx_tap_opaque, v);
 	u->tx[(u->tx_head + u->tx_count) % UART_FIFO] = v;
 	u->tx_count++;
 	uart_tx_flush(u);
@@ -494,6 +499,25 @@ static const struct bus_ops uart16550_ops = {
         .read = uart_bus_read,
         .write = uart_bus_write,
 };
+
+/* --- the host's own input (power-off requests) ---------------------------- */
+
+int uart16550_inject(struct uart16550 *u, int c)
+{
+	/* Loopback keeps host input out, as it does the chardev's. */
+	if ((u->mcr & UART_MCR_LOOP) || u->rx_count >= uart_fifo_cap(u))
+		return -EAGAIN;
+	uart_rx_push(u, c == UART16550_BREAK ? RX_BREAK : (uint16_t)(uint8_t)c);
+	uart_update_irq(u);
+	return 0;
+}
+
+void uart16550_set_tx_tap(struct uart16550 *u, void (*tap)(void *opaque, uint8_t byte),
+                          void *opaque)
+{
+	u->tx_tap = tap;
+	u->tx_tap_opaque = opaque;
+}
 
 struct uart16550 *uart16550_create(struct bus *bus, uint64_t base, unsigned reg_shift,
                                    struct irq_line irq, struct chardev *chr, struct vk_error *err)

@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 
+#include "common/compiler.h"
 #include "common/error.h"
 #include "vm/bus.h"
 #include "vm/chardev.h"
@@ -29,6 +30,19 @@ struct uart16550;
 /* Registers the range [base, base + (8 << reg_shift)) on bus. reg_shift <= 2. */
 struct uart16550 *uart16550_create(struct bus *bus, uint64_t base, unsigned reg_shift,
                                    struct irq_line irq, struct chardev *chr, struct vk_error *err);
+
+/*
+ * The host's own input, beside the chardev's: c is a byte, or UART16550_BREAK
+ * for a break condition (a NUL with BI, as a line held low; Linux's serial
+ * SysRq takes the next byte as a SysRq key). -EAGAIN while the RX FIFO is full
+ * or the UART is in loopback: nothing was received, try again later.
+ */
+#define UART16550_BREAK (-1)
+int uart16550_inject(struct uart16550 *u, int c) VK_MUST_CHECK;
+
+/* Watch what the guest transmits, byte by byte (tap NULL: stop). One watcher. */
+void uart16550_set_tx_tap(struct uart16550 *u, void (*tap)(void *opaque, uint8_t byte),
+                          void *opaque);
 
 /* Unregisters from the bus and closes the chardev. NULL is a no-op. */
 void uart16550_destroy(struct uart16550 *u);

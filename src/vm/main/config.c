@@ -42,6 +42,7 @@ enum {
 	OPT_JIT,
 	OPT_JIT_CACHE,
 	OPT_OVERCOMMIT,
+	OPT_AGENT,
 	OPT_QUIET,
 };
 
@@ -69,6 +70,7 @@ static const struct option run_options[] = {
         {"jit", required_argument, NULL, OPT_JIT},
         {"jit-cache", required_argument, NULL, OPT_JIT_CACHE},
         {"overcommit", no_argument, NULL, OPT_OVERCOMMIT},
+        {"agent", no_argument, NULL, OPT_AGENT},
         {"quiet", no_argument, NULL, OPT_QUIET},
         {NULL, 0, NULL, 0},
 };
@@ -83,7 +85,7 @@ void vm_config_usage(FILE *out)
 	        "                      [--net "
 	        "user[,hostfwd=tcp:127.0.0.1:HP-:GP]|tap,ifname=NAME|echo]...\n"
 	        "                      [--rng] [--console stdio|pty|socket:PATH|file:PATH|null]\n"
-	        "                      [--virtio-console CHARDEV] [--stats]\n"
+	        "                      [--virtio-console CHARDEV] [--agent] [--stats]\n"
 	        "                      [--control PATH] [--on-reset exit|reboot]\n"
 	        "                      [--virtio-transport pci|mmio] (x86_64)\n"
 	        "                      [--jit on|off] [--jit-cache SIZE] (riscv64) [--help]\n");
@@ -213,6 +215,9 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_erro
 				                    "--jit-cache %s is out of range (1M to 2G)",
 				                    optarg);
 			break;
+		case OPT_AGENT:
+			m->agent = true;
+			break;
 		case OPT_OVERCOMMIT:
 			cfg->overcommit = true;
 			break;
@@ -245,5 +250,10 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_erro
 		                    "riscv64 for emulation");
 	if (!m->kernel)
 		return vk_error_set(err, EINVAL, "--kernel is required");
+	if (m->agent && strcmp(m->arch, "riscv64"))
+		return vk_error_set(
+		        err, EINVAL,
+		        "--agent is for riscv64 guests (x86_64 guests power off through "
+		        "ACPI)");
 	return 0;
 }

@@ -31,6 +31,22 @@ struct virtio_dev *virtio_net_create(const struct vm_mem *mem, struct net_backen
 struct virtio_dev *virtio_console_create(const struct vm_mem *mem, struct chardev *c,
                                          struct vk_error *err);
 
+/*
+ * Multiport virtio-console (a virtio-serial bus): ports 0 .. VIRTIO_CONSOLE_MAX_PORTS-1,
+ * each a console port (name NULL: hvc) or a named port (the guest's /dev/vportNpM, e.g.
+ * "org.qemu.guest_agent.0"). Every chr is owned from now on, also on failure.
+ */
+#define VIRTIO_CONSOLE_MAX_PORTS 2
+#define VIRTIO_CONSOLE_NAME_MAX  64
+struct virtio_console_port {
+	unsigned id;
+	const char *name;
+	struct chardev *chr;
+};
+struct virtio_dev *virtio_console_create_ports(const struct vm_mem *mem,
+                                               const struct virtio_console_port *ports, unsigned n,
+                                               struct vk_error *err);
+
 /* virtio-rng fed by getrandom(2). */
 struct virtio_dev *virtio_rng_create(const struct vm_mem *mem, struct vk_error *err);
 
