@@ -5,10 +5,15 @@
  * (a line per instance, or one JSON array with --format json; errors on
  * standard error) and exits with the highest status of them.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -35,28 +40,128 @@ static int parse_timeout(const char *s, int *out)
 	return 0;
 }
 
-/* A graceful stop that had to kill says so (in *note, for the line or the JSON). */
-static int stop(struct cli *cli, const struct action *a, const char *name, char *note, size_t len,
+/* What one action came to, beyond success, for the line or the JSON. */
+struct outcome {
+	const char *done; /* replaces the action's "Stopped" when set */
+	char note[160];   /* said in parentheses after the line */
+	bool escalated;   /* a graceful stop had to kill */
+	bool forced;      /* the plug was pulled (stop --force) */
+};
+
+/*
+ * Progress of a graceful stop on a terminal: the daemon answers once the
+ * instance is off (or the timeout has passed), which can be many seconds.
+ */
+struct progress {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done, running;
+	const char *name;
+	int timeout; /* 0: the daemon's default */
+};
+
+static void *progress_main(void *arg)
+{
+	struct progress *p = arg;
+	struct timespec start, dl;
+	long secs;
+
+	clock_gettime(CLOCK_REALTIME, &start);
+	pthread_mutex_lock(&p->lock);
+	for (secs = 1; !p->done; secs++) {
+		dl = start;
+		dl.tv_sec += secs;
+		while (!p->done && pthread_cond_timedwait(&p->cond, &p->lock, &dl) != ETIMEDOUT)
+			;
+		if (p->done)
+			break;
+		if (p->timeout)
+			fprintf(stderr,
+			        "\rStopping instance '%s': asked it to shut down, waiting %ld s of "
+			        "%d",
+			        p->name, secs, p->timeout);
+		else
+			fprintf(stderr,
+			        "\rStopping instance '%s': asked it to shut down, waiting %ld s",
+			        p->name, secs);
+		fflush(stderr);
+	}
+	if (secs > 1)
+		fprintf(stderr, "\r\033[K"); /* the answer's line takes its place */
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+static void progress_start(struct progress *p, const struct cli *cli, const struct action *a,
+                           const char *name)
+{
+	memset(p, 0, sizeof(*p));
+	if (cli->json || !isatty(STDERR_FILENO) ||
+	    !(a->v == V_RESTART || (a->v == V_STOP && !(a->flags & VIRTKIT_STOP_FORCE))))
+		return;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	p->name = name;
+	p->timeout = a->timeout;
+	p->running = pthread_create(&p->thread, NULL, progress_main, p) == 0;
+}
+
+static void progress_end(struct progress *p)
+{
+	if (!p->running)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->done = true;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	pthread_join(p->thread, NULL);
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->lock);
+}
+
+/*
+ * A stop says what it did: a graceful stop that had to kill (containers), or a
+ * forced one, which pulled the plug: never a plain "Stopped" then.
+ */
+static int stop(struct cli *cli, const struct action *a, const char *name, struct outcome *out,
                 virtkit_error **err)
 {
 	json_object *o, *v;
 	char *reply = NULL;
+	const char *type;
 	int r = virtkit_instance_stop_ex(cli->conn, name, a->flags, a->timeout, &reply, err);
 
 	o = reply ? json_tokener_parse(reply) : NULL;
+	type = json_object_object_get_ex(o, "type", &v) ? json_object_get_string(v) : "";
 	if (json_object_object_get_ex(o, "escalated", &v) && json_object_get_boolean(v)) {
 		const char *sig = json_object_object_get_ex(o, "stop_signal", &v)
 		                          ? json_object_get_string(v)
 		                          : "the power-down request";
-		snprintf(note, len, "it did not stop within %d s of %s: killed with SIGKILL",
+		out->escalated = true;
+		snprintf(out->note, sizeof(out->note),
+		         "it did not stop within %d s of %s: killed with SIGKILL",
 		         json_object_get_int(json_object_object_get(o, "stop_timeout")), sig);
+	}
+	if (json_object_object_get_ex(o, "forced", &v) && json_object_get_boolean(v)) {
+		out->forced = true;
+		if (!strcmp(type, "vm")) {
+			out->done = "Pulled the plug on";
+			snprintf(out->note, sizeof(out->note),
+			         "forced: its guest was not asked to shut down and lost what it "
+			         "had not written");
+		} else {
+			out->done = "Killed";
+			snprintf(out->note, sizeof(out->note),
+			         "forced: SIGKILL, without its stop signal first");
+		}
 	}
 	json_object_put(o);
 	free(reply);
 	return r;
 }
 
-static int act(struct cli *cli, const struct action *a, const char *name, char *note, size_t len,
+static int act(struct cli *cli, const struct action *a, const char *name, struct outcome *out,
                virtkit_error **err)
 {
 	virtkit_conn *c = cli->conn;
@@ -65,7 +170,7 @@ static int act(struct cli *cli, const struct action *a, const char *name, char *
 	case V_START:
 		return virtkit_instance_start(c, name, err);
 	case V_STOP:
-		return stop(cli, a, name, note, len, err);
+		return stop(cli, a, name, out, err);
 	case V_KILL:
 		return virtkit_instance_kill(c, name, err);
 	case V_RESTART:
@@ -93,15 +198,20 @@ static int act_all(struct cli *cli, const struct action *a, int first, int argc,
 	for (int i = first; i < argc; i++) {
 		virtkit_error *err = NULL;
 		const char *msg = NULL;
-		char note[128] = "";
+		struct outcome out = {0};
+		struct progress prog;
+		int r;
 
 		st = CLI_OK;
-		if (act(cli, a, argv[i], note, sizeof(note), &err) < 0) {
+		progress_start(&prog, cli, a, argv[i]);
+		r = act(cli, a, argv[i], &out, &err);
+		progress_end(&prog);
+		if (r < 0) {
 			msg = err ? virtkit_error_message(err) : "out of memory";
 			fprintf(stderr, "virtkit: %s\n", msg);
 		} else if (!cli->json) {
-			printf("%s instance '%s'%s%s%s\n", a->done, argv[i], note[0] ? " (" : "",
-			       note, note[0] ? ")" : "");
+			printf("%s instance '%s'%s%s%s\n", out.done ? out.done : a->done, argv[i],
+			       out.note[0] ? " (" : "", out.note, out.note[0] ? ")" : "");
 		}
 		if (results) {
 			json_object *o = json_object_new_object();
@@ -110,10 +220,12 @@ static int act_all(struct cli *cli, const struct action *a, int first, int argc,
 			json_object_object_add(o, "ok", json_object_new_boolean(!msg));
 			if (msg)
 				json_object_object_add(o, "error", json_object_new_string(msg));
-			if (note[0]) {
+			if (out.escalated)
 				json_object_object_add(o, "escalated", json_object_new_boolean(1));
-				json_object_object_add(o, "note", json_object_new_string(note));
-			}
+			if (out.forced)
+				json_object_object_add(o, "forced", json_object_new_boolean(1));
+			if (out.note[0])
+				json_object_object_add(o, "note", json_object_new_string(out.note));
 			json_object_array_add(results, o);
 		}
 		if (msg)

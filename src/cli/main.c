@@ -43,9 +43,11 @@ static const struct cli_command commands[] = {
         {"autostart", "NAME|UUID on|off", "start the instance when the daemon starts", FMT,
          cmd_autostart},
         {"start", NAMES, "start instances", FMT, cmd_start},
-        {"stop", NAMES " [--force] [--timeout S]", "stop gracefully, then by force",
-         "  -f, --force           stop at once\n"
-         "  -t, --timeout S       seconds to wait for a graceful stop (1-3600)\n" FMT,
+        {"stop", NAMES " [--force] [--timeout S]",
+         "ask to stop (a VM's guest to power off); --force pulls the plug",
+         "  -f, --force           pull the plug at once (SIGKILL), without asking\n"
+         "  -t, --timeout S       seconds to wait for a graceful stop (1-3600); a VM\n"
+         "                        still running then is left running (exit status 1)\n" FMT,
          cmd_stop},
         {"kill", NAMES, "stop instances at once", FMT, cmd_kill},
         {"restart", NAMES " [--timeout S]", "stop gracefully and start again",

@@ -510,6 +510,9 @@ static enum MHD_Result do_action(struct http_req *req, struct instance *inst)
 	if (r < 0)
 		return http_vk_error(req->conn, &err);
 	reply = instance_summary(inst);
+	/* The plug was pulled: the client must not call that a plain stop. */
+	if ((a == ACTION_STOP && force) || a == ACTION_KILL)
+		json_object_object_add(reply, "forced", json_object_new_boolean(1));
 	if (a == ACTION_STOP && !force) {
 		/* Whether the graceful stop had to kill: the client says so (Podman's warning). */
 		json_object_object_add(reply, "escalated", json_object_new_boolean(stop.escalated));

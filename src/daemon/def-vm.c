@@ -145,13 +145,13 @@ int def_norm_vm(struct dc_ctx *c, json_object *in, json_object *out)
 	static const char *const keys[] = {
 	        "name",     "uuid", "type",    "description", "autostart", "arch",     "accel",
 	        "memory",   "cpus", "kernel",  "initrd",      "cmdline",   "firmware", "disks",
-	        "networks", "rng",  "console", "on_reset",    "metadata",  NULL};
+	        "networks", "rng",  "console", "on_reset",    "metadata",  "agent",    NULL};
 	static const char *const arches[] = {"riscv64", "x86_64", NULL};
 	static const char *const accels[] = {"emu", "kvm", NULL};
 	static const char *const resets[] = {"exit", "reboot", NULL};
 	const char *arch, *accel, *kernel, *initrd, *cmdline, *fw, *on_reset, *metadata;
 	uint64_t memory, cpus;
-	bool rng;
+	bool rng, agent;
 	int r;
 
 	if ((r = dc_check_keys(c, in, keys)) < 0 ||
@@ -165,6 +165,7 @@ int def_norm_vm(struct dc_ctx *c, json_object *in, json_object *out)
 	    (r = dc_get_str(c, in, "cmdline", false, CMDLINE_LEN_MAX, &cmdline)) < 0 ||
 	    (r = dc_get_str(c, in, "firmware", false, PATH_LEN_MAX, &fw)) < 0 ||
 	    (r = dc_get_bool(c, in, "rng", false, &rng)) < 0 ||
+	    (r = dc_get_bool(c, in, "agent", false, &agent)) < 0 ||
 	    (r = dc_get_str(c, in, "on_reset", false, 16, &on_reset)) < 0 ||
 	    (r = dc_get_str(c, in, "metadata", false, METADATA_LEN_MAX, &metadata)) < 0)
 		return r;
@@ -182,6 +183,9 @@ int def_norm_vm(struct dc_ctx *c, json_object *in, json_object *out)
 	if (strcmp(arch, "x86_64") == 0 && strcmp(accel, "emu") == 0)
 		return dc_bad(c, "accel",
 		              "\"emu\" is not available for x86_64 guests (use \"kvm\")");
+	if (agent && strcmp(arch, "riscv64") != 0)
+		return dc_bad(c, "agent",
+		              "is for riscv64 guests (x86_64 guests power off through ACPI)");
 	if (fw && strcmp(fw, "none") != 0 && fw[0] != '/')
 		return dc_bad(c, "firmware", "must be an absolute path or \"none\"");
 	if (on_reset && (r = dc_check_enum(c, "on_reset", on_reset, resets,
@@ -199,6 +203,8 @@ int def_norm_vm(struct dc_ctx *c, json_object *in, json_object *out)
 	if ((r = norm_disks(c, in, out)) < 0 || (r = norm_networks(c, in, out)) < 0)
 		return r;
 	dc_put_bool(out, "rng", rng);
+	if (agent) /* only when asked for: definitions without it read as before */
+		dc_put_bool(out, "agent", true);
 	dc_put_str(out, "on_reset", on_reset ? on_reset : "exit");
 	/* Other applications' <metadata> elements, kept as XML text (domxml.h checks them). */
 	dc_put_str(out, "metadata", metadata);

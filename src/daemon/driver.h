@@ -25,6 +25,12 @@ struct driver {
 	 * daemon's --stop-timeout). */
 	int stop_timeout_s;
 	/*
+	 * A graceful stop that runs out of time (or cannot ask) fails and leaves
+	 * the workload running, instead of killing it: pulling a VM's plug loses
+	 * what its guest has not written, so only a forced stop does that.
+	 */
+	bool stop_never_kills;
+	/*
 	 * Spawn the workload of inst->rt.def in inst->rt.dir (created, empty)
 	 * and return once it runs: rt.shim_pid/shim_pidfd and rt.pid/pidfd set.
 	 */

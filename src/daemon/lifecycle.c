@@ -244,12 +244,41 @@ int lifecycle_start(struct instance *inst, bool autostart, struct vk_error *err)
 
 /* --- stop, kill, restart ------------------------------------------------------ */
 
+/*
+ * A graceful stop of a workload that must not be killed (a VM) ran out of
+ * time, or could not ask: it goes on running, in the state it had (a paused
+ * one was resumed to be asked), and the client hears how to force it.
+ */
+static int stop_failed(struct instance *inst, enum inst_state was, const char *reason, bool asked,
+                       int timeout_s, const struct vk_error *why, struct vk_error *err)
+{
+	if (wait_exit(inst, 0)) {
+		flush_exit(inst); /* it ended just now after all */
+		return 0;
+	}
+	inst->rt.stop_requested = false;
+	if (was == ST_STOPPING)
+		reason = "booted";
+	instance_set_state(inst, ST_RUNNING, was == ST_PAUSED ? "unpaused" : reason, "stop-failed");
+	if (!asked)
+		return vk_error_set(err, EIO,
+		                    "instance '%s' is still running: cannot ask its guest to power "
+		                    "off (%s); a forced stop (virtkit stop --force) pulls the plug",
+		                    inst->name, why->msg);
+	return vk_error_set(err, ETIMEDOUT,
+	                    "instance '%s' is still running: its guest did not power off within "
+	                    "%d s of the request; a forced stop (virtkit stop --force) pulls the "
+	                    "plug, losing what the guest has not written",
+	                    inst->name, timeout_s);
+}
+
 static int do_stop(struct instance *inst, bool force, int timeout_s, struct stop_report *rep,
                    struct vk_error *err)
 {
 	enum inst_state s = cur_state(inst);
 	struct vk_error e2 = {0};
-	bool exited = false;
+	bool exited = false, asked = false;
+	char reason[sizeof(inst->reason)];
 
 	/*
 	 * ST_STOPPING: an earlier stop timed out (the workload did not die
@@ -262,6 +291,9 @@ static int do_stop(struct instance *inst, bool force, int timeout_s, struct stop
 	if (timeout_s <= 0)
 		timeout_s = drv(inst)->stop_timeout_s ? drv(inst)->stop_timeout_s
 		                                      : settings.stop_timeout_s;
+	pthread_mutex_lock(&inst->lock);
+	snprintf(reason, sizeof(reason), "%s", inst->reason);
+	pthread_mutex_unlock(&inst->lock);
 	inst->rt.stop_requested = true;
 	if (s != ST_STOPPING)
 		instance_set_state(inst, ST_STOPPING, "user", "stopping");
@@ -269,11 +301,15 @@ static int do_stop(struct instance *inst, bool force, int timeout_s, struct stop
 		/* A frozen workload cannot act on a power-down request or a SIGTERM. */
 		if (s == ST_PAUSED && drv(inst)->resume(inst, &e2) < 0)
 			vk_warn("instance '%s': %s", inst->name, e2.msg);
-		if (drv(inst)->shutdown(inst, &e2) == 0)
+		if (drv(inst)->shutdown(inst, &e2) == 0) {
+			asked = true;
 			exited = wait_exit(inst, timeout_s * 1000);
-		else
+		} else if (!drv(inst)->stop_never_kills) {
 			vk_warn("instance '%s': %s; forcing it off", inst->name, e2.msg);
+		}
 	}
+	if (!exited && !force && drv(inst)->stop_never_kills)
+		return stop_failed(inst, s, reason, asked, timeout_s, &e2, err);
 	if (!exited) {
 		/* Said to the client (and logged): a graceful stop that had to kill. */
 		if (!force) {

@@ -206,6 +206,8 @@ static json_object *build_argv(struct instance *inst)
 	}
 	if (def_get_bool(def, "rng", false))
 		push(a, "--rng");
+	if (def_get_bool(def, "agent", false))
+		push(a, "--agent");
 	push(a, "--console");
 	snprintf(buf, sizeof(buf), "socket:%s/console.sock", inst->rt.dir);
 	push(a, buf);
@@ -276,13 +278,11 @@ static int vm_start(struct instance *inst, struct vk_error *err)
 
 static int vm_shutdown(struct instance *inst, struct vk_error *err)
 {
-	struct vk_error e2 = {0};
-
-	if (ctl_request(inst, "powerdown", NULL, &e2) == 0)
-		return 0;
-	/* No way to ask this guest: stop the machine cleanly instead. */
-	vk_info("instance '%s': %s; sending quit", inst->name, e2.msg);
-	return ctl_request(inst, "quit", NULL, err);
+	/*
+	 * Only ever a request to the guest (ACPI, the guest agent, SysRq): never
+	 * `quit`, which would end the machine as abruptly as SIGKILL.
+	 */
+	return ctl_request(inst, "powerdown", NULL, err);
 }
 
 static int vm_destroy(struct instance *inst, struct vk_error *err)
@@ -352,6 +352,7 @@ static int vm_console_path(struct instance *inst, char *buf, size_t len)
 
 const struct driver vm_driver = {
         .name = "vm",
+        .stop_never_kills = true,
         .start = vm_start,
         .shutdown = vm_shutdown,
         .destroy = vm_destroy,

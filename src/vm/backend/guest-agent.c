@@ -162,8 +162,8 @@ void guest_agent_sync(struct guest_agent *a, void (*synced)(void *opaque), void 
 	a->synced_opaque = opaque;
 	a->line_len = 0;
 	a->discarding = false;
-	snprintf(req, sizeof(req), "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":%" PRIu64 "}}\n",
-	         a->sync_id);
+	snprintf(req, sizeof(req),
+	         "{\"execute\":\"guest-sync\",\"arguments\":{\"id\":%" PRIu64 "}}\n", a->sync_id);
 	ga_send(a, req);
 }
 

@@ -18,7 +18,11 @@
  *    next key waits until the guest prints the step's own line on its console
  *    ("Emergency Sync complete", "Emergency Remount complete", printk at the
  *    default level) or, for a guest whose console hides those (quiet),
- *    GP_STEP_WAIT_NS.
+ *    GP_STEP_WAIT_NS. A guest that takes the key says so on its console
+ *    whatever its log level ("sysrq: Emergency Sync": __handle_sysrq() raises
+ *    the console level for that line); one that has said nothing by then does
+ *    not take SysRq (disabled, or the UART is not its console), and the
+ *    sequence ends there rather than type more letters into its console.
  *
  * A key goes in only when the UART's receive FIFO has room (uart16550_inject),
  * retried every GP_RETRY_NS: a guest that does not read its serial line gets
@@ -64,6 +68,7 @@ struct guest_poweroff {
 	enum gp_step step;
 	uint64_t deadline_ns; /* the step stops waiting for its completion then */
 	bool step_done;       /* the step's completion was seen (console line, agent answer) */
+	bool sysrq_seen;      /* the guest printed a "sysrq: " line since the first key */
 	int keys[2];          /* what the step sends on the serial line: break, key */
 	unsigned nkeys, keys_in;
 
@@ -134,6 +139,7 @@ static void gp_timer(void *opaque)
 			return;
 		}
 		p->progress(p->opaque, "sysrq", "fallback");
+		p->sysrq_seen = false;
 		gp_sysrq(p, GP_SYSRQ_SYNC);
 		return;
 	case GP_SYSRQ_SYNC:
@@ -149,6 +155,12 @@ static void gp_timer(void *opaque)
 		}
 		if (!p->step_done && now < p->deadline_ns)
 			break;
+		if (!p->sysrq_seen) {
+			/* It did not take the key: do not type the next ones into its console. */
+			p->progress(p->opaque, "sysrq", "no-answer");
+			p->step = GP_DONE;
+			return;
+		}
 		gp_sysrq(p, p->step + 1);
 		return;
 	default:
@@ -186,17 +198,18 @@ static void gp_tx_tap(void *opaque, uint8_t byte)
 		marker = "Emergency Sync complete";
 	else if (p->step == GP_SYSRQ_REMOUNT)
 		marker = "Emergency Remount complete";
+	if (p->step >= GP_SYSRQ_SYNC && p->step <= GP_SYSRQ_POWEROFF && strstr(p->line, "sysrq: "))
+		p->sysrq_seen = true;
 	if (marker && p->keys_in == p->nkeys && strstr(p->line, marker)) {
 		p->step_done = true;
 		gp_arm(p, vk_now_ns()); /* next key from the loop, not from inside a guest store */
 	}
 }
 
-struct guest_poweroff *guest_poweroff_new(struct vm_loop *loop, struct uart16550 *uart,
-                                          struct guest_agent *agent,
-                                          void (*progress)(void *opaque, const char *method,
-                                                           const char *step),
-                                          void *opaque, struct vk_error *err)
+struct guest_poweroff *
+guest_poweroff_new(struct vm_loop *loop, struct uart16550 *uart, struct guest_agent *agent,
+                   void (*progress)(void *opaque, const char *method, const char *step),
+                   void *opaque, struct vk_error *err)
 {
 	struct guest_poweroff *p = calloc(1, sizeof(*p));
 
@@ -238,6 +251,7 @@ int guest_poweroff_request(struct guest_poweroff *p, struct vk_error *err)
 		return 0;
 	}
 	if (p->uart) {
+		p->sysrq_seen = false;
 		gp_sysrq(p, GP_SYSRQ_SYNC);
 		return 0;
 	}

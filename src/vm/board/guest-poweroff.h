@@ -31,14 +31,14 @@ struct virtio_dev *guest_poweroff_agent_port(const char *console_spec, const str
 
 /*
  * progress(opaque, method, step) reports each step ("agent"/"sync",
- * "agent"/"shutdown", "sysrq"/"sync", "sysrq"/"remount", "sysrq"/"poweroff",
- * "sysrq"/"fallback"), for the board's monitor. uart and agent may be NULL.
+ * "agent"/"shutdown", "agent"/"no-answer", "sysrq"/"fallback", "sysrq"/"sync",
+ * "sysrq"/"remount", "sysrq"/"poweroff", "sysrq"/"no-answer"), for the
+ * board's monitor. uart and agent may be NULL.
  */
-struct guest_poweroff *guest_poweroff_new(struct vm_loop *loop, struct uart16550 *uart,
-                                          struct guest_agent *agent,
-                                          void (*progress)(void *opaque, const char *method,
-                                                           const char *step),
-                                          void *opaque, struct vk_error *err);
+struct guest_poweroff *
+guest_poweroff_new(struct vm_loop *loop, struct uart16550 *uart, struct guest_agent *agent,
+                   void (*progress)(void *opaque, const char *method, const char *step),
+                   void *opaque, struct vk_error *err);
 void guest_poweroff_free(struct guest_poweroff *p);
 
 /*

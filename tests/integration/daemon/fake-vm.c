@@ -234,7 +234,7 @@ int main(int argc, char **argv)
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "run") || !strcmp(a, "--rng"))
+		if (!strcmp(a, "run") || !strcmp(a, "--rng") || !strcmp(a, "--agent"))
 			continue;
 		if (!v) {
 			fprintf(stderr, "fake-vm: %s needs a value\n", a);

@@ -5,7 +5,8 @@ without `sync` is on the image once the guest has powered off, asked
     step before it done on its console;
   - through the guest agent (--agent): guest-sync, guest-shutdown, and no SysRq at all;
   - through the agent port whose agent has gone: SysRq after the agent's silence;
-and a guest that ignores the request (SysRq disabled) keeps running."""
+and a guest that ignores the request (SysRq disabled) keeps running, with only a break and
+an `s` on its console."""
 import os
 import shutil
 import subprocess
@@ -127,13 +128,21 @@ def main():
                 ctl = g.control()
                 t.check(ctl.call({'cmd': 'powerdown'}).get('ok') is True,
                         'ignored: powerdown accepted')
-                done = False
-                while not done:
+                evs = [(e.get('reason'), e.get('detail')) for e in ctl.events
+                       if e.get('event') == 'powerdown']
+                while not evs or evs[-1][1] in ('sync', 'remount'):
                     ev = ctl.line()
-                    done = ev.get('event') == 'powerdown' and ev.get('detail') == 'poweroff'
+                    if ev.get('event') == 'powerdown':
+                        evs.append((ev.get('reason'), ev.get('detail')))
+                t.check(evs == [('sysrq', 'sync'), ('sysrq', 'no-answer')],
+                        f'ignored: no SysRq answer to s, so no u and o typed ({evs})')
                 st = ctl.call({'cmd': 'status'})
                 t.check(st.get('state') == 'running' and g.proc.poll() is None,
-                        'ignored: every key went in and the guest still runs')
+                        'ignored: the guest still runs')
+                g.con.sendall(b'\x15')  # Ctrl-U: the `s` it took as typing goes
+                out = g.run('echo still-here')
+                t.check(out is not None and 'still-here' in out,
+                        'ignored: its shell still answers')
         finally:
             g.stop()
     finally:
