@@ -485,6 +485,55 @@ static void test_lsr_bits(void **state)
 	teardown(t);
 }
 
+/* The host's own input (a power-off request's SysRq): break + key, bounded by the FIFO. */
+static unsigned tapped;
+static uint8_t tapped_last;
+
+static void tap(void *opaque, uint8_t byte)
+{
+	tapped++;
+	tapped_last = byte;
+}
+
+static void test_inject_and_tap(void **state)
+{
+	struct t *t = setup();
+
+	wr(t, IIR, 0x07);
+	wr(t, IER, 0x05);
+	assert_int_equal(uart16550_inject(t->u, UART16550_BREAK), 0);
+	assert_int_equal(uart16550_inject(t->u, 's'), 0);
+	assert_true(t->irq.level);
+	assert_int_equal(rd(t, IIR), 0xc6); /* line status first: the break */
+	assert_int_equal(rd(t, LSR), 0xf1);
+	assert_int_equal(rd(t, RBR), 0);
+	assert_int_equal(rd(t, LSR), 0x61); /* the key is plain data */
+	assert_int_equal(rd(t, RBR), 's');
+	assert_int_equal(rd(t, LSR), 0x60);
+
+	/* A full FIFO takes nothing more: -EAGAIN, and nothing is lost or overrun. */
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(uart16550_inject(t->u, 'a' + i), 0);
+	assert_int_equal(uart16550_inject(t->u, 'x'), -EAGAIN);
+	assert_int_equal(rd(t, LSR) & 0x02, 0); /* no OE */
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(rd(t, RBR), 'a' + i);
+	/* Loopback keeps host input out. */
+	wr(t, MCR, 0x10);
+	assert_int_equal(uart16550_inject(t->u, 'y'), -EAGAIN);
+	wr(t, MCR, 0);
+
+	/* The tap sees what the guest transmits, and only that. */
+	uart16550_set_tx_tap(t->u, tap, NULL);
+	wr(t, RBR, 'Z');
+	assert_int_equal(tapped, 1);
+	assert_int_equal(tapped_last, 'Z');
+	uart16550_set_tx_tap(t->u, NULL, NULL);
+	wr(t, RBR, 'W');
+	assert_int_equal(tapped, 1);
+	teardown(t);
+}
+
 static void test_fifo_trigger_levels(void **state)
 {
 	static const struct {
@@ -757,6 +806,7 @@ int main(void)
 	        cmocka_unit_test(test_thre_interrupt),
 	        cmocka_unit_test(test_thre_backpressure),
 	        cmocka_unit_test(test_lsr_bits),
+	        cmocka_unit_test(test_inject_and_tap),
 	        cmocka_unit_test(test_fifo_trigger_levels),
 	        cmocka_unit_test(test_loopback),
 	        cmocka_unit_test(test_dlab),
