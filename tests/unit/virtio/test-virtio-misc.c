@@ -2,13 +2,16 @@
 /*
  * Unit tests of virtio-rng (buffers filled from getrandom) and virtio-console
  * (one port on a fake chardev: output, back-pressure on output,
- * flow-controlled input, emerg_wr).
+ * flow-controlled input, emerg_wr; multiport: control messages, a named
+ * port whose input waits for the guest to open it).
  */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -300,6 +303,137 @@ static void test_console_emerg_write(void **state)
 	free(f);
 }
 
+/* ---- multiport: control messages, a named port, input only once the guest opens it ---- */
+
+#define CONSOLE_F_MULTIPORT 1
+#define CTRL_RXQ            2
+#define CTRL_TXQ            3
+
+static void ctrl_to_device(struct vdriver *d, uint32_t id, uint16_t event, uint16_t value)
+{
+	uint64_t a = vd_alloc(d, 8, 8);
+	struct vd_buf b = {a, 8, false};
+	uint8_t *p = vd_ptr(d, a);
+
+	memcpy(p, &id, 4);
+	memcpy(p + 4, &event, 2);
+	memcpy(p + 6, &value, 2);
+	vd_chain(d, CTRL_TXQ, &b, 1);
+	vd_kick(d, CTRL_TXQ);
+}
+
+/* The device's next control message: id, event, value and what follows (a name). */
+static bool ctrl_from_device(struct vdriver *d, const uint64_t *bufs, uint32_t *id, uint16_t *event,
+                             uint16_t *value, char *name, size_t name_max)
+{
+	uint32_t head, len;
+	const uint8_t *p;
+
+	if (!vd_used(d, CTRL_RXQ, &head, &len) || len < 8)
+		return false;
+	p = vd_ptr(d, bufs[head]);
+	memcpy(id, p, 4);
+	memcpy(event, p + 4, 2);
+	memcpy(value, p + 6, 2);
+	snprintf(name, name_max, "%.*s", (int)(len - 8), (const char *)p + 8);
+	return true;
+}
+
+static void test_console_multiport(void **state)
+{
+	struct vdriver d;
+	struct vk_error err = {0};
+	struct virtio_console_port port = {.id = 1, .name = "org.qemu.guest_agent.0"};
+	struct chardev *c;
+	uint64_t bufs[16], a;
+	struct vd_buf b;
+	uint32_t id, len;
+	uint16_t ev, val;
+	char name[80];
+
+	vd_init(&d);
+	port.chr = chardev_open(NULL, "fake", &err);
+	c = port.chr;
+	vd_attach(&d, virtio_console_create_ports(&d.mem, &port, 1, &err));
+	assert_true(virtio_read_device_features(d.dev, 0) & (1u << CONSOLE_F_MULTIPORT));
+	assert_int_equal(vd_rd(&d, VIRTIO_MMIO_CONFIG + 4), 2); /* max_nr_ports */
+	vd_bringup(&d, 1ull << CONSOLE_F_MULTIPORT, 6, 16);
+	/* Control receive buffers; descriptor i is buffer i (a fresh queue hands them in order). */
+	for (unsigned i = 0; i < 8; i++) {
+		bufs[i] = vd_alloc(&d, 96, 8);
+		b = (struct vd_buf){bufs[i], 96, true};
+		vd_chain(&d, CTRL_RXQ, &b, 1);
+	}
+	vd_kick(&d, CTRL_RXQ);
+	assert_false(ctrl_from_device(&d, bufs, &id, &ev, &val, name, sizeof(name)));
+
+	ctrl_to_device(&d, 0, 0 /* DEVICE_READY */, 1);
+	assert_true(ctrl_from_device(&d, bufs, &id, &ev, &val, name, sizeof(name)));
+	assert_int_equal(id, 1);
+	assert_int_equal(ev, 1 /* DEVICE_ADD */);
+	assert_false(ctrl_from_device(&d, bufs, &id, &ev, &val, name, sizeof(name)));
+
+	ctrl_to_device(&d, 1, 3 /* PORT_READY */, 1);
+	assert_true(ctrl_from_device(&d, bufs, &id, &ev, &val, name, sizeof(name)));
+	assert_int_equal(ev, 7 /* PORT_NAME */);
+	assert_string_equal(name, "org.qemu.guest_agent.0");
+	assert_true(ctrl_from_device(&d, bufs, &id, &ev, &val, name, sizeof(name)));
+	assert_int_equal(id, 1);
+	assert_int_equal(ev, 6 /* PORT_OPEN: the host end is connected */);
+	assert_int_equal(val, 1);
+	/* A port the device does not have gets nothing. */
+	ctrl_to_device(&d, 5, 3, 1);
+	assert_false(ctrl_from_device(&d, bufs, &id, &ev, &val, name, sizeof(name)));
+
+	/* Port 1's receiveq is 4: input waits until a program in the guest opens the port. */
+	a = vd_alloc(&d, 32, 8);
+	b = (struct vd_buf){a, 32, true};
+	vd_chain(&d, 4, &b, 1);
+	vd_kick(&d, 4);
+	assert_int_equal(fake_chardev_input(c, "ping\n", 5), 0);
+	ctrl_to_device(&d, 1, 6 /* PORT_OPEN */, 1);
+	assert_int_equal(fake_chardev_input(c, "ping\n", 5), 5);
+	assert_true(vd_used(&d, 4, &id, &len));
+	assert_int_equal(len, 5);
+	assert_memory_equal(vd_ptr(&d, a), "ping\n", 5);
+
+	/* Its transmitq is 5. */
+	a = vd_alloc(&d, 8, 8);
+	memcpy(vd_ptr(&d, a), "pong\n", 5);
+	b = (struct vd_buf){a, 5, false};
+	vd_chain(&d, 5, &b, 1);
+	vd_kick(&d, 5);
+	assert_true(vd_used(&d, 5, &id, &len));
+	assert_int_equal(c->out_len, 5);
+	assert_memory_equal(c->out, "pong\n", 5);
+
+	/* Closed again: input waits again. */
+	ctrl_to_device(&d, 1, 6, 0);
+	vd_chain(&d, 4, &b, 1);
+	vd_kick(&d, 4);
+	assert_int_equal(fake_chardev_input(c, "x", 1), 0);
+	vd_fini(&d);
+}
+
+static void test_console_multiport_errors(void **state)
+{
+	struct vk_error err = {0};
+	struct vm_mem mem;
+	struct virtio_console_port p[2] = {
+	        {.id = 1, .name = "a", .chr = chardev_open(NULL, "fake", &err)},
+	        {.id = 1, .name = "b", .chr = chardev_open(NULL, "fake", &err)},
+	};
+
+	vm_mem_init(&mem);
+	assert_null(virtio_console_create_ports(&mem, p, 2, &err));
+	assert_non_null(strstr(err.msg, "port 1 given twice"));
+	p[0] = (struct virtio_console_port){
+	        .id = 9, .name = "a", .chr = chardev_open(NULL, "fake", &err)};
+	assert_null(virtio_console_create_ports(&mem, p, 1, &err));
+	assert_non_null(strstr(err.msg, "port 9"));
+	vm_mem_destroy(&mem);
+}
+
 static void test_console_spec_error(void **state)
 {
 	struct vm_mem mem;
@@ -321,6 +455,8 @@ int main(void)
 	        cmocka_unit_test(test_console_input_flow_control),
 	        cmocka_unit_test(test_console_emerg_write),
 	        cmocka_unit_test(test_console_spec_error),
+	        cmocka_unit_test(test_console_multiport),
+	        cmocka_unit_test(test_console_multiport_errors),
 	};
 
 	return cmocka_run_group_tests_name("virtio-misc", tests, NULL, NULL);

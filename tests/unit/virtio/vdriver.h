@@ -20,7 +20,7 @@
 #define VD_RAM_BASE  0x80000000ull
 #define VD_RAM_SIZE  (4ull << 20)
 #define VD_MMIO_BASE 0x10001000ull
-#define VD_MAX_Q     4
+#define VD_MAX_Q     6
 
 struct vd_queue {
 	uint16_t num;
