@@ -110,8 +110,10 @@ kill -KILL "$(vk info sig --format json | json runtime.pid)" # a signal the daem
 wait_for sh -c "$VKC --socket $SOCK info sig --format json | grep -q '\"signal\"'"
 check_eq "a container killed by a signal: shutoff (signal) with the signal" "shutoff signal 9" \
 	"$(vk info sig --format json | python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["state"], o["reason"], o.get("signal"))')"
-check_eq "the exit status survives a daemon restart" 3 \
-	"$(daemon_stop >/dev/null 2>&1; daemon_start >/dev/null; vk info three --format json | json exit_code)"
+# (In this shell, not in $(...): teardown must know the new daemon's pid.)
+daemon_stop >/dev/null 2>&1
+daemon_start >/dev/null
+check_eq "the exit status survives a daemon restart" 3 "$(vk info three --format json | json exit_code)"
 
 # --- stop: the stop signal, then SIGKILL after the timeout, said ----------------------------
 ct_json stubborn '["/bin/sh","-c","trap \"\" TERM; while :; do sleep 1; done"]' false >"$T/stubborn.json"
