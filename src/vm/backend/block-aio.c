@@ -119,8 +119,7 @@ static void queue_job_locked(struct block_aio *aio, struct block_req *req)
 	pthread_cond_signal(&aio->work);
 }
 
-/* Under mu: move the ring's completions to the done list. A short transfer
- * (the file shrank, or a signal) is done again, whole, by a worker. */
+/* Under mu: move the ring's completions to the done list. */
 static void reap_locked(struct block_aio *aio)
 {
 	struct io_uring_cqe *cqe;
@@ -132,7 +131,11 @@ static void reap_locked(struct block_aio *aio)
 		int res = cqe->res;
 
 		io_uring_cqe_seen(&aio->ring, cqe);
-		if (req->op != BLOCK_OP_FLUSH && res >= 0 && (uint64_t)res != req->total) {
+		if ((req->op != BLOCK_OP_FLUSH && res >= 0 && (uint64_t)res != req->total) ||
+		    (res == -EINVAL && req->direct) || res == -ECANCELED) {
+			/* A worker does it again, whole: after a short transfer, for a file
+			 * system that wants more alignment than O_DIRECT got, or when the
+			 * kernel cancelled it because the submitting thread exited. */
 			queue_job_locked(aio, req);
 			continue;
 		}
@@ -178,12 +181,17 @@ static bool uring_submit(struct block_aio *aio, struct block_req *req)
 		pthread_mutex_unlock(&aio->sq_mu);
 		return false;
 	}
-	if (req->op == BLOCK_OP_READ)
-		io_uring_prep_readv(sqe, aio->raw_fd, req->iov, req->niov, req->offset);
-	else if (req->op == BLOCK_OP_WRITE)
-		io_uring_prep_writev(sqe, aio->raw_fd, req->iov, req->niov, req->offset);
-	else
+	if (req->op == BLOCK_OP_FLUSH) {
 		io_uring_prep_fsync(sqe, aio->raw_fd, IORING_FSYNC_DATASYNC);
+	} else {
+		int fd = block_data_fd(aio->be, aio->raw_fd, req->iov, req->niov, req->offset);
+
+		req->direct = fd != aio->raw_fd;
+		if (req->op == BLOCK_OP_READ)
+			io_uring_prep_readv(sqe, fd, req->iov, req->niov, req->offset);
+		else
+			io_uring_prep_writev(sqe, fd, req->iov, req->niov, req->offset);
+	}
 	io_uring_sqe_set_data(sqe, req);
 	r = io_uring_submit(&aio->ring);
 	pthread_mutex_unlock(&aio->sq_mu);
@@ -197,6 +205,7 @@ void block_aio_submit(struct block_aio *aio, struct block_req *req)
 	               (req->op == BLOCK_OP_FLUSH && !aio->be->readonly);
 
 	req->total = 0;
+	req->direct = false;
 	for (unsigned i = 0; i < req->niov; i++)
 		req->total += req->iov[i].iov_len;
 	pthread_mutex_lock(&aio->mu);

@@ -17,6 +17,7 @@
 #ifndef VK_VM_BACKEND_BLOCK_AIO_H
 #define VK_VM_BACKEND_BLOCK_AIO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -46,6 +47,7 @@ struct block_req {
 	/* private to block-aio.c */
 	struct block_req *next;
 	uint64_t total;
+	bool direct; /* went to the ring on the O_DIRECT descriptor */
 };
 
 /* I/O for be, completions on loop's thread. NULL with a sentence in err. */

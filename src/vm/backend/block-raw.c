@@ -32,8 +32,8 @@ static struct block_raw *to_raw(struct block_backend *be)
  * preadv/pwritev until the whole iovec list moved. The list is the guest's:
  * copy it (at most IOV_MAX entries per call) so partial transfers can advance it.
  */
-static int raw_rw(struct block_raw *r, const struct iovec *iov, unsigned n, uint64_t offset,
-                  bool write)
+static int raw_rw_fd(struct block_raw *r, int fd, const struct iovec *iov, unsigned n,
+                     uint64_t offset, bool write)
 {
 	struct iovec local[64];
 	unsigned i = 0;
@@ -58,8 +58,8 @@ static int raw_rw(struct block_raw *r, const struct iovec *iov, unsigned n, uint
 		if (offset > (uint64_t)INT64_MAX)
 			return -EINVAL;
 		do {
-			got = write ? pwritev(r->fd, local, (int)cnt, (off_t)offset)
-			            : preadv(r->fd, local, (int)cnt, (off_t)offset);
+			got = write ? pwritev(fd, local, (int)cnt, (off_t)offset)
+			            : preadv(fd, local, (int)cnt, (off_t)offset);
 		} while (got < 0 && errno == EINTR);
 		if (got < 0)
 			return -errno;
@@ -74,6 +74,18 @@ static int raw_rw(struct block_raw *r, const struct iovec *iov, unsigned n, uint
 		skip += (size_t)got;
 	}
 	return 0;
+}
+
+/* Guest data: through the O_DIRECT descriptor when it suits (cache=none). */
+static int raw_rw(struct block_raw *r, const struct iovec *iov, unsigned n, uint64_t offset,
+                  bool write)
+{
+	int fd = block_data_fd(&r->be, r->fd, iov, n, offset);
+	int e = raw_rw_fd(r, fd, iov, n, offset, write);
+
+	if (e == -EINVAL && fd != r->fd) /* the file system wants more alignment */
+		e = raw_rw_fd(r, r->fd, iov, n, offset, write);
+	return e;
 }
 
 static int raw_readv(struct block_backend *be, const struct iovec *iov, unsigned n, uint64_t offset)
@@ -190,6 +202,7 @@ struct block_backend *block_raw_open_fd(int fd, const char *path, bool readonly,
 		goto fail_fd;
 	}
 	r->fd = fd;
+	r->be.direct_fd = -1;
 	r->be.ops = &raw_ops;
 	r->be.path = r->path;
 	r->be.size = size;

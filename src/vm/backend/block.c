@@ -156,6 +156,20 @@ struct block_backend *block_open(const char *path, const struct block_open_opts 
 		return NULL; /* the opener closed fd */
 	be->format = fmt;
 	be->lock_fd = o->no_lock ? -1 : fd;
+	if (o->direct) {
+		be->direct_fd =
+		        open(path, (o->readonly ? O_RDONLY : O_RDWR) | O_DIRECT | O_CLOEXEC);
+		if (be->direct_fd < 0) {
+			vk_error_errno(
+			        err, errno,
+			        "cache=none: cannot open '%s' with O_DIRECT (its file system "
+			        "may not support it; cache=writeback goes through the page "
+			        "cache)",
+			        path);
+			block_close(be);
+			return NULL;
+		}
+	}
 	return be;
 }
 

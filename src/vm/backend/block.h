@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "common/compiler.h"
 #include "common/error.h"
@@ -53,12 +54,14 @@ struct block_backend {
 	bool readonly;
 	enum block_format format; /* what it was opened as */
 	int lock_fd;              /* the descriptor holding the image's lock, -1: none */
+	int direct_fd;            /* cache=none: the file again with O_DIRECT, -1: none */
 };
 
 struct block_open_opts {
 	bool readonly;
 	enum block_format format;
 	bool no_lock;      /* do not lock (only tools that read an image next to its user) */
+	bool direct;       /* cache=none: guest data bypasses the host page cache (O_DIRECT) */
 	unsigned depth;    /* backing files above this one (qcow2 chains) */
 	const char *child; /* opening a backing file of this image (for messages), or NULL */
 };
@@ -173,8 +176,27 @@ static inline int block_write_zeroes(struct block_backend *be, uint64_t offset, 
 /* NULL is accepted. */
 static inline void block_close(struct block_backend *be)
 {
-	if (be)
-		be->ops->close(be);
+	if (!be)
+		return;
+	if (be->direct_fd >= 0)
+		close(be->direct_fd);
+	be->ops->close(be);
+}
+
+/*
+ * The descriptor for a transfer of guest data: the O_DIRECT one (cache=none)
+ * when buffers, lengths and offset are 512-byte aligned, else fd. A direct
+ * transfer the file system refuses (-EINVAL: larger alignment) is retried on fd.
+ */
+static inline int block_data_fd(const struct block_backend *be, int fd, const struct iovec *iov,
+                                unsigned n, uint64_t offset)
+{
+	if (be->direct_fd < 0 || offset % 512)
+		return fd;
+	for (unsigned i = 0; i < n; i++)
+		if ((uintptr_t)iov[i].iov_base % 512 || iov[i].iov_len % 512)
+			return fd;
+	return be->direct_fd;
 }
 
 /* A raw backend's file descriptor (for the kernel to do its I/O: block-aio.c); -1

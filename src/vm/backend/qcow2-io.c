@@ -65,13 +65,21 @@ static void zero_range(const struct iovec *iov, unsigned n, uint64_t pos, uint64
 	}
 }
 
+/* Guest data goes through the O_DIRECT descriptor when it suits (cache=none); a
+ * file system that wants more alignment gets it through the page cache instead. */
 static int file_preadv(struct qcow2 *q, const struct iovec *v, unsigned k, uint64_t off,
                        uint64_t len)
 {
+	int fd = block_data_fd(&q->be, q->fd, v, k, off);
+
 	while (len) {
-		ssize_t got = preadv(q->fd, v, (int)k, (off_t)off);
+		ssize_t got = preadv(fd, v, (int)k, (off_t)off);
 		if (got < 0 && errno == EINTR)
 			continue;
+		if (got < 0 && errno == EINVAL && fd != q->fd) {
+			fd = q->fd;
+			continue;
+		}
 		if (got < 0)
 			return -errno;
 		if (got == 0)
@@ -98,11 +106,17 @@ static int file_preadv(struct qcow2 *q, const struct iovec *v, unsigned k, uint6
 static int file_pwritev(struct qcow2 *q, const struct iovec *v, unsigned k, uint64_t off,
                         uint64_t len)
 {
+	int fd = block_data_fd(&q->be, q->fd, v, k, off);
 	ssize_t put;
 
-	do
-		put = pwritev(q->fd, v, (int)k, (off_t)off);
-	while (put < 0 && errno == EINTR);
+	do {
+		put = pwritev(fd, v, (int)k, (off_t)off);
+		if (put < 0 && errno == EINVAL && fd != q->fd) {
+			fd = q->fd;
+			put = -1;
+			errno = EINTR;
+		}
+	} while (put < 0 && errno == EINTR);
 	if (put < 0)
 		return -errno;
 	if ((uint64_t)put == len)

@@ -456,8 +456,11 @@ static int read_extensions(struct qcow2 *q, const uint8_t *c, uint64_t start, ui
 
 static int open_backing(struct qcow2 *q, const struct block_open_opts *o, struct vk_error *err)
 {
-	struct block_open_opts bo = {
-	        .readonly = true, .no_lock = o->no_lock, .depth = o->depth + 1, .child = q->path};
+	struct block_open_opts bo = {.readonly = true,
+	                             .no_lock = o->no_lock,
+	                             .direct = o->direct,
+	                             .depth = o->depth + 1,
+	                             .child = q->path};
 	char *path;
 
 	if (o->depth + 1 > QCOW2_MAX_CHAIN)
@@ -675,6 +678,7 @@ struct block_backend *block_qcow2_open_fd(int fd, const char *path, const struct
 	}
 	pthread_mutex_init(&q->lock, NULL);
 	q->fd = fd;
+	q->be.direct_fd = -1;
 	q->path = strdup(path);
 	q->writable = !o->readonly;
 	q->be.ops = &qcow2_ops;

@@ -50,12 +50,20 @@ static struct virtio_dev *disk_from_spec(const char *spec, const struct vm_mem *
 	if (!path) {
 		vk_error_set(err, EINVAL,
 		             "disk: no image file given "
-		             "(PATH[,format=raw|qcow2][,readonly][,serial=ID])");
+		             "(PATH[,format=raw|qcow2][,readonly][,cache=none|writeback]"
+		             "[,serial=ID])");
 		return NULL;
 	}
 	while ((opt = strtok_r(NULL, ",", &save))) {
 		if (!strcmp(opt, "readonly") || !strcmp(opt, "ro")) {
 			o.readonly = true;
+		} else if (!strcmp(opt, "cache=none") || !strcmp(opt, "cache=writeback")) {
+			o.direct = !strcmp(opt, "cache=none");
+		} else if (vk_startswith(opt, "cache=")) {
+			vk_error_set(err, EINVAL,
+			             "disk '%s': cache mode '%s' is not none or writeback", path,
+			             opt + 6);
+			return NULL;
 		} else if (vk_startswith(opt, "format=")) {
 			if (block_format_parse(opt + 7, &o.format) < 0) {
 				vk_error_set(err, EINVAL,
@@ -75,7 +83,7 @@ static struct virtio_dev *disk_from_spec(const char *spec, const struct vm_mem *
 		} else {
 			vk_error_set(err, EINVAL,
 			             "disk '%s': unknown option '%s' (known: format=raw|qcow2, "
-			             "readonly, serial=ID)",
+			             "readonly, cache=none|writeback, serial=ID)",
 			             path, opt);
 			return NULL;
 		}

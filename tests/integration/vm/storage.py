@@ -2,7 +2,7 @@
 """Disk images through virtkit-vm and the riscv64 guest, checked by QEMU's own tools:
   - a raw disk whose first bytes are a qcow2 header (as a guest can write) is refused without
     format=, and with format=raw the guest sees those bytes, not the backing file they name;
-  - the guest's selftest on a qcow2 overlay of a qcow2 base (relative backing path): passes,
+  - the guest's selftest on a qcow2 overlay (cache=none) of a qcow2 base (relative backing path): passes,
     the base stays byte-identical, `qemu-img check` finds nothing;
   - the same writes by the guest (through our qcow2 code) and by `qemu-io` (through QEMU's)
     give images `qemu-img compare` calls identical, reading through the backing file;
@@ -109,7 +109,7 @@ def test_overlay_selftest(guest, tmp):
     # A relative backing path, resolved against the overlay's directory (as QEMU does).
     qemu_img('create', '-f', 'qcow2', '-b', 'base.qcow2', '-F', 'qcow2', over)
     out = run_vm(guest, ['--cmdline', 'console=ttyS0 vk.mode=selftest', '--disk',
-                         over + ',format=qcow2', '--net', 'user', '--rng',
+                         over + ',format=qcow2,cache=none', '--net', 'user', '--rng',
                          '--console', 'file:' + os.path.join(tmp, 'selftest.log')])
     with open(os.path.join(tmp, 'selftest.log'), errors='replace') as f:
         log = f.read()

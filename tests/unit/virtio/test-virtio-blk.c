@@ -235,9 +235,12 @@ static void test_disk_spec(void **state)
 	assert_non_null(dev);
 	assert_true(virtio_read_device_features(dev, 0) & (1u << BLK_F_RO));
 	vd_attach(&d, dev);
-	snprintf(spec, sizeof(spec), "%s,cache=none", path);
+	snprintf(spec, sizeof(spec), "%s,speed=fast", path);
 	assert_null(virtio_dev_from_spec(VIRTIO_SPEC_DISK, spec, &d.mem, NULL, &err));
-	assert_non_null(strstr(err.msg, "unknown option 'cache=none'"));
+	assert_non_null(strstr(err.msg, "unknown option 'speed=fast'"));
+	snprintf(spec, sizeof(spec), "%s,cache=unsafe", path);
+	assert_null(virtio_dev_from_spec(VIRTIO_SPEC_DISK, spec, &d.mem, NULL, &err));
+	assert_non_null(strstr(err.msg, "'unsafe' is not none or writeback"));
 	snprintf(spec, sizeof(spec), "%s,serial=123456789012345678901", path);
 	assert_null(virtio_dev_from_spec(VIRTIO_SPEC_DISK, spec, &d.mem, NULL, &err));
 	assert_non_null(strstr(err.msg, "longer than 20"));
