@@ -33,12 +33,18 @@ enum vm_on_reset {
 	VM_ON_RESET_REBOOT, /* restart the guest */
 };
 
+enum vm_boot {
+	VM_BOOT_KERNEL, /* firmware enters --kernel (or the bare-metal program runs alone) */
+	VM_BOOT_DISK,   /* firmware and a boot loader find the kernel on the first disk */
+};
+
 struct vm_machine_config {
 	const char *arch;  /* "riscv64" or "x86_64" */
 	const char *accel; /* "kvm" or "emu" */
 	uint64_t memory;   /* bytes */
 	unsigned cpus;
-	const char *kernel;
+	enum vm_boot boot;
+	const char *kernel;   /* NULL: none (VM_BOOT_DISK) */
 	const char *initrd;   /* NULL: none */
 	const char *cmdline;  /* NULL: empty */
 	const char *firmware; /* NULL: the board's default; "none": boot the kernel directly */
@@ -78,7 +84,8 @@ struct vm_run_stats {
 	uint64_t start_ns;           /* vk_now_ns() when the board started building */
 	uint64_t instructions;       /* guest instructions, 0 when the backend cannot count */
 	const struct vm_mem *memory; /* guest RAM, still mapped */
-	char cpu_detail[512]; /* the CPU backend's own figures ("jit=on blocks=..."), or "" */
+	char cpu_detail[512];  /* the CPU backend's own figures ("jit=on blocks=..."), or "" */
+	char boot_detail[512]; /* what the board booted ("firmware=opensbi,binary ..."), or "" */
 };
 
 struct vm_monitor {

@@ -188,3 +188,76 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+class Machine:
+    """virtkit-vm run with any riscv64 arguments, its serial console on a unix socket and a
+    control socket: for firmware and boot loaders, where Guest's shell helpers do not apply."""
+
+    def __init__(self, args, memory='256M'):
+        self.tmp = tempfile.mkdtemp(prefix='vk-machine-')
+        self.ctl_path = os.path.join(self.tmp, 'ctl')
+        self.con_path = os.path.join(self.tmp, 'console')
+        self.proc = subprocess.Popen(
+            [VM, 'run', '--arch', 'riscv64', '--memory', memory, '--stats',
+             '--console', 'socket:' + self.con_path, '--control', self.ctl_path, *CPU_ARGS,
+             *args],
+            stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.con = None
+        self.seen = b''
+        self.cursor = 0
+        self.stderr = ''
+
+    def connect(self, timeout=30):
+        """True once the console is connected (False when the machine failed to start)."""
+        if not wait_for_path(self.con_path, timeout):
+            return False
+        self.con = socket.socket(socket.AF_UNIX)
+        self.con.connect(self.con_path)
+        return True
+
+    def expect(self, pattern, timeout=30):
+        """Wait until pattern (bytes) shows up after the last match; True when it did."""
+        end = time.time() + timeout
+        self.con.settimeout(0.1)
+        while True:
+            at = self.seen.find(pattern, self.cursor)
+            if at >= 0:
+                self.cursor = at + len(pattern)
+                return True
+            if time.time() >= end:
+                return False
+            try:
+                chunk = self.con.recv(4096)
+                if not chunk:
+                    time.sleep(0.1)
+                self.seen += chunk
+            except socket.timeout:
+                pass
+
+    def send(self, text):
+        self.con.sendall(text.encode() if isinstance(text, str) else text)
+
+    def wait(self, timeout=60):
+        """The exit status once the run ends by itself (None after timeout); stderr kept."""
+        try:
+            _, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        self.stderr = err.decode(errors='replace')
+        return self.proc.returncode
+
+    def quit(self):
+        """Ask the machine to quit through its control socket; the exit status."""
+        c = Control(self.ctl_path)
+        c.call({'cmd': 'quit'})
+        c.close()
+        return self.wait(30)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.wait(10)
+        if self.con:
+            self.con.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)

@@ -571,6 +571,7 @@ int riscv_virt_main(const struct vm_machine_config *cfg, const struct vm_monitor
 	for (unsigned h = 0; h < b.nr_harts; h++)
 		stats.instructions += rv_cpu_instret(b.harts[h]);
 	virt_jit_stats(&b, stats.cpu_detail, sizeof(stats.cpu_detail));
+	riscv_boot_describe(&b.boot, stats.boot_detail, sizeof(stats.boot_detail));
 	vm_monitor_detach(mon, &stats);
 	virt_destroy(&b);
 	return r;

@@ -44,6 +44,7 @@ enum {
 	OPT_OVERCOMMIT,
 	OPT_AGENT,
 	OPT_QUIET,
+	OPT_BOOT,
 };
 
 static const struct option run_options[] = {
@@ -72,6 +73,7 @@ static const struct option run_options[] = {
         {"overcommit", no_argument, NULL, OPT_OVERCOMMIT},
         {"agent", no_argument, NULL, OPT_AGENT},
         {"quiet", no_argument, NULL, OPT_QUIET},
+        {"boot", required_argument, NULL, OPT_BOOT},
         {NULL, 0, NULL, 0},
 };
 
@@ -80,8 +82,8 @@ void vm_config_usage(FILE *out)
 	fprintf(out,
 	        "virtkit-vm run [--arch riscv64|x86_64] [--accel kvm|emu] [--memory SIZE]\n"
 	        "                      [--overcommit] [--quiet]\n"
-	        "                      [--cpus N] --kernel FILE [--initrd FILE] [--cmdline TEXT]\n"
-	        "                      [--firmware FILE|none]\n"
+	        "                      [--cpus N] [--boot kernel|disk] [--kernel FILE]\n"
+	        "                      [--initrd FILE] [--cmdline TEXT] [--firmware FILE|none]\n"
 	        "                      [--disk PATH[,format=raw|qcow2][,readonly]"
 	        "[,cache=none|writeback][,serial=ID]]...\n"
 	        "                      [--net "
@@ -93,9 +95,40 @@ void vm_config_usage(FILE *out)
 	        "                      [--jit on|off] [--jit-cache SIZE] (riscv64) [--help]\n");
 }
 
+/*
+ * --boot kernel (the default with --kernel): the firmware enters --kernel. --boot disk (the
+ * default without --kernel): the firmware and a boot loader find the kernel on the first disk;
+ * a --kernel given then is the boot loader (riscv64 only: the x86 board has no BIOS).
+ */
+static int check_boot(struct vm_machine_config *m, const char *boot, struct vk_error *err)
+{
+	if (!boot)
+		boot = m->kernel ? "kernel" : "disk";
+	if (!strcmp(boot, "kernel")) {
+		m->boot = VM_BOOT_KERNEL;
+		if (!m->kernel)
+			return vk_error_set(err, EINVAL,
+			                    "--kernel is required, or --disk to boot from a disk");
+		return 0;
+	}
+	m->boot = VM_BOOT_DISK;
+	if (m->nr_disks == 0)
+		return vk_error_set(err, EINVAL,
+		                    "--kernel is required, or --disk to boot from a disk");
+	if (!strcmp(m->arch, "x86_64"))
+		return vk_error_set(err, EINVAL,
+		                    "x86_64 guests boot a --kernel: the PC board has no BIOS to "
+		                    "boot from a disk");
+	if (m->initrd)
+		return vk_error_set(err, EINVAL,
+		                    "--initrd goes with --boot kernel: a disk boot loads its own");
+	return 0;
+}
+
 int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_error *err)
 {
 	struct vm_machine_config *m = &cfg->machine;
+	const char *boot = NULL;
 	uint64_t v;
 	int c, r;
 
@@ -226,6 +259,15 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_erro
 		case OPT_QUIET:
 			cfg->quiet = true;
 			break;
+		case OPT_BOOT:
+			if (!strcmp(optarg, "kernel"))
+				boot = "kernel";
+			else if (!strcmp(optarg, "disk"))
+				boot = "disk";
+			else
+				return vk_error_set(err, EINVAL,
+				                    "--boot '%s': expected kernel or disk", optarg);
+			break;
 		case ':':
 			return vk_error_set(err, EINVAL, "option '%s' needs a value",
 			                    argv[optind - 1]);
@@ -250,12 +292,10 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_erro
 		return vk_error_set(err, EINVAL,
 		                    "x86_64 guests run only on KVM (--accel kvm); use --arch "
 		                    "riscv64 for emulation");
-	if (!m->kernel)
-		return vk_error_set(err, EINVAL, "--kernel is required");
 	if (m->agent && strcmp(m->arch, "riscv64"))
 		return vk_error_set(
 		        err, EINVAL,
 		        "--agent is for riscv64 guests (x86_64 guests power off through "
 		        "ACPI)");
-	return 0;
+	return check_boot(m, boot, err);
 }

@@ -31,6 +31,8 @@ void vm_print_stats(const struct vm_run_stats *stats)
 	        wall_ns ? (double)instructions * 1000.0 / (double)wall_ns : 0.0,
 	        (unsigned long long)(rss >> 10), (unsigned long long)(guest >> 10),
 	        (unsigned long long)((rss > guest ? rss - guest : 0) >> 10));
+	if (stats->boot_detail[0])
+		fprintf(stderr, "virtkit-vm: stats: %s\n", stats->boot_detail);
 	if (stats->cpu_detail[0])
 		fprintf(stderr, "virtkit-vm: stats: %s\n", stats->cpu_detail);
 }

@@ -244,6 +244,13 @@ static void test_fdt(void **state)
 	assert_int_equal(len, 16);
 	assert_int_equal(fdt64_ld(reg + 1), 256 << 20);
 	assert_true(fdt_path_offset(buf, "/cpus/cpu@1/interrupt-controller") >= 0);
+	/* U-Boot's timer driver and Linux read the timebase from /cpus. */
+	node = fdt_path_offset(buf, "/cpus");
+	irqs = fdt_getprop(buf, node, "timebase-frequency", &len);
+	assert_int_equal(len, 4);
+	assert_int_equal(fdt32_to_cpu(*irqs), VIRT_TIMEBASE_HZ);
+	/* stdout-path names a node that exists (U-Boot picks its console by it). */
+	assert_true(fdt_path_offset(buf, "/soc/serial@10000000") >= 0);
 	assert_true(fdt_path_offset(buf, "/cpus/cpu@2") < 0);
 	/* Slot n is at 0x10001000 + n * 0x1000 with IRQ 1 + n. */
 	node = fdt_path_offset(buf, "/soc/virtio_mmio@10003000");
