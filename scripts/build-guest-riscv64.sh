@@ -2,7 +2,9 @@
 # Build virtkit's riscv64 test guest from Debian packages: a Linux 6.1 Image
 # (linux-source-6.1, `make ARCH=riscv tinyconfig` + scripts/guest/riscv64/kernel.config-fragment,
 # gcc-riscv64-linux-gnu) and initramfs.cpio.gz (static busybox from Debian's source package,
-# plus our /init and /etc/selftest). The equivalent of ../shared/guests/riscv64.
+# plus our /init and /etc/selftest). The equivalent of ../shared/guests/riscv64. Also disk.img:
+# the same kernel and busybox as a bootable disk (ext4 root, extlinux.conf; made by
+# scripts/build-disk-riscv64.sh), which `virtkit-vm run --arch riscv64 --disk disk.img` boots.
 #
 # usage: scripts/build-guest-riscv64.sh [--force-build] [--no-cache] [OUTDIR]
 #   OUTDIR defaults to ~/.cache/virtkit/guests/riscv64 (where scripts/find-guest.sh looks).
@@ -26,7 +28,7 @@ for arg in "$@"; do
 	--force-build) force=1 ;;
 	--no-cache) force=1 nocache=1 ;;
 	-h | --help)
-		sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	-*)
@@ -64,9 +66,26 @@ hash_of() {
 key=$(hash_of "$0" "$inputs/kernel.config-fragment" "$inputs/init" "$inputs/selftest")
 mkdir -p "$outdir"
 outdir=$(cd "$outdir" && pwd)
+
+# disk.img from the Image and initramfs in OUTDIR, unless it is newer than both and the
+# scripts that make it. A guest without its disk image is still a guest: a failure is reported,
+# not fatal.
+make_disk() {
+	for f in "$outdir/Image" "$outdir/initramfs.cpio.gz" "$here/scripts/build-disk-riscv64.sh" \
+		"$inputs/init" "$inputs/selftest"; do
+		[ -f "$outdir/disk.img" ] && [ "$outdir/disk.img" -nt "$f" ] || {
+			say "disk.img: ext4 root + extlinux.conf (scripts/build-disk-riscv64.sh)"
+			"$here/scripts/build-disk-riscv64.sh" "$outdir" "$outdir/disk.img" ||
+				say "disk.img: not made (the reason is above)"
+			return 0
+		}
+	done
+}
+
 if [ $force = 0 ] && [ -f "$outdir/Image" ] && [ -f "$outdir/initramfs.cpio.gz" ] &&
 	[ -f "$outdir/.inputs" ]; then
 	if grep -qx "key=$key" "$outdir/.inputs" || grep -q '^copied-from=' "$outdir/.inputs"; then
+		make_disk
 		say "up to date: $outdir"
 		exit 0
 	fi
@@ -80,6 +99,7 @@ if [ $force = 0 ]; then
 				chmod u+w "$outdir/Image" "$outdir/initramfs.cpio.gz"
 			fi
 			echo "copied-from=$d" >"$outdir/.inputs"
+			make_disk
 			say "using the existing guest in $d (--force-build builds one)"
 			exit 0
 		fi
@@ -99,7 +119,7 @@ as_root() {
 }
 
 pkgs="gcc-riscv64-linux-gnu libc6-dev-riscv64-cross linux-source-6.1 make bc flex bison
-xz-utils dpkg-dev python3 gzip"
+xz-utils dpkg-dev python3 gzip fdisk e2fsprogs"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
@@ -300,4 +320,5 @@ mv "$tmp/Image" "$tmp/initramfs.cpio.gz" "$outdir/"
 	echo "gcc-riscv64-linux-gnu=$gcc_ver"
 	echo "busybox-source=$bb_src_ver"
 } >"$outdir/.inputs"
-say "done: $outdir/Image and $outdir/initramfs.cpio.gz"
+make_disk
+say "done: $outdir/Image, $outdir/initramfs.cpio.gz and $outdir/disk.img"
