@@ -385,7 +385,7 @@ static int boot_place(struct riscv_boot *boot, const struct vm_machine_config *c
 	        .ram_base = VIRT_DRAM_BASE,
 	        .ram_size = cfg->memory,
 	        .nr_harts = cfg->cpus,
-	        .isa = "rv64imafdc_zicsr_zifencei",
+	        .isa = "rv64imafdc_zicsr_zifencei_zihintpause",
 	        .mmu_type = "riscv,sv48",
 	        .bootargs = cfg->cmdline,
 	        .initrd_start = initrd_start,

@@ -50,8 +50,10 @@
  * honoured; mcycle counts retired instructions; there is no Sstc, Svpbmt,
  * Svnapot, H or V (their CSRs and encodings raise illegal instructions, and
  * reserved PTE bits raise page faults). The riscv,isa string for the device
- * tree: "rv64imafdc_zicsr_zifencei"; mmu-type "riscv,sv48" (or sv39 when
- * max_satp_mode says so).
+ * tree: "rv64imafdc_zicsr_zifencei_zihintpause" (pause is a hint: Linux's
+ * cpu_relax() uses it only when the tree says so, and a hart thread yields
+ * the host CPU on it); mmu-type "riscv,sv48" (or sv39 when max_satp_mode
+ * says so).
  */
 #ifndef VK_VM_EMU_RISCV64_CPU_H
 #define VK_VM_EMU_RISCV64_CPU_H
