@@ -19,6 +19,7 @@
  * by sequentially consistent fences, so one of them always sees the other.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
@@ -527,6 +528,7 @@ struct rv_jit *rv_jit_new(const struct vm_mem *mem, uint64_t cache_size, struct 
 		goto fail;
 	}
 	jit->dump_dir = getenv("VK_JIT_DUMP");
+	jit->profile = getenv("VK_JIT_PROFILE") != NULL;
 	jit->prologue_size = jit_emit_prologue(jit);
 	jit->used = jit->prologue_size;
 	return jit;
@@ -535,12 +537,42 @@ fail:
 	return NULL;
 }
 
+/* VK_JIT_PROFILE: the blocks entered most often since the last flush, on stderr. */
+static void print_profile(struct rv_jit *jit)
+{
+	struct jit_block *top[20] = {0};
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(jit->table); i++) {
+		for (struct jit_block *b = jit->table[i]; b; b = b->hash_next) {
+			size_t k = ARRAY_SIZE(top);
+
+			total += b->execs;
+			while (k > 0 && (!top[k - 1] || top[k - 1]->execs < b->execs))
+				k--;
+			if (k < ARRAY_SIZE(top)) {
+				memmove(&top[k + 1], &top[k],
+				        (ARRAY_SIZE(top) - k - 1) * sizeof(top[0]));
+				top[k] = b;
+			}
+		}
+	}
+	fprintf(stderr, "virtkit-vm: jit profile: %llu block entries; the most entered:\n",
+	        (unsigned long long)total);
+	for (size_t k = 0; k < ARRAY_SIZE(top) && top[k]; k++)
+		fprintf(stderr, "  %12llu  pc=0x%016llx priv=%u insns=%u\n",
+		        (unsigned long long)top[k]->execs, (unsigned long long)top[k]->vpc,
+		        top[k]->priv, top[k]->ninsns);
+}
+
 void rv_jit_free(struct rv_jit *jit)
 {
 	struct jit_chunk *c, *next;
 
 	if (!jit)
 		return;
+	if (jit->profile)
+		print_profile(jit);
 	for (c = jit->chunks; c; c = next) {
 		next = c->next;
 		free(c);

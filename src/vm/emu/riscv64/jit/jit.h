@@ -85,6 +85,7 @@ struct jit_block {
 	struct jit_exit *exits;      /* chainable exits */
 	uint16_t nexits;
 	struct jit_exit *incoming; /* exits chained to this block */
+	uint64_t execs;            /* entries, counted with VK_JIT_PROFILE (racy across harts) */
 };
 
 /*
@@ -196,6 +197,7 @@ struct rv_jit {
 
 	struct jit_stats stats;
 	const char *dump_dir; /* VK_JIT_DUMP: write each block's code there (debugging) */
+	bool profile;         /* VK_JIT_PROFILE: count block entries, print the top at exit */
 };
 
 /* ---- generated-code conventions (translate.c, prologue.c) ---------------- */

@@ -444,6 +444,10 @@ struct jit_block *jit_translate(struct rv_jit *jit, struct rv_cpu *cpu, uint64_t
 	x86_alu_rm(&t->e, ALU_CMP, true, JIT_INSTRET, JIT_CPU(stop));
 	check = jcc_stub(t, CC_AE, STUB_CHECK);
 	(void)check;
+	if (jit->profile) {
+		x86_mov_ri(&t->e, RAX, (uint64_t)(uintptr_t)&b->execs);
+		x86_alu_mi(&t->e, ALU_ADD, true, x86_m(RAX, 0), 1);
+	}
 
 	while (!t->ended) {
 		uint32_t raw;
