@@ -145,6 +145,23 @@ int virtkit_instance_updated(const virtkit_instance *i);
 const char *virtkit_instance_json(const virtkit_instance *i);
 void virtkit_instance_free(virtkit_instance *i);
 
+/* --- networks ------------------------------------------------------------------------ */
+
+/*
+ * Networks the daemon manages (a bridge, DHCP and DNS, NAT or isolation),
+ * which VMs and containers join by name. The answers are JSON text (free()):
+ * list {"networks": [network, ...]}; create and info one network (name,
+ * subnet, gateway, mode, bridge, dns_domain, dhcp ranges, used_by, ...);
+ * leases {"leases": [{instance, type, mac, ip, hostname, expires, source}]}.
+ * create takes a JSON definition {"name", "subnet", "mode": "nat"|"isolated",
+ * "dns_domain", "dns_forward"}; delete fails (409) while an instance uses it.
+ */
+char *virtkit_network_list(virtkit_conn *conn, virtkit_error **err);
+char *virtkit_network_create(virtkit_conn *conn, const char *json, virtkit_error **err);
+char *virtkit_network_info(virtkit_conn *conn, const char *name, virtkit_error **err);
+int virtkit_network_delete(virtkit_conn *conn, const char *name, virtkit_error **err);
+char *virtkit_network_leases(virtkit_conn *conn, const char *name, virtkit_error **err);
+
 /* --- streams ------------------------------------------------------------------------- */
 
 /* The console: raw bytes both ways. */

@@ -88,6 +88,7 @@ int cmd_logs(struct cli *cli, int argc, char **argv);
 int cmd_events(struct cli *cli, int argc, char **argv);
 int cmd_exec(struct cli *cli, int argc, char **argv);
 int cmd_shell(struct cli *cli, int argc, char **argv);
+int cmd_network(struct cli *cli, int argc, char **argv);
 
 /* Output helpers (output.c): a table with a header row, columns padded. */
 struct table;

@@ -6,9 +6,47 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "cli/cli.h"
 
-static int define_file(struct cli *cli, const char *path, bool start, bool update)
+#define PUBLISH_OPTS_MAX 32
+
+/* --publish SPEC...: added to a JSON definition's "publish" list (the daemon checks them). */
+static char *add_publish(char *data, size_t *len, char *const *pub, size_t npub)
+{
+	json_object *o, *list;
+	const char *text;
+	char *out;
+
+	if (npub == 0)
+		return data;
+	o = json_tokener_parse(data);
+	if (!json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		free(data);
+		fprintf(stderr, "virtkit: --publish needs a JSON definition (in domain XML, ports "
+		                "are <virtkit:publish> metadata)\n");
+		return NULL;
+	}
+	if (!json_object_object_get_ex(o, "publish", &list) ||
+	    !json_object_is_type(list, json_type_array)) {
+		list = json_object_new_array();
+		json_object_object_add(o, "publish", list);
+	}
+	for (size_t k = 0; k < npub; k++)
+		json_object_array_add(list, json_object_new_string(pub[k]));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	                                                 JSON_C_TO_STRING_NOSLASHESCAPE);
+	out = strdup(text);
+	*len = out ? strlen(out) : 0;
+	json_object_put(o);
+	free(data);
+	return out;
+}
+
+static int define_file(struct cli *cli, const char *path, bool start, bool update, char *const *pub,
+                       size_t npub)
 {
 	virtkit_error *err = NULL;
 	virtkit_instance *i;
@@ -19,6 +57,8 @@ static int define_file(struct cli *cli, const char *path, bool start, bool updat
 	if (!cli_conn(cli, &st))
 		return st;
 	data = cli_read_file(path, &len);
+	if (data)
+		data = add_publish(data, &len, pub, npub);
 	if (!data)
 		return CLI_FAIL;
 	i = virtkit_instance_define_flags(cli->conn, data, len, update ? VIRTKIT_DEFINE_UPDATE : 0,
@@ -48,28 +88,43 @@ static int define_file(struct cli *cli, const char *path, bool start, bool updat
 	return CLI_OK;
 }
 
-int cmd_define(struct cli *cli, int argc, char **argv)
+/* define FILE [--update] [--publish SPEC]..., launch FILE [--publish SPEC]... */
+static int define_or_launch(struct cli *cli, int argc, char **argv, bool launch)
 {
 	static const struct option opts[] = {{"update", no_argument, NULL, 'u'},
+	                                     {"publish", required_argument, NULL, 'p'},
 	                                     {NULL, 0, NULL, 0}};
+	char *pub[PUBLISH_OPTS_MAX];
+	size_t npub = 0;
 	bool update = false;
 	int c;
 
-	while ((c = cli_getopt_any(argc, argv, "u", opts)) != -1) {
-		if (c != 'u')
+	while ((c = cli_getopt_any(argc, argv, launch ? "p:" : "up:", opts)) != -1) {
+		if (c == 'u' && !launch) {
+			update = true;
+		} else if (c == 'p' && npub < PUBLISH_OPTS_MAX) {
+			pub[npub++] = optarg;
+		} else {
+			if (c == 'p')
+				return cli_usage("at most %d --publish options", PUBLISH_OPTS_MAX);
 			return CLI_USAGE;
-		update = true;
+		}
 	}
 	if (optind + 1 != argc)
-		return cli_usage("usage: virtkit define FILE [--update]");
-	return define_file(cli, argv[optind], false, update);
+		return cli_usage(
+		        launch ? "usage: virtkit launch FILE [--publish SPEC]..."
+		               : "usage: virtkit define FILE [--update] [--publish SPEC]...");
+	return define_file(cli, argv[optind], launch, update, pub, npub);
+}
+
+int cmd_define(struct cli *cli, int argc, char **argv)
+{
+	return define_or_launch(cli, argc, argv, false);
 }
 
 int cmd_launch(struct cli *cli, int argc, char **argv)
 {
-	if (argc != 2 || (argv[1][0] == '-' && argv[1][1]))
-		return cli_usage("usage: virtkit launch FILE");
-	return define_file(cli, argv[1], true, false);
+	return define_or_launch(cli, argc, argv, true);
 }
 
 int cmd_dumpxml(struct cli *cli, int argc, char **argv)

@@ -144,9 +144,14 @@ static void print_definition(json_object *def)
 			printf("%-12s%s\n",
 			       i ? "" : "Disks:", jstr(json_object_array_get_idx(arr, i), "path"));
 		arr = json_object_object_get(def, "networks");
-		for (i = 0; arr && i < json_object_array_length(arr); i++)
-			printf("%-12s%s\n", i ? "" : "Networks:",
-			       jstr(json_object_array_get_idx(arr, i), "type"));
+		for (i = 0; arr && i < json_object_array_length(arr); i++) {
+			json_object *n = json_object_array_get_idx(arr, i);
+			/* "network lan (52:54:00:...)", "bridge br0", "user" */
+			printf("%-12s%s%s%s%s%s%s%s\n", i ? "" : "Networks:", jstr(n, "type"),
+			       *jstr(n, "name") || *jstr(n, "bridge") ? " " : "", jstr(n, "name"),
+			       jstr(n, "bridge"), *jstr(n, "mac") ? " (" : "", jstr(n, "mac"),
+			       *jstr(n, "mac") ? ")" : "");
+		}
 	} else {
 		json_object *p = json_object_object_get(def, "process");
 		printf("%-12s%s\n", *jstr(def, "rootfs") ? "Rootfs:" : "Bundle:",
@@ -158,7 +163,12 @@ static void print_definition(json_object *def)
 				       json_object_get_string(json_object_array_get_idx(arr, i)));
 			printf("\n");
 		}
+		printf("%-12s%s\n", "Network:", jstr(def, "network"));
 	}
+	arr = json_object_object_get(def, "publish");
+	for (i = 0; arr && i < json_object_array_length(arr); i++)
+		printf("%-12s%s\n", i ? "" : "Publish:",
+		       json_object_get_string(json_object_array_get_idx(arr, i)));
 }
 
 int cmd_info(struct cli *cli, int argc, char **argv)

@@ -30,11 +30,14 @@ static const struct cli_command commands[] = {
         {"stats", "NAME|UUID", "show a running instance's counters", FMT, cmd_stats},
         {"host", "", "show the host: KVM, architectures, CPU, memory, instances, versions", FMT,
          cmd_host},
-        {"define", "FILE [--update]",
+        {"define", "FILE [--update] [--publish SPEC]...",
          "define an instance from JSON or libvirt domain XML ('-': stdin)",
-         "  -u, --update          replace the definition of an instance of that name\n" FMT,
+         "  -u, --update          replace the definition of an instance of that name\n"
+         "  -p, --publish SPEC    publish a port: [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|udp]\n"
+         "                        (JSON definitions of instances on a network)\n" FMT,
          cmd_define},
-        {"launch", "FILE", "define and start an instance", FMT, cmd_launch},
+        {"launch", "FILE [--publish SPEC]...", "define and start an instance",
+         "  -p, --publish SPEC    publish a port (as for define)\n" FMT, cmd_launch},
         {"edit", "NAME|UUID [--xml]", "edit a definition in $EDITOR, check it and update it",
          "      --xml             edit the libvirt domain XML instead of the JSON\n", cmd_edit},
         {"undefine", NAMES, "remove stopped instances' definitions", FMT, cmd_undefine},
@@ -71,6 +74,16 @@ static const struct cli_command commands[] = {
          cmd_exec},
         {"shell", "NAME|UUID", "a shell in a running container (exec -it NAME -- /bin/sh)", NULL,
          cmd_shell},
+        {"network", "create|list|info|delete|leases ...",
+         "manage the networks VMs and containers share",
+         "  network create NAME   a bridge with DHCP and DNS:\n"
+         "      --subnet CIDR     its IPv4 subnet (default: a free 10.77.N.0/24)\n"
+         "      --nat             guests reach beyond the host, masqueraded (default)\n"
+         "      --isolated        guests reach the host and each other only\n"
+         "      --dns-domain D    names of instances resolve as NAME.D\n"
+         "      --[no-]dns-forward  ask the host's resolvers for other names (NAT default)\n"
+         "  network list, info NAME, delete NAME..., leases NAME\n" FMT,
+         cmd_network},
         {"version", "", "print the client and daemon versions", FMT, cmd_version},
         {"help", "[COMMAND]", "this list, or a command's usage", NULL, cmd_help},
 };

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "daemon/api-network.h"
 #include "daemon/api-stream.h"
 #include "daemon/domxml.h"
 #include "daemon/driver.h"
@@ -586,6 +587,10 @@ enum MHD_Result api_dispatch(void *opaque, struct http_req *req)
 		return api_host(req);
 	case ROUTE_INSTANCES:
 		return strcmp(req->method, "GET") == 0 ? list_instances(req) : define_instance(req);
+	case ROUTE_NETWORKS:
+	case ROUTE_NETWORK:
+	case ROUTE_NETWORK_LEASES:
+		return api_network(req);
 	default:
 		break;
 	}

@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "daemon/def-check.h"
 #include "daemon/def.h"
+#include "daemon/def-network.h"
 
 static int norm_strv(struct dc_ctx *c, json_object *in, const char *key, size_t max, bool required,
                      bool env, json_object *out)
@@ -181,13 +182,13 @@ static int norm_stop_signal(struct dc_ctx *c, json_object *in, char out[16])
 
 int def_norm_container(struct dc_ctx *c, json_object *in, json_object *out)
 {
-	static const char *const keys[] = {"name",      "uuid",     "type",        "description",
-	                                   "autostart", "rootfs",   "bundle",      "process",
-	                                   "hostname",  "readonly", "network",     "limits",
-	                                   "mounts",    "console",  "stop_signal", NULL};
-	static const char *const nets[] = {"none", "host", NULL};
-	const char *rootfs, *bundle, *hostname, *net;
+	static const char *const keys[] = {
+	        "name",   "uuid",    "type",        "description", "autostart", "rootfs",
+	        "bundle", "process", "hostname",    "readonly",    "network",   "limits",
+	        "mounts", "console", "stop_signal", "publish",     NULL};
+	const char *rootfs, *bundle, *hostname, *net, *netname;
 	char stop_signal[16] = "";
+	json_object *pub;
 	bool ro;
 	int r;
 
@@ -197,7 +198,7 @@ int def_norm_container(struct dc_ctx *c, json_object *in, json_object *out)
 	    (r = dc_get_path(c, in, "bundle", false, &bundle)) < 0 ||
 	    (r = dc_get_str(c, in, "hostname", false, 63, &hostname)) < 0 ||
 	    (r = dc_get_bool(c, in, "readonly", false, &ro)) < 0 ||
-	    (r = dc_get_str(c, in, "network", false, 16, &net)) < 0)
+	    (r = dc_get_str(c, in, "network", false, 80, &net)) < 0)
 		return r;
 	if (!rootfs == !bundle)
 		return vk_error_set(
@@ -206,7 +207,8 @@ int def_norm_container(struct dc_ctx *c, json_object *in, json_object *out)
 		        "(a root file system folder) or 'bundle' (an OCI bundle folder)");
 	if (bundle) {
 		static const char *const only_rootfs[] = {"process", "hostname", "readonly",
-		                                          "network", "limits",   "mounts"};
+		                                          "network", "limits",   "mounts",
+		                                          "publish"};
 		size_t i;
 		for (i = 0; i < ARRAY_SIZE(only_rootfs); i++)
 			if (json_object_object_get_ex(in, only_rootfs[i], NULL))
@@ -223,15 +225,33 @@ int def_norm_container(struct dc_ctx *c, json_object *in, json_object *out)
 		              "must be a host name (letters, digits, '-', '.', '_')");
 	if (!net)
 		net = "none";
-	if ((r = dc_check_enum(c, "network", net, nets, "must be \"none\" or \"host\"")) < 0)
-		return r;
+	switch (ct_net_kind(net, &netname)) {
+	case CT_NET_BRIDGE:
+		if (!ifname_valid(netname))
+			return dc_bad(c, "network", "names an invalid bridge (\"bridge:IFNAME\")");
+		break;
+	case CT_NET_MANAGED:
+		if (!netdef_name_valid(netname))
+			return dc_bad(c, "network",
+			              "must be \"none\", \"host\", a network's name or "
+			              "\"bridge:IFNAME\"");
+		break;
+	default:
+		break;
+	}
+	if (json_object_object_get_ex(in, "publish", &pub) &&
+	    !json_object_is_type(pub, json_type_null) &&
+	    ct_net_kind(net, &netname) != CT_NET_MANAGED)
+		return dc_bad(c, "publish",
+		              "needs the container on a network of the daemon (\"network\": NAME)");
 	dc_put_str(out, "rootfs", rootfs);
 	if ((r = norm_process(c, in, out)) < 0)
 		return r;
 	dc_put_str(out, "hostname", hostname ? hostname : def_name(out));
 	dc_put_bool(out, "readonly", ro);
 	dc_put_str(out, "network", net);
-	if ((r = norm_limits(c, in, out)) < 0 || (r = norm_mounts(c, in, out)) < 0)
+	if ((r = dc_norm_publish(c, in, out)) < 0 || (r = norm_limits(c, in, out)) < 0 ||
+	    (r = norm_mounts(c, in, out)) < 0)
 		return r;
 	dc_put_str(out, "stop_signal", stop_signal[0] ? stop_signal : NULL);
 	return dc_norm_console(c, in, out);

@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "daemon/def-check.h"
 #include "daemon/def.h"
+#include "daemon/def-network.h"
 
 static int norm_disks(struct dc_ctx *c, json_object *in, json_object *out)
 {
@@ -74,10 +75,50 @@ static bool mac_valid(const char *s, char out[18])
 	return (strtoul(out, NULL, 16) & 1) == 0;
 }
 
+/* A network the daemon manages ("network") or a bridge the user manages ("bridge"). */
+static int norm_attached(struct dc_ctx *c, json_object *d, const char *type, const char *mac,
+                         const char *uuid, size_t idx, json_object *nd)
+{
+	const char *name, *bridge;
+	char assigned[MAC_LEN + 1];
+	int r;
+
+	if ((r = dc_get_str(c, d, "name", false, 80, &name)) < 0 ||
+	    (r = dc_get_str(c, d, "bridge", false, 80, &bridge)) < 0)
+		return r;
+	if (strcmp(type, "network") == 0) {
+		if (!name || !netdef_name_valid(name))
+			return dc_bad(c, "name",
+			              "is required for a network interface (a network's name)");
+		if (bridge)
+			return dc_bad(c, "bridge", "is only valid for a bridge interface");
+		dc_put_str(nd, "name", name);
+	} else {
+		if (!bridge || !ifname_valid(bridge))
+			return dc_bad(
+			        c, "bridge",
+			        "is required for a bridge interface (an existing bridge's name)");
+		if (name)
+			return dc_bad(c, "name", "is only valid for a network interface");
+		dc_put_str(nd, "bridge", bridge);
+	}
+	if (json_object_object_get_ex(d, "hostfwd", NULL))
+		return dc_bad(c, "hostfwd", "is only valid for a user network (use \"publish\")");
+	if (json_object_object_get_ex(d, "ifname", NULL))
+		return dc_bad(c, "ifname", "is only valid for a tap network");
+	/* The manager assigns the MAC, the same at every start (def-network.h). */
+	if (!mac) {
+		def_assign_mac(uuid, (unsigned)idx, assigned);
+		dc_put_str(nd, "mac", assigned);
+	}
+	return 0;
+}
+
 static int norm_networks(struct dc_ctx *c, json_object *in, json_object *out)
 {
-	static const char *const keys[] = {"type", "hostfwd", "ifname", "mac", NULL};
-	static const char *const types[] = {"user", "tap", NULL};
+	static const char *const keys[] = {"type", "hostfwd", "ifname", "mac",
+	                                   "name", "bridge",  NULL};
+	static const char *const types[] = {"user", "tap", "network", "bridge", NULL};
 	json_object *arr, *n;
 	size_t i, j;
 	int r;
@@ -103,7 +144,8 @@ static int norm_networks(struct dc_ctx *c, json_object *in, json_object *out)
 			return r;
 		if (!type)
 			type = "user";
-		if ((r = dc_check_enum(c, "type", type, types, "must be \"user\" or \"tap\"")) < 0)
+		if ((r = dc_check_enum(c, "type", type, types,
+		                       "must be \"user\", \"tap\", \"network\" or \"bridge\"")) < 0)
 			return r;
 		if (mac && !mac_valid(mac, mac_lc))
 			return dc_bad(c, "mac",
@@ -112,6 +154,16 @@ static int norm_networks(struct dc_ctx *c, json_object *in, json_object *out)
 		json_object_array_add(n, nd);
 		dc_put_str(nd, "type", type);
 		dc_put_str(nd, "mac", mac ? mac_lc : NULL);
+		if (strcmp(type, "network") == 0 || strcmp(type, "bridge") == 0) {
+			if ((r = norm_attached(c, d, type, mac, def_uuid(out), i, nd)) < 0)
+				return r;
+			continue;
+		}
+		if (json_object_object_get_ex(d, "name", NULL) ||
+		    json_object_object_get_ex(d, "bridge", NULL))
+			return dc_bad(
+			        c, json_object_object_get_ex(d, "name", NULL) ? "name" : "bridge",
+			        "is only valid for a network or bridge interface");
 		if (strcmp(type, "tap") == 0) {
 			if (!ifname || !def_name_valid(ifname))
 				return dc_bad(c, "ifname",
@@ -140,12 +192,31 @@ static int norm_networks(struct dc_ctx *c, json_object *in, json_object *out)
 	return 0;
 }
 
+/* Published ports go to the first interface on a network of the daemon. */
+static int norm_vm_publish(struct dc_ctx *c, json_object *in, json_object *out)
+{
+	json_object *nets = json_object_object_get(out, "networks"), *v;
+	bool managed = false;
+
+	if (!json_object_object_get_ex(in, "publish", &v) || json_object_is_type(v, json_type_null))
+		return 0;
+	for (size_t i = 0; nets && i < json_object_array_length(nets); i++)
+		managed |= strcmp(def_get_str(json_object_array_get_idx(nets, i), "type"),
+		                  "network") == 0;
+	if (!managed)
+		return dc_bad(c, "publish",
+		              "needs an interface on a network of the daemon "
+		              "({\"type\": \"network\", \"name\": NAME})");
+	return dc_norm_publish(c, in, out);
+}
+
 int def_norm_vm(struct dc_ctx *c, json_object *in, json_object *out)
 {
 	static const char *const keys[] = {
-	        "name",     "uuid", "type",    "description", "autostart", "arch",     "accel",
-	        "memory",   "cpus", "kernel",  "initrd",      "cmdline",   "firmware", "disks",
-	        "networks", "rng",  "console", "on_reset",    "metadata",  "agent",    NULL};
+	        "name",     "uuid",   "type",     "description", "autostart", "arch",
+	        "accel",    "memory", "cpus",     "kernel",      "initrd",    "cmdline",
+	        "firmware", "disks",  "networks", "rng",         "console",   "on_reset",
+	        "metadata", "agent",  "publish",  NULL};
 	static const char *const arches[] = {"riscv64", "x86_64", NULL};
 	static const char *const accels[] = {"emu", "kvm", NULL};
 	static const char *const resets[] = {"exit", "reboot", NULL};
@@ -200,7 +271,8 @@ int def_norm_vm(struct dc_ctx *c, json_object *in, json_object *out)
 	dc_put_str(out, "initrd", initrd);
 	dc_put_str(out, "cmdline", cmdline);
 	dc_put_str(out, "firmware", fw);
-	if ((r = norm_disks(c, in, out)) < 0 || (r = norm_networks(c, in, out)) < 0)
+	if ((r = norm_disks(c, in, out)) < 0 || (r = norm_networks(c, in, out)) < 0 ||
+	    (r = norm_vm_publish(c, in, out)) < 0)
 		return r;
 	dc_put_bool(out, "rng", rng);
 	if (agent) /* only when asked for: definitions without it read as before */

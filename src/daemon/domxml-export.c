@@ -3,7 +3,7 @@
  * libvirt domain XML export of a normalized VM definition (libxml2's tree
  * API, so that every value is escaped). What the importer (domxml.c) reads
  * back is the same definition, every field: those libvirt's schema has no
- * place for (firmware "none", console.log, hostfwd) go into <metadata> in
+ * place for (firmware "none", console.log, hostfwd, publish) go into <metadata> in
  * virtkit's namespace, beside the other applications' elements the
  * definition kept.
  */
@@ -138,7 +138,7 @@ static xmlNodePtr ours(struct meta *m, const char *name, const char *content)
 static int add_metadata(xmlDocPtr doc, xmlNodePtr dom, json_object *def, struct vk_error *err)
 {
 	const char *fw = gets(def, "firmware"), *md = gets(def, "metadata");
-	json_object *con = get(def, "console"), *nets = get(def, "networks"), *log;
+	json_object *con = get(def, "console"), *nets = get(def, "networks"), *log, *pub;
 	struct meta m = {.dom = dom};
 	char idx[24];
 
@@ -152,6 +152,8 @@ static int add_metadata(xmlDocPtr doc, xmlNodePtr dom, json_object *def, struct 
 		ours(&m, "firmware", "none");
 	if (con && json_object_object_get_ex(con, "log", &log) && !json_object_get_boolean(log))
 		prop(ours(&m, "console", NULL), "log", "no");
+	for (size_t i = 0; (pub = get(def, "publish")) && i < json_object_array_length(pub); i++)
+		ours(&m, "publish", json_object_get_string(json_object_array_get_idx(pub, i)));
 	for (size_t i = 0; nets && i < json_object_array_length(nets); i++) {
 		json_object *fwd = get(json_object_array_get_idx(nets, i), "hostfwd");
 		for (size_t j = 0; fwd && j < json_object_array_length(fwd); j++) {
@@ -239,11 +241,16 @@ int domxml_export(json_object *def, char **out, struct vk_error *err)
 	arr = get(def, "networks");
 	for (i = 0; arr && i < json_object_array_length(arr); i++) {
 		json_object *o = json_object_array_get_idx(arr, i);
-		bool tap = gets(o, "type") && strcmp(gets(o, "type"), "tap") == 0;
+		const char *t = gets(o, "type") ? gets(o, "type") : "user";
+		bool tap = strcmp(t, "tap") == 0;
 		d = add(devs, "interface", NULL);
-		prop(d, "type", tap ? "ethernet" : "user");
+		prop(d, "type", tap ? "ethernet" : t);
 		if (gets(o, "mac"))
 			prop(add(d, "mac", NULL), "address", gets(o, "mac"));
+		if (strcmp(t, "network") == 0)
+			prop(add(d, "source", NULL), "network", gets(o, "name"));
+		else if (strcmp(t, "bridge") == 0)
+			prop(add(d, "source", NULL), "bridge", gets(o, "bridge"));
 		if (tap)
 			prop(add(d, "target", NULL), "dev", gets(o, "ifname"));
 		prop(add(d, "model", NULL), "type", "virtio");

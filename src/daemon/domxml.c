@@ -420,12 +420,32 @@ static void import_disk(struct imp *im, xmlNodePtr d, const char *path, json_obj
 	json_object_array_add(disks, o);
 }
 
+/* <interface type='network'> and type='bridge': <source network=.../> or <source bridge=.../>. */
+static void import_attached(struct imp *im, xmlNodePtr i, const char *path, const char *type,
+                            json_object *o)
+{
+	const char *key = strcmp(type, "network") == 0 ? "network" : "bridge";
+	xmlNodePtr src = child(i, "source");
+	char *v = src ? attr(src, key) : NULL;
+
+	if (!v || !*v) {
+		problem(im, path, "type '%s' needs <source %s='...'/>", type, key);
+		xmlFree(v);
+		return;
+	}
+	json_object_object_add(o, "type", json_object_new_string(type));
+	json_object_object_add(o, strcmp(type, "network") == 0 ? "name" : "bridge",
+	                       json_object_new_string(v));
+	xmlFree(v);
+}
+
 static void import_interface(struct imp *im, xmlNodePtr i, const char *path, json_object *nets)
 {
 	static const struct rule rules[] = {
 	        {"mac", R_HANDLE, NULL},
 	        {"model", R_HANDLE, NULL},
 	        {"target", R_HANDLE, NULL},
+	        {"source", R_HANDLE, NULL},
 	        {"alias", R_QUIET, NULL},
 	        {"address", R_IGNORE, "the board places its devices itself"},
 	        {"boot", R_IGNORE, "no network boot"},
@@ -449,11 +469,11 @@ static void import_interface(struct imp *im, xmlNodePtr i, const char *path, jso
 
 	/* The type first: a type not supported yet is named as such, whatever it contains. */
 	attr_copy(i, "type", type, sizeof(type));
-	if (strcmp(type, "user") != 0 && strcmp(type, "ethernet") != 0) {
+	if (strcmp(type, "user") != 0 && strcmp(type, "ethernet") != 0 &&
+	    strcmp(type, "network") != 0 && strcmp(type, "bridge") != 0) {
 		problem(im, path,
-		        "interface type '%s' is not supported yet (bridged and managed "
-		        "networks come later; use type='user', or 'ethernet' with "
-		        "<target dev='tapN'/>)",
+		        "interface type '%s' is not supported (use type='network', 'bridge', "
+		        "'user', or 'ethernet' with <target dev='tapN'/>)",
 		        type);
 		json_object_array_add(nets, NULL); /* keeps hostfwd indices aligned */
 		return;
@@ -473,6 +493,16 @@ static void import_interface(struct imp *im, xmlNodePtr i, const char *path, jso
 	if ((m = child(i, "mac"))) {
 		attr_copy(m, "address", mac, sizeof(mac));
 		json_object_object_add(o, "mac", json_object_new_string(mac));
+	}
+	if (strcmp(type, "network") == 0 || strcmp(type, "bridge") == 0) {
+		/* A <target dev> names the tap libvirt made (live XML): virtkitd names its own. */
+		import_attached(im, i, path, type, o);
+		return;
+	}
+	if (child(i, "source")) {
+		char p[PATH_MAX_XML + 8];
+		snprintf(p, sizeof(p), "%s/source", path);
+		problem(im, p, "a type '%s' interface has no source", type);
 	}
 	if (strcmp(type, "user") == 0) {
 		json_object_object_add(o, "type", json_object_new_string("user"));
@@ -728,6 +758,15 @@ static void import_ours(struct imp *im, xmlNodePtr vm, const char *path)
 			json_object_object_add(im->def, "console", con);
 		} else if (name_is(c, "hostfwd")) {
 			import_hostfwd(im, c, p);
+		} else if (name_is(c, "publish")) {
+			json_object *list;
+			t = text(c);
+			if (!json_object_object_get_ex(im->def, "publish", &list)) {
+				list = json_object_new_array();
+				json_object_object_add(im->def, "publish", list);
+			}
+			json_object_array_add(list, json_object_new_string(t ? t : ""));
+			xmlFree(t);
 		} else {
 			problem(im, p, "unsupported element in virtkit's metadata");
 		}

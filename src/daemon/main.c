@@ -33,6 +33,8 @@
 #include "daemon/http.h"
 #include "daemon/lifecycle.h"
 #include "daemon/monitor.h"
+#include "daemon/netstore.h"
+#include "daemon/network.h"
 #include "daemon/paths.h"
 #include "daemon/proc.h"
 #include "daemon/shim-main.h"
@@ -53,6 +55,7 @@ static struct {
 	int stop_timeout_s;
 	bool autostart;
 	struct store *store;
+	struct netstore *netstore;
 } vkd;
 
 static void usage(FILE *f)
@@ -440,7 +443,14 @@ int main(int argc, char **argv)
 	if ((r = store_load(vkd.store, load_one, NULL, &err)) < 0 ||
 	    (r = monitor_init(lifecycle_on_exit, &err)) < 0)
 		goto fail;
+	/* Networks come up before instances reattach to them (network.h). */
+	if ((r = netstore_open(path, &vkd.netstore, &err)) < 0 ||
+	    (r = network_init(
+	             &(struct network_settings){.paths = &vkd.paths, .store = vkd.netstore},
+	             &err)) < 0)
+		goto fail;
 	recover_all();
+	network_ready();
 	if ((r = http_start(&(struct http_config){.socket_path = vkd.socket_path,
 	                                          .socket_gid = vkd.socket_gid,
 	                                          .socket_mode = vkd.socket_mode,
@@ -464,7 +474,9 @@ int main(int argc, char **argv)
 	http_stop();
 	lifecycle_shutdown();
 	monitor_shutdown();
+	network_shutdown();
 	forget_all();
+	netstore_close(vkd.netstore);
 	store_close(vkd.store);
 	close(lock_fd);
 	return 0;

@@ -82,6 +82,27 @@ int router_match(const char *method, const char *path, struct route_match *m, st
 		r = method_ok(method, "GET", m);
 		goto out;
 	}
+	if (strcmp(segs[1], "networks") == 0 && n <= 4) {
+		if (n == 2) {
+			m->id = ROUTE_NETWORKS;
+			r = method_ok(method, "GET, POST", m);
+			goto out;
+		}
+		if (!def_name_valid(segs[2]))
+			return vk_error_set(err, EINVAL,
+			                    "invalid network name in the request path");
+		strcpy(m->name, segs[2]);
+		if (n == 3) {
+			m->id = ROUTE_NETWORK;
+			r = method_ok(method, "GET, DELETE", m);
+		} else if (strcmp(segs[3], "leases") == 0) {
+			m->id = ROUTE_NETWORK_LEASES;
+			r = method_ok(method, "GET", m);
+		} else {
+			goto notfound;
+		}
+		goto out;
+	}
 	if (strcmp(segs[1], "instances") != 0 || n > 4)
 		goto notfound;
 	if (n == 2) {

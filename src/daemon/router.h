@@ -10,19 +10,22 @@
 #include "common/error.h"
 #include "daemon/def.h"
 
-/* Routes from ROUTE_INSTANCE on name an instance (but ROUTE_EVENTS). */
+/* Routes from ROUTE_INSTANCE to ROUTE_EXEC name an instance; from ROUTE_NETWORK, a network. */
 enum route_id {
-	ROUTE_SERVER,    /* GET /1.0 */
-	ROUTE_HOST,      /* GET /1.0/host */
-	ROUTE_INSTANCES, /* GET, POST /1.0/instances */
-	ROUTE_INSTANCE,  /* GET, PUT, PATCH, DELETE /1.0/instances/NAME */
-	ROUTE_ACTION,    /* POST /1.0/instances/NAME/{start,stop,kill,restart,pause,resume} */
-	ROUTE_XML,       /* GET /1.0/instances/NAME/xml */
-	ROUTE_CONSOLE,   /* GET /1.0/instances/NAME/console (Upgrade) */
-	ROUTE_LOGS,      /* GET /1.0/instances/NAME/logs */
-	ROUTE_STATS,     /* GET /1.0/instances/NAME/stats */
-	ROUTE_EXEC,      /* POST /1.0/instances/NAME/exec (Upgrade) */
-	ROUTE_EVENTS,    /* GET /1.0/events */
+	ROUTE_SERVER,         /* GET /1.0 */
+	ROUTE_HOST,           /* GET /1.0/host */
+	ROUTE_INSTANCES,      /* GET, POST /1.0/instances */
+	ROUTE_INSTANCE,       /* GET, PUT, PATCH, DELETE /1.0/instances/NAME */
+	ROUTE_ACTION,         /* POST /1.0/instances/NAME/{start,stop,kill,restart,pause,resume} */
+	ROUTE_XML,            /* GET /1.0/instances/NAME/xml */
+	ROUTE_CONSOLE,        /* GET /1.0/instances/NAME/console (Upgrade) */
+	ROUTE_LOGS,           /* GET /1.0/instances/NAME/logs */
+	ROUTE_STATS,          /* GET /1.0/instances/NAME/stats */
+	ROUTE_EXEC,           /* POST /1.0/instances/NAME/exec (Upgrade) */
+	ROUTE_EVENTS,         /* GET /1.0/events */
+	ROUTE_NETWORKS,       /* GET, POST /1.0/networks */
+	ROUTE_NETWORK,        /* GET, DELETE /1.0/networks/NAME */
+	ROUTE_NETWORK_LEASES, /* GET /1.0/networks/NAME/leases */
 };
 
 enum route_action {

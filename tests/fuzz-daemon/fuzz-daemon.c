@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "daemon/def.h"
+#include "daemon/def-network.h"
 #include "daemon/domxml.h"
 #include "daemon/router.h"
 
@@ -82,6 +83,27 @@ static json_object *definition(const char *buf, size_t len, bool xml)
 	return def;
 }
 
+/* A network definition: normalized twice, the second time from the first's output. */
+static void network_definition(const char *buf, size_t len)
+{
+	struct vk_error err = {0};
+	json_object *raw = NULL, *a = NULL, *b = NULL;
+
+	if (def_parse_json(buf, len, &raw, &err) < 0)
+		return;
+	if (netdef_normalize(raw, &a, &err) == 0) {
+		if (!netdef_name_valid(def_name(a)) || netdef_normalize(a, &b, &err) < 0 ||
+		    !json_object_equal(a, b)) {
+			fprintf(stderr, "a normalized network does not normalize to itself: %s\n",
+			        err.msg);
+			abort();
+		}
+	}
+	json_object_put(b);
+	json_object_put(a);
+	json_object_put(raw);
+}
+
 int vkd_fuzz_request(const uint8_t *data, size_t len)
 {
 	static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"};
@@ -101,9 +123,11 @@ int vkd_fuzz_request(const uint8_t *data, size_t len)
 	memcpy(path, data + 1, plen);
 	path[plen] = '\0';
 	if (router_match(methods[data[0] % 6], path, &m, &err) == 0 && m.id >= ROUTE_INSTANCE &&
-	    m.id != ROUTE_EVENTS && !def_name_valid(m.name))
-		abort(); /* a route handed out an invalid instance name */
-	if (nl) {
+	    m.id != ROUTE_EVENTS && m.id != ROUTE_NETWORKS && !def_name_valid(m.name))
+		abort(); /* a route handed out an invalid instance or network name */
+	if (nl && m.id == ROUTE_NETWORKS) {
+		network_definition(nl + 1, len - (size_t)(nl + 1 - (const char *)data));
+	} else if (nl) {
 		const char *body = nl + 1;
 		size_t blen = len - (size_t)(body - (const char *)data);
 		def = definition(body, blen, blen && body[0] == '<');

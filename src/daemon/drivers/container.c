@@ -22,6 +22,7 @@
 #include "daemon/drivers/cgroup-stats.h"
 #include "daemon/drivers/settings.h"
 #include "daemon/drivers/oci-spec.h"
+#include "daemon/network.h"
 #include "daemon/proc.h"
 #include "daemon/shim.h"
 
@@ -120,7 +121,7 @@ static bool bundle_terminal(const char *bundle)
 static int ct_start(struct instance *inst, struct vk_error *err)
 {
 	json_object *def = inst->rt.def, *cfg, *spec;
-	char bundle[PATH_MAX], path[PATH_MAX], cg[128];
+	char bundle[PATH_MAX], path[PATH_MAX], cg[128], netns[PATH_MAX];
 	const char *txt;
 	bool term;
 	pid_t pid;
@@ -145,7 +146,10 @@ static int ct_start(struct instance *inst, struct vk_error *err)
 		if (mkdir(bundle, 0700) < 0)
 			return vk_error_errno(err, errno, "cannot create '%s'", bundle);
 		snprintf(cg, sizeof(cg), "/virtkit/%s", inst->uuid);
-		spec = oci_spec_build(def, cg);
+		/* The network first: the spec names the namespace it prepared (cleanup undoes it). */
+		if ((r = network_ct_attach(inst, netns, sizeof(netns), err)) < 0)
+			return r;
+		spec = oci_spec_build(def, cg, netns);
 		txt = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PRETTY |
 		                                                   JSON_C_TO_STRING_NOSLASHESCAPE);
 		fmt_buf(path, sizeof(path), "%s/config.json", bundle);
@@ -260,6 +264,7 @@ static int ct_reattach(struct instance *inst, enum inst_state *st, struct vk_err
 	*st = strcmp(status, "paused") == 0 ? ST_PAUSED : ST_RUNNING;
 	inst->rt.pid = pid;
 	inst->rt.pidfd = proc_pidfd_open(pid);
+	network_reattach(inst);
 	return 0;
 }
 
@@ -280,10 +285,10 @@ static void ct_cleanup(struct instance *inst)
 {
 	struct vk_error err = {0};
 
-	if (!runtime_knows(inst))
-		return; /* the runtime does not know it (any more) */
-	if (runtime(inst, "delete", "--force", NULL, NULL, 0, &err) < 0)
+	/* The runtime may not know it (any more); its network namespace may still be there. */
+	if (runtime_knows(inst) && runtime(inst, "delete", "--force", NULL, NULL, 0, &err) < 0)
 		vk_warn("instance '%s': %s", inst->name, err.msg);
+	network_detach(inst);
 }
 
 static int ct_console_path(struct instance *inst, char *buf, size_t len)

@@ -72,6 +72,17 @@ static void drop_namespace(json_object *namespaces, const char *type)
 	}
 }
 
+/* A network (or a user's bridge): join the namespace the daemon prepared. */
+static void join_namespace(json_object *namespaces, const char *type, const char *path)
+{
+	for (size_t i = 0; i < json_object_array_length(namespaces); i++) {
+		json_object *n = json_object_array_get_idx(namespaces, i);
+
+		if (strcmp(json_object_get_string(get(n, "type")), type) == 0)
+			set(n, "path", json_object_new_string(path));
+	}
+}
+
 static json_object *limit(int64_t v)
 {
 	json_object *o = json_object_new_object();
@@ -101,7 +112,7 @@ static void set_resources(json_object *r, json_object *def)
 	}
 }
 
-json_object *oci_spec_build(json_object *def, const char *cgroup_path)
+json_object *oci_spec_build(json_object *def, const char *cgroup_path, const char *netns)
 {
 	json_object *s = oci_spec_default(false, 0, 0);
 	json_object *root = get(s, "root"), *linux_ = get(s, "linux");
@@ -113,6 +124,8 @@ json_object *oci_spec_build(json_object *def, const char *cgroup_path)
 	add_bind_mounts(get(s, "mounts"), def);
 	if (strcmp(def_get_str(def, "network"), "host") == 0)
 		drop_namespace(get(linux_, "namespaces"), "network");
+	else if (netns && *netns)
+		join_namespace(get(linux_, "namespaces"), "network", netns);
 	set_resources(get(linux_, "resources"), def);
 	set(linux_, "cgroupsPath", json_object_new_string(cgroup_path));
 	return s;

@@ -5,7 +5,11 @@
 
 #include <json-c/json.h>
 
-/* A runtime-spec 1.0 config.json for a normalized container definition with a rootfs. */
-json_object *oci_spec_build(json_object *def, const char *cgroup_path);
+/*
+ * A runtime-spec 1.0 config.json for a normalized container definition with a
+ * rootfs. netns (NULL or "": a namespace of its own) is the network namespace
+ * the daemon made for a container on a network (network.h).
+ */
+json_object *oci_spec_build(json_object *def, const char *cgroup_path, const char *netns);
 
 #endif

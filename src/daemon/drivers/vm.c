@@ -19,6 +19,7 @@
 #include "common/util.h"
 #include "daemon/driver.h"
 #include "daemon/drivers/settings.h"
+#include "daemon/network.h"
 #include "daemon/proc.h"
 #include "daemon/shim.h"
 
@@ -191,6 +192,11 @@ static json_object *build_argv(struct instance *inst)
 		if (strcmp(def_get_str(n, "type"), "tap") == 0) {
 			off = (size_t)snprintf(buf, sizeof(buf), "tap,ifname=%s",
 			                       def_get_str(n, "ifname"));
+		} else if (strcmp(def_get_str(n, "type"), "user") != 0) {
+			/* "network", "bridge": the tap network_vm_attach() put on the bridge. */
+			char tap[16];
+			network_ifname(inst->uuid, 't', (unsigned)i, tap);
+			off = (size_t)snprintf(buf, sizeof(buf), "tap,ifname=%s", tap);
 		} else {
 			off = (size_t)snprintf(buf, sizeof(buf), "user");
 			fwd = json_object_object_get(n, "hostfwd");
@@ -265,6 +271,11 @@ static int vm_start(struct instance *inst, struct vk_error *err)
 		return vk_error_errno(err, errno, "cannot run the VM binary '%s' (see --vm-binary)",
 		                      drv_settings.vm_binary);
 	}
+	/* Taps on their bridges before virtkit-vm opens them (cleanup removes them). */
+	if ((r = network_vm_attach(inst, err)) < 0) {
+		json_object_put(cfg);
+		return r;
+	}
 	json_object_object_add(cfg, "kind", json_object_new_string("vm"));
 	json_object_object_add(cfg, "argv", build_argv(inst));
 	r = shim_spawn(inst, &drv_settings.shim, cfg, READY_TIMEOUT_MS, &pid, err);
@@ -307,6 +318,7 @@ static int vm_resume(struct instance *inst, struct vk_error *err)
 static int vm_reattach(struct instance *inst, enum inst_state *st, struct vk_error *err)
 {
 	pid_t pid;
+	int r;
 
 	if (proc_read_pid(inst->rt.dir, "pid", &pid) < 0)
 		return vk_error_set(err, ESRCH, "no virtkit-vm pid recorded for '%s'", inst->name);
@@ -314,7 +326,9 @@ static int vm_reattach(struct instance *inst, enum inst_state *st, struct vk_err
 	inst->rt.pidfd = proc_pidfd_open(pid);
 	if (inst->rt.pidfd < 0)
 		return vk_error_set(err, ESRCH, "virtkit-vm of '%s' is gone", inst->name);
-	return wait_ready(inst, st, err);
+	if ((r = wait_ready(inst, st, err)) == 0)
+		network_reattach(inst);
+	return r;
 }
 
 static int vm_stats(struct instance *inst, json_object *out, struct vk_error *err)
@@ -341,7 +355,7 @@ static int vm_stats(struct instance *inst, json_object *out, struct vk_error *er
 
 static void vm_cleanup(struct instance *inst)
 {
-	(void)inst;
+	network_detach(inst);
 }
 
 static int vm_console_path(struct instance *inst, char *buf, size_t len)

@@ -123,6 +123,13 @@ JSON_DEFS = [
      'kernel': '/srv/t/test.elf', 'memory': 16 << 20, 'on_reset': 'exit'},
     {'name': 'rt-x86', 'type': 'vm', 'arch': 'x86_64', 'accel': 'kvm', 'memory': '1G',
      'cpus': 2, 'kernel': '/boot/vmlinuz', 'networks': [{'type': 'tap', 'ifname': 'tap0'}]},
+    # Networks the daemon manages and bridges the user does (docs/networks.md): the MAC
+    # virtkitd assigns and the published ports come back too.
+    {'name': 'rt-net', 'type': 'vm', 'arch': 'riscv64', 'kernel': '/srv/k/Image',
+     'networks': [{'type': 'network', 'name': 'lan'},
+                  {'type': 'bridge', 'bridge': 'br0', 'mac': '52:54:00:00:00:03'},
+                  {'type': 'network', 'name': 'lan'}],
+     'publish': ['8080:80', '127.0.0.1:2222:22/tcp', '5353:53/udp']},
 ]
 
 

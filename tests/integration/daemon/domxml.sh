@@ -37,8 +37,9 @@ check_eq "three problems: the count, then each on its own line with one prefix" 
 	"virtkit: domain XML has 3 problems:|virtkit: domain XML: /domain/devices/disk/driver: |virtkit: domain XML: /domain/devices/video: |virtkit: domain XML: /domain/memoryBacking: " \
 	"$(printf '%s\n' "$err" | sed -E 's#^(virtkit: domain XML: /[^:]*: ).*#\1#' | sort | paste -sd'|')"
 diag "$err"
-check "a bridge is named as an interface type not supported yet" \
-	sh -c "$VKC --socket $SOCK define '$D/bridge-interface.xml' 2>&1 | grep -q \"interface type 'bridge' is not supported yet\""
+sed "s/type='bridge'/type='direct'/" "$D/bridge-interface.xml" >"$T/direct.xml"
+check "an interface type virtkit lacks is named as such (not its <source>)" \
+	sh -c "$VKC --socket $SOCK define '$T/direct.xml' 2>&1 | grep -q \"interface type 'direct' is not supported\""
 check_eq "a refused document defines nothing" 0 "$(vk list --all --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')"
 echo '{"name":"badmeta","type":"vm","arch":"riscv64","kernel":"/k","metadata":"<a>no namespace</a>"}' >"$T/badmeta.json"
 check "JSON metadata must be namespaced XML" sh -c "$VKC --socket $SOCK define '$T/badmeta.json' 2>&1 | grep -q \"'metadata' elements need a namespace\""
