@@ -6,6 +6,8 @@
 #   make bench    deps + build + the benchmarks against their peers
 #   make fuzz     deps + the libFuzzer harnesses for FUZZ_SECONDS each
 #   SANITIZE=1    any of the above with ASan + UBSan (in build-san/)
+#   TSAN=1        any of the above with ThreadSanitizer (in build-tsan/)
+#   TESTS=...     `make check` runs only these meson tests (names or --suite X)
 
 BUILD ?= build
 MESON_OPTS ?=
@@ -14,6 +16,11 @@ ifeq ($(SANITIZE),1)
 BUILD := build-san
 MESON_OPTS += -Db_sanitize=address,undefined -Db_lundef=false
 endif
+ifeq ($(TSAN),1)
+BUILD := build-tsan
+MESON_OPTS += -Db_sanitize=thread -Db_lundef=false
+endif
+TESTS ?=
 
 .PHONY: all build deps check run bench fuzz format clean
 
@@ -30,7 +37,7 @@ deps:
 
 check: deps
 	@$(MAKE) --no-print-directory build
-	@scripts/run-tests.sh $(BUILD)
+	@scripts/run-tests.sh $(BUILD) $(TESTS)
 
 run: deps
 	@$(MAKE) --no-print-directory build
@@ -47,4 +54,4 @@ format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-tsan build-fuzz

@@ -103,13 +103,35 @@ static const struct bus_range *bus_lookup_access(const struct bus *bus, uint64_t
 	return r;
 }
 
+void bus_set_lock(struct bus *bus, void (*lock)(void *opaque), void (*unlock)(void *opaque),
+                  void *opaque)
+{
+	bus->lock = lock;
+	bus->unlock = unlock;
+	bus->lock_opaque = opaque;
+}
+
+static void dispatch_lock(const struct bus *bus)
+{
+	if (bus->lock)
+		bus->lock(bus->lock_opaque);
+}
+
+static void dispatch_unlock(const struct bus *bus)
+{
+	if (bus->unlock)
+		bus->unlock(bus->lock_opaque);
+}
+
 bool bus_read(const struct bus *bus, uint64_t addr, unsigned size, uint64_t *value)
 {
 	const struct bus_range *r = bus_lookup_access(bus, addr, size);
 
 	if (!r)
 		return false;
+	dispatch_lock(bus);
 	*value = r->ops->read ? r->ops->read(r->opaque, addr - r->base, size) : 0;
+	dispatch_unlock(bus);
 	return true;
 }
 
@@ -121,7 +143,9 @@ bool bus_write(const struct bus *bus, uint64_t addr, unsigned size, uint64_t val
 		return false;
 	if (size < 8) /* handlers see only the bytes of the access */
 		value &= (1ull << (8 * size)) - 1;
+	dispatch_lock(bus);
 	if (r->ops->write)
 		r->ops->write(r->opaque, addr - r->base, value, size);
+	dispatch_unlock(bus);
 	return true;
 }

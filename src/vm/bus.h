@@ -7,9 +7,10 @@
  * the offset inside their range and an access size of 1, 2, 4 or 8 bytes;
  * a written value holds only the bytes of the access (bus_write() masks it).
  *
- * Concurrency: the bus does no locking. Registration, removal and dispatch are
- * serialized by the machine (the emulator runs one thread; the KVM backend
- * dispatches under the machine lock, see loop.h).
+ * Concurrency: registration and removal happen while no CPU runs. Dispatch is
+ * serialized by the machine lock (loop.h): the KVM backend takes it around its
+ * accesses; a bus given a lock with bus_set_lock() takes it around each
+ * bus_read()/bus_write() itself (the riscv64 board's hart threads).
  */
 #ifndef VK_VM_BUS_H
 #define VK_VM_BUS_H
@@ -37,6 +38,10 @@ struct bus {
 	const char *name; /* "mmio" or "pio", for messages */
 	unsigned nr, cap;
 	struct bus_range *ranges; /* sorted by base, never overlapping */
+	/* Optional lock held around each dispatch (bus_set_lock). */
+	void (*lock)(void *opaque);
+	void (*unlock)(void *opaque);
+	void *lock_opaque;
 };
 
 void bus_init(struct bus *bus, const char *name);
@@ -48,6 +53,10 @@ void bus_destroy(struct bus *bus);
  */
 int bus_register(struct bus *bus, uint64_t base, uint64_t len, const struct bus_ops *ops,
                  void *opaque, const char *name) VK_MUST_CHECK;
+
+/* Take lock(opaque) / unlock(opaque) around every bus_read() and bus_write(). */
+void bus_set_lock(struct bus *bus, void (*lock)(void *opaque), void (*unlock)(void *opaque),
+                  void *opaque);
 
 /* Remove the range that starts at base. Returns 0 or -ENOENT. */
 int bus_unregister(struct bus *bus, uint64_t base);

@@ -8,10 +8,12 @@
  *     loop's lock held.
  *   - Any other thread that touches device state (a KVM vCPU thread doing
  *     bus dispatch, the control socket) takes vm_loop_lock() first.
- *   - The riscv64 board runs its harts and polls the loop on one thread
- *     and holds the lock for the whole run: the lock is recursive, so
- *     vm_loop_poll() does not release it around poll(2) there. That is
- *     only right while no other thread needs the lock.
+ *   - The riscv64 board's hart threads take it around each MMIO access
+ *     (the bus lock) and around board callbacks; its I/O thread polls
+ *     without holding it (docs/threading.md).
+ *   - A device may drop it around blocking host I/O (virtio-blk), which
+ *     releases it only when the caller holds it once: the lock is
+ *     recursive, and vm_loop_poll() must be called without it held.
  * vm_loop_wakeup() is the only call that is safe without the lock.
  */
 #ifndef VK_VM_LOOP_H

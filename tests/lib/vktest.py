@@ -90,6 +90,23 @@ class Control:
                 continue
             return msg
 
+    def wait_event(self, name, timeout=10):
+        """True once an event called name has arrived (before or after the last reply)."""
+        end = time.time() + timeout
+        while not any(e.get('event') == name for e in self.events):
+            if time.time() >= end:
+                return False
+            self.s.settimeout(max(0.1, end - time.time()))
+            try:
+                msg = self.line()
+            except (EOFError, socket.timeout):
+                return False
+            finally:
+                self.s.settimeout(10)
+            if 'event' in msg:
+                self.events.append(msg)
+        return True
+
     def close(self):
         self.s.close()
 

@@ -2,9 +2,15 @@
 /*
  * The riscv64 virt board: builds the machine (RAM, harts, CLINT, PLIC, UART,
  * virtio-mmio slots, the test finisher, the device tree), loads firmware,
- * kernel and initrd, and runs the harts round-robin on one host thread
- * together with the event loop. Also the HTIF tohost/fromhost protocol for
- * bare-metal test programs.
+ * kernel and initrd, and runs it: one host thread per hart (riscv-harts.c)
+ * and the event loop on the calling thread (the I/O thread), which also
+ * performs resets and ends the run (docs/threading.md). Also the HTIF
+ * tohost/fromhost protocol for bare-metal test programs.
+ *
+ * Threads: every device, the board's stop reason and pause state are guarded
+ * by the machine lock (vm_loop_lock); hart threads take it around each MMIO
+ * access (the bus lock) and around the board callbacks below that say so.
+ * The guest clock base is atomic: harts read it without the lock.
  */
 #include "vm/board/riscv-virt.h"
 
@@ -23,6 +29,7 @@
 #include "vm/board/board.h"
 #include "vm/board/guest-poweroff.h"
 #include "vm/board/riscv-boot.h"
+#include "vm/board/riscv-harts.h"
 #include "vm/bus.h"
 #include "vm/chardev.h"
 #include "vm/emu/riscv64/cpu.h"
@@ -35,10 +42,8 @@
 #include "vm/virtio/devices.h"
 #include "vm/virtio/transport-mmio.h"
 
-/* Instructions a hart runs before the next one gets its turn. */
-#define VIRT_SLICE 20000
-/* How often the event loop is polled while harts are busy. */
-#define VIRT_POLL_INTERVAL_NS 1000000ull
+/* Instructions a hart runs between two looks at its timer (MTIP). */
+#define VIRT_SLICE 50000
 
 enum virt_stop {
 	VIRT_RUNNING,
@@ -60,7 +65,8 @@ struct virt_board {
 	unsigned nr_harts;
 	struct rv_jit *jit; /* the binary translator, NULL: the harts interpret */
 	struct rv_cpu *harts[VM_MAX_CPUS];
-	bool waiting[VM_MAX_CPUS];
+	struct rv_harts threads;
+	bool threads_ready; /* threads initialized (rv_harts_init) */
 
 	struct clint *clint;
 	struct plic *plic;
@@ -76,10 +82,12 @@ struct virt_board {
 
 	struct riscv_boot boot;
 
-	/* Guest time: mtime = (host ns - clock_base_ns) / 100, frozen while paused. */
+	/* Guest time: mtime = (host ns - clock_base_ns) / 100 (clock_base_ns atomic), frozen
+	 * from the moment every hart has parked for a pause until the resume. */
 	uint64_t clock_base_ns;
 	uint64_t paused_at_ns;
-	bool paused;
+	bool paused;         /* pause requested (the control socket) */
+	bool pause_reported; /* ... and every hart parked: the paused event was sent */
 	uint64_t start_ns;
 
 	enum virt_stop stop;
@@ -87,18 +95,17 @@ struct virt_board {
 	char stop_detail[256];
 };
 
-static uint64_t virt_host_ns(const struct virt_board *b)
-{
-	return b->paused ? b->paused_at_ns : vk_now_ns();
-}
+#define NS_PER_TICK (1000000000ull / VIRT_TIMEBASE_HZ)
 
+/* The `time` CSR and the CLINT's clock. Any thread (harts read it without a lock). */
 static uint64_t virt_mtime(void *opaque)
 {
 	struct virt_board *b = opaque;
 
-	return (virt_host_ns(b) - b->clock_base_ns) / (1000000000ull / VIRT_TIMEBASE_HZ);
+	return (vk_now_ns() - __atomic_load_n(&b->clock_base_ns, __ATOMIC_ACQUIRE)) / NS_PER_TICK;
 }
 
+/* Machine lock held. Harts are asked to park (reset with reboot) or to stop, not awaited. */
 static void virt_request_stop(struct virt_board *b, enum virt_stop why, int status)
 {
 	/* The first reason wins, but a quit or a signal overrides a pending reset (reboot). */
@@ -107,9 +114,77 @@ static void virt_request_stop(struct virt_board *b, enum virt_stop why, int stat
 		return;
 	b->stop = why;
 	b->exit_status = status;
-	for (unsigned i = 0; i < b->nr_harts; i++)
-		rv_cpu_request_exit(b->harts[i]);
+	if (b->threads_ready)
+		rv_harts_request(&b->threads,
+		                 why == VIRT_STOP_RESET && b->cfg->on_reset == VM_ON_RESET_REBOOT
+		                         ? RV_HARTS_PARK
+		                         : RV_HARTS_STOP);
 	vm_loop_wakeup(b->loop);
+}
+
+/* ---- hart threads' callbacks (riscv-harts.h) ------------------------------- */
+
+/* MTIP of hart h from the CLINT; no lock (atomics only), and no wake-up of h. */
+static uint64_t virt_hart_timer(void *opaque, unsigned h)
+{
+	struct virt_board *b = opaque;
+	uint64_t now = clint_mtime(b->clint), cmp = clint_mtimecmp(b->clint, h), ns;
+	bool due = now >= cmp;
+
+	rv_cpu_set_irq(b->harts[h], RV_MIP_MTIP, due);
+	if (due || cmp == UINT64_MAX)
+		return UINT64_MAX;
+	ns = cmp - now > UINT64_MAX / NS_PER_TICK ? UINT64_MAX : (cmp - now) * NS_PER_TICK;
+	return ns > UINT64_MAX - vk_now_ns() ? UINT64_MAX : vk_now_ns() + ns;
+}
+
+static void virt_hart_after_run(void *opaque, unsigned h, enum rv_exit why)
+{
+	struct virt_board *b = opaque;
+	int status;
+
+	if (why == RV_EXIT_FATAL) {
+		vm_loop_lock(b->loop);
+		if (b->stop == VIRT_RUNNING)
+			snprintf(b->stop_detail, sizeof(b->stop_detail), "%s",
+			         rv_cpu_fatal_reason(b->harts[h]));
+		virt_request_stop(b, VIRT_STOP_ERROR, 1);
+		vm_loop_unlock(b->loop);
+	}
+	if (b->boot.htif) {
+		vm_loop_lock(b->loop);
+		if (riscv_boot_htif_poll(&b->boot, &b->mem, b->console, &status))
+			virt_request_stop(b, VIRT_STOP_HTIF, status);
+		vm_loop_unlock(b->loop);
+	}
+}
+
+/* Every hart parked for the latest request, or every thread ended. */
+static void virt_harts_settled(void *opaque)
+{
+	struct virt_board *b = opaque;
+
+	vm_loop_lock(b->loop);
+	if (b->paused && !b->pause_reported && rv_harts_want(&b->threads) == RV_HARTS_PAUSE &&
+	    rv_harts_parked(&b->threads)) {
+		/* Guest time stops now, when no hart can read it any more. */
+		b->paused_at_ns = vk_now_ns();
+		b->pause_reported = true;
+		vm_monitor_event(b->monitor, "paused", NULL, NULL);
+	}
+	/* A reset to perform, or the end of the run: the I/O thread looks. */
+	vm_loop_wakeup(b->loop);
+	vm_loop_unlock(b->loop);
+}
+
+static void virt_bus_lock(void *opaque)
+{
+	vm_loop_lock(opaque);
+}
+
+static void virt_bus_unlock(void *opaque)
+{
+	vm_loop_unlock(opaque);
 }
 
 /* ---- interrupt wiring ---------------------------------------------------- */
@@ -120,8 +195,12 @@ static void virt_hart_irq(void *opaque, unsigned n, bool level)
 	struct virt_board *b = opaque;
 	unsigned hart = n / 64;
 
-	if (hart < b->nr_harts)
-		rv_cpu_set_irq(b->harts[hart], 1ull << (n % 64), level);
+	if (hart >= b->nr_harts)
+		return;
+	rv_cpu_set_irq(b->harts[hart], 1ull << (n % 64), level);
+	/* Always: a write of mtimecmp that leaves MTIP low still moves the deadline the
+	 * hart sleeps until. */
+	rv_harts_wake(&b->threads, hart);
 }
 
 static struct irq_line virt_hart_line(struct virt_board *b, unsigned hart, uint64_t mip_bit)
@@ -172,14 +251,15 @@ static void virt_ctl_status(void *opaque, struct json_object *reply)
 	json_object_object_add(reply, "jit", json_object_new_string(b->jit ? "on" : "off"));
 }
 
+/* Requested, not awaited: the last hart to park sends the paused event (virt_harts_settled). */
 static int virt_ctl_pause(void *opaque, struct vk_error *err)
 {
 	struct virt_board *b = opaque;
 
 	if (!b->paused) {
-		b->paused_at_ns = vk_now_ns();
 		b->paused = true;
-		vm_monitor_event(b->monitor, "paused", NULL, NULL);
+		b->pause_reported = false;
+		rv_harts_request(&b->threads, RV_HARTS_PAUSE);
 	}
 	return 0;
 }
@@ -189,8 +269,15 @@ static int virt_ctl_resume(void *opaque, struct vk_error *err)
 	struct virt_board *b = opaque;
 
 	if (b->paused) {
-		b->clock_base_ns += vk_now_ns() - b->paused_at_ns;
+		if (b->pause_reported)
+			__atomic_store_n(&b->clock_base_ns,
+			                 b->clock_base_ns + (vk_now_ns() - b->paused_at_ns),
+			                 __ATOMIC_RELEASE);
 		b->paused = false;
+		b->pause_reported = false;
+		/* A reset in progress keeps the harts parked; it resumes them itself. */
+		if (rv_harts_want(&b->threads) == RV_HARTS_PAUSE)
+			rv_harts_request(&b->threads, RV_HARTS_RUN);
 		vm_monitor_event(b->monitor, "resumed", NULL, NULL);
 	}
 	return 0;
@@ -326,8 +413,8 @@ static int virt_build(struct virt_board *b, struct vk_error *err)
 		        .rdtime = virt_mtime,
 		        .opaque = b,
 		        .max_satp_mode = RV_SATP_MODE_SV48,
-		        /* One decoded-instruction memo for all harts: they run the same code. */
-		        .share_decode_cache_with = h ? b->harts[0] : NULL,
+		        /* Each hart has a decode memo of its own: they run on different threads. */
+		        .pause_yields = true,
 		        .jit = b->jit,
 		};
 		b->harts[h] = rv_cpu_new(&cc, err);
@@ -338,6 +425,14 @@ static int virt_build(struct virt_board *b, struct vk_error *err)
 		ctx[2 * h] = virt_hart_line(b, h, RV_MIP_MEIP);
 		ctx[2 * h + 1] = virt_hart_line(b, h, RV_MIP_SEIP);
 	}
+	rv_harts_init(&b->threads, b->harts, b->nr_harts, VIRT_SLICE,
+	              &(struct rv_harts_ops){.timer = virt_hart_timer,
+	                                     .after_run = virt_hart_after_run,
+	                                     .settled = virt_harts_settled,
+	                                     .opaque = b});
+	b->threads_ready = true;
+	/* Hart threads dispatch their MMIO under the machine lock. */
+	bus_set_lock(&b->mmio, virt_bus_lock, virt_bus_unlock, b->loop);
 	b->clint = clint_create(&b->mmio, VIRT_CLINT_BASE, b->nr_harts, msip, mtip, virt_mtime, b,
 	                        err);
 	if (!b->clint)
@@ -393,6 +488,8 @@ static void virt_destroy(struct virt_board *b)
 	sifive_test_destroy(b->test);
 	plic_destroy(b->plic);
 	clint_destroy(b->clint);
+	if (b->threads_ready)
+		rv_harts_destroy(&b->threads);
 	for (unsigned h = 0; h < b->nr_harts; h++)
 		rv_cpu_free(b->harts[h]);
 	rv_jit_free(b->jit);
@@ -406,7 +503,8 @@ static void virt_destroy(struct virt_board *b)
 	vm_loop_free(b->loop);
 }
 
-/* Put every hart at the firmware (or bare-metal) entry with the boot registers set. */
+/* Put every hart at the firmware (or bare-metal) entry with the boot registers set.
+ * Before the hart threads start, or while every one is parked (the harts lock orders it). */
 static void virt_reset_harts(struct virt_board *b)
 {
 	for (unsigned h = 0; h < b->nr_harts; h++) {
@@ -414,85 +512,65 @@ static void virt_reset_harts(struct virt_board *b)
 		rv_cpu_set_reg(b->harts[h], 10, h);                    /* a0: hart id */
 		rv_cpu_set_reg(b->harts[h], 11, b->boot.fdt_addr);     /* a1: device tree */
 		rv_cpu_set_reg(b->harts[h], 12, b->boot.dyninfo_addr); /* a2: fw_dynamic_info */
-		b->waiting[h] = false;
 	}
 }
 
-/* ---- running ------------------------------------------------------------- */
+/* ---- running (the I/O thread) ---------------------------------------------- */
 
-static void virt_sleep(struct virt_board *b)
+/* A guest reset with --on-reset reboot, once every hart has parked. Machine lock held. */
+static int virt_reboot(struct virt_board *b, struct vk_error *err)
 {
-	const uint64_t ns_per_tick = 1000000000ull / VIRT_TIMEBASE_HZ;
-	uint64_t ticks = clint_ticks_to_deadline(b->clint);
-	int64_t timeout = -1;
+	int r = riscv_boot_load(&b->boot, b->cfg, &b->mem, b->nr_virtio, err);
 
-	if (ticks != UINT64_MAX)
-		timeout = ticks > (uint64_t)INT64_MAX / ns_per_tick
-		                  ? INT64_MAX
-		                  : (int64_t)(ticks * ns_per_tick);
-	vm_loop_poll(b->loop, timeout);
+	if (r < 0)
+		return r;
+	/* The images were written over whatever code the guest had. No hart is in
+	 * rv_cpu_run() (all parked), so the flush waits for none. */
+	if (b->jit)
+		rv_jit_flush(b->jit);
+	for (unsigned i = 0; i < b->nr_virtio; i++)
+		virtio_reset(b->virtio[i]);
+	virt_reset_harts(b);
+	b->stop = VIRT_RUNNING;
+	/* Paused across a reboot stays paused (the paused event follows when they park). */
+	rv_harts_request(&b->threads, b->paused ? RV_HARTS_PAUSE : RV_HARTS_RUN);
+	return 0;
 }
 
+/*
+ * Serve the loop until every hart thread has ended. The harts run on their own;
+ * this thread only polls (without the machine lock), and after each wake-up
+ * looks whether a reset is due or the run is over. It never waits for a hart
+ * while it holds the machine lock.
+ */
 static int virt_run(struct virt_board *b, struct vk_error *err)
 {
-	uint64_t last_poll = vk_now_ns();
+	int r = rv_harts_start(&b->threads, err), ret = 0;
 
-	while (b->stop == VIRT_RUNNING) {
-		bool all_waiting = true;
-		uint64_t now;
+	if (r < 0)
+		return r;
+	for (;;) {
+		bool done;
 
-		if (b->paused) {
-			vm_loop_poll(b->loop, -1);
-			continue;
-		}
-		clint_update(b->clint);
-		for (unsigned h = 0; h < b->nr_harts && b->stop == VIRT_RUNNING; h++) {
-			enum rv_exit why;
-
-			if (b->waiting[h] && !rv_cpu_interrupt_pending(b->harts[h]))
-				continue;
-			b->waiting[h] = false;
-			why = rv_cpu_run(b->harts[h], VIRT_SLICE);
-			if (why == RV_EXIT_WFI)
-				b->waiting[h] = true;
-			else if (why == RV_EXIT_FATAL) {
-				snprintf(b->stop_detail, sizeof(b->stop_detail), "%s",
-				         rv_cpu_fatal_reason(b->harts[h]));
-				virt_request_stop(b, VIRT_STOP_ERROR, 1);
+		vm_loop_poll(b->loop, -1);
+		vm_loop_lock(b->loop);
+		if (b->stop == VIRT_STOP_RESET && b->cfg->on_reset == VM_ON_RESET_REBOOT &&
+		    rv_harts_want(&b->threads) == RV_HARTS_PARK && rv_harts_parked(&b->threads)) {
+			r = virt_reboot(b, err);
+			if (r < 0) {
+				/* Cannot load the images again: end the run with that error. */
+				ret = r;
+				b->stop = VIRT_STOP_ERROR;
+				rv_harts_request(&b->threads, RV_HARTS_STOP);
 			}
-			if (!b->waiting[h])
-				all_waiting = false;
 		}
-		if (b->boot.htif) {
-			int status;
-			if (riscv_boot_htif_poll(&b->boot, &b->mem, b->console, &status))
-				virt_request_stop(b, VIRT_STOP_HTIF, status);
-		}
-		if (b->stop == VIRT_STOP_RESET && b->cfg->on_reset == VM_ON_RESET_REBOOT) {
-			int r = riscv_boot_load(&b->boot, b->cfg, &b->mem, b->nr_virtio, err);
-			if (r < 0)
-				return r;
-			/* The images were written over whatever code the guest had. */
-			if (b->jit)
-				rv_jit_flush(b->jit);
-			for (unsigned i = 0; i < b->nr_virtio; i++)
-				virtio_reset(b->virtio[i]);
-			virt_reset_harts(b);
-			b->stop = VIRT_RUNNING;
-			continue;
-		}
-		if (b->stop != VIRT_RUNNING)
+		done = rv_harts_stopped(&b->threads);
+		vm_loop_unlock(b->loop);
+		if (done)
 			break;
-		now = vk_now_ns();
-		if (all_waiting) {
-			virt_sleep(b);
-			last_poll = vk_now_ns();
-		} else if (now - last_poll >= VIRT_POLL_INTERVAL_NS) {
-			vm_loop_poll(b->loop, 0);
-			last_poll = now;
-		}
 	}
-	return 0;
+	rv_harts_join(&b->threads);
+	return ret;
 }
 
 /* The translator's figures for the run statistics (--stats). */
@@ -552,9 +630,7 @@ int riscv_virt_main(const struct vm_machine_config *cfg, const struct vm_monitor
 		r = riscv_boot_load(&b.boot, cfg, &b.mem, b.nr_virtio, err);
 	if (r == 0) {
 		virt_reset_harts(&b);
-		vm_loop_lock(b.loop);
 		r = virt_run(&b, err);
-		vm_loop_unlock(b.loop);
 	}
 	if (r == 0) {
 		vm_monitor_event(mon, "shutdown", virt_stop_reason(b.stop),

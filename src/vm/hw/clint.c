@@ -31,17 +31,27 @@ struct clint {
 
 static uint64_t clint_time(const struct clint *clint)
 {
-	return clint->get_time(clint->opaque) + clint->time_offset;
+	return clint->get_time(clint->opaque) +
+	       __atomic_load_n(&clint->time_offset, __ATOMIC_ACQUIRE);
 }
 
+uint64_t clint_mtime(const struct clint *clint)
+{
+	return clint_time(clint);
+}
+
+uint64_t clint_mtimecmp(const struct clint *clint, unsigned hart)
+{
+	return hart < clint->nr_harts
+	               ? __atomic_load_n(&clint->harts[hart].mtimecmp, __ATOMIC_ACQUIRE)
+	               : UINT64_MAX;
+}
+
+/* Drive MTIP, always (a board whose harts also drive it themselves may have changed it). */
 static void clint_update_hart(struct clint *clint, struct clint_hart *h, uint64_t now)
 {
-	bool mtip = now >= h->mtimecmp;
-
-	if (mtip != h->mtip) {
-		h->mtip = mtip;
-		irq_set(&h->mtip_line, mtip);
-	}
+	h->mtip = now >= h->mtimecmp;
+	irq_set(&h->mtip_line, h->mtip);
 }
 
 void clint_update(struct clint *clint)
@@ -122,13 +132,17 @@ static void clint_write(void *opaque, uint64_t off, uint64_t value, unsigned siz
 	} else if (off >= CLINT_MTIME && off + size <= CLINT_MTIME + 8) {
 		uint64_t now = clint_time(clint);
 		uint64_t want = reg_write(now, off - CLINT_MTIME, value, size);
-		clint->time_offset += want - now; /* wraps modulo 2^64, as mtime does */
+		/* wraps modulo 2^64, as mtime does */
+		__atomic_store_n(&clint->time_offset, clint->time_offset + (want - now),
+		                 __ATOMIC_RELEASE);
 		clint_update(clint);
 	} else if (off >= CLINT_MTIMECMP_BASE && off < CLINT_MTIME && size >= 4) {
 		unsigned h = (unsigned)((off - CLINT_MTIMECMP_BASE) / 8);
 		if (h < clint->nr_harts) {
 			struct clint_hart *hart = &clint->harts[h];
-			hart->mtimecmp = reg_write(hart->mtimecmp, off % 8, value, size);
+			__atomic_store_n(&hart->mtimecmp,
+			                 reg_write(hart->mtimecmp, off % 8, value, size),
+			                 __ATOMIC_RELEASE);
 			clint_update_hart(clint, hart, clint_time(clint));
 		}
 	}

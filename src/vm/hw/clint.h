@@ -5,9 +5,15 @@
  * (mtimecmp) registers, and the shared mtime counter.
  *
  * Time comes from the board (get_time, in mtime ticks) so that the board can
- * stop guest time while paused. MTIP is level: the board calls clint_update()
- * whenever time may have passed a deadline (each run slice, after a sleep),
- * and sleeps no longer than clint_ticks_to_deadline().
+ * stop guest time while paused. MTIP is level, driven on every mtimecmp or
+ * mtime write; as time passes, either the board calls clint_update() whenever
+ * time may have passed a deadline (each run slice, after a sleep) and sleeps
+ * no longer than clint_ticks_to_deadline(), or each hart thread compares
+ * clint_mtime() with its clint_mtimecmp() itself (docs/threading.md).
+ *
+ * Locking: registers are accessed under the machine lock; mtimecmp and the
+ * mtime offset are stored atomically so that clint_mtime() and
+ * clint_mtimecmp() may be called from any thread without it.
  */
 #ifndef VK_HW_CLINT_H
 #define VK_HW_CLINT_H
@@ -28,6 +34,10 @@ struct clint *clint_create(struct bus *bus, uint64_t base, unsigned nr_harts,
                            const struct irq_line *msip, const struct irq_line *mtip,
                            uint64_t (*get_time)(void *opaque), void *opaque, struct vk_error *err);
 void clint_destroy(struct clint *clint);
+
+/* mtime now, and hart's mtimecmp (UINT64_MAX for a hart that does not exist). Any thread. */
+uint64_t clint_mtime(const struct clint *clint);
+uint64_t clint_mtimecmp(const struct clint *clint, unsigned hart);
 
 /* Re-evaluate every hart's MTIP against the current time. */
 void clint_update(struct clint *clint);

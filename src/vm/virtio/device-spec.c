@@ -134,8 +134,14 @@ struct virtio_dev *virtio_dev_from_spec(enum virtio_spec_kind kind, const char *
 	struct chardev *c;
 
 	switch (kind) {
-	case VIRTIO_SPEC_DISK:
-		return disk_from_spec(spec ? spec : "", mem, err);
+	case VIRTIO_SPEC_DISK: {
+		struct virtio_dev *dev = disk_from_spec(spec ? spec : "", mem, err);
+
+		/* Its file I/O runs without the machine lock (docs/threading.md). */
+		if (dev && loop)
+			virtio_blk_set_loop(dev, loop);
+		return dev;
+	}
 	case VIRTIO_SPEC_NET:
 		return net_from_spec(spec ? spec : "", mem, loop, err);
 	case VIRTIO_SPEC_CONSOLE:

@@ -8,6 +8,13 @@
  * cannot make sense of fail with VIRTIO_BLK_S_IOERR written to the status
  * byte when the chain ends in one, and are completed with length 0 when it
  * does not (there is nowhere to say more).
+ *
+ * Threads (docs/threading.md): the device runs under the machine lock, but
+ * with virtio_blk_set_loop() it drops that lock around the image's file I/O,
+ * so that other harts and the I/O thread go on meanwhile. One thread at a
+ * time processes the queue (`busy`; a notify that finds it busy leaves the
+ * work to that thread), and a request whose I/O spans a device reset is
+ * dropped, not completed into the reset queue.
  */
 #include <endian.h>
 #include <errno.h>
@@ -17,6 +24,7 @@
 
 #include "common/util.h"
 #include "vm/backend/block.h"
+#include "vm/loop.h"
 #include "vm/virtio/devices.h"
 #include "vm/virtio/virtio.h"
 
@@ -54,7 +62,11 @@ struct virtio_blk {
 	struct block_backend *be;
 	char serial[BLK_ID_BYTES];
 	uint8_t config[BLK_CONFIG_SIZE];
-	struct virtq_elem elem;
+	struct virtq_elem elem; /* the request being handled (by the busy thread) */
+	struct vm_loop *loop;   /* its lock is dropped around file I/O; NULL: kept */
+	bool busy;              /* a thread is processing the queue */
+	bool again;             /* the driver notified while it was */
+	unsigned generation;    /* bumped by every reset */
 };
 
 static struct virtio_blk *to_blk(struct virtio_dev *dev)
@@ -65,6 +77,19 @@ static struct virtio_blk *to_blk(struct virtio_dev *dev)
 static void blk_config_read(struct virtio_dev *dev, uint32_t offset, void *buf, uint32_t len)
 {
 	memcpy(buf, to_blk(dev)->config + offset, len);
+}
+
+/* The image's file I/O runs without the machine lock (the caller holds it once). */
+static void io_begin(struct virtio_blk *b)
+{
+	if (b->loop)
+		vm_loop_unlock(b->loop);
+}
+
+static void io_end(struct virtio_blk *b)
+{
+	if (b->loop)
+		vm_loop_lock(b->loop);
 }
 
 /* Is [sector, sector + bytes/512) inside the disk? bytes is a multiple of 512. */
@@ -106,7 +131,9 @@ static uint8_t blk_handle(struct virtio_blk *b, struct virtq_elem *e, uint32_t *
 		data = e->wr;
 		ndata = e->wr_num;
 		data[ndata - 1].iov_len--;
+		io_begin(b);
 		r = block_readv(b->be, data, ndata, sector << SECTOR_SHIFT);
+		io_end(b);
 		data[ndata - 1].iov_len++;
 		if (r < 0)
 			return VIRTIO_BLK_S_IOERR;
@@ -134,12 +161,17 @@ static uint8_t blk_handle(struct virtio_blk *b, struct virtq_elem *e, uint32_t *
 		first = e->rd[i];
 		e->rd[i].iov_base = (char *)e->rd[i].iov_base + skip;
 		e->rd[i].iov_len -= skip;
+		io_begin(b);
 		r = block_writev(b->be, &e->rd[i], e->rd_num - i, sector << SECTOR_SHIFT);
+		io_end(b);
 		e->rd[i] = first;
 		return r < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 	}
 	case VIRTIO_BLK_T_FLUSH:
-		return block_flush(b->be) < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+		io_begin(b);
+		r = block_flush(b->be);
+		io_end(b);
+		return r < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_GET_ID: {
 		size_t n = VK_MIN((size_t)e->wr_len - 1, sizeof(b->serial));
 
@@ -157,23 +189,47 @@ static void blk_queue_notify(struct virtio_dev *dev, unsigned q)
 	struct virtq *vq = virtio_dev_queue(dev, q);
 	struct virtq_elem *e = &b->elem;
 
-	while (virtq_pop(vq, e) > 0) {
-		uint32_t written = 0;
-		uint8_t status;
-
-		if (!e->tail_writable) {
-			/* No status byte: nothing can report the outcome. */
-			if (!e->error)
-				virtio_dev_guest_error(dev,
-				                       "request without a writable status byte");
-			virtq_push(vq, e, 0);
-			continue;
-		}
-		status = e->error ? VIRTIO_BLK_S_IOERR : blk_handle(b, e, &written);
-		virtq_elem_set_status(e, status);
-		virtq_push(vq, e, written + 1);
+	if (b->busy) {
+		b->again = true; /* the busy thread looks again before it leaves */
+		return;
 	}
-	virtq_notify(vq);
+	b->busy = true;
+	do {
+		unsigned generation = b->generation;
+
+		b->again = false;
+		while (virtq_pop(vq, e) > 0) {
+			uint32_t written = 0;
+			uint8_t status;
+
+			if (!e->tail_writable) {
+				/* No status byte: nothing can report the outcome. */
+				if (!e->error)
+					virtio_dev_guest_error(
+					        dev, "request without a writable status byte");
+				virtq_push(vq, e, 0);
+				continue;
+			}
+			status = e->error ? VIRTIO_BLK_S_IOERR : blk_handle(b, e, &written);
+			if (generation != b->generation)
+				break; /* reset during the I/O: the request is gone with its queue */
+			virtq_elem_set_status(e, status);
+			virtq_push(vq, e, written + 1);
+		}
+		if (generation == b->generation)
+			virtq_notify(vq);
+	} while (b->again);
+	b->busy = false;
+}
+
+static void blk_reset(struct virtio_dev *dev)
+{
+	to_blk(dev)->generation++;
+}
+
+void virtio_blk_set_loop(struct virtio_dev *dev, struct vm_loop *loop)
+{
+	to_blk(dev)->loop = loop;
 }
 
 static void blk_destroy(struct virtio_dev *dev)
@@ -194,6 +250,7 @@ static const struct virtio_dev_ops blk_ops = {
         .config_size = BLK_CONFIG_SIZE,
         .config_read = blk_config_read,
         .queue_notify = blk_queue_notify,
+        .reset = blk_reset,
         .destroy = blk_destroy,
 };
 

@@ -23,8 +23,10 @@
 #define NHARTS 4
 #endif
 #define N 20000 /* increments per hart and counter */
-#define M 2000  /* messages per hart */
-#define R 500   /* store-buffering rounds */
+#define M 200   /* messages per hart */
+#define R 200   /* store-buffering rounds */
+/* Zihintpause `pause` in every spin loop: the hart waited for may need this host core. */
+#define PAUSE .word 0x0100000f
 #define MP_K 0x9e3779b97f4a7c15
 
 /* Message channel of hart h: data0, data1, flag, ack (one 64-byte line each). */
@@ -138,7 +140,8 @@ barrier:
 	la t2, arrived
 	li t3, 1
 	amoadd.d zero, t3, (t2)
-1:	ld t3, 0(t2)
+1:	PAUSE
+	ld t3, 0(t2)
 	blt t3, t1, 1b
 	ret
 
@@ -182,7 +185,8 @@ message_ring:
 	li s6, MP_K
 2:	/* wait for the ack of message k - 1, then send k */
 	addi t0, s5, -1
-3:	ld t1, CH_ACK(s2)
+3:	PAUSE
+	ld t1, CH_ACK(s2)
 	bne t1, t0, 3b
 	mul t2, s5, s6
 	add t2, t2, s0
@@ -192,7 +196,8 @@ message_ring:
 	fence w, w
 	sd s5, CH_FLAG(s2)
 	/* receive message k from the previous hart */
-4:	ld t1, CH_FLAG(s4)
+4:	PAUSE
+	ld t1, CH_FLAG(s4)
 	bne t1, s5, 4b
 	fence r, r
 	ld t2, CH_DATA0(s4)
@@ -211,7 +216,8 @@ message_ring:
 	li t0, M
 	bleu s5, t0, 2b
 	/* the next hart must have taken message M before the channel is left */
-7:	ld t1, CH_ACK(s2)
+7:	PAUSE
+	ld t1, CH_ACK(s2)
 	bne t1, t0, 7b
 	ret
 
@@ -232,7 +238,8 @@ store_buffering:
 	amoadd.d zero, t0, (s5)
 	addi t1, s4, 1
 	slli t1, t1, 1
-3:	ld t0, 0(s5)
+3:	PAUSE
+	ld t0, 0(s5)
 	blt t0, t1, 3b
 	slli t2, s4, 3
 	add t3, s1, t2

@@ -150,6 +150,11 @@ static void test_clint_timer_and_ipi(void **state)
 	/* Moving mtimecmp into the future lowers MTIP at once. */
 	assert_true(bus_write(&bus, 0x2004008, 8, 5000));
 	assert_false(lines[3]);
+	/* What hart threads read without the machine lock. */
+	assert_int_equal(clint_mtime(clint), 1500);
+	assert_int_equal(clint_mtimecmp(clint, 1), 5000);
+	assert_int_equal(clint_mtimecmp(clint, 0), UINT64_MAX);
+	assert_int_equal(clint_mtimecmp(clint, 2), UINT64_MAX);
 	/* msip: bit 0 only. */
 	assert_true(bus_write(&bus, 0x2000004, 4, 0xffffffff));
 	assert_true(lines[1]);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The riscv64 hart's life cycle and the board-facing accessors of cpu.h. */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -49,6 +50,7 @@ struct rv_cpu *rv_cpu_new(const struct rv_cpu_config *cfg, struct vk_error *err)
 	cpu->rdtime = cfg->rdtime;
 	cpu->opaque = cfg->opaque;
 	cpu->max_satp_mode = cfg->max_satp_mode ? cfg->max_satp_mode : RV_SATP_MODE_SV48;
+	cpu->pause_yields = cfg->pause_yields;
 	if (cfg->jit) {
 		cpu->jit = rv_jit_hart_new(cfg->jit, cpu);
 		if (!cpu->jit) {
@@ -106,6 +108,13 @@ void rv_cpu_reset(struct rv_cpu *cpu, uint64_t pc)
 		rv_jit_hart_reset(cpu->jit);
 	rv_update_mmu_ctx(cpu);
 	rv_kick(cpu);
+}
+
+void rv_pause(struct rv_cpu *cpu)
+{
+	/* The hart this one spins for may be a host thread waiting for a core. */
+	if (cpu->pause_yields)
+		sched_yield();
 }
 
 void rv_update_mmu_ctx(struct rv_cpu *cpu)

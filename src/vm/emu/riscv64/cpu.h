@@ -89,6 +89,10 @@ struct rv_cpu_config {
 	uint64_t (*rdtime)(void *opaque); /* `time` CSR: CLINT mtime (10 MHz); NULL reads 0 */
 	void *opaque;                     /* for rdtime */
 	unsigned max_satp_mode;           /* RV_SATP_MODE_SV39 or _SV48; 0 means Sv48 */
+	/* `pause` (Zihintpause, in Linux's cpu_relax()) yields the host CPU (sched_yield):
+	 * for harts on threads of their own, whose spin-wait may be waiting for a hart
+	 * that waits for a host core. Not for harts sharing one thread. */
+	bool pause_yields;
 	/* Optional: another hart of the same machine, run on the SAME thread, whose decode
 	 * cache this one shares (less memory, and code decoded by one hart is ready for the
 	 * others). The cache is freed with the last hart that uses it. Harts on different

@@ -338,6 +338,11 @@ op_REMUW : {
 	ALU(b == 0 ? SX32(a) : SX32(a % b));
 }
 op_FENCE:
+	if (unlikely(d->imm == RV_FENCE_PAUSE)) {
+		SYNC();
+		rv_pause(cpu);
+		NEXT();
+	}
 	/* RVWMO on TSO: only W before R needs a host fence (guest-ram.h). */
 	rv_fence((uint32_t)d->imm);
 	NEXT();

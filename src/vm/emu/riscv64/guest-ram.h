@@ -73,9 +73,10 @@ RV_GUEST_RAM void rv_ram_store(void *p, unsigned size, uint64_t v)
  * orders everything but W->R, so it needs none either. Device accesses (I, O)
  * are synchronous calls under the machine lock, already ordered.
  */
-#define RV_FENCE_PW  (1u << 4)
-#define RV_FENCE_SR  (1u << 1)
-#define RV_FENCE_TSO (8u << 8)
+#define RV_FENCE_PAUSE 0x010u /* Zihintpause `pause`: fence w, 0 */
+#define RV_FENCE_PW    (1u << 4)
+#define RV_FENCE_SR    (1u << 1)
+#define RV_FENCE_TSO   (8u << 8)
 static inline bool rv_fence_needs_host_fence(uint32_t imm)
 {
 	return (imm & 0xf00) != RV_FENCE_TSO && (imm & RV_FENCE_PW) && (imm & RV_FENCE_SR);

@@ -190,6 +190,7 @@ struct rv_cpu {
 	uint8_t pmpcfg[64];
 	uint64_t pmpaddr[64];
 	unsigned max_satp_mode;
+	bool pause_yields;      /* rv_cpu_config.pause_yields */
 	bool tlb_has_superpage; /* a superpage piece is cached: sfence.vma vaddr flushes all */
 
 	/* Board */
@@ -276,6 +277,9 @@ static inline void rv_set_instret(struct rv_cpu *cpu, uint64_t n)
 {
 	__atomic_store_n(&cpu->instret, n, __ATOMIC_RELAXED);
 }
+
+/* `pause` (fence w, 0), whose imm is RV_FENCE_PAUSE: a spin-wait hint. */
+void rv_pause(struct rv_cpu *cpu);
 
 /* ---- trap.c ---- */
 /* Record an exception for the run loop; always returns false (for `return rv_raise(...)`). */
