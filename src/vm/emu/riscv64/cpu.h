@@ -89,7 +89,8 @@ struct rv_cpu_config {
 	uint64_t (*rdtime)(void *opaque); /* `time` CSR: CLINT mtime (10 MHz); NULL reads 0 */
 	void *opaque;                     /* for rdtime */
 	unsigned max_satp_mode;           /* RV_SATP_MODE_SV39 or _SV48; 0 means Sv48 */
-	/* `pause` (Zihintpause, in Linux's cpu_relax()) yields the host CPU (sched_yield):
+	/* `pause` (Zihintpause, in Linux's cpu_relax()), and a wfi that cannot wait because an
+	 * interrupt is pending but globally disabled, yield the host CPU (sched_yield):
 	 * for harts on threads of their own, whose spin-wait may be waiting for a hart
 	 * that waits for a host core. Not for harts sharing one thread. */
 	bool pause_yields;

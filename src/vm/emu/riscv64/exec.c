@@ -376,7 +376,10 @@ op_WFI : {
 		ret = RV_EXIT_WFI;
 		goto out;
 	}
+	/* An interrupt is pending but not taken (globally disabled): wfi does not wait, and
+	 * the guest is polling, like a spin-wait (firmware's idle harts). */
 	SYNC();
+	rv_pause(cpu);
 	goto reload;
 }
 op_SFENCE_VMA:
