@@ -479,10 +479,23 @@ bool rv_amo(struct rv_cpu *cpu, const struct rv_insn *d)
 		cpu->x[d->rd] = sc_cas(p, cpu->resv_value, src, word) ? 0 : 1;
 		return true;
 	} else {
+		uint64_t mask = word ? 0xffffffffull : ~0ull;
+
 		p = rv_amo_ptr(cpu, va, size, RV_ACC_WRITE);
 		if (!p)
 			return false;
 		old = amo_atomic(p, op, src, word);
+		/*
+		 * An AMO that left memory as it was, again and again, is a poll (OpenSBI waits
+		 * for other harts with amoswap 0 -> 0 and has no pause): give the host CPU
+		 * away now and then, as pause does, for the hart it waits for.
+		 */
+		if ((amo_compute(op, old, src, word) & mask) != (old & mask))
+			cpu->idle_amos = 0;
+		else if (++cpu->idle_amos >= RV_IDLE_AMOS_BEFORE_PAUSE) {
+			cpu->idle_amos = 0;
+			rv_pause(cpu);
+		}
 	}
 	cpu->x[d->rd] = word ? (uint64_t)(int64_t)(int32_t)(uint32_t)old : old;
 	return true;

@@ -191,6 +191,7 @@ struct rv_cpu {
 	uint64_t pmpaddr[64];
 	unsigned max_satp_mode;
 	bool pause_yields;      /* rv_cpu_config.pause_yields */
+	unsigned idle_amos;     /* AMOs in a row that changed nothing (mmu.c: a poll) */
 	bool tlb_has_superpage; /* a superpage piece is cached: sfence.vma vaddr flushes all */
 
 	/* Board */
@@ -278,7 +279,9 @@ static inline void rv_set_instret(struct rv_cpu *cpu, uint64_t n)
 	__atomic_store_n(&cpu->instret, n, __ATOMIC_RELAXED);
 }
 
-/* `pause` (fence w, 0), whose imm is RV_FENCE_PAUSE: a spin-wait hint. */
+/* `pause` (fence w, 0), whose imm is RV_FENCE_PAUSE: a spin-wait hint. Also taken after
+ * RV_IDLE_AMOS_BEFORE_PAUSE AMOs in a row that left memory unchanged (a poll). */
+#define RV_IDLE_AMOS_BEFORE_PAUSE 64
 void rv_pause(struct rv_cpu *cpu);
 
 /* ---- trap.c ---- */
