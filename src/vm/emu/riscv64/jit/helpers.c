@@ -65,6 +65,12 @@ uint64_t jit_helper_csr(struct rv_cpu *cpu, const struct rv_insn *d)
 	return 1;
 }
 
+uint64_t jit_helper_pause(struct rv_cpu *cpu, const struct rv_insn *d)
+{
+	rv_pause(cpu);
+	return 1;
+}
+
 uint64_t jit_helper_system(struct rv_cpu *cpu, const struct rv_insn *d)
 {
 	bool ok, sleep = false;
@@ -80,6 +86,9 @@ uint64_t jit_helper_system(struct rv_cpu *cpu, const struct rv_insn *d)
 		ok = rv_wfi(cpu, &sleep);
 		if (ok)
 			cpu->pc += d->len;
+		/* A wfi that cannot wait (an interrupt pending, globally disabled) is a poll. */
+		if (ok && !sleep)
+			rv_pause(cpu);
 		break;
 	default: /* SFENCE_VMA */
 		ok = rv_sfence_vma(cpu, cpu->x[d->rs1], d->rs1);

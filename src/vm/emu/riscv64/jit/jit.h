@@ -305,6 +305,8 @@ uint64_t jit_helper_fp(struct rv_cpu *cpu, const struct rv_insn *d);
 /* CSR instructions: 0 exception, 1 go on, 2 leave for the dispatcher (translation,
  * FP enable or interrupt state changed). */
 uint64_t jit_helper_csr(struct rv_cpu *cpu, const struct rv_insn *d);
+/* pause (fence w, 0): rv_pause(); always 1. */
+uint64_t jit_helper_pause(struct rv_cpu *cpu, const struct rv_insn *d);
 /* mret, sret, wfi, sfence.vma: return an exit code (JIT_EXIT_LOOKUP/_TRAP/_WFI). */
 uint64_t jit_helper_system(struct rv_cpu *cpu, const struct rv_insn *d);
 

@@ -243,7 +243,10 @@ static void op_csr(struct tr *t, const struct rv_insn *d)
  * (guest-ram.h); the translated code keeps every access in program order otherwise. */
 static void op_fence(struct tr *t, const struct rv_insn *d)
 {
-	if (rv_fence_needs_host_fence((uint32_t)d->imm))
+	/* pause: a spin-wait hint, which may give the host CPU away (rv_pause). */
+	if ((uint32_t)d->imm == RV_FENCE_PAUSE)
+		call_insn_helper(t, d, (const void *)jit_helper_pause);
+	else if (rv_fence_needs_host_fence((uint32_t)d->imm))
 		x86_mfence(&t->e);
 }
 
