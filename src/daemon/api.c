@@ -18,6 +18,7 @@
 #include "common/util.h"
 #include "daemon/api-network.h"
 #include "daemon/api-stream.h"
+#include "daemon/api-volumes.h"
 #include "daemon/domxml.h"
 #include "daemon/driver.h"
 #include "daemon/events.h"
@@ -25,6 +26,7 @@
 #include "daemon/lifecycle.h"
 #include "daemon/paths.h"
 #include "daemon/store.h"
+#include "daemon/volumes.h"
 
 static struct api_settings settings;
 
@@ -83,18 +85,23 @@ static int parse_raw(struct http_req *req, json_object **raw, struct domxml_repo
 	                        : def_parse_json(req->body, req->len, raw, err);
 }
 
-/* Normalize a raw definition (consumed); force_uuid fills a missing "uuid". */
+/*
+ * Normalize a raw definition (consumed); force_uuid fills a missing "uuid".
+ * Its volumes are pinned (volumes.h) until the caller's volumes_unpin(*pins).
+ */
 static int normalize(json_object *raw, const char *force_uuid, json_object **def, bool *autostart,
-                     struct vk_error *err)
+                     json_object **pins, struct vk_error *err)
 {
 	int r;
 
+	*pins = NULL;
 	if (force_uuid && json_object_is_type(raw, json_type_object) &&
 	    !json_object_object_get_ex(raw, "uuid", NULL))
 		json_object_object_add(raw, "uuid", json_object_new_string(force_uuid));
 	r = def_normalize(raw, def, autostart, err);
 	json_object_put(raw);
-	if (r == 0 && (r = domxml_check_metadata(*def, err)) < 0)
+	if (r == 0 &&
+	    ((r = domxml_check_metadata(*def, err)) < 0 || (r = volumes_pin(*def, pins, err)) < 0))
 		json_object_put(*def);
 	return r;
 }
@@ -306,7 +313,7 @@ static enum MHD_Result define_instance(struct http_req *req)
 	struct vk_event ev = {0};
 	struct domxml_report rep;
 	struct instance *inst;
-	json_object *def, *raw;
+	json_object *def, *raw, *pins;
 	bool autostart = false;
 	char loc[128];
 	enum MHD_Result mr;
@@ -319,21 +326,23 @@ static enum MHD_Result define_instance(struct http_req *req)
 	if (update && strcmp(update, "0") != 0 && (inst = update_target(raw))) {
 		bool given = json_object_object_get_ex(raw, "autostart", NULL);
 
-		if (normalize(raw, inst->uuid, &def, &autostart, &err) < 0)
+		if (normalize(raw, inst->uuid, &def, &autostart, &pins, &err) < 0)
 			mr = http_vk_error(req->conn, &err);
 		else
 			mr = replace_definition(req, inst, def, given ? &autostart : NULL, &rep);
+		volumes_unpin(pins);
 		instance_unref(inst);
 		domxml_report_free(&rep);
 		return mr;
 	}
-	if (normalize(raw, NULL, &def, &autostart, &err) < 0) {
+	if (normalize(raw, NULL, &def, &autostart, &pins, &err) < 0) {
 		domxml_report_free(&rep);
 		return http_vk_error(req->conn, &err);
 	}
 	/* Reserve the name, store durably, then make it visible. */
 	if (instance_add(def, autostart, ST_SHUTOFF, "defined", true, &inst, &err) < 0) {
 		json_object_put(def);
+		volumes_unpin(pins);
 		domxml_report_free(&rep);
 		return http_vk_error(req->conn, &err);
 	}
@@ -350,11 +359,13 @@ static enum MHD_Result define_instance(struct http_req *req)
 		instance_remove(inst);
 		instance_unref(inst);
 		json_object_put(def);
+		volumes_unpin(pins);
 		domxml_report_free(&rep);
 		return http_vk_error(req->conn, &err);
 	}
 	json_object_put(def);
 	instance_publish(inst);
+	volumes_unpin(pins); /* published: its volumes are attached now */
 	snprintf(loc, sizeof(loc), "/1.0/instances/%s", inst->name);
 	mr = http_json_hdr(req->conn, MHD_HTTP_CREATED, with_warnings(instance_full(inst), &rep),
 	                   MHD_HTTP_HEADER_LOCATION, loc);
@@ -368,14 +379,15 @@ static enum MHD_Result update_instance(struct http_req *req, struct instance *in
 	struct vk_error err = {0};
 	struct domxml_report rep;
 	enum MHD_Result mr;
-	json_object *raw, *def;
+	json_object *raw, *def, *pins = NULL;
 
 	if (parse_raw(req, &raw, &rep, &err) < 0)
 		mr = definition_error(req, &rep, &err);
-	else if (normalize(raw, inst->uuid, &def, NULL, &err) < 0)
+	else if (normalize(raw, inst->uuid, &def, NULL, &pins, &err) < 0)
 		mr = http_vk_error(req->conn, &err);
 	else
 		mr = replace_definition(req, inst, def, NULL, &rep);
+	volumes_unpin(pins);
 	domxml_report_free(&rep);
 	return mr;
 }
@@ -585,6 +597,11 @@ enum MHD_Result api_dispatch(void *opaque, struct http_req *req)
 		return api_events(req);
 	case ROUTE_HOST:
 		return api_host(req);
+	case ROUTE_POOLS:
+	case ROUTE_POOL:
+	case ROUTE_VOLUMES:
+	case ROUTE_VOLUME:
+		return api_volumes(req);
 	case ROUTE_INSTANCES:
 		return strcmp(req->method, "GET") == 0 ? list_instances(req) : define_instance(req);
 	case ROUTE_NETWORKS:

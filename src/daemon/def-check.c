@@ -23,8 +23,9 @@ static const char *dc_fld(struct dc_ctx *c, const char *key, char *buf, size_t l
 int dc_bad(struct dc_ctx *c, const char *key, const char *what)
 {
 	char b[192];
-	return vk_error_set(c->err, EINVAL, "invalid definition: '%s' %s",
-	                    dc_fld(c, key, b, sizeof(b)), what);
+	return vk_error_set(c->err, EINVAL, "invalid %s: '%s' %s",
+	                    c->subject ? c->subject : "definition", dc_fld(c, key, b, sizeof(b)),
+	                    what);
 }
 
 int dc_check_keys(struct dc_ctx *c, json_object *o, const char *const *allowed)
@@ -47,8 +48,8 @@ int dc_check_keys(struct dc_ctx *c, json_object *o, const char *const *allowed)
 				snprintf(b, sizeof(b), "%s.%.64s", c->where, key);
 			else
 				snprintf(b, sizeof(b), "%.64s", key);
-			return vk_error_set(c->err, EINVAL,
-			                    "invalid definition: unknown field '%s'", b);
+			return vk_error_set(c->err, EINVAL, "invalid %s: unknown field '%s'",
+			                    c->subject ? c->subject : "definition", b);
 		}
 	}
 	return 0;
@@ -214,8 +215,11 @@ int dc_get_array(struct dc_ctx *c, json_object *o, const char *key, size_t max, 
 		return 0;
 	if (!json_object_is_type(v, json_type_array))
 		return dc_bad(c, key, "must be an array");
-	if (json_object_array_length(v) > max)
-		return dc_bad(c, key, "has too many entries");
+	if (json_object_array_length(v) > max) {
+		char what[64];
+		snprintf(what, sizeof(what), "has too many entries (at most %zu)", max);
+		return dc_bad(c, key, what);
+	}
 	*out = v;
 	return 0;
 }

@@ -16,20 +16,30 @@
 
 #include "common/compiler.h"
 #include "common/error.h"
+#include "daemon/def.h"
 
-#define PATH_LEN_MAX     4095
-#define CMDLINE_LEN_MAX  4096
-#define DISKS_MAX        16
-#define NETS_MAX         8
-#define ARGS_MAX         256
-#define ENV_MAX          1024
-#define MOUNTS_MAX       64
-#define STR_LEN_MAX      4096
-#define METADATA_LEN_MAX 65536
+#define PATH_LEN_MAX    4095
+#define CMDLINE_LEN_MAX 4096
+/* virtkit-vm's limits (VM_MAX_DISKS, VM_MAX_NETS in src/vm/machine.h). */
+#define DISKS_MAX DEF_DISKS_MAX
+#define NETS_MAX  4
+/*
+ * Virtio slots of a board: the riscv64 virt board has 8 virtio-mmio slots in all
+ * (VIRT_VIRTIO_COUNT in src/vm/board/riscv-virt.h), filled with the disks, the network
+ * cards, the entropy source and a virtio console, in that order; the x86-64 PC puts
+ * them on PCI, where the per-kind limits above always fit.
+ */
+#define RISCV64_VIRTIO_SLOTS 8
+#define ARGS_MAX             256
+#define ENV_MAX              1024
+#define MOUNTS_MAX           64
+#define STR_LEN_MAX          4096
+#define METADATA_LEN_MAX     65536
 
 struct dc_ctx {
 	struct vk_error *err;
-	char where[128]; /* "disks[1]" or "" at top level */
+	const char *subject; /* "invalid SUBJECT: ..." (NULL: "definition") */
+	char where[128];     /* "disks[1]" or "" at top level */
 };
 
 int dc_bad(struct dc_ctx *c, const char *key, const char *what);

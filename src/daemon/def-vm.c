@@ -13,9 +13,15 @@
 #include "daemon/def.h"
 #include "daemon/def-network.h"
 
+/*
+ * A disk is an image file ("path", with its "format" when given: virtkit-vm then never
+ * guesses) or a volume of the storage pool ("volume"; its format is the volume's, and a
+ * "format" given must match it, which the daemon checks at define time).
+ */
 static int norm_disks(struct dc_ctx *c, json_object *in, json_object *out)
 {
-	static const char *const keys[] = {"path", "readonly", NULL};
+	static const char *const keys[] = {"path", "volume", "format", "readonly", NULL};
+	static const char *const formats[] = {"raw", "qcow2", NULL};
 	json_object *arr, *n;
 	size_t i;
 	int r;
@@ -26,7 +32,7 @@ static int norm_disks(struct dc_ctx *c, json_object *in, json_object *out)
 	json_object_object_add(out, "disks", n);
 	for (i = 0; arr && i < json_object_array_length(arr); i++) {
 		json_object *d = json_object_array_get_idx(arr, i), *nd;
-		const char *path;
+		const char *path, *volume, *format;
 		bool ro;
 
 		dc_ctx_enter(c, "", "disks", (int)i);
@@ -34,18 +40,49 @@ static int norm_disks(struct dc_ctx *c, json_object *in, json_object *out)
 			return vk_error_set(c->err, EINVAL,
 			                    "invalid definition: '%s' must be an object", c->where);
 		if ((r = dc_check_keys(c, d, keys)) < 0 ||
-		    (r = dc_get_path(c, d, "path", true, &path)) < 0 ||
+		    (r = dc_get_path(c, d, "path", false, &path)) < 0 ||
+		    (r = dc_get_str(c, d, "volume", false, 256, &volume)) < 0 ||
+		    (r = dc_get_str(c, d, "format", false, 16, &format)) < 0 ||
 		    (r = dc_get_bool(c, d, "readonly", false, &ro)) < 0)
 			return r;
-		if (strchr(path, ','))
+		if (!path == !volume)
+			return vk_error_set(
+			        c->err, EINVAL,
+			        "invalid definition: '%s' needs either 'path' (an image "
+			        "file) or 'volume' (a volume of the pool), not %s",
+			        c->where, path ? "both" : "neither");
+		if (path && strchr(path, ','))
 			return dc_bad(c, "path", "must not contain a comma");
+		if (volume && !def_name_valid(volume))
+			return dc_bad(c, "volume",
+			              "must be a volume name (1 to 63 letters, digits, '-', '_' or "
+			              "'.', starting with a letter or digit)");
+		if (format && (r = dc_check_enum(c, "format", format, formats,
+		                                 "must be \"raw\" or \"qcow2\"")) < 0)
+			return r;
 		nd = json_object_new_object();
-		dc_put_str(nd, "path", path);
+		dc_put_str(nd, path ? "path" : "volume", path ? path : volume);
+		dc_put_str(nd, "format", format);
 		dc_put_bool(nd, "readonly", ro);
 		json_object_array_add(n, nd);
 	}
 	c->where[0] = '\0';
 	return 0;
+}
+
+/* The riscv64 board's virtio slots must hold every virtio device of the definition. */
+static int check_slots(struct dc_ctx *c, const char *arch, json_object *out, bool rng)
+{
+	size_t disks = json_object_array_length(json_object_object_get(out, "disks"));
+	size_t nets = json_object_array_length(json_object_object_get(out, "networks"));
+
+	if (strcmp(arch, "riscv64") != 0 || disks + nets + rng <= RISCV64_VIRTIO_SLOTS)
+		return 0;
+	return vk_error_set(c->err, EINVAL,
+	                    "invalid definition: the riscv64 board has %d virtio slots, and %zu "
+	                    "disk%s, %zu network%s%s need %zu",
+	                    RISCV64_VIRTIO_SLOTS, disks, disks == 1 ? "" : "s", nets,
+	                    nets == 1 ? "" : "s", rng ? " and the rng" : "", disks + nets + rng);
 }
 
 static bool hostfwd_valid(const char *s)
@@ -272,7 +309,8 @@ int def_norm_vm(struct dc_ctx *c, json_object *in, json_object *out)
 	dc_put_str(out, "cmdline", cmdline);
 	dc_put_str(out, "firmware", fw);
 	if ((r = norm_disks(c, in, out)) < 0 || (r = norm_networks(c, in, out)) < 0 ||
-	    (r = norm_vm_publish(c, in, out)) < 0)
+	    (r = norm_vm_publish(c, in, out)) < 0 ||
+	    (r = check_slots(c, arch, out, rng)) < 0)
 		return r;
 	dc_put_bool(out, "rng", rng);
 	if (agent) /* only when asked for: definitions without it read as before */

@@ -19,6 +19,7 @@
 #define DEF_NAME_MAX   63
 #define DEF_UUID_LEN   36
 #define DEF_BODY_DEPTH 16
+#define DEF_DISKS_MAX  8 /* virtkit-vm's VM_MAX_DISKS (src/vm/machine.h) */
 
 enum def_type {
 	DEF_VM,

@@ -224,13 +224,23 @@ int domxml_export(json_object *def, char **out, struct vk_error *err)
 	for (i = 0; arr && i < json_object_array_length(arr); i++) {
 		json_object *o = json_object_array_get_idx(arr, i);
 		char dev[8];
+		const char *vol = gets(o, "volume");
+
 		d = add(devs, "disk", NULL);
-		prop(d, "type", "file");
+		prop(d, "type", vol ? "volume" : "file");
 		prop(d, "device", "disk");
 		n = add(d, "driver", NULL);
 		prop(n, "name", "qemu");
-		prop(n, "type", "raw");
-		prop(add(d, "source", NULL), "file", gets(o, "path"));
+		/* Without a type virtkit-vm takes raw unless it sees a qcow2 header (then refuses). */
+		if (gets(o, "format"))
+			prop(n, "type", gets(o, "format"));
+		n = add(d, "source", NULL);
+		if (vol) {
+			prop(n, "pool", "default");
+			prop(n, "volume", vol);
+		} else {
+			prop(n, "file", gets(o, "path"));
+		}
 		n = add(d, "target", NULL);
 		snprintf(dev, sizeof(dev), "vd%c", (char)('a' + i));
 		prop(n, "dev", dev);

@@ -352,6 +352,39 @@ static void import_os(struct imp *im, xmlNodePtr os)
 
 /* --- devices --------------------------------------------------------------- */
 
+/* The image behind a disk: <source file> (type='file') or <source pool volume> ('volume'). */
+static bool import_disk_source(struct imp *im, xmlNodePtr d, const char *path, bool volume,
+                               json_object *o)
+{
+	xmlNodePtr src = child(d, "source");
+	char p[PATH_MAX_XML + 16], *v;
+
+	if (!volume) {
+		if (!src || !(v = attr(src, "file"))) {
+			problem(im, path, "needs <source file='...'/>");
+			return false;
+		}
+		json_object_object_add(o, "path", json_object_new_string(v));
+		xmlFree(v);
+		return true;
+	}
+	if (!src || !(v = attr(src, "volume"))) {
+		problem(im, path, "needs <source pool='default' volume='...'/>");
+		return false;
+	}
+	json_object_object_add(o, "volume", json_object_new_string(v));
+	xmlFree(v);
+	if (!attr_is(src, "pool", "default", false)) {
+		char pool[64];
+		attr_copy(src, "pool", pool, sizeof(pool));
+		snprintf(p, sizeof(p), "%s/source", path);
+		problem(im, p, "storage pool '%s' does not exist (virtkit has one: 'default')",
+		        pool);
+		return false;
+	}
+	return true;
+}
+
 static void import_disk(struct imp *im, xmlNodePtr d, const char *path, json_object *disks)
 {
 	static const struct rule rules[] = {
@@ -376,14 +409,16 @@ static void import_disk(struct imp *im, xmlNodePtr d, const char *path, json_obj
 	        {"auth", R_REFUSE, "network disks"},
 	        {NULL, R_REFUSE, NULL},
 	};
-	xmlNodePtr src, drv, tgt, back;
-	char p[PATH_MAX_XML + 16], v[32];
+	xmlNodePtr drv, tgt, back;
+	char p[PATH_MAX_XML + 16], v[32], fmt[16] = "";
 	json_object *o;
-	char *file;
+	bool volume;
 
 	attr_copy(d, "type", v, sizeof(v));
-	if (strcmp(v, "file") != 0) {
-		problem(im, path, "disk type '%s' is not supported (only type='file')", v);
+	volume = strcmp(v, "volume") == 0;
+	if (!volume && strcmp(v, "file") != 0) {
+		problem(im, path,
+		        "disk type '%s' is not supported (only type='file' or type='volume')", v);
 		return;
 	}
 	attr_copy(d, "device", v, sizeof(v));
@@ -392,10 +427,12 @@ static void import_disk(struct imp *im, xmlNodePtr d, const char *path, json_obj
 		return;
 	}
 	classify(im, d, path, rules);
-	if ((drv = child(d, "driver")) && !attr_is(drv, "type", "raw", true)) {
-		attr_copy(drv, "type", v, sizeof(v));
-		snprintf(p, sizeof(p), "%s/driver", path);
-		problem(im, p, "image format '%s' is not supported (only raw)", v);
+	if ((drv = child(d, "driver"))) {
+		attr_copy(drv, "type", fmt, sizeof(fmt));
+		if (fmt[0] && strcmp(fmt, "raw") != 0 && strcmp(fmt, "qcow2") != 0) {
+			snprintf(p, sizeof(p), "%s/driver", path);
+			problem(im, p, "image format '%s' is not supported (raw or qcow2)", fmt);
+		}
 	}
 	if ((tgt = child(d, "target")) && !attr_is(tgt, "bus", "virtio", true)) {
 		attr_copy(tgt, "bus", v, sizeof(v));
@@ -404,17 +441,17 @@ static void import_disk(struct imp *im, xmlNodePtr d, const char *path, json_obj
 	}
 	if ((back = child(d, "backingStore")) && back->children) {
 		snprintf(p, sizeof(p), "%s/backingStore", path);
-		problem(im, p, "not supported: backing files");
-	}
-	src = child(d, "source");
-	file = src ? attr(src, "file") : NULL;
-	if (!file) {
-		problem(im, path, "needs <source file='...'/>");
-		return;
+		warning(im, p,
+		        "ignored: the backing chain is the one the qcow2 image names (libvirt "
+		        "reports it; it does not choose it)");
 	}
 	o = json_object_new_object();
-	json_object_object_add(o, "path", json_object_new_string(file));
-	xmlFree(file);
+	if (!import_disk_source(im, d, path, volume, o)) {
+		json_object_put(o);
+		return;
+	}
+	if (fmt[0])
+		json_object_object_add(o, "format", json_object_new_string(fmt));
 	if (child(d, "readonly"))
 		json_object_object_add(o, "readonly", json_object_new_boolean(1));
 	json_object_array_add(disks, o);

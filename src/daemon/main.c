@@ -39,6 +39,7 @@
 #include "daemon/proc.h"
 #include "daemon/shim-main.h"
 #include "daemon/store.h"
+#include "daemon/volumes.h"
 
 /* The configuration, fixed at start-up (before any thread starts), read-only afterwards. */
 static struct {
@@ -440,7 +441,11 @@ int main(int argc, char **argv)
 	events_init(vkd.store);
 	instance_registry_init(vkd.store);
 	init_layers();
-	if ((r = store_load(vkd.store, load_one, NULL, &err)) < 0 ||
+	if ((r = volumes_init(&(struct volumes_settings){.store = vkd.store,
+	                                                 .paths = &vkd.paths,
+	                                                 .vm_binary = vkd.vm_binary},
+	                      &err)) < 0 ||
+	    (r = store_load(vkd.store, load_one, NULL, &err)) < 0 ||
 	    (r = monitor_init(lifecycle_on_exit, &err)) < 0)
 		goto fail;
 	/* Networks come up before instances reattach to them (network.h). */

@@ -4,6 +4,7 @@
  * layers that need them:
  *   STATE_DIR/virtkit.db          the store (SQLite, WAL)
  *   STATE_DIR/logs/UUID.log       console logs
+ *   STATE_DIR/pools/default/NAME  the storage pool's volumes (volumes.h)
  *   RUN_DIR/virtkit.sock          the API socket (default --socket)
  *   RUN_DIR/instances/UUID/       runtime folder of a running instance
  *   RUN_DIR/oci/                  the OCI runtime's --root

@@ -57,6 +57,37 @@ static int method_ok(const char *method, const char *allow, struct route_match *
 	return -EOPNOTSUPP;
 }
 
+/* /1.0/pools[/POOL[/volumes[/NAME]]]: 0, -EOPNOTSUPP (405), -ENOENT, -EINVAL (err set). */
+static int match_pools(const char *method, char segs[SEG_MAX][DEF_NAME_MAX + 2], int n,
+                       struct route_match *m, struct vk_error *err)
+{
+	if (n == 2) {
+		m->id = ROUTE_POOLS;
+		return method_ok(method, "GET", m);
+	}
+	if (!def_name_valid(segs[2]))
+		return vk_error_set(err, EINVAL, "invalid storage pool name in the request path");
+	strcpy(m->pool, segs[2]);
+	if (n == 3) {
+		m->id = ROUTE_POOL;
+		return method_ok(method, "GET", m);
+	}
+	if (strcmp(segs[3], "volumes") != 0 || n > 5)
+		return -ENOENT;
+	if (n == 4) {
+		m->id = ROUTE_VOLUMES;
+		return method_ok(method, "GET, POST", m);
+	}
+	if (!def_name_valid(segs[4]))
+		return vk_error_set(err, EINVAL,
+		                    "invalid volume name in the request path (1 to %d letters, "
+		                    "digits, '-', '_' or '.', starting with a letter or digit)",
+		                    DEF_NAME_MAX);
+	strcpy(m->name, segs[4]);
+	m->id = ROUTE_VOLUME;
+	return method_ok(method, "GET, PATCH, DELETE", m);
+}
+
 int router_match(const char *method, const char *path, struct route_match *m, struct vk_error *err)
 {
 	char segs[SEG_MAX][DEF_NAME_MAX + 2];
@@ -101,6 +132,14 @@ int router_match(const char *method, const char *path, struct route_match *m, st
 		} else {
 			goto notfound;
 		}
+		goto out;
+	}
+	if (strcmp(segs[1], "pools") == 0) {
+		r = match_pools(method, segs, n, m, err);
+		if (r == -ENOENT)
+			goto notfound;
+		if (r == -EINVAL)
+			return r;
 		goto out;
 	}
 	if (strcmp(segs[1], "instances") != 0 || n > 4)

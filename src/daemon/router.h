@@ -10,7 +10,10 @@
 #include "common/error.h"
 #include "daemon/def.h"
 
-/* Routes from ROUTE_INSTANCE to ROUTE_EXEC name an instance; from ROUTE_NETWORK, a network. */
+/*
+ * Routes from ROUTE_INSTANCE to ROUTE_EXEC name an instance; from ROUTE_NETWORK, a network;
+ * ROUTE_POOL and ROUTE_VOLUMES a pool, ROUTE_VOLUME a pool and a volume.
+ */
 enum route_id {
 	ROUTE_SERVER,         /* GET /1.0 */
 	ROUTE_HOST,           /* GET /1.0/host */
@@ -26,6 +29,10 @@ enum route_id {
 	ROUTE_NETWORKS,       /* GET, POST /1.0/networks */
 	ROUTE_NETWORK,        /* GET, DELETE /1.0/networks/NAME */
 	ROUTE_NETWORK_LEASES, /* GET /1.0/networks/NAME/leases */
+	ROUTE_POOLS,          /* GET /1.0/pools */
+	ROUTE_POOL,           /* GET /1.0/pools/POOL */
+	ROUTE_VOLUMES,        /* GET, POST /1.0/pools/POOL/volumes */
+	ROUTE_VOLUME,         /* GET, PATCH, DELETE /1.0/pools/POOL/volumes/NAME */
 };
 
 enum route_action {
@@ -41,13 +48,14 @@ enum route_action {
 struct route_match {
 	enum route_id id;
 	enum route_action action;
-	char name[DEF_NAME_MAX + 1];
-	const char *allow; /* the methods the path allows, for 405 responses */
+	char name[DEF_NAME_MAX + 1]; /* the instance or the volume */
+	char pool[DEF_NAME_MAX + 1]; /* the storage pool (pool routes) */
+	const char *allow;           /* the methods the path allows, for 405 responses */
 };
 
 /*
  * Match a request. Returns 0; -ENOENT for an unknown path (404), -EINVAL for
- * an invalid instance name (400), -EOPNOTSUPP when the path exists but not
+ * an invalid instance, pool or volume name (400), -EOPNOTSUPP when the path exists but not
  * with this method (405; m->allow is set).
  */
 int router_match(const char *method, const char *path, struct route_match *m,

@@ -16,15 +16,10 @@
 
 #include <sqlite3.h>
 
+#include "daemon/store-int.h"
+
 #define SCHEMA_VERSION 2
 #define EVENTS_KEEP    10000
-
-struct store {
-	sqlite3 *db;
-	pthread_mutex_t lock;
-	void (*committed)(const struct vk_event *ev); /* after each event's commit, under lock */
-	unsigned inserts;                             /* events since the last trim */
-};
 
 static const char schema[] = "CREATE TABLE IF NOT EXISTS instances ("
                              " uuid TEXT PRIMARY KEY NOT NULL,"
@@ -86,6 +81,11 @@ static int db_error(struct store *s, struct vk_error *err, const char *what)
 	if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
 		return vk_error_set(err, EBUSY, "%s: the database is locked", what);
 	return vk_error_set(err, EIO, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+int store_db_error(struct store *s, struct vk_error *err, const char *what)
+{
+	return db_error(s, err, what);
 }
 
 static int exec(struct store *s, const char *sql, struct vk_error *err)

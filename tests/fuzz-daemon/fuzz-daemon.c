@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Fuzz harnesses for what virtkitd parses from clients: the request route,
- * JSON definitions (strict parse + schema check + normalization) and libvirt
- * domain XML. Besides "no crash, no leak, no sanitizer report", they check
+ * JSON definitions (strict parse + schema check + normalization), volume
+ * requests and libvirt domain XML. Besides "no crash, no leak, no sanitizer report", they check
  * one property: a VM definition the daemon accepts exports as domain XML
  * that imports back to the same definition, every field (those libvirt has
  * no place for travel in virtkit's <metadata> namespace), without a warning;
@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/def-volume.h"
 #include "daemon/def.h"
 #include "daemon/def-network.h"
 #include "daemon/domxml.h"
@@ -104,6 +105,46 @@ static void network_definition(const char *buf, size_t len)
 	json_object_put(raw);
 }
 
+/* A volume request body: what is accepted is in range, named validly, of a known format. */
+static void volume_request(const char *buf, size_t len)
+{
+	struct vk_error err = {0};
+	struct volume_spec spec;
+	json_object *o;
+	uint64_t size;
+
+	if (def_parse_json(buf, len, &o, &err) < 0)
+		return;
+	if (def_volume_create(o, &spec, &err) == 0 &&
+	    (!def_name_valid(spec.name) || spec.size % 512 || spec.size > VOLUME_SIZE_MAX ||
+	     (!spec.from && spec.size < VOLUME_SIZE_MIN) ||
+	     (strcmp(spec.format, "qcow2") != 0 && strcmp(spec.format, "raw") != 0) ||
+	     (spec.from && (strcmp(spec.format, "qcow2") != 0 ||
+	                    (!spec.from_is_path && !def_name_valid(spec.from)))))) {
+		fprintf(stderr, "accepted volume request out of its rules\n");
+		abort();
+	}
+	if (def_volume_resize(o, &size, &err) == 0 &&
+	    (size % 512 || size < VOLUME_SIZE_MIN || size > VOLUME_SIZE_MAX)) {
+		fprintf(stderr, "accepted resize out of range\n");
+		abort();
+	}
+	json_object_put(o);
+}
+
+/* Every route that names something hands out a valid name. */
+static bool route_names_valid(const struct route_match *m)
+{
+	if ((m->id >= ROUTE_INSTANCE && m->id <= ROUTE_EXEC) || m->id == ROUTE_NETWORK ||
+	    m->id == ROUTE_NETWORK_LEASES)
+		return def_name_valid(m->name);
+	if (m->id == ROUTE_POOL || m->id == ROUTE_VOLUMES)
+		return def_name_valid(m->pool);
+	if (m->id == ROUTE_VOLUME)
+		return def_name_valid(m->pool) && def_name_valid(m->name);
+	return true;
+}
+
 int vkd_fuzz_request(const uint8_t *data, size_t len)
 {
 	static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"};
@@ -122,14 +163,15 @@ int vkd_fuzz_request(const uint8_t *data, size_t len)
 		plen = sizeof(path) - 1;
 	memcpy(path, data + 1, plen);
 	path[plen] = '\0';
-	if (router_match(methods[data[0] % 6], path, &m, &err) == 0 && m.id >= ROUTE_INSTANCE &&
-	    m.id != ROUTE_EVENTS && m.id != ROUTE_NETWORKS && !def_name_valid(m.name))
-		abort(); /* a route handed out an invalid instance or network name */
+	if (router_match(methods[data[0] % 6], path, &m, &err) == 0 && !route_names_valid(&m))
+		abort(); /* a route handed out an invalid name */
 	if (nl && m.id == ROUTE_NETWORKS) {
 		network_definition(nl + 1, len - (size_t)(nl + 1 - (const char *)data));
 	} else if (nl) {
 		const char *body = nl + 1;
 		size_t blen = len - (size_t)(body - (const char *)data);
+		if (!blen || body[0] != '<')
+			volume_request(body, blen);
 		def = definition(body, blen, blen && body[0] == '<');
 		if (def) {
 			check_round_trip(def);

@@ -4,6 +4,8 @@
  * under the shim with --control RUNDIR/control.sock and --console
  * socket:RUNDIR/console.sock. Pause, resume and power-down go through the
  * control socket (line-delimited JSON); force-stop is SIGKILL on its pidfd.
+ * A VM holds the volumes it runs from (volumes_acquire()) from its start until
+ * its cleanup, so that none is deleted, resized or made a base under it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,6 +24,7 @@
 #include "daemon/network.h"
 #include "daemon/proc.h"
 #include "daemon/shim.h"
+#include "daemon/volumes.h"
 
 #define CTL_TIMEOUT_MS   5000
 #define READY_TIMEOUT_MS 15000
@@ -143,7 +146,8 @@ static void size_arg(char *buf, size_t len, uint64_t bytes)
 		snprintf(buf, len, "%" PRIu64, bytes);
 }
 
-static json_object *build_argv(struct instance *inst)
+/* disks[i]: the volume's path and format for volume disks (path "" for the others). */
+static json_object *build_argv(struct instance *inst, const struct volume_disk *disks)
 {
 	json_object *def = inst->rt.def, *a = json_object_new_array(), *arr;
 	char buf[PATH_MAX + 64];
@@ -179,8 +183,12 @@ static json_object *build_argv(struct instance *inst)
 	arr = json_object_object_get(def, "disks");
 	for (i = 0; arr && i < json_object_array_length(arr); i++) {
 		json_object *d = json_object_array_get_idx(arr, i);
-		snprintf(buf, sizeof(buf), "%s%s", def_get_str(d, "path"),
-		         def_get_bool(d, "readonly", false) ? ",readonly" : "");
+		const char *path = disks[i].path[0] ? disks[i].path : def_get_str(d, "path");
+		const char *fmt = disks[i].path[0] ? disks[i].format : def_get_str(d, "format");
+
+		/* Without a format virtkit-vm refuses an image that looks like qcow2. */
+		snprintf(buf, sizeof(buf), "%.*s%s%s%s", PATH_MAX, path, fmt ? ",format=" : "",
+		         fmt ? fmt : "", def_get_bool(d, "readonly", false) ? ",readonly" : "");
 		push(a, "--disk");
 		push(a, buf);
 	}
@@ -261,23 +269,26 @@ static int wait_ready(struct instance *inst, enum inst_state *st, struct vk_erro
 
 static int vm_start(struct instance *inst, struct vk_error *err)
 {
-	json_object *cfg = json_object_new_object();
+	struct volume_disk disks[DEF_DISKS_MAX];
+	json_object *cfg;
 	enum inst_state st;
 	pid_t pid;
 	int r;
 
-	if (access(drv_settings.vm_binary, X_OK) != 0) {
-		json_object_put(cfg);
+	if (access(drv_settings.vm_binary, X_OK) != 0)
 		return vk_error_errno(err, errno, "cannot run the VM binary '%s' (see --vm-binary)",
 		                      drv_settings.vm_binary);
-	}
-	/* Taps on their bridges before virtkit-vm opens them (cleanup removes them). */
-	if ((r = network_vm_attach(inst, err)) < 0) {
-		json_object_put(cfg);
+	/* Released by vm_cleanup(), which follows a failed start too. */
+	if ((r = volumes_acquire(inst->uuid, inst->name,
+	                         json_object_object_get(inst->rt.def, "disks"), disks,
+	                         DEF_DISKS_MAX, err)) < 0)
 		return r;
-	}
+	/* Taps on their bridges before virtkit-vm opens them (cleanup removes them). */
+	if ((r = network_vm_attach(inst, err)) < 0)
+		return r;
+	cfg = json_object_new_object();
 	json_object_object_add(cfg, "kind", json_object_new_string("vm"));
-	json_object_object_add(cfg, "argv", build_argv(inst));
+	json_object_object_add(cfg, "argv", build_argv(inst, disks));
 	r = shim_spawn(inst, &drv_settings.shim, cfg, READY_TIMEOUT_MS, &pid, err);
 	json_object_put(cfg);
 	if (r < 0)
@@ -326,6 +337,8 @@ static int vm_reattach(struct instance *inst, enum inst_state *st, struct vk_err
 	inst->rt.pidfd = proc_pidfd_open(pid);
 	if (inst->rt.pidfd < 0)
 		return vk_error_set(err, ESRCH, "virtkit-vm of '%s' is gone", inst->name);
+	/* It runs from its volumes already: hold them, refuse nothing. */
+	volumes_adopt(inst->uuid, inst->name, json_object_object_get(inst->rt.def, "disks"));
 	if ((r = wait_ready(inst, st, err)) == 0)
 		network_reattach(inst);
 	return r;
@@ -356,6 +369,7 @@ static int vm_stats(struct instance *inst, json_object *out, struct vk_error *er
 static void vm_cleanup(struct instance *inst)
 {
 	network_detach(inst);
+	volumes_release(inst->uuid);
 }
 
 static int vm_console_path(struct instance *inst, char *buf, size_t len)
