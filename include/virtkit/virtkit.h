@@ -35,6 +35,7 @@ typedef struct virtkit_conn virtkit_conn;
 typedef struct virtkit_error virtkit_error;
 typedef struct virtkit_instance virtkit_instance;
 typedef struct virtkit_stream virtkit_stream;
+typedef struct virtkit_volume virtkit_volume;
 
 /* --- errors ------------------------------------------------------------------ */
 
@@ -161,6 +162,38 @@ char *virtkit_network_create(virtkit_conn *conn, const char *json, virtkit_error
 char *virtkit_network_info(virtkit_conn *conn, const char *name, virtkit_error **err);
 int virtkit_network_delete(virtkit_conn *conn, const char *name, virtkit_error **err);
 char *virtkit_network_leases(virtkit_conn *conn, const char *name, virtkit_error **err);
+
+/* --- storage volumes (the pool "default") ------------------------------------------------ */
+
+int virtkit_volume_list(virtkit_conn *conn, virtkit_volume ***list, size_t *count,
+                        virtkit_error **err);
+void virtkit_volume_list_free(virtkit_volume **list, size_t count);
+/* A volume with the image tool's description of it ("image" in its JSON). */
+virtkit_volume *virtkit_volume_get(virtkit_conn *conn, const char *name, virtkit_error **err);
+/*
+ * A new volume of size bytes, format "qcow2" (NULL: qcow2) or "raw"; or, with
+ * from (a volume's name, or an image file's absolute path), a linked clone: a
+ * qcow2 overlay on that base (size 0: the base's size). from_format gives a
+ * path's format (NULL: raw, refused when the file starts with a qcow2 header).
+ */
+virtkit_volume *virtkit_volume_create(virtkit_conn *conn, const char *name, uint64_t size,
+                                      const char *format, const char *from, const char *from_format,
+                                      virtkit_error **err);
+/* Grow a volume to size bytes (shrinking is refused). */
+virtkit_volume *virtkit_volume_resize(virtkit_conn *conn, const char *name, uint64_t size,
+                                      virtkit_error **err);
+int virtkit_volume_delete(virtkit_conn *conn, const char *name, virtkit_error **err);
+
+const char *virtkit_volume_name(const virtkit_volume *v);
+const char *virtkit_volume_format(const virtkit_volume *v); /* qcow2, raw */
+const char *virtkit_volume_path(const virtkit_volume *v);
+uint64_t virtkit_volume_capacity(const virtkit_volume *v);   /* the size the guest sees */
+uint64_t virtkit_volume_allocation(const virtkit_volume *v); /* what the file takes on disk */
+/* A linked clone's base: a volume's name or an image file's path; NULL for others. */
+const char *virtkit_volume_base(const virtkit_volume *v);
+/* The whole object as JSON text (valid until the handle is freed). */
+const char *virtkit_volume_json(const virtkit_volume *v);
+void virtkit_volume_free(virtkit_volume *v);
 
 /* --- streams ------------------------------------------------------------------------- */
 

@@ -18,7 +18,7 @@ enum {
 	CLI_FAIL = 1,     /* the operation failed */
 	CLI_USAGE = 2,    /* bad command line */
 	CLI_CONNECT = 3,  /* the daemon cannot be reached */
-	CLI_NOTFOUND = 4, /* no such instance */
+	CLI_NOTFOUND = 4, /* no such instance or volume */
 	CLI_CONFLICT = 5, /* wrong state for the operation, or the name exists */
 };
 
@@ -89,6 +89,7 @@ int cmd_events(struct cli *cli, int argc, char **argv);
 int cmd_exec(struct cli *cli, int argc, char **argv);
 int cmd_shell(struct cli *cli, int argc, char **argv);
 int cmd_network(struct cli *cli, int argc, char **argv);
+int cmd_volume(struct cli *cli, int argc, char **argv);
 
 /* Output helpers (output.c): a table with a header row, columns padded. */
 struct table;

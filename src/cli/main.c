@@ -84,6 +84,15 @@ static const struct cli_command commands[] = {
          "      --[no-]dns-forward  ask the host's resolvers for other names (NAT default)\n"
          "  network list, info NAME, delete NAME..., leases NAME\n" FMT,
          cmd_network},
+        {"volume", "create|list|info|resize|delete ...",
+         "manage the volumes of the storage pool 'default'",
+         "  volume create NAME --size SIZE [--format qcow2|raw]   a new image (qcow2 default)\n"
+         "  volume create NAME --from BASE [--from-format raw|qcow2] [--size SIZE]\n"
+         "                        a linked clone: a qcow2 overlay on BASE (a volume, or\n"
+         "                        an image file's path; a file with a qcow2 header needs\n"
+         "                        --from-format)\n"
+         "  volume list | info NAME | resize NAME SIZE (grow) | delete NAME...\n" FMT,
+         cmd_volume},
         {"version", "", "print the client and daemon versions", FMT, cmd_version},
         {"help", "[COMMAND]", "this list, or a command's usage", NULL, cmd_help},
 };
@@ -310,6 +319,16 @@ static int set_format(struct cli *cli, const char *v)
 	return 0;
 }
 
+/* argv[i] is --format (=)qcow2 or raw: an image format (volume create), not an output format. */
+static bool image_format_option(int argc, char **argv, int i)
+{
+	const char *v = strncmp(argv[i], "--format=", 9) == 0              ? argv[i] + 9
+	                : strcmp(argv[i], "--format") == 0 && i + 1 < argc ? argv[i + 1]
+	                                                                   : NULL;
+
+	return v && (strcmp(v, "qcow2") == 0 || strcmp(v, "raw") == 0);
+}
+
 /*
  * Take the global long options out of a command's arguments (up to "--") and
  * answer --help. Returns the new argc, or -1 (usage error) / -2 (help shown).
@@ -332,6 +351,13 @@ static int take_global_options(struct cli *cli, const struct cli_command *c, int
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			command_usage(c, stdout);
 			return -2;
+		}
+		if (c->run == cmd_volume && image_format_option(argc, argv, i)) {
+			/* volume create --format qcow2|raw: the image's format, not the output's. */
+			argv[out++] = argv[i];
+			if (strcmp(a, "--format") == 0)
+				argv[out++] = argv[++i];
+			continue;
 		}
 		if (strcmp(a, "--format") == 0 || strcmp(a, "--socket") == 0) {
 			if (i + 1 >= argc) {
