@@ -68,18 +68,20 @@ static int vol_path(const char *name, char *buf, size_t len, struct vk_error *er
 
 /* --- who uses a volume ------------------------------------------------------- */
 
-static void use_add(const char *volume, const char *owner, const char *owner_name, bool writable)
+static int use_add(const char *volume, const char *owner, const char *owner_name, bool writable,
+                   struct vk_error *err)
 {
 	struct use *u = calloc(1, sizeof(*u));
 
 	if (!u)
-		abort(); /* a lost pin could let a volume in use be deleted */
+		return vk_error_set(err, ENOMEM, "out of memory");
 	snprintf(u->volume, sizeof(u->volume), "%s", volume);
 	snprintf(u->owner, sizeof(u->owner), "%s", owner);
 	snprintf(u->owner_name, sizeof(u->owner_name), "%s", owner_name);
 	u->writable = writable;
 	u->next = uses;
 	uses = u;
+	return 0;
 }
 
 /* The first use of volume by an active instance other than except (writers only if asked). */
@@ -575,7 +577,7 @@ int volumes_pin(json_object *def, json_object **pins, struct vk_error *err)
 			                 "volume '%s' is %s",
 			                 i, fmt, v, row.format);
 		if (r == 0)
-			use_add(v, "", "", false);
+			r = use_add(v, "", "", false, err);
 		else if (r == -ENOENT)
 			vk_error_prefix(err, "invalid definition: 'disks[%zu].volume'", i);
 	}
@@ -660,7 +662,7 @@ static int acquire(const char *owner, const char *owner_name, json_object *disks
 			continue;
 		r = acquire_one(owner, v, writable, strict, &out[i], err);
 		if (r == 0)
-			use_add(v, owner, owner_name, writable);
+			r = use_add(v, owner, owner_name, writable, err);
 		else if (!strict)
 			r = 0; /* reattaching: it runs; record what can be found */
 	}
