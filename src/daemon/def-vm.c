@@ -70,19 +70,37 @@ static int norm_disks(struct dc_ctx *c, json_object *in, json_object *out)
 	return 0;
 }
 
-/* The riscv64 board's virtio slots must hold every virtio device of the definition. */
-static int check_slots(struct dc_ctx *c, const char *arch, json_object *out, bool rng)
+/*
+ * The riscv64 board's virtio slots must hold every virtio device of the definition: the
+ * disks, the network cards, the rng and, with "agent", the multiport console of the guest
+ * agent (the console the daemon reaches is the UART, which takes no slot).
+ */
+static int check_slots(struct dc_ctx *c, const char *arch, json_object *out, bool rng, bool agent)
 {
 	size_t disks = json_object_array_length(json_object_object_get(out, "disks"));
 	size_t nets = json_object_array_length(json_object_object_get(out, "networks"));
+	size_t need = disks + nets + rng + agent, n = 0, len = 0;
+	char parts[4][32], list[160];
 
-	if (strcmp(arch, "riscv64") != 0 || disks + nets + rng <= RISCV64_VIRTIO_SLOTS)
+	if (strcmp(arch, "riscv64") != 0 || need <= RISCV64_VIRTIO_SLOTS)
 		return 0;
+	/* "6 disks, 2 networks, the rng and the guest agent's console" */
+	snprintf(parts[n++], sizeof(parts[0]), "%zu disk%s", disks, disks == 1 ? "" : "s");
+	snprintf(parts[n++], sizeof(parts[0]), "%zu network%s", nets, nets == 1 ? "" : "s");
+	if (rng)
+		snprintf(parts[n++], sizeof(parts[0]), "the rng");
+	if (agent)
+		snprintf(parts[n++], sizeof(parts[0]), "the guest agent's console");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+		                        i == 0       ? ""
+		                        : i + 1 == n ? " and "
+		                                     : ", ",
+		                        parts[i]);
 	return vk_error_set(c->err, EINVAL,
-	                    "invalid definition: the riscv64 board has %d virtio slots, and %zu "
-	                    "disk%s, %zu network%s%s need %zu",
-	                    RISCV64_VIRTIO_SLOTS, disks, disks == 1 ? "" : "s", nets,
-	                    nets == 1 ? "" : "s", rng ? " and the rng" : "", disks + nets + rng);
+	                    "invalid definition: the riscv64 board has %d virtio slots, and %s "
+	                    "need %zu",
+	                    RISCV64_VIRTIO_SLOTS, list, need);
 }
 
 static bool hostfwd_valid(const char *s)
@@ -310,7 +328,7 @@ int def_norm_vm(struct dc_ctx *c, json_object *in, json_object *out)
 	dc_put_str(out, "firmware", fw);
 	if ((r = norm_disks(c, in, out)) < 0 || (r = norm_networks(c, in, out)) < 0 ||
 	    (r = norm_vm_publish(c, in, out)) < 0 ||
-	    (r = check_slots(c, arch, out, rng)) < 0)
+	    (r = check_slots(c, arch, out, rng, agent)) < 0)
 		return r;
 	dc_put_bool(out, "rng", rng);
 	if (agent) /* only when asked for: definitions without it read as before */

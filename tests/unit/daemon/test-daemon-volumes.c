@@ -178,6 +178,11 @@ static void test_disks(void **state)
 	         "{\"path\":\"/a\"},{\"path\":\"/a\"},{\"path\":\"/a\"},{\"path\":\"/a\"}],"
 	         "\"networks\":[{}],\"rng\":true",
 	         "8 virtio slots, and 7 disks, 1 network and the rng need 9"},
+	        {"riscv64",
+	         "\"disks\":[{\"path\":\"/a\"},{\"path\":\"/a\"},{\"path\":\"/a\"},"
+	         "{\"path\":\"/a\"},{\"path\":\"/a\"},{\"path\":\"/a\"}],"
+	         "\"networks\":[{}],\"rng\":true,\"agent\":true",
+	         "and 6 disks, 1 network, the rng and the guest agent's console need 9"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		d = vm(bad[i].arch, bad[i].members, msg);
