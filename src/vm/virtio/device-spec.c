@@ -138,8 +138,10 @@ struct virtio_dev *virtio_dev_from_spec(enum virtio_spec_kind kind, const char *
 		struct virtio_dev *dev = disk_from_spec(spec ? spec : "", mem, err);
 
 		/* Its file I/O runs without the machine lock (docs/threading.md). */
-		if (dev && loop)
-			virtio_blk_set_loop(dev, loop);
+		if (dev && loop && virtio_blk_set_loop(dev, loop, err) < 0) {
+			virtio_dev_destroy(dev);
+			return NULL;
+		}
 		return dev;
 	}
 	case VIRTIO_SPEC_NET:

@@ -23,9 +23,11 @@ struct virtio_dev;
 struct virtio_dev *virtio_blk_create(const struct vm_mem *mem, struct block_backend *be,
                                      const char *serial, struct vk_error *err);
 
-/* Let dev (a virtio-blk) drop loop's machine lock around its file I/O; without this
- * call it keeps the lock (single-threaded users, tests). */
-void virtio_blk_set_loop(struct virtio_dev *dev, struct vm_loop *loop);
+/* Run dev's (a virtio-blk) I/O asynchronously, off the machine lock, completing on
+ * loop's thread (block-aio.h); without this call every request is done inside the
+ * notify (single-threaded users, tests). */
+int virtio_blk_set_loop(struct virtio_dev *dev, struct vm_loop *loop,
+                        struct vk_error *err) VK_MUST_CHECK;
 
 /* virtio-net on be (owned from now on, also on failure) with MAC address mac. */
 struct virtio_dev *virtio_net_create(const struct vm_mem *mem, struct net_backend *be,

@@ -1,20 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * virtio-blk (virtio 1.x, 5.2) on a block backend: IN, OUT, FLUSH and GET_ID
- * on one request queue, processed synchronously when the driver notifies.
+ * virtio-blk (virtio 1.x, 5.2) on a block backend: IN, OUT, FLUSH, GET_ID,
+ * DISCARD and WRITE_ZEROES on one request queue.
  *
- * A request is a readable 16-byte header, data (readable for OUT, writable
- * for IN and GET_ID) and a final writable status byte. Requests the device
- * cannot make sense of fail with VIRTIO_BLK_S_IOERR written to the status
- * byte when the chain ends in one, and are completed with length 0 when it
- * does not (there is nowhere to say more).
+ * A request is a readable 16-byte header, data (readable for OUT, DISCARD
+ * and WRITE_ZEROES, writable for IN and GET_ID) and a final writable status
+ * byte. Requests the device cannot make sense of fail with
+ * VIRTIO_BLK_S_IOERR written to the status byte when the chain ends in one,
+ * and are completed with length 0 when it does not (there is nowhere to say
+ * more).
  *
- * Threads (docs/threading.md): the device runs under the machine lock, but
- * with virtio_blk_set_loop() it drops that lock around the image's file I/O,
- * so that other harts and the I/O thread go on meanwhile. One thread at a
- * time processes the queue (`busy`; a notify that finds it busy leaves the
- * work to that thread), and a request whose I/O spans a device reset is
- * dropped, not completed into the reset queue.
+ * I/O (docs/threading.md): with virtio_blk_set_loop() the device hands each
+ * request's I/O to block-aio and returns at once; requests complete on the
+ * loop's thread in whatever order their I/O finishes (the spec allows it),
+ * so the notifying hart goes back to the guest and the machine lock is never
+ * held across file I/O. A reset first waits for the I/O in flight (it writes
+ * guest memory), and their completions are then dropped: the queue they
+ * belonged to is gone. Without a loop (unit tests, fuzzers) each request is
+ * done synchronously inside the notify.
  */
 #include <endian.h>
 #include <errno.h>
@@ -23,33 +26,49 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "vm/backend/block-aio.h"
 #include "vm/backend/block.h"
 #include "vm/loop.h"
 #include "vm/virtio/devices.h"
 #include "vm/virtio/virtio.h"
 
-#define VIRTIO_BLK_F_SIZE_MAX 1
-#define VIRTIO_BLK_F_SEG_MAX  2
-#define VIRTIO_BLK_F_RO       5
-#define VIRTIO_BLK_F_BLK_SIZE 6
-#define VIRTIO_BLK_F_FLUSH    9
+#define VIRTIO_BLK_F_SIZE_MAX     1
+#define VIRTIO_BLK_F_SEG_MAX      2
+#define VIRTIO_BLK_F_RO           5
+#define VIRTIO_BLK_F_BLK_SIZE     6
+#define VIRTIO_BLK_F_FLUSH        9
+#define VIRTIO_BLK_F_DISCARD      13
+#define VIRTIO_BLK_F_WRITE_ZEROES 14
 
-#define VIRTIO_BLK_T_IN       0
-#define VIRTIO_BLK_T_OUT      1
-#define VIRTIO_BLK_T_FLUSH    4
-#define VIRTIO_BLK_T_GET_ID   8
+#define VIRTIO_BLK_T_IN           0
+#define VIRTIO_BLK_T_OUT          1
+#define VIRTIO_BLK_T_FLUSH        4
+#define VIRTIO_BLK_T_GET_ID       8
+#define VIRTIO_BLK_T_DISCARD      11
+#define VIRTIO_BLK_T_WRITE_ZEROES 13
 
-#define VIRTIO_BLK_S_OK       0
-#define VIRTIO_BLK_S_IOERR    1
-#define VIRTIO_BLK_S_UNSUPP   2
+#define VIRTIO_BLK_S_OK           0
+#define VIRTIO_BLK_S_IOERR        1
+#define VIRTIO_BLK_S_UNSUPP       2
 
-#define BLK_QUEUE_SIZE        256
-#define BLK_SIZE_MAX          (1u << 20) /* largest single segment we announce */
-#define BLK_ID_BYTES          20
-#define SECTOR_SHIFT          9
+#define BLK_QUEUE_SIZE            256
+#define BLK_SIZE_MAX              (1u << 20) /* largest single segment we announce */
+#define BLK_ID_BYTES              20
+#define SECTOR_SHIFT              9
+#define BLK_MAX_DISCARD_SECTORS   (1u << 22) /* 2 GiB per request */
 
-/* struct virtio_blk_config up to and including blk_size (offset 20). */
-#define BLK_CONFIG_SIZE 24
+/* struct virtio_blk_config up to and including write_zeroes_may_unmap and its padding. */
+#define BLK_CONFIG_SIZE 60
+#define CFG_CAPACITY    0
+#define CFG_SIZE_MAX    8
+#define CFG_SEG_MAX     12
+#define CFG_BLK_SIZE    20
+#define CFG_MAX_DISCARD 36
+#define CFG_DISCARD_SEG 40
+#define CFG_DISCARD_ALN 44
+#define CFG_MAX_WZ      48
+#define CFG_WZ_SEG      52
+#define CFG_WZ_UNMAP    56
 
 struct blk_req_hdr {
 	uint32_t type;
@@ -57,16 +76,37 @@ struct blk_req_hdr {
 	uint64_t sector;
 };
 
+/* One segment of a DISCARD or WRITE_ZEROES request. */
+struct blk_range {
+	uint64_t sector;
+	uint32_t num_sectors;
+	uint32_t flags;
+};
+
+struct virtio_blk;
+
+/* A request from pop to push; elem is large, so these are kept and reused. */
+struct blk_req {
+	struct block_req io;
+	struct virtio_blk *blk;
+	struct virtq *vq;
+	unsigned generation; /* the device's when popped */
+	uint32_t written;    /* data bytes written into the chain */
+	bool trimmed;        /* the status byte is left out of elem.wr (IN) */
+	struct blk_req *next_free;
+	struct blk_req *next_all; /* every request made, for destroy */
+	struct virtq_elem elem;
+};
+
 struct virtio_blk {
 	struct virtio_dev vdev;
 	struct block_backend *be;
+	struct block_aio *aio; /* NULL: synchronous */
 	char serial[BLK_ID_BYTES];
 	uint8_t config[BLK_CONFIG_SIZE];
-	struct virtq_elem elem; /* the request being handled (by the busy thread) */
-	struct vm_loop *loop;   /* its lock is dropped around file I/O; NULL: kept */
-	bool busy;              /* a thread is processing the queue */
-	bool again;             /* the driver notified while it was */
-	unsigned generation;    /* bumped by every reset */
+	struct blk_req *free_reqs;
+	struct blk_req *all_reqs;
+	unsigned generation; /* bumped by every reset */
 };
 
 static struct virtio_blk *to_blk(struct virtio_dev *dev)
@@ -79,19 +119,6 @@ static void blk_config_read(struct virtio_dev *dev, uint32_t offset, void *buf, 
 	memcpy(buf, to_blk(dev)->config + offset, len);
 }
 
-/* The image's file I/O runs without the machine lock (the caller holds it once). */
-static void io_begin(struct virtio_blk *b)
-{
-	if (b->loop)
-		vm_loop_unlock(b->loop);
-}
-
-static void io_end(struct virtio_blk *b)
-{
-	if (b->loop)
-		vm_loop_lock(b->loop);
-}
-
 /* Is [sector, sector + bytes/512) inside the disk? bytes is a multiple of 512. */
 static bool range_ok(const struct virtio_blk *b, uint64_t sector, uint64_t bytes)
 {
@@ -102,16 +129,98 @@ static bool range_ok(const struct virtio_blk *b, uint64_t sector, uint64_t bytes
 	return end <= b->be->size;
 }
 
-/* Handle one well-formed chain; returns the status and sets *written (data bytes). */
-static uint8_t blk_handle(struct virtio_blk *b, struct virtq_elem *e, uint32_t *written)
+static struct blk_req *req_get(struct virtio_blk *b)
 {
-	struct blk_req_hdr hdr;
-	struct iovec *data;
-	unsigned ndata;
-	uint64_t bytes, sector;
-	int r;
+	struct blk_req *r = b->free_reqs;
 
-	*written = 0;
+	if (r) {
+		b->free_reqs = r->next_free;
+		return r;
+	}
+	r = malloc(sizeof(*r));
+	if (r) {
+		r->blk = b;
+		r->next_all = b->all_reqs;
+		b->all_reqs = r;
+	}
+	return r;
+}
+
+static void req_put(struct virtio_blk *b, struct blk_req *r)
+{
+	r->next_free = b->free_reqs;
+	b->free_reqs = r;
+}
+
+/* Status into the chain, used element, interrupt; the request is free again. */
+static void req_complete(struct blk_req *r, uint8_t status)
+{
+	struct virtio_blk *b = r->blk;
+
+	if (r->trimmed) {
+		r->elem.wr[r->elem.wr_num - 1].iov_len++;
+		r->trimmed = false;
+	}
+	if (r->generation == b->generation) {
+		virtq_elem_set_status(&r->elem, status);
+		virtq_push(r->vq, &r->elem, r->written + 1);
+		virtq_notify(r->vq);
+	}
+	req_put(b, r);
+}
+
+static void io_done(struct block_req *io)
+{
+	struct blk_req *r = container_of(io, struct blk_req, io);
+
+	if (io->result < 0)
+		r->written = 0;
+	req_complete(r, io->result < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
+}
+
+/*
+ * Parse a DISCARD or WRITE_ZEROES payload (one segment, as config says) into
+ * r->io; the status when it cannot be done, or -1 to go on.
+ */
+static int parse_range(struct virtio_blk *b, struct blk_req *r, bool discard)
+{
+	struct virtq_elem *e = &r->elem;
+	struct blk_range range;
+	uint64_t bytes;
+
+	if (e->wr_len != 1 || e->rd_len != sizeof(struct blk_req_hdr) + sizeof(range)) {
+		virtio_dev_guest_error(&b->vdev, "%s request is not one 16-byte segment",
+		                       discard ? "discard" : "write-zeroes");
+		return VIRTIO_BLK_S_IOERR;
+	}
+	if (b->be->readonly)
+		return VIRTIO_BLK_S_IOERR;
+	vk_iov_to_buf(e->rd, e->rd_num, sizeof(struct blk_req_hdr), &range, sizeof(range));
+	bytes = (uint64_t)le32toh(range.num_sectors) << SECTOR_SHIFT;
+	/* Flags: only UNMAP (bit 0) of write zeroes is defined; a discard has none. */
+	if ((le32toh(range.flags) & (discard ? ~0u : ~1u)) ||
+	    !range_ok(b, le64toh(range.sector), bytes) ||
+	    le32toh(range.num_sectors) > BLK_MAX_DISCARD_SECTORS)
+		return VIRTIO_BLK_S_UNSUPP;
+	r->io.op = discard ? BLOCK_OP_DISCARD : BLOCK_OP_WRITE_ZEROES;
+	r->io.offset = le64toh(range.sector) << SECTOR_SHIFT;
+	r->io.len = bytes;
+	return -1;
+}
+
+/*
+ * Turn a well-formed chain into r->io. Returns the status of a request that is
+ * already complete (errors, GET_ID, empty writes), or -1 when r->io must run.
+ */
+static int blk_prepare(struct virtio_blk *b, struct blk_req *r)
+{
+	struct virtq_elem *e = &r->elem;
+	struct blk_req_hdr hdr;
+	uint64_t bytes, sector;
+
+	r->written = 0;
+	r->trimmed = false;
+	r->io = (struct block_req){.done = io_done};
 	if (vk_iov_to_buf(e->rd, e->rd_num, 0, &hdr, sizeof(hdr)) != sizeof(hdr)) {
 		virtio_dev_guest_error(&b->vdev, "request header is not 16 readable bytes");
 		return VIRTIO_BLK_S_IOERR;
@@ -119,7 +228,7 @@ static uint8_t blk_handle(struct virtio_blk *b, struct virtq_elem *e, uint32_t *
 	sector = le64toh(hdr.sector);
 	switch (le32toh(hdr.type)) {
 	case VIRTIO_BLK_T_IN:
-		/* Data: every writable byte but the status; e->wr is about to be trimmed. */
+		/* Data: every writable byte but the status. */
 		if (e->rd_len != sizeof(hdr)) {
 			virtio_dev_guest_error(&b->vdev, "read request has readable data");
 			return VIRTIO_BLK_S_IOERR;
@@ -127,21 +236,17 @@ static uint8_t blk_handle(struct virtio_blk *b, struct virtq_elem *e, uint32_t *
 		bytes = e->wr_len - 1u;
 		if (bytes % 512 || !range_ok(b, sector, bytes))
 			return VIRTIO_BLK_S_IOERR;
-		/* Leave the status byte out of the data list. */
-		data = e->wr;
-		ndata = e->wr_num;
-		data[ndata - 1].iov_len--;
-		io_begin(b);
-		r = block_readv(b->be, data, ndata, sector << SECTOR_SHIFT);
-		io_end(b);
-		data[ndata - 1].iov_len++;
-		if (r < 0)
-			return VIRTIO_BLK_S_IOERR;
-		*written = (uint32_t)bytes;
-		return VIRTIO_BLK_S_OK;
+		/* The status byte is left out of the data list until the request completes. */
+		e->wr[e->wr_num - 1].iov_len--;
+		r->trimmed = true;
+		r->io.op = BLOCK_OP_READ;
+		r->io.iov = e->wr;
+		r->io.niov = e->wr_num;
+		r->io.offset = sector << SECTOR_SHIFT;
+		r->written = (uint32_t)bytes;
+		return -1;
 	case VIRTIO_BLK_T_OUT: {
 		/* Data: the readable bytes after the header. */
-		struct iovec first;
 		unsigned i = 0;
 		size_t skip = sizeof(hdr);
 
@@ -158,84 +263,128 @@ static uint8_t blk_handle(struct virtio_blk *b, struct virtq_elem *e, uint32_t *
 			skip -= e->rd[i++].iov_len;
 		if (i == e->rd_num)
 			return VIRTIO_BLK_S_OK; /* a write of 0 sectors */
-		first = e->rd[i];
 		e->rd[i].iov_base = (char *)e->rd[i].iov_base + skip;
 		e->rd[i].iov_len -= skip;
-		io_begin(b);
-		r = block_writev(b->be, &e->rd[i], e->rd_num - i, sector << SECTOR_SHIFT);
-		io_end(b);
-		e->rd[i] = first;
-		return r < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+		r->io.op = BLOCK_OP_WRITE;
+		r->io.iov = &e->rd[i];
+		r->io.niov = e->rd_num - i;
+		r->io.offset = sector << SECTOR_SHIFT;
+		return -1;
 	}
 	case VIRTIO_BLK_T_FLUSH:
-		io_begin(b);
-		r = block_flush(b->be);
-		io_end(b);
-		return r < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+		r->io.op = BLOCK_OP_FLUSH;
+		return -1;
 	case VIRTIO_BLK_T_GET_ID: {
 		size_t n = VK_MIN((size_t)e->wr_len - 1, sizeof(b->serial));
 
-		*written = (uint32_t)vk_iov_from_buf(e->wr, e->wr_num, 0, b->serial, n);
+		r->written = (uint32_t)vk_iov_from_buf(e->wr, e->wr_num, 0, b->serial, n);
 		return VIRTIO_BLK_S_OK;
 	}
+	case VIRTIO_BLK_T_DISCARD:
+		if (!virtio_dev_has_feature(&b->vdev, VIRTIO_BLK_F_DISCARD))
+			return VIRTIO_BLK_S_UNSUPP;
+		return parse_range(b, r, true);
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		if (!virtio_dev_has_feature(&b->vdev, VIRTIO_BLK_F_WRITE_ZEROES))
+			return VIRTIO_BLK_S_UNSUPP;
+		return parse_range(b, r, false);
 	default:
 		return VIRTIO_BLK_S_UNSUPP;
 	}
+}
+
+/* The synchronous path (no loop): the same operations, done here. */
+static int run_now(struct virtio_blk *b, struct block_req *io)
+{
+	switch (io->op) {
+	case BLOCK_OP_READ:
+		return block_readv(b->be, io->iov, io->niov, io->offset);
+	case BLOCK_OP_WRITE:
+		return block_writev(b->be, io->iov, io->niov, io->offset);
+	case BLOCK_OP_FLUSH:
+		return block_flush(b->be);
+	case BLOCK_OP_DISCARD:
+		return block_discard(b->be, io->offset, io->len);
+	case BLOCK_OP_WRITE_ZEROES:
+		return block_write_zeroes(b->be, io->offset, io->len);
+	}
+	return -EINVAL;
 }
 
 static void blk_queue_notify(struct virtio_dev *dev, unsigned q)
 {
 	struct virtio_blk *b = to_blk(dev);
 	struct virtq *vq = virtio_dev_queue(dev, q);
-	struct virtq_elem *e = &b->elem;
 
-	if (b->busy) {
-		b->again = true; /* the busy thread looks again before it leaves */
-		return;
-	}
-	b->busy = true;
-	do {
-		unsigned generation = b->generation;
+	for (;;) {
+		struct blk_req *r = req_get(b);
+		int status;
 
-		b->again = false;
-		while (virtq_pop(vq, e) > 0) {
-			uint32_t written = 0;
-			uint8_t status;
-
-			if (!e->tail_writable) {
-				/* No status byte: nothing can report the outcome. */
-				if (!e->error)
-					virtio_dev_guest_error(
-					        dev, "request without a writable status byte");
-				virtq_push(vq, e, 0);
-				continue;
-			}
-			status = e->error ? VIRTIO_BLK_S_IOERR : blk_handle(b, e, &written);
-			if (generation != b->generation)
-				break; /* reset during the I/O: the request is gone with its queue */
-			virtq_elem_set_status(e, status);
-			virtq_push(vq, e, written + 1);
+		if (!r) {
+			/* No memory for another request: the rest waits for the next notify. */
+			virtio_dev_guest_error(dev, "out of memory for requests");
+			return;
 		}
-		if (generation == b->generation)
+		if (virtq_pop(vq, &r->elem) <= 0) {
+			req_put(b, r);
+			return;
+		}
+		r->vq = vq;
+		r->generation = b->generation;
+		r->written = 0;
+		r->trimmed = false;
+		if (!r->elem.tail_writable) {
+			/* No status byte: nothing can report the outcome. */
+			if (!r->elem.error)
+				virtio_dev_guest_error(dev,
+				                       "request without a writable status byte");
+			virtq_push(vq, &r->elem, 0);
 			virtq_notify(vq);
-	} while (b->again);
-	b->busy = false;
+			req_put(b, r);
+			continue;
+		}
+		status = r->elem.error ? VIRTIO_BLK_S_IOERR : blk_prepare(b, r);
+		if (status >= 0) {
+			req_complete(r, (uint8_t)status);
+		} else if (b->aio) {
+			block_aio_submit(b->aio, &r->io);
+		} else {
+			r->io.result = run_now(b, &r->io);
+			io_done(&r->io);
+		}
+	}
 }
 
 static void blk_reset(struct virtio_dev *dev)
 {
-	to_blk(dev)->generation++;
+	struct virtio_blk *b = to_blk(dev);
+
+	/* Requests in flight write guest memory the driver may reuse after the reset:
+	 * wait for their I/O; their completions see the new generation and go nowhere. */
+	b->generation++;
+	if (b->aio)
+		block_aio_drain(b->aio);
 }
 
-void virtio_blk_set_loop(struct virtio_dev *dev, struct vm_loop *loop)
+int virtio_blk_set_loop(struct virtio_dev *dev, struct vm_loop *loop, struct vk_error *err)
 {
-	to_blk(dev)->loop = loop;
+	struct virtio_blk *b = to_blk(dev);
+
+	b->aio = block_aio_new(b->be, loop, err);
+	return b->aio ? 0 : -EINVAL;
 }
 
 static void blk_destroy(struct virtio_dev *dev)
 {
 	struct virtio_blk *b = to_blk(dev);
 
+	/* Drains first; requests whose completion was still pending are freed below. */
+	block_aio_free(b->aio);
+	while (b->all_reqs) {
+		struct blk_req *r = b->all_reqs;
+		b->all_reqs = r->next_all;
+		free(r);
+	}
 	block_close(b->be);
 	free(b);
 }
@@ -272,14 +421,24 @@ struct virtio_dev *virtio_blk_create(const struct vm_mem *mem, struct block_back
 		return NULL;
 	}
 	virtio_dev_init(&b->vdev, &blk_ops, mem);
-	if (be->readonly)
+	if (be->readonly) {
 		b->vdev.host_features |= 1ull << VIRTIO_BLK_F_RO;
+	} else {
+		b->vdev.host_features |=
+		        (1ull << VIRTIO_BLK_F_DISCARD) | (1ull << VIRTIO_BLK_F_WRITE_ZEROES);
+		put_le32(b->config + CFG_MAX_DISCARD, BLK_MAX_DISCARD_SECTORS);
+		put_le32(b->config + CFG_DISCARD_SEG, 1);
+		put_le32(b->config + CFG_DISCARD_ALN, 1);
+		put_le32(b->config + CFG_MAX_WZ, BLK_MAX_DISCARD_SECTORS);
+		put_le32(b->config + CFG_WZ_SEG, 1);
+		b->config[CFG_WZ_UNMAP] = 1; /* zeroes may be left as holes */
+	}
 	b->be = be;
 	/* GET_ID: up to 20 bytes, NUL-padded (not terminated when 20 long). */
 	strncpy(b->serial, serial ? serial : "virtkit", sizeof(b->serial));
-	memcpy(b->config + 0, &capacity, 8);          /* capacity (sectors) */
-	put_le32(b->config + 8, BLK_SIZE_MAX);        /* size_max */
-	put_le32(b->config + 12, BLK_QUEUE_SIZE - 2); /* seg_max: header and status */
-	put_le32(b->config + 20, 512);                /* blk_size */
+	memcpy(b->config + CFG_CAPACITY, &capacity, 8);
+	put_le32(b->config + CFG_SIZE_MAX, BLK_SIZE_MAX);
+	put_le32(b->config + CFG_SEG_MAX, BLK_QUEUE_SIZE - 2); /* header and status */
+	put_le32(b->config + CFG_BLK_SIZE, 512);
 	return &b->vdev;
 }
