@@ -6,6 +6,7 @@
     the base stays byte-identical, `qemu-img check` finds nothing;
   - the same writes by the guest (through our qcow2 code) and by `qemu-io` (through QEMU's)
     give images `qemu-img compare` calls identical, reading through the backing file;
+  - blkdiscard in the guest gives a qcow2 image's space back (virtio-blk DISCARD);
   - `kill -9` of virtkit-vm while the guest writes: `qemu-img check` reports no corruption
     (leaked clusters are allowed: exit status 0 or 3);
   - a second VM cannot open a disk a running VM writes; two read-only users may share one;
@@ -160,6 +161,30 @@ def test_same_writes_as_qemu(guest, tmp):
     T.check(qemu_img('check', ours).returncode == 0, 'qemu-img check: our image is clean')
 
 
+def test_guest_discard(guest, tmp):
+    """blkdiscard in the guest (virtio-blk DISCARD) gives a qcow2 image's clusters back."""
+    img = os.path.join(tmp, 'discard.qcow2')
+    qemu_img('create', '-f', 'qcow2', img, '64M')
+    g = vktest.Guest(guest, extra=['--disk', img + ',format=qcow2'])
+    try:
+        if not T.check(g.start(), 'the guest boots on a fresh qcow2 image'):
+            return
+        g.run('dd if=/dev/urandom of=/dev/vda bs=1M count=8 conv=fsync 2>/dev/null', 60)
+        before = os.stat(img).st_blocks * 512
+        out = g.run('blkdiscard -o 0 -l 8388608 /dev/vda && echo discarded', 60) or ''
+        g.run('sync')
+        after = os.stat(img).st_blocks * 512
+        T.check('discarded' in out and before >= 8 * MiB and after < before - 6 * MiB,
+                f'blkdiscard gives the space back (image {before // 1024} KiB -> '
+                f'{after // 1024} KiB on the host)')
+        zeros = g.run('dd if=/dev/vda bs=1M count=8 2>/dev/null | md5sum') or ''
+        ref = hashlib.md5(bytes(8 * MiB)).hexdigest()
+        T.check(ref in zeros, 'the discarded range reads as zeros')
+    finally:
+        g.stop()
+    T.check(qemu_img('check', img).returncode == 0, 'qemu-img check: clean after discard')
+
+
 def test_kill_mid_write(guest, tmp):
     """kill -9 while the guest writes all over a fresh qcow2 image."""
     rng = random.Random(7)
@@ -276,6 +301,7 @@ def main():
         test_header_injection(guest, tmp)
         test_overlay_selftest(guest, tmp)
         test_same_writes_as_qemu(guest, tmp)
+        test_guest_discard(guest, tmp)
         test_kill_mid_write(guest, tmp)
         test_locking(guest, tmp)
     finally:
