@@ -352,7 +352,8 @@ static void ctrl_send(struct virtio_console *c, unsigned id, uint16_t event, uin
 	memcpy(m->buf, &id_le, 4);
 	memcpy(m->buf + 4, &ev_le, 2);
 	memcpy(m->buf + 6, &val_le, 2);
-	memcpy(m->buf + CTRL_HDR_SIZE, name, name_len); /* no NUL: the buffer's length ends it */
+	if (name_len) /* no NUL: the buffer's length ends it */
+		memcpy(m->buf + CTRL_HDR_SIZE, name, name_len);
 	m->len = CTRL_HDR_SIZE + name_len;
 }
 
