@@ -260,8 +260,8 @@ static int prepare_base(const struct volume_spec *spec, struct store_volume *row
 		                    spec->from, VOLUME_POOL);
 	if (!spec->from_format && looks_qcow2(real))
 		return vk_error_set(err, EINVAL,
-		                    "'%s' starts with a qcow2 header: say which format it is "
-		                    "(from_format \"qcow2\", or \"raw\" for its bytes as they are)",
+		                    "'%s' starts with a qcow2 header: give its format (qcow2, or "
+		                    "raw to use its bytes as they are; the CLI's --from-format)",
 		                    spec->from);
 	snprintf(row->base_path, sizeof(row->base_path), "%s", real);
 	snprintf(row->base_format, sizeof(row->base_format), "%s",
