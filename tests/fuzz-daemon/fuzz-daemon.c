@@ -75,6 +75,11 @@ static json_object *definition(const char *buf, size_t len, bool xml)
 	if (def_normalize(raw, &def, xml ? NULL : &autostart, &err) < 0)
 		def = NULL;
 	json_object_put(raw);
+	/* What the API also checks before it accepts a definition (api.c). */
+	if (def && domxml_check_metadata(def, &err) < 0) {
+		json_object_put(def);
+		def = NULL;
+	}
 	if (def && (!def_name_valid(def_name(def)) || !def_uuid_valid(def_uuid(def)) ||
 	            strpbrk(def_uuid(def), "ABCDEF"))) {
 		/* uuids compare case-insensitively: normalized ones are lower case */
