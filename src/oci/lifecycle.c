@@ -110,6 +110,17 @@ static void run_state_hooks(int dirfd, const struct oci_state *st, enum oci_hook
 	oci_spec_free(spec);
 }
 
+/* Wait until the process behind pidfd has exited, for timeout_ms at most. */
+static void wait_exit(int pidfd, int timeout_ms)
+{
+	struct pollfd p = {pidfd, POLLIN, 0};
+
+	if (pidfd < 0)
+		return;
+	while (poll(&p, 1, timeout_ms) < 0 && errno == EINTR)
+		;
+}
+
 int oci_container_start(const char *root, const char *id, struct vk_error *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -117,7 +128,8 @@ int oci_container_start(const char *root, const char *id, struct vk_error *err)
 	enum oci_status status;
 	char buf[VK_ERROR_MSG_MAX + 2];
 	size_t got = 0;
-	int fd, s = -1, r;
+	int fd, s = -1, pidfd = -1, r;
+	bool connected = false;
 	ssize_t n;
 
 	r = open_locked(root, id, &fd, &st, &status, err);
@@ -130,12 +142,15 @@ int oci_container_start(const char *root, const char *id, struct vk_error *err)
 		                         : "cannot start an already running container");
 		goto out;
 	}
+	/* Pinned now (status checked its start time): waited for if it fails below. */
+	pidfd = (int)syscall(SYS_pidfd_open, st.pid, 0);
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", fd, OCI_START_SOCK);
 	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		r = vk_error_errno(err, errno, "container %s is not waiting to be started", id);
 		goto out;
 	}
+	connected = true;
 	/* 'S': it accepted; then EOF once it exec'd, or 'E' and why it could not. */
 	while (got < sizeof(buf) - 1) {
 		n = read(s, buf + got, sizeof(buf) - 1 - got);
@@ -170,6 +185,16 @@ int oci_container_start(const char *root, const char *id, struct vk_error *err)
 	run_state_hooks(fd, &st, OCI_HOOK_POSTSTART, OCI_STATUS_RUNNING);
 	r = 0;
 out:
+	/*
+	 * A process that failed to start closes the connection (its last words
+	 * sent) a moment before it has exited: until then `state` would still
+	 * say running. Return once it has, so that the container is stopped
+	 * when start reports the failure (a delete right after it succeeds).
+	 */
+	if (r < 0 && connected)
+		wait_exit(pidfd, 10000);
+	if (pidfd >= 0)
+		close(pidfd);
 	if (s >= 0)
 		close(s);
 	close(fd);
