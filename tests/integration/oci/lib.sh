@@ -188,7 +188,10 @@ has_ns() { [ -e "/proc/self/ns/$1" ]; }
 cgroup_dirs() { ls -d /sys/fs/cgroup/*"$CG_PREFIX/$1" /sys/fs/cgroup"$CG_PREFIX/$1" 2>/dev/null; }
 
 # Nothing of container $1 (made from bundle $2, default $1) left: state,
-# cgroups, mounts, processes.
+# cgroups, mounts, processes. Processes are this test's runtime commands (and
+# container processes not yet exec'd, which keep their command line): those
+# with --root $ROOT. The id alone would also match another build's run of the
+# same test on this machine, which uses the same ids.
 assert_clean() {
 	id=$1
 	bundle=${2:-$1}
@@ -198,7 +201,8 @@ assert_clean() {
 	grep -q "$TMP" /proc/self/mountinfo && problems="$problems mounts"
 	_now=$(watched_mounts)
 	[ "$_now" != "$MOUNTS_BEFORE" ] && problems="$problems mounts-changed:$(diff <(echo "$MOUNTS_BEFORE") <(echo "$_now") | grep '^[<>]' | tr '\n' ' ')"
-	pgrep -f -- " $id\$" >/dev/null && problems="$problems processes:$(pgrep -f -- " $id\$" | tr '\n' ' ')"
+	_procs=$(pgrep -f -- "--root $ROOT .* $id\$" | tr '\n' ' ')
+	[ -n "$_procs" ] && problems="$problems processes:$_procs"
 	[ -z "$problems" ] && return 0
 	echo "left behind:$problems"
 	return 1
