@@ -140,12 +140,22 @@ check "task and container delete leave no runtime state, cgroup or mount" ctd_cl
 C run -d "${RUNC[@]}" "$IMG" c2 sleep 300 >/dev/null
 C task exec -d --exec-id e3 c2 sleep 301
 C task exec -d --exec-id e4 c2 sleep 302
-n=$(C task ps c2 | grep -c '^[0-9]')
+# The task's processes by pid (host pids), each still running its sleep: other
+# tests on this machine (another build's) run "sleep 300" too, so a name alone
+# is not ours.
+pids=$(C task ps c2 | awk '/^[0-9]/ {print $1}')
+n=$(echo "$pids" | grep -c .)
+alive() {
+	for p in $pids; do
+		tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -q '^sleep 30[012] ' && echo "$p"
+	done
+}
 C task kill --all -s SIGKILL c2
 wait_for sh -c "ctr --address $SOCK --namespace $NS task ls | grep -q '^c2 .*STOPPED'"
-[ "$n" = 3 ] && [ "$(st c2)" = STOPPED ] && ! pgrep -f "sleep 30[012]" >/dev/null &&
+wait_for eval '[ -z "$(alive)" ]'
+[ "$n" = 3 ] && [ "$(st c2)" = STOPPED ] && [ -z "$(alive)" ] &&
 	ok "task kill --all: the task and its 2 exec'd processes are gone" ||
-	not_ok "kill --all" "n=$n $(C task ls 2>&1) $(pgrep -af 'sleep 30[012]')"
+	not_ok "kill --all" "n=$n $(C task ls 2>&1) left: $(alive)"
 out=$(C task ps c2 2>&1) && ! echo "$out" | grep -q '^[0-9]' && ok "task ps of the stopped task: no process" || not_ok "ps stopped" "$out"
 C task delete c2 >/dev/null 2>&1
 C containers rm c2
