@@ -84,10 +84,30 @@ kill_shims() {
 	done
 }
 
+# Daemons of this test (their --socket is in $T) that teardown was not told
+# about: a daemon_start inside $(...) sets DAEMON_PID in that subshell only, and
+# such a daemon outlived the test with its folder gone.
+unrecorded_daemons() {
+	local p
+	for p in $(pgrep -f -- "virtkitd --socket $T/"); do
+		case " $DAEMON_PID ${CLEANUP_PIDS:-} " in
+		*" $p "*) ;;
+		*) echo "$p" ;;
+		esac
+	done
+}
+
 teardown() {
-	local rc=$? id
+	local rc=$? id strays
+	strays=$(unrecorded_daemons)
 	[ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
 	for p in ${CLEANUP_PIDS:-}; do kill -9 "$p" 2>/dev/null; done
+	if [ -n "$strays" ]; then
+		# shellcheck disable=SC2086
+		kill -9 $strays 2>/dev/null
+		echo "# teardown: virtkitd (pid $(echo $strays)) was running unrecorded (started in a subshell?): killed; the test fails"
+		rc=1
+	fi
 	kill_shims
 	if [ -n "${OCI_RUNTIME:-}" ] && [ -d "$T/run/oci" ]; then
 		for id in $(ls "$T/run/oci" 2>/dev/null); do
