@@ -9,7 +9,9 @@
  *                                 exit 0 on a reply within 3 s
  *   netprobe sink PORT            accept one TCP connection on PORT, read it to
  *                                 its end, print "BYTES bytes SECONDS s MBPS Mbit/s"
- *   netprobe send ADDR PORT MIB   connect and write MIB mebibytes, then close
+ *   netprobe send ADDR PORT MIB   connect, write MIB mebibytes, shut down the sending
+ *                                 side and wait for the peer to close (so that the time
+ *                                 covers delivery, not only buffering); print as sink
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -110,26 +114,46 @@ static int send_data(const char *target, int port, long mib)
 {
 	struct sockaddr_in sa;
 	static char buf[1 << 16];
-	long long left = (long long)mib << 20;
+	long long total = (long long)mib << 20, left = total;
+	double t0;
 	int fd;
 
 	if (addr_of(target, &sa, port) < 0)
 		return 2;
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "netprobe: cannot connect to %s:%d: %s\n", target, port,
-		        strerror(errno));
-		return 1;
+	/* A listener that is still starting (a slow guest) refuses: try again for 10 s. */
+	for (double end = now() + 10;;) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			break;
+		if (fd < 0 || errno != ECONNREFUSED || now() > end) {
+			fprintf(stderr, "netprobe: cannot connect to %s:%d: %s\n", target, port,
+			        strerror(errno));
+			return 1;
+		}
+		close(fd);
+		usleep(100000);
 	}
+	t0 = now();
 	while (left > 0) {
-		ssize_t n =
-		        write(fd, buf, left < (long long)sizeof(buf) ? (size_t)left : sizeof(buf));
+		size_t chunk = left < (long long)sizeof(buf) ? (size_t)left : sizeof(buf);
+		ssize_t n = write(fd, buf, chunk);
+
 		if (n <= 0) {
 			fprintf(stderr, "netprobe: write: %s\n", strerror(errno));
 			return 1;
 		}
 		left -= n;
 	}
+	/*
+	 * The time covers delivery: until the receiver's kernel has acknowledged every
+	 * byte (SIOCOUTQ: what is not sent or not acknowledged yet), whether or not the
+	 * receiving program closes (busybox nc half-closes when its input ends).
+	 */
+	shutdown(fd, SHUT_WR);
+	for (int q = 1; ioctl(fd, SIOCOUTQ, &q) == 0 && q > 0;)
+		usleep(1000);
+	t0 = now() - t0;
+	printf("%lld bytes %.3f s %.1f Mbit/s\n", total, t0, t0 > 0 ? total * 8 / t0 / 1e6 : 0);
 	close(fd);
 	return 0;
 }
