@@ -144,6 +144,21 @@ check "its name resolves under the network's domain" sh -c "$VKC --socket $SOCK 
 check "info shows what it publishes" sh -c "$VKC --socket $SOCK info ct1 | grep -q 'Publish: *127.0.0.1:8080:80/tcp'"
 check_eq "the published port answers on the namespace's 127.0.0.1" hello-from-ct \
 	"$(curl -s --max-time 10 http://127.0.0.1:8080/)"
+vk restart ct1 --timeout 10 >/dev/null
+check_eq "a restarted container keeps its address" "$CT_IP" \
+	"$(ctx ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1)"
+# A bridge the user manages: the link only (addresses are the user's business).
+ip link add vkuser0 type bridge && ip link set vkuser0 up
+ct_json ct2 "$CT_SHELL" false '"network":"bridge:vkuser0"' >"$T/ct2.json"
+check "a container on a bridge the user manages (bridge:vkuser0) starts" vk launch "$T/ct2.json"
+check "its veth is a port of that bridge" sh -c "ip -o link show master vkuser0 | grep -q 'vk[0-9a-f]*c0'"
+check_eq "and its eth0 has no address" "" "$(vk exec ct2 -- ip -4 -o addr show eth0)"
+out=$(ct_json ct3 "$CT_SHELL" false '"network":"bridge:vknone0"' | vk launch - 2>&1)
+check "a missing bridge is named" sh -c "printf '%s' \"\$1\" | grep -q \"there is no bridge 'vknone0'\"" sh "$out"
+vk kill ct2 >/dev/null
+check_eq "stopped, its veth is gone" "" "$(ip -o link show master vkuser0)"
+vk undefine ct2 ct3 >/dev/null
+ip link del vkuser0
 
 if [ -n "$VM_OK" ]; then
 	cat >"$T/vm1.json" <<EOF
