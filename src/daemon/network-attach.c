@@ -6,7 +6,9 @@
  * RUN_DIR/netns/UUID with a veth pair, whose outer end is on the bridge and
  * whose inner end is its eth0 with the reserved address, the default route
  * (NAT networks) and net.ipv4.ping_group_range opened to every group, as
- * Podman does, so that ping works without CAP_NET_RAW.
+ * Podman does, so that ping works without CAP_NET_RAW; and a resolv.conf
+ * naming the network's dnsmasq (RUN_DIR/netns/UUID.resolv), which the
+ * container driver binds on /etc/resolv.conf.
  *
  * Each interface of an instance on a managed network has an address
  * reserved in the store (the lower half of the subnet, addr.h) and in
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -423,8 +426,27 @@ static int ct_configure(void *arg, struct vk_error *err)
 	return r;
 }
 
-int network_ct_attach(struct instance *inst, char *netns, size_t len, struct vk_error *err)
+/* RUN_DIR/netns/UUID.resolv: the network's dnsmasq as the container's resolver. */
+static int write_resolv(struct vnet *n, const char *netns, char *path, size_t len,
+                        struct vk_error *err)
 {
+	char gw[IP4_STR_MAX], text[512];
+	int r;
+
+	if (fmt_buf(path, len, "%s.resolv", netns) < 0)
+		return vk_error_set(err, ENAMETOOLONG, "the run folder is too long");
+	snprintf(text, sizeof(text), "# the DNS of virtkit network '%s'\nnameserver %s\n%s%s%s",
+	         n->name, ip4_format(n->plan.gateway, gw, sizeof(gw)), n->domain ? "search " : "",
+	         n->domain ? n->domain : "", n->domain ? "\n" : "");
+	if ((r = write_file_replace(path, text, 0644)) < 0 || chmod(path, 0644) < 0)
+		return vk_error_errno(err, r < 0 ? -r : errno, "cannot write '%s'", path);
+	return 0;
+}
+
+int network_ct_attach(struct instance *inst, struct network_ct *out, struct vk_error *err)
+{
+	char *netns = out->netns;
+	size_t len = sizeof(out->netns);
 	const char *value = def_get_str(inst->rt.def, "network"), *name;
 	enum ct_net_kind kind = ct_net_kind(value, &name);
 	struct ct_inner in = {0};
@@ -435,7 +457,7 @@ int network_ct_attach(struct instance *inst, char *netns, size_t len, struct vk_
 	struct vnet *n;
 	int fd = -1, r;
 
-	netns[0] = '\0';
+	netns[0] = out->resolv[0] = '\0';
 	if (kind == CT_NET_NONE || kind == CT_NET_HOST)
 		return 0;
 	if (netns_path(inst->uuid, netns, len) < 0)
@@ -459,6 +481,8 @@ int network_ct_attach(struct instance *inst, char *netns, size_t len, struct vk_
 			in.gw = n->nat ? n->plan.gateway : 0;
 		}
 		r = netns_run(netns, ct_configure, &in, err);
+		if (r == 0 && kind == CT_NET_MANAGED && (n = vnet_find(name)))
+			r = write_resolv(n, netns, out->resolv, sizeof(out->resolv), err);
 	}
 	if (r == 0)
 		r = publish_changes(inst, err);
@@ -469,7 +493,9 @@ int network_ct_attach(struct instance *inst, char *netns, size_t len, struct vk_
 		if (nl)
 			rtnl_link_del(nl, a.ifname, NULL);
 		(void)netns_remove(netns);
-		netns[0] = '\0';
+		if (out->resolv[0])
+			unlink(out->resolv);
+		netns[0] = out->resolv[0] = '\0';
 	}
 	rtnl_close(nl);
 	pthread_mutex_unlock(&nm.lock);
@@ -528,8 +554,13 @@ void network_detach(struct instance *inst)
 	for (size_t i = 0; i < nm.natt && !had; i++)
 		had = strcmp(nm.att[i].uuid, inst->uuid) == 0;
 	att_drop(inst, true);
-	if (inst->type == DEF_CONTAINER && netns_path(inst->uuid, path, sizeof(path)) == 0)
+	if (inst->type == DEF_CONTAINER && netns_path(inst->uuid, path, sizeof(path)) == 0) {
 		(void)netns_remove(path);
+		if (strlen(path) + 8 < sizeof(path)) {
+			strcat(path, ".resolv");
+			unlink(path);
+		}
+	}
 	if (had && nm.ready && nm_write_firewall(&err) < 0)
 		vk_warn("instance '%s': %s", inst->name, err.msg);
 	pthread_mutex_unlock(&nm.lock);

@@ -19,6 +19,7 @@
 #ifndef VKD_NETWORK_H
 #define VKD_NETWORK_H
 
+#include <limits.h>
 #include <stddef.h>
 
 #include <json-c/json.h>
@@ -66,11 +67,14 @@ void network_ifname(const char *uuid, char kind, unsigned nic, char out[16]);
 
 /* Taps on their bridges for the "network" and "bridge" interfaces of a VM. */
 int network_vm_attach(struct instance *inst, struct vk_error *err) VK_MUST_CHECK;
-/*
- * A container's network namespace with its interface, address and routes:
- * *netns gets the path to give the runtime, or "" for "none" and "host".
- */
-int network_ct_attach(struct instance *inst, char *netns, size_t len,
+/* What a container on a network is given (paths; "" when not on one). */
+struct network_ct {
+	char netns[PATH_MAX];  /* its network namespace, for the runtime to join */
+	char resolv[PATH_MAX]; /* a resolv.conf naming the network's dnsmasq (managed ones) */
+};
+
+/* A container's network namespace with its interface, address and routes. */
+int network_ct_attach(struct instance *inst, struct network_ct *out,
                       struct vk_error *err) VK_MUST_CHECK;
 /* After a daemon restart: take a running instance's links back (onto re-made bridges). */
 void network_reattach(struct instance *inst);

@@ -121,7 +121,8 @@ static bool bundle_terminal(const char *bundle)
 static int ct_start(struct instance *inst, struct vk_error *err)
 {
 	json_object *def = inst->rt.def, *cfg, *spec;
-	char bundle[PATH_MAX], path[PATH_MAX], cg[128], netns[PATH_MAX];
+	char bundle[PATH_MAX], path[PATH_MAX], cg[128];
+	struct network_ct net;
 	const char *txt;
 	bool term;
 	pid_t pid;
@@ -147,9 +148,9 @@ static int ct_start(struct instance *inst, struct vk_error *err)
 			return vk_error_errno(err, errno, "cannot create '%s'", bundle);
 		snprintf(cg, sizeof(cg), "/virtkit/%s", inst->uuid);
 		/* The network first: the spec names the namespace it prepared (cleanup undoes it). */
-		if ((r = network_ct_attach(inst, netns, sizeof(netns), err)) < 0)
+		if ((r = network_ct_attach(inst, &net, err)) < 0)
 			return r;
-		spec = oci_spec_build(def, cg, netns);
+		spec = oci_spec_build(def, cg, &net);
 		txt = json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PRETTY |
 		                                                   JSON_C_TO_STRING_NOSLASHESCAPE);
 		fmt_buf(path, sizeof(path), "%s/config.json", bundle);

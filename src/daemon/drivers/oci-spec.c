@@ -10,9 +10,13 @@
  */
 #include "daemon/drivers/oci-spec.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "daemon/def.h"
+#include "daemon/network.h"
 #include "oci/spec-default.h"
 
 static json_object *get(json_object *o, const char *key)
@@ -112,7 +116,33 @@ static void set_resources(json_object *r, json_object *def)
 	}
 }
 
-json_object *oci_spec_build(json_object *def, const char *cgroup_path, const char *netns)
+/*
+ * The network's resolv.conf on /etc/resolv.conf, read-only, as Podman does. The
+ * runtime makes the mount point when the root file system lacks it, which a
+ * read-only root cannot give: there, only over an existing file.
+ */
+static void add_resolv(json_object *mounts, json_object *def, const char *resolv)
+{
+	json_object *o, *opts;
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(path, sizeof(path), "%s/etc/resolv.conf", def_get_str(def, "rootfs")) >=
+	            (int)sizeof(path) ||
+	    (def_get_bool(def, "readonly", false) && stat(path, &st) < 0))
+		return;
+	o = json_object_new_object();
+	opts = json_object_new_array();
+	json_object_array_add(opts, json_object_new_string("bind"));
+	json_object_array_add(opts, json_object_new_string("ro"));
+	set(o, "destination", json_object_new_string("/etc/resolv.conf"));
+	set(o, "type", json_object_new_string("bind"));
+	set(o, "source", json_object_new_string(resolv));
+	set(o, "options", opts);
+	json_object_array_add(mounts, o);
+}
+
+json_object *oci_spec_build(json_object *def, const char *cgroup_path, const struct network_ct *net)
 {
 	json_object *s = oci_spec_default(false, 0, 0);
 	json_object *root = get(s, "root"), *linux_ = get(s, "linux");
@@ -124,8 +154,10 @@ json_object *oci_spec_build(json_object *def, const char *cgroup_path, const cha
 	add_bind_mounts(get(s, "mounts"), def);
 	if (strcmp(def_get_str(def, "network"), "host") == 0)
 		drop_namespace(get(linux_, "namespaces"), "network");
-	else if (netns && *netns)
-		join_namespace(get(linux_, "namespaces"), "network", netns);
+	else if (net && net->netns[0])
+		join_namespace(get(linux_, "namespaces"), "network", net->netns);
+	if (net && net->resolv[0])
+		add_resolv(get(s, "mounts"), def, net->resolv);
 	set_resources(get(linux_, "resources"), def);
 	set(linux_, "cgroupsPath", json_object_new_string(cgroup_path));
 	return s;

@@ -5,11 +5,14 @@
 
 #include <json-c/json.h>
 
+struct network_ct;
+
 /*
  * A runtime-spec 1.0 config.json for a normalized container definition with a
- * rootfs. netns (NULL or "": a namespace of its own) is the network namespace
- * the daemon made for a container on a network (network.h).
+ * rootfs. net (NULL: none) is what the daemon made for a container on a
+ * network (network.h): the network namespace it joins, the resolv.conf it sees.
  */
-json_object *oci_spec_build(json_object *def, const char *cgroup_path, const char *netns);
+json_object *oci_spec_build(json_object *def, const char *cgroup_path,
+                            const struct network_ct *net);
 
 #endif

@@ -140,7 +140,9 @@ CT_IP=$(ctx ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1)
 check "its eth0 has an address of the reserved range" sh -c "case '$CT_IP' in 10.77.0.[2-9]|10.77.0.[1-9][0-9]|10.77.0.1[0-2][0-9]) true;; *) false;; esac"
 check "and the MAC the manager assigns" sh -c "$VKC --socket $SOCK exec ct1 -- cat /sys/class/net/eth0/address | grep -q '^52:54:00:'"
 check "it pings the gateway without CAP_NET_RAW (ping_group_range)" ctx netprobe ping 10.77.0.1
-check "its name resolves under the network's domain" sh -c "$VKC --socket $SOCK exec ct1 -- nslookup ct1.vk.test 10.77.0.1 | grep -q '$CT_IP'"
+check "its resolv.conf names the network's dnsmasq and domain" \
+	sh -c "$VKC --socket $SOCK exec ct1 -- cat /etc/resolv.conf | tr '\n' ' ' | grep -q 'nameserver 10.77.0.1 search vk.test'"
+check "its name resolves under the network's domain" sh -c "$VKC --socket $SOCK exec ct1 -- nslookup ct1.vk.test | grep -q '$CT_IP'"
 check "info shows what it publishes" sh -c "$VKC --socket $SOCK info ct1 | grep -q 'Publish: *127.0.0.1:8080:80/tcp'"
 check_eq "the published port answers on the namespace's 127.0.0.1" hello-from-ct \
 	"$(curl -s --max-time 10 http://127.0.0.1:8080/)"
@@ -191,7 +193,7 @@ vm1 vm $VM_MAC $VM_IP dhcp" "$leases"
 	check "the VM pings the container" console_expect vm1 "ping -c 1 -W 3 $CT_IP >/dev/null && echo vm-pi''ng-ok" vm-ping-ok
 	# (nc: the guest's busybox wget connects but never sends its request, on any network)
 	check "and fetches a page from it" console_expect vm1 "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc $CT_IP 80" hello-from-ct
-	check "the container resolves the VM's name" sh -c "$VKC --socket $SOCK exec ct1 -- nslookup vm1.vk.test 10.77.0.1 | grep -q '$VM_IP'"
+	check "the container resolves the VM's name (search domain)" sh -c "$VKC --socket $SOCK exec ct1 -- nslookup vm1 | grep -q '$VM_IP'"
 	check_eq "the VM's published port answers on 127.0.0.1" hello-from-vm \
 		"$(curl -s --max-time 10 http://127.0.0.1:8081/)"
 	check_eq "a VM's XML names its network and publishes in virtkit's metadata" "2" \
@@ -248,6 +250,6 @@ check "network delete" vk network delete net0
 check_eq "no bridge, tap or veth is left" "lo vkother0" "$(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | sort | paste -sd' ')"
 check_eq "no dnsmasq is left" 0 "$(dnsmasq_count net0)"
 check_eq "no nftables table is left" "" "$(nft list tables 2>/dev/null | grep virtkit)"
-check_eq "no network namespace is left" "" "$(ls "$T/run/netns" 2>/dev/null)"
+check_eq "no network namespace (or its resolv.conf) is left" "" "$(ls "$T/run/netns" 2>/dev/null)"
 check_stop "the daemon stops cleanly"
 done_testing
