@@ -271,11 +271,12 @@ int def_norm_vm(struct dc_ctx *c, json_object *in, json_object *out)
 	        "name",     "uuid",   "type",     "description", "autostart", "arch",
 	        "accel",    "memory", "cpus",     "kernel",      "initrd",    "cmdline",
 	        "firmware", "disks",  "networks", "rng",         "console",   "on_reset",
-	        "metadata", "agent",  "publish",  NULL};
+	        "metadata", "agent",  "publish",  "boot",        NULL};
 	static const char *const arches[] = {"riscv64", "x86_64", NULL};
 	static const char *const accels[] = {"emu", "kvm", NULL};
 	static const char *const resets[] = {"exit", "reboot", NULL};
-	const char *arch, *accel, *kernel, *initrd, *cmdline, *fw, *on_reset, *metadata;
+	static const char *const boots[] = {"kernel", "disk", NULL};
+	const char *arch, *accel, *kernel, *initrd, *cmdline, *fw, *on_reset, *metadata, *boot;
 	uint64_t memory, cpus;
 	bool rng, agent;
 	int r;
@@ -286,7 +287,10 @@ int def_norm_vm(struct dc_ctx *c, json_object *in, json_object *out)
 	    (r = dc_get_size(c, in, "memory", 16ull << 20, 64ull << 30, 256ull << 20, &memory)) <
 	            0 ||
 	    (r = dc_get_uint(c, in, "cpus", 1, 64, 1, &cpus)) < 0 ||
-	    (r = dc_get_path(c, in, "kernel", true, &kernel)) < 0 ||
+	    (r = dc_get_str(c, in, "boot", false, 8, &boot)) < 0 ||
+	    (boot &&
+	     (r = dc_check_enum(c, "boot", boot, boots, "must be \"kernel\" or \"disk\"")) < 0) ||
+	    (r = dc_get_path(c, in, "kernel", !boot || strcmp(boot, "disk") != 0, &kernel)) < 0 ||
 	    (r = dc_get_path(c, in, "initrd", false, &initrd)) < 0 ||
 	    (r = dc_get_str(c, in, "cmdline", false, CMDLINE_LEN_MAX, &cmdline)) < 0 ||
 	    (r = dc_get_str(c, in, "firmware", false, PATH_LEN_MAX, &fw)) < 0 ||
@@ -314,6 +318,21 @@ int def_norm_vm(struct dc_ctx *c, json_object *in, json_object *out)
 		              "is for riscv64 guests (x86_64 guests power off through ACPI)");
 	if (fw && strcmp(fw, "none") != 0 && fw[0] != '/')
 		return dc_bad(c, "firmware", "must be an absolute path or \"none\"");
+	/* A disk boot: firmware and a boot loader find the kernel on the first disk (riscv64). */
+	if (boot && strcmp(boot, "disk") == 0) {
+		json_object *disks = json_object_object_get(in, "disks");
+		if (strcmp(arch, "riscv64") != 0)
+			return dc_bad(c, "boot",
+			              "\"disk\" needs arch \"riscv64\" (the PC board "
+			              "has no BIOS)");
+		if (!json_object_is_type(disks, json_type_array) ||
+		    json_object_array_length(disks) == 0)
+			return dc_bad(c, "boot", "\"disk\" needs a disk to boot from");
+		if (initrd)
+			return dc_bad(c, "initrd",
+			              "goes with \"boot\": \"kernel\" (a disk boot "
+			              "loads its own)");
+	}
 	if (on_reset && (r = dc_check_enum(c, "on_reset", on_reset, resets,
 	                                   "must be \"exit\" or \"reboot\"")) < 0)
 		return r;
@@ -322,6 +341,7 @@ int def_norm_vm(struct dc_ctx *c, json_object *in, json_object *out)
 	dc_put_str(out, "accel", accel);
 	dc_put_int(out, "memory", memory);
 	dc_put_int(out, "cpus", cpus);
+	dc_put_str(out, "boot", boot ? boot : "kernel");
 	dc_put_str(out, "kernel", kernel);
 	dc_put_str(out, "initrd", initrd);
 	dc_put_str(out, "cmdline", cmdline);

@@ -210,7 +210,11 @@ int domxml_export(json_object *def, char **out, struct vk_error *err)
 	prop(n, "machine", strcmp(arch, "riscv64") == 0 ? "virt" : "pc");
 	if ((s = gets(def, "firmware")) && strcmp(s, "none") != 0)
 		add(os, "loader", s);
-	add(os, "kernel", gets(def, "kernel"));
+	if ((s = gets(def, "kernel")))
+		add(os, "kernel", s);
+	/* A disk boot: the firmware's boot loader reads the first disk (libvirt's boot order). */
+	if ((s = gets(def, "boot")) && strcmp(s, "disk") == 0)
+		prop(add(os, "boot", NULL), "dev", "hd");
 	if ((s = gets(def, "initrd")))
 		add(os, "initrd", s);
 	if ((s = gets(def, "cmdline")))

@@ -272,6 +272,31 @@ out:
 
 /* --- <os> ------------------------------------------------------------------ */
 
+/*
+ * <boot dev='hd'/> without a <kernel>: the firmware boots the first disk (boot "disk", riscv64).
+ * With a <kernel>, libvirt boots the kernel: the boot devices are ignored, as are devices
+ * other than hd.
+ */
+static void import_boot(struct imp *im, xmlNodePtr os, bool has_kernel)
+{
+	bool hd = false;
+
+	for (xmlNodePtr n = os->children; n; n = n->next) {
+		char dev[16];
+		if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, "boot") != 0)
+			continue;
+		attr_copy(n, "dev", dev, sizeof(dev));
+		if (strcmp(dev, "hd") == 0 && !has_kernel && !hd)
+			hd = true;
+		else
+			warning(im, "/domain/os/boot", "ignored: boot device '%s' (%s)", dev,
+			        has_kernel ? "the guest starts from <kernel>"
+			                   : "only the first disk (dev='hd') can be booted");
+	}
+	if (hd)
+		json_object_object_add(im->def, "boot", json_object_new_string("disk"));
+}
+
 static void import_os(struct imp *im, xmlNodePtr os)
 {
 	static const struct rule rules[] = {
@@ -280,9 +305,7 @@ static void import_os(struct imp *im, xmlNodePtr os)
 	        {"initrd", R_HANDLE, NULL},
 	        {"cmdline", R_HANDLE, NULL},
 	        {"loader", R_HANDLE, NULL},
-	        {"boot", R_IGNORE,
-	         "the guest starts from <kernel> (or the firmware), not a boot "
-	         "device"},
+	        {"boot", R_HANDLE, NULL},
 	        {"bootmenu", R_IGNORE, "there is no boot menu"},
 	        {"smbios", R_IGNORE, "no SMBIOS tables are given to the guest"},
 	        {"bios", R_IGNORE, "there is no BIOS"},
@@ -337,6 +360,7 @@ static void import_os(struct imp *im, xmlNodePtr os)
 	xmlFree(machine);
 	if ((n = child(os, "kernel")))
 		add_raw(im->def, "kernel", n);
+	import_boot(im, os, n != NULL);
 	if ((n = child(os, "initrd")))
 		add_raw(im->def, "initrd", n);
 	if ((n = child(os, "cmdline")))

@@ -166,8 +166,14 @@ static json_object *build_argv(struct instance *inst, const struct volume_disk *
 	push(a, "--cpus");
 	snprintf(buf, sizeof(buf), "%" PRId64, def_get_int(def, "cpus", 1));
 	push(a, buf);
-	push(a, "--kernel");
-	push(a, def_get_str(def, "kernel"));
+	if ((s = def_get_str(def, "boot")) && strcmp(s, "disk") == 0) {
+		push(a, "--boot");
+		push(a, s);
+	}
+	if ((s = def_get_str(def, "kernel"))) {
+		push(a, "--kernel");
+		push(a, s);
+	}
 	if ((s = def_get_str(def, "initrd"))) {
 		push(a, "--initrd");
 		push(a, s);

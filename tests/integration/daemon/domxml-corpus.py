@@ -131,6 +131,9 @@ JSON_DEFS = [
                   {'type': 'bridge', 'bridge': 'br0', 'mac': '52:54:00:00:00:03'},
                   {'type': 'network', 'name': 'lan'}],
      'publish': ['8080:80', '127.0.0.1:2222:22/tcp', '5353:53/udp']},
+    {'name': 'rt-disk-boot', 'type': 'vm', 'arch': 'riscv64', 'boot': 'disk',
+     'disks': [{'path': '/srv/d/root.qcow2', 'format': 'qcow2'},
+               {'path': '/srv/d/data.img', 'format': 'raw', 'readonly': True}]},
 ]
 
 
