@@ -267,6 +267,13 @@ static int choose_payload(struct riscv_boot *boot, const struct vm_machine_confi
 		                    "missing: install Debian's 'u-boot-qemu' package or pass "
 		                    "--kernel with an S-mode boot loader",
 		                    RISCV_DEFAULT_UBOOT);
+	/* Debian's qemu-riscv64 U-Boot reads extlinux.conf to 0x8c100000 (its pxefile_addr_r). */
+	if (cfg->memory < RISCV_UBOOT_MIN_MEMORY)
+		return vk_error_set(
+		        err, ENOMEM,
+		        "booting from a disk through U-Boot needs --memory %lluM or more "
+		        "(U-Boot loads its files up to 0x8c100000)",
+		        (unsigned long long)(RISCV_UBOOT_MIN_MEMORY >> 20));
 	boot->payload = RISCV_DEFAULT_UBOOT;
 	return 0;
 }

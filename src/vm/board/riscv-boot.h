@@ -33,6 +33,8 @@ struct chardev;
 #define RISCV_DEFAULT_FIRMWARE "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
 /* The S-mode payload of a disk boot through OpenSBI (Debian's u-boot-qemu). */
 #define RISCV_DEFAULT_UBOOT "/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin"
+/* Its default environment loads files up to RAM + 193 MiB: what it needs, rounded up. */
+#define RISCV_UBOOT_MIN_MEMORY (256ull << 20)
 
 struct riscv_boot {
 	/* The files, only while riscv_boot_load() runs. */

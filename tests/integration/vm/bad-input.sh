@@ -60,6 +60,12 @@ expect_error "--boot disk without a disk" "or --disk to boot from a disk" $rv --
 expect_error "--boot floppy" "expected kernel or disk" $rv --boot floppy --disk "$TAP_TMP/d.img"
 expect_error "--boot kernel without a kernel" "kernel is required" $rv --boot kernel --disk "$TAP_TMP/d.img"
 expect_error "--initrd on a disk boot" "initrd goes with --boot kernel" $rv --disk "$TAP_TMP/d.img" --initrd x
+if [ -f /usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin ]; then
+	expect_error "disk boot through U-Boot in too little memory" "needs --memory 256M or more" \
+		run --arch riscv64 --memory 192M --console null --disk "$TAP_TMP/d.img"
+else
+	tap_skip "disk boot through U-Boot in too little memory" "Debian's u-boot-qemu is not installed"
+fi
 expect_error "disk boot without firmware" "booting from a disk needs firmware" $rv --firmware none --disk "$TAP_TMP/d.img"
 expect_error "x86_64 disk boot" "no BIOS" run --arch x86_64 --disk "$TAP_TMP/d.img"
 { printf 'MZ'; head -c 8 /dev/urandom; } >"$TAP_TMP/tiny"
