@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The JSON form of an event (docs/api.md, GET /1.0/events). */
+/* The JSON form of an event (docs/api.md, GET /1.0/events): an instance's, or an image's. */
 #include "daemon/event.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 json_object *event_to_json(const struct vk_event *ev)
@@ -18,6 +19,20 @@ json_object *event_to_json(const struct vk_event *ev)
 	         (int)(ev->time_ms % 1000));
 	json_object_object_add(o, "seq", json_object_new_int64(ev->seq));
 	json_object_object_add(o, "time", json_object_new_string(ts));
+	if (strcmp(ev->type, "image") == 0) {
+		json_object *d = ev->detail[0] ? json_tokener_parse(ev->detail) : NULL;
+		json_object_object_add(o, "type", json_object_new_string(ev->type));
+		json_object_object_add(o, "event", json_object_new_string(ev->event));
+		if (json_object_is_type(d, json_type_object)) {
+			json_object_object_foreach(d, k, v)
+			{
+				if (!json_object_object_get_ex(o, k, NULL))
+					json_object_object_add(o, k, json_object_get(v));
+			}
+		}
+		json_object_put(d);
+		return o;
+	}
 	json_object_object_add(o, "instance", json_object_new_string(ev->instance));
 	json_object_object_add(o, "uuid", json_object_new_string(ev->uuid));
 	json_object_object_add(o, "type", json_object_new_string(ev->type));

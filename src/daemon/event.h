@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One lifecycle event (a definition change or a state change) and its JSON
- * form. The store records events, the event bus (events.h) hands them to
+ * One event (an instance's definition or state change, or an image's import,
+ * progress, alias or deletion) and its JSON form. The store records events, the event bus (events.h) hands them to
  * subscribers; both share this type from below.
  */
 #ifndef VKD_EVENT_H
@@ -27,6 +27,11 @@ struct vk_event {
 	bool exit_known;
 	int exit_code;   /* the exit status, or -1 when a signal ended it */
 	int exit_signal; /* the signal that ended it, or 0 */
+	/*
+	 * More members for the event's JSON, as the text of one JSON object ("" for none):
+	 * image events (type "image") carry everything in it (docs/api.md).
+	 */
+	char detail[384];
 };
 
 json_object *event_to_json(const struct vk_event *ev);

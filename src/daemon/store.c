@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The SQLite store (see store.h). Schema version 1:
+ * The SQLite store (see store.h). Schema version 3:
  *   instances(uuid PK, name UNIQUE, type, definition, autostart, state, reason, ...)
- *   events(seq PK AUTOINCREMENT, time_ms, instance, uuid, type, event, state, reason)
+ *   events(seq PK AUTOINCREMENT, time_ms, instance, uuid, type, event, state, reason,
+ *          exit_code, exit_signal, detail)
  * The events table is trimmed to the last EVENTS_KEEP rows.
  */
 #include "daemon/store.h"
@@ -18,7 +19,7 @@
 
 #include "daemon/store-int.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 #define EVENTS_KEEP    10000
 
 static const char schema[] = "CREATE TABLE IF NOT EXISTS instances ("
@@ -37,13 +38,16 @@ static const char schema[] = "CREATE TABLE IF NOT EXISTS instances ("
                              " time_ms INTEGER NOT NULL,"
                              " instance TEXT NOT NULL, uuid TEXT NOT NULL, type TEXT NOT NULL,"
                              " event TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL,"
-                             " exit_code INTEGER, exit_signal INTEGER);";
+                             " exit_code INTEGER, exit_signal INTEGER, detail TEXT);";
 
 /* Version 1 -> 2: how the workload ended (NULL: not known), per instance and per event. */
 static const char migrate_1_2[] = "ALTER TABLE instances ADD COLUMN exit_code INTEGER;"
                                   "ALTER TABLE instances ADD COLUMN exit_signal INTEGER;"
                                   "ALTER TABLE events ADD COLUMN exit_code INTEGER;"
                                   "ALTER TABLE events ADD COLUMN exit_signal INTEGER;";
+
+/* Version 2 -> 3: more members of an event's JSON (image events). */
+static const char migrate_2_3[] = "ALTER TABLE events ADD COLUMN detail TEXT;";
 
 /* How the workload ended, in columns i and i + 1 (NULL, NULL when not known). */
 static void bind_exit(sqlite3_stmt *st, int i, const struct vk_event *ev)
@@ -143,7 +147,8 @@ int store_open(const char *path, void (*committed)(const struct vk_event *ev), s
 	if ((r = exec(s, "BEGIN IMMEDIATE", err)) < 0)
 		goto fail;
 	if ((r = exec(s, schema, err)) < 0 || (ver == 1 && (r = exec(s, migrate_1_2, err)) < 0) ||
-	    (r = exec(s, "PRAGMA user_version=2", err)) < 0) {
+	    (ver >= 1 && ver <= 2 && (r = exec(s, migrate_2_3, err)) < 0) ||
+	    (r = exec(s, "PRAGMA user_version=3", err)) < 0) {
 		exec(s, "ROLLBACK", NULL);
 		goto fail;
 	}
@@ -219,7 +224,7 @@ static int insert_event(struct store *s, struct vk_event *ev)
 
 	if (prepare(s,
 	            "INSERT INTO events (time_ms, instance, uuid, type, event, state, reason, "
-	            "exit_code, exit_signal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	            "exit_code, exit_signal, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	            &st) < 0)
 		return -EIO;
 	ev->time_ms = wall_ms();
@@ -231,6 +236,10 @@ static int insert_event(struct store *s, struct vk_event *ev)
 	sqlite3_bind_text(st, 6, ev->state, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, ev->reason, -1, SQLITE_STATIC);
 	bind_exit(st, 8, ev);
+	if (ev->detail[0])
+		sqlite3_bind_text(st, 10, ev->detail, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 10);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -441,7 +450,7 @@ int store_events_after(struct store *s, int64_t after, int limit,
 	pthread_mutex_lock(&s->lock);
 	if (prepare(s,
 	            "SELECT seq, time_ms, instance, uuid, type, event, state, reason, exit_code, "
-	            "exit_signal FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+	            "exit_signal, detail FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
 	            &st) < 0) {
 		r = db_error(s, err, "cannot read events");
 		goto out;
@@ -459,6 +468,7 @@ int store_events_after(struct store *s, int64_t after, int limit,
 		copy_col(ev.state, sizeof(ev.state), st, 6);
 		copy_col(ev.reason, sizeof(ev.reason), st, 7);
 		column_exit(st, 8, &ev.exit_known, &ev.exit_code, &ev.exit_signal);
+		copy_col(ev.detail, sizeof(ev.detail), st, 10);
 		if ((r = cb(opaque, &ev)) < 0)
 			goto out;
 	}
@@ -466,6 +476,21 @@ int store_events_after(struct store *s, int64_t after, int limit,
 		r = db_error(s, err, "cannot read events");
 out:
 	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+int store_event(struct store *s, struct vk_event *ev, struct vk_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	pthread_mutex_lock(&s->lock);
+	/* A statement that changes nothing carries the event through commit_change's path. */
+	if (prepare(s, "SELECT 1 WHERE 0", &st) < 0)
+		r = db_error(s, err, "cannot store the event");
+	else
+		r = commit_change_sync(s, st, false, ev, "cannot store the event", false, err);
 	pthread_mutex_unlock(&s->lock);
 	return r;
 }

@@ -62,6 +62,12 @@ int store_set_autostart(struct store *s, const char *uuid, bool on, struct vk_ev
 int store_delete(struct store *s, const char *uuid, struct vk_event *ev,
                  struct vk_error *err) VK_MUST_CHECK;
 
+/*
+ * An event that goes with no instance change (an image's import, progress, alias or
+ * deletion): stored and handed to committed() like the others, not fsync'd.
+ */
+int store_event(struct store *s, struct vk_event *ev, struct vk_error *err) VK_MUST_CHECK;
+
 /* Events with seq > after, oldest first, at most limit of them. */
 int store_events_after(struct store *s, int64_t after, int limit,
                        int (*cb)(void *opaque, const struct vk_event *ev), void *opaque,

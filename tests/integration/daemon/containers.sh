@@ -168,5 +168,8 @@ check_eq "its old events still read" crashed \
 	"$(curl -s --max-time 5 --unix-socket "$T/old.sock" 'http://x/1.0/events?since=0&follow=0' | json event)"
 kill -TERM "$OLD_PID"
 wait "$OLD_PID"
-check_eq "and it is version 2 now" 2 "$(sqlite3 "$T/old/virtkit.db" 'PRAGMA user_version')"
+check_eq "and it is version 3 now" 3 "$(sqlite3 "$T/old/virtkit.db" 'PRAGMA user_version')"
+check "with the events' detail column (version 3: image events)" \
+	sqlite3 "$T/old/virtkit.db" 'SELECT detail FROM events LIMIT 1'
+check "and the images' tables" sqlite3 "$T/old/virtkit.db" 'SELECT count(*) FROM images'
 done_testing
