@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "daemon/api-images.h"
 #include "daemon/api-network.h"
 #include "daemon/api-stream.h"
 #include "daemon/api-volumes.h"
@@ -23,6 +24,7 @@
 #include "daemon/driver.h"
 #include "daemon/events.h"
 #include "daemon/http.h"
+#include "daemon/images.h"
 #include "daemon/lifecycle.h"
 #include "daemon/paths.h"
 #include "daemon/store.h"
@@ -36,6 +38,7 @@ void api_init(const struct api_settings *s)
 	api_exec_init(s->paths);
 	api_logs_init(s->paths);
 	api_host_init(s->vm_binary, s->oci_runtime, s->shim);
+	api_images_init(s->store);
 }
 
 static json_object *instance_full(struct instance *inst)
@@ -449,6 +452,7 @@ static enum MHD_Result undefine_instance(struct http_req *req, struct instance *
 	if (r == 0) {
 		summary = instance_summary(inst);
 		instance_remove(inst);
+		images_release(inst->uuid); /* its disk or rootfs, when launched from an image */
 		if (paths_log(settings.paths, inst->uuid, log, sizeof(log) - 2) == 0) {
 			unlink(log);
 			strcat(log, ".1");
@@ -583,6 +587,8 @@ enum MHD_Result api_dispatch(void *opaque, struct http_req *req)
 	enum MHD_Result mr;
 
 	(void)opaque;
+	if (vk_startswith(req->url, "/1.0/images") && (req->url[11] == '\0' || req->url[11] == '/'))
+		return api_images(req);
 	if (router_match(req->method, req->url, &req->m, &err) < 0) {
 		if (err.code == EOPNOTSUPP)
 			return http_json_hdr(req->conn, MHD_HTTP_METHOD_NOT_ALLOWED,

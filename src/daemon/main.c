@@ -31,6 +31,7 @@
 #include "daemon/driver.h"
 #include "daemon/events.h"
 #include "daemon/http.h"
+#include "daemon/images.h"
 #include "daemon/lifecycle.h"
 #include "daemon/monitor.h"
 #include "daemon/netstore.h"
@@ -456,6 +457,11 @@ int main(int argc, char **argv)
 		goto fail;
 	recover_all();
 	network_ready();
+	if ((r = images_init(&(struct images_settings){.store = vkd.store,
+	                                               .paths = &vkd.paths,
+	                                               .vm_binary = vkd.vm_binary},
+	                     &err)) < 0)
+		goto fail;
 	if ((r = http_start(&(struct http_config){.socket_path = vkd.socket_path,
 	                                          .socket_gid = vkd.socket_gid,
 	                                          .socket_mode = vkd.socket_mode,
@@ -482,6 +488,7 @@ int main(int argc, char **argv)
 	network_shutdown();
 	forget_all();
 	netstore_close(vkd.netstore);
+	images_shutdown();
 	store_close(vkd.store);
 	close(lock_fd);
 	return 0;

@@ -10,5 +10,9 @@
 int vkd_fuzz_request(const uint8_t *data, size_t len);
 /* A libvirt domain XML document. */
 int vkd_fuzz_domxml(const uint8_t *data, size_t len);
+/* Byte 0 picks VM image metadata, an OCI index, manifest or config; then the JSON (fuzz-image.c). */
+int vkd_fuzz_image(const uint8_t *data, size_t len);
+/* An image layer (a tar stream) unpacked into a scratch folder (fuzz-image.c). */
+int vkd_fuzz_unpack(const uint8_t *data, size_t len);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer entry point; FUZZ_TARGET names the harness (vkd_fuzz_request, vkd_fuzz_domxml). */
+/* libFuzzer entry point; FUZZ_TARGET names the harness (vkd_fuzz_request, _domxml, _image, _unpack). */
 #include <stddef.h>
 #include <stdint.h>
 

@@ -6,7 +6,7 @@
  * deterministic mutation run (bit flips, byte changes, splices of the
  * seeds) adds MUTATIONS inputs per seed. The real fuzzing is libFuzzer's
  * (scripts/fuzz.sh). TAP output, one line per harness.
- *   replay [--mutations N] request|domxml DIR...
+ *   replay [--mutations N] request|domxml|image|unpack DIR...
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -135,11 +135,15 @@ int main(int argc, char **argv)
 		a = 3;
 	}
 	if (a >= argc) {
-		fprintf(stderr, "usage: replay [--mutations N] request|domxml DIR...\n");
+		fprintf(stderr,
+		        "usage: replay [--mutations N] request|domxml|image|unpack DIR...\n");
 		return 2;
 	}
 	name = argv[a++];
-	harness = strcmp(name, "domxml") == 0 ? vkd_fuzz_domxml : vkd_fuzz_request;
+	harness = !strcmp(name, "domxml")   ? vkd_fuzz_domxml
+	          : !strcmp(name, "image")  ? vkd_fuzz_image
+	          : !strcmp(name, "unpack") ? vkd_fuzz_unpack
+	                                    : vkd_fuzz_request;
 	domxml_init();
 	for (; a < argc; a++)
 		add_path(argv[a]);
