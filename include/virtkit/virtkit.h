@@ -195,6 +195,45 @@ const char *virtkit_volume_base(const virtkit_volume *v);
 const char *virtkit_volume_json(const virtkit_volume *v);
 void virtkit_volume_free(virtkit_volume *v);
 
+/* --- images ---------------------------------------------------------------------------- */
+
+/*
+ * Progress of a long image operation (an import, a launch's copy), as the daemon reports it:
+ * the stage ("copy disk", "verify layer 1/2", "unpack layer 1/2", "copy rootfs"), bytes done
+ * of total, and percent. Called from a thread of the library while the call runs.
+ */
+typedef void (*virtkit_progress_cb)(void *opaque, const char *stage, uint64_t done, uint64_t total,
+                                    int percent);
+
+/*
+ * Import an image from source, a path on this host (the daemon's): a VM image (a folder with
+ * metadata.json, or the metadata file itself) or an OCI image (a layout folder or its tar
+ * archive). aliases may be NULL; progress may be NULL. Returns the image as JSON text
+ * (free()): its "created" is false when the same image was there already.
+ */
+char *virtkit_image_import(virtkit_conn *conn, const char *source, const char *const *aliases,
+                           size_t nr_aliases, virtkit_progress_cb progress, void *opaque,
+                           virtkit_error **err);
+/* {"images": [...]}, one image, {"aliases": [...]}, as JSON text (free()). */
+char *virtkit_image_list(virtkit_conn *conn, virtkit_error **err);
+/* ref: an alias, a fingerprint or its start. */
+char *virtkit_image_get(virtkit_conn *conn, const char *ref, virtkit_error **err);
+char *virtkit_image_aliases(virtkit_conn *conn, virtkit_error **err);
+/* Refused (status 409) while instances launched from the image exist. */
+int virtkit_image_delete(virtkit_conn *conn, const char *ref, virtkit_error **err);
+int virtkit_image_alias_add(virtkit_conn *conn, const char *alias, const char *ref,
+                            virtkit_error **err);
+int virtkit_image_alias_delete(virtkit_conn *conn, const char *alias, virtkit_error **err);
+/*
+ * Define an instance called name from image ref, with its own disk (a copy-on-write overlay)
+ * or root file system (a copy), and start it. options: NULL or a JSON object with "memory",
+ * "cpus", "args" (a container's command), "network" ("user" or "none", VMs), "start" (false:
+ * define only). The instance as it is then.
+ */
+virtkit_instance *virtkit_image_launch(virtkit_conn *conn, const char *ref, const char *name,
+                                       const char *options, virtkit_progress_cb progress,
+                                       void *opaque, virtkit_error **err);
+
 /* --- streams ------------------------------------------------------------------------- */
 
 /* The console: raw bytes both ways. */

@@ -73,6 +73,8 @@ int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_host(struct cli *cli, int argc, char **argv);
 int cmd_define(struct cli *cli, int argc, char **argv);
 int cmd_launch(struct cli *cli, int argc, char **argv);
+int cmd_launch_image(struct cli *cli, int argc, char **argv);
+int cmd_image(struct cli *cli, int argc, char **argv);
 int cmd_edit(struct cli *cli, int argc, char **argv);
 int cmd_undefine(struct cli *cli, int argc, char **argv);
 int cmd_dumpxml(struct cli *cli, int argc, char **argv);

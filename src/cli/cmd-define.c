@@ -45,6 +45,29 @@ static char *add_publish(char *data, size_t *len, char *const *pub, size_t npub)
 	return out;
 }
 
+/* Operands of launch, the option values (-p SPEC, --cpus N, ...) left out; "--" ends them. */
+static int launch_operands(int argc, char **argv)
+{
+	static const char *const valued[] = {"-p",       "--publish", "-c",        "--cpus", "-m",
+	                                     "--memory", "-n",        "--network", NULL};
+	int n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (argv[i][0] != '-' || !argv[i][1]) {
+			n++;
+			continue;
+		}
+		for (const char *const *v = valued; *v; v++)
+			if (!strcmp(argv[i], *v)) {
+				i++;
+				break;
+			}
+	}
+	return n;
+}
+
 static int define_file(struct cli *cli, const char *path, bool start, bool update, char *const *pub,
                        size_t npub)
 {
@@ -124,6 +147,10 @@ int cmd_define(struct cli *cli, int argc, char **argv)
 
 int cmd_launch(struct cli *cli, int argc, char **argv)
 {
+	/* launch FILE [--publish SPEC]... defines and starts a definition; launch IMAGE NAME ...
+	 * (two operands) makes an instance from an image (cmd-image.c). */
+	if (launch_operands(argc, argv) >= 2)
+		return cmd_launch_image(cli, argc, argv);
 	return define_or_launch(cli, argc, argv, true);
 }
 

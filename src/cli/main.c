@@ -36,8 +36,21 @@ static const struct cli_command commands[] = {
          "  -p, --publish SPEC    publish a port: [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|udp]\n"
          "                        (JSON definitions of instances on a network)\n" FMT,
          cmd_define},
-        {"launch", "FILE [--publish SPEC]...", "define and start an instance",
-         "  -p, --publish SPEC    publish a port (as for define)\n" FMT, cmd_launch},
+        {"launch", "FILE [--publish SPEC]... | IMAGE NAME [OPTIONS] [-- COMMAND...]",
+         "define and start an instance from a definition, or from an image",
+         "  -p, --publish SPEC    (FILE) publish a port (as for define)\n"
+         "  -c, --cpus N          (IMAGE NAME) virtual CPUs of a VM\n"
+         "  -m, --memory SIZE     (IMAGE NAME) a VM's memory, a container's limit\n"
+         "  -n, --network user|none  (IMAGE NAME) a VM's network card (default user)\n"
+         "  -N, --no-start        (IMAGE NAME) define only\n" FMT,
+         cmd_launch},
+        {"image", "import|list|info|delete|alias ...", "manage images (VM disks, OCI images)",
+         "  import FILE|DIR [--alias NAME]...   a VM image (metadata.json and its disk) or\n"
+         "                        an OCI image (layout folder or archive); progress on a\n"
+         "                        terminal\n"
+         "  list | info IMAGE | delete IMAGE...\n"
+         "  alias list | alias add ALIAS IMAGE | alias delete ALIAS\n" FMT,
+         cmd_image},
         {"edit", "NAME|UUID [--xml]", "edit a definition in $EDITOR, check it and update it",
          "      --xml             edit the libvirt domain XML instead of the JSON\n", cmd_edit},
         {"undefine", NAMES, "remove stopped instances' definitions", FMT, cmd_undefine},
