@@ -345,7 +345,7 @@ int cmd_launch_image(struct cli *cli, int argc, char **argv)
 	if (argc - optind < 2) {
 		json_object_put(o);
 		return cli_usage("usage: virtkit launch IMAGE NAME [--cpus N] [--memory SIZE] "
-		                 "[--network user|none] [--no-start] [-- COMMAND...]");
+		                 "[--network NET] [--no-start] [-- COMMAND...]");
 	}
 	for (int i = optind + 2; i < argc; i++) {
 		if (i == optind + 2 && !strcmp(argv[i], "--"))

@@ -41,7 +41,9 @@ static const struct cli_command commands[] = {
          "  -p, --publish SPEC    (FILE) publish a port (as for define)\n"
          "  -c, --cpus N          (IMAGE NAME) virtual CPUs of a VM\n"
          "  -m, --memory SIZE     (IMAGE NAME) a VM's memory, a container's limit\n"
-         "  -n, --network user|none  (IMAGE NAME) a VM's network card (default user)\n"
+         "  -n, --network NET     (IMAGE NAME) a VM's: user (default), none, a network's\n"
+         "                        name, bridge:BRIDGE; a container's: none (default),\n"
+         "                        host, a network's name, bridge:BRIDGE\n"
          "  -N, --no-start        (IMAGE NAME) define only\n" FMT,
          cmd_launch},
         {"image", "import|list|info|delete|alias ...", "manage images (VM disks, OCI images)",

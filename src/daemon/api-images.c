@@ -217,9 +217,10 @@ static int launch_options(json_object *body, struct image_launch *l, const char 
 	}
 	if (!get_string(body, "network", false, &net, err))
 		return -EINVAL;
-	if (net && strcmp(net, "user") && strcmp(net, "none"))
-		return vk_error_set(err, EINVAL, "\"network\" must be \"user\" or \"none\"");
-	l->no_network = net && strcmp(net, "none") == 0;
+	if (net && (!net[0] || strlen(net) > 80))
+		return vk_error_set(err, EINVAL,
+		                    "\"network\" must name a network (at most 80 bytes)");
+	l->network = net; /* checked with the definition it goes into */
 	if (json_object_object_get_ex(body, "start", &v)) {
 		if (!json_object_is_type(v, json_type_boolean))
 			return vk_error_set(err, EINVAL, "\"start\" must be true or false");

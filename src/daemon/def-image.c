@@ -450,9 +450,18 @@ static int launch_vm(json_object *info, const struct image_launch *l, const char
 	json_object_object_add(disk, "format", json_object_new_string("qcow2"));
 	json_object_array_add(disks, disk);
 	json_object_object_add(d, "disks", disks);
-	if (!l->no_network) {
+	if (!l->network || strcmp(l->network, "none") != 0) {
 		json_object *nets = json_object_new_array(), *n = json_object_new_object();
-		json_object_object_add(n, "type", json_object_new_string("user"));
+		const char *net = l->network ? l->network : "user";
+		if (strcmp(net, "user") == 0) {
+			json_object_object_add(n, "type", json_object_new_string("user"));
+		} else if (strncmp(net, "bridge:", 7) == 0) {
+			json_object_object_add(n, "type", json_object_new_string("bridge"));
+			json_object_object_add(n, "bridge", json_object_new_string(net + 7));
+		} else {
+			json_object_object_add(n, "type", json_object_new_string("network"));
+			json_object_object_add(n, "name", json_object_new_string(net));
+		}
 		json_object_array_add(nets, n);
 		json_object_object_add(d, "networks", nets);
 	}
@@ -503,6 +512,8 @@ static int launch_container(json_object *info, const struct image_launch *l, con
 		json_object_object_add(proc, "uid", json_object_new_int64(user_ids[0]));
 		json_object_object_add(proc, "gid", json_object_new_int64(user_ids[1]));
 	}
+	if (l->network)
+		json_object_object_add(d, "network", json_object_new_string(l->network));
 	if (l->memory) {
 		json_object *lim = json_object_new_object();
 		json_object_object_add(lim, "memory", json_object_new_int64((int64_t)l->memory));

@@ -88,7 +88,12 @@ struct image_launch {
 	uint64_t memory;
 	unsigned cpus;
 	const char *const *args; /* containers: the command instead of the image's, NULL-ended */
-	bool no_network;         /* VMs: no network card (default: one user-mode network) */
+	/*
+	 * NULL: the default (a VM: one user-mode network card; a container: "none"). A VM:
+	 * "user", "none", "bridge:BRIDGE" or a network of the daemon; a container: its
+	 * definition's "network" ("none", "host", a network's name, "bridge:BRIDGE").
+	 */
+	const char *network;
 };
 
 /*

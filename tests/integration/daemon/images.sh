@@ -84,6 +84,13 @@ assert any(e["event"] == "imported" for e in ev), ev' "$T/events.json"
 	done
 	check_eq "the image's disk is byte-identical after three VMs ran on it" "$src_sha" \
 		"$(sha256sum "$IMAGES/$FP/disk" | cut -c1-64)"
+	vk launch rv-guest vm-nonet --network none --memory 512M --cpus 2 --no-start >/dev/null
+	check_eq "--no-start --network none --memory --cpus: defined only, as asked" \
+		"shutoff [] 536870912 2 disk qcow2" \
+		"$(vk --format json info vm-nonet | python3 -c 'import json, sys
+o = json.load(sys.stdin); d = o["definition"]
+print(o["state"], d["networks"], d["memory"], d["cpus"], d["boot"], d["disks"][0]["format"])')"
+	vk undefine vm-nonet >/dev/null
 	out=$(vk image delete rv-guest 2>&1)
 	rc=$?
 	check "delete is refused while instances use the image (exit $rc: $out)" \

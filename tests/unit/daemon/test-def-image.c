@@ -248,7 +248,7 @@ static void test_launch(void **state)
 
 	info = j("{\"type\":\"vm\",\"arch\":\"riscv64\",\"boot\":\"kernel\",\"cmdline\":\"c\","
 	         "\"memory\":1000,\"cpus\":1,\"files\":{\"disk\":{},\"kernel\":{}}}");
-	l = (struct image_launch){.name = "v1", .no_network = true};
+	l = (struct image_launch){.name = "v1", .network = "none"};
 	assert_int_equal(
 	        def_image_launch(info, &l, "/img", "/st/disk.qcow2", NULL, NULL, &def, &err), 0);
 	assert_string_equal(json_object_get_string(json_object_object_get(def, "kernel")),
@@ -261,6 +261,20 @@ static void test_launch(void **state)
 	                "format")),
 	        "qcow2");
 	json_object_put(def);
+	/* A network of the daemon, and a bridge the user manages. */
+	l.network = "lan";
+	assert_int_equal(def_image_launch(info, &l, "/img", "/d", NULL, NULL, &def, &err), 0);
+	assert_string_equal(json_object_to_json_string_ext(json_object_object_get(def, "networks"),
+	                                                   JSON_C_TO_STRING_PLAIN),
+	                    "[{\"type\":\"network\",\"name\":\"lan\"}]");
+	json_object_put(def);
+	l.network = "bridge:br0";
+	assert_int_equal(def_image_launch(info, &l, "/img", "/d", NULL, NULL, &def, &err), 0);
+	assert_string_equal(json_object_to_json_string_ext(json_object_object_get(def, "networks"),
+	                                                   JSON_C_TO_STRING_PLAIN),
+	                    "[{\"type\":\"bridge\",\"bridge\":\"br0\"}]");
+	json_object_put(def);
+	l.network = NULL;
 	l.args = args;
 	assert_int_equal(def_image_launch(info, &l, "/img", "/d", NULL, NULL, &def, &err), -EINVAL);
 	expect_msg(&err, "is for containers");
