@@ -3,6 +3,7 @@
 #include "vm/mem.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -49,6 +50,11 @@ int vm_mem_add_ram(struct vm_mem *mem, uint64_t gpa, uint64_t size, struct vk_er
 
 void vm_mem_destroy(struct vm_mem *mem)
 {
+	vm_mem_dirty_log_stop(mem);
+	for (unsigned i = 0; i < mem->nr; i++) {
+		free(mem->regions[i].dirty);
+		mem->regions[i].dirty = NULL;
+	}
 	for (unsigned i = 0; i < mem->nr; i++)
 		munmap(mem->regions[i].host, (size_t)mem->regions[i].size);
 	mem->nr = 0;
@@ -124,4 +130,86 @@ uint64_t vm_mem_resident(const struct vm_mem *mem)
 		}
 	}
 	return total;
+}
+
+/* ---- the dirty log ------------------------------------------------------------ */
+
+size_t vm_mem_dirty_words(const struct vm_mem_region *r)
+{
+	return (size_t)((r->size / VM_MEM_DIRTY_PAGE + 63) / 64);
+}
+
+int vm_mem_dirty_log_start(struct vm_mem *mem, struct vk_error *err)
+{
+	for (unsigned i = 0; i < mem->nr; i++) {
+		struct vm_mem_region *r = &mem->regions[i];
+
+		if (r->dirty) {
+			memset(r->dirty, 0, vm_mem_dirty_words(r) * sizeof(uint64_t));
+			continue;
+		}
+		r->dirty = calloc(vm_mem_dirty_words(r), sizeof(uint64_t));
+		if (!r->dirty)
+			return vk_error_set(err, ENOMEM, "out of memory for the dirty log");
+	}
+	__atomic_store_n(&mem->dirty_log, true, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+/* The bitmaps stay until vm_mem_destroy(): a store that saw the log on a moment ago
+ * may still be marking one. */
+void vm_mem_dirty_log_stop(struct vm_mem *mem)
+{
+	__atomic_store_n(&mem->dirty_log, false, __ATOMIC_SEQ_CST);
+}
+
+/* The region holding host address p, or NULL. */
+static const struct vm_mem_region *region_of_host(const struct vm_mem *mem, const uint8_t *p)
+{
+	for (unsigned i = 0; i < mem->nr; i++) {
+		const struct vm_mem_region *r = &mem->regions[i];
+		if (p >= r->host && (uint64_t)(p - r->host) < r->size)
+			return r;
+	}
+	return NULL;
+}
+
+void vm_mem_mark_dirty(const struct vm_mem *mem, const void *host, size_t len)
+{
+	const struct vm_mem_region *r;
+	uint64_t first, last;
+
+	if (!len || !vm_mem_dirty_logging(mem))
+		return;
+	r = region_of_host(mem, host);
+	if (!r || !r->dirty)
+		return;
+	first = (uint64_t)((const uint8_t *)host - r->host);
+	last = VK_MIN(first + len, r->size) - 1;
+	for (uint64_t pg = first / VM_MEM_DIRTY_PAGE; pg <= last / VM_MEM_DIRTY_PAGE; pg++)
+		__atomic_fetch_or(&r->dirty[pg / 64], 1ull << (pg % 64), __ATOMIC_RELAXED);
+}
+
+bool vm_mem_page_dirty(const struct vm_mem *mem, const void *host)
+{
+	const struct vm_mem_region *r = region_of_host(mem, host);
+	uint64_t pg;
+
+	if (!r || !r->dirty)
+		return true; /* nothing to track */
+	pg = (uint64_t)((const uint8_t *)host - r->host) / VM_MEM_DIRTY_PAGE;
+	return (__atomic_load_n(&r->dirty[pg / 64], __ATOMIC_RELAXED) >> (pg % 64)) & 1;
+}
+
+uint64_t vm_mem_dirty_harvest(struct vm_mem *mem, unsigned i, uint64_t *out)
+{
+	struct vm_mem_region *r = &mem->regions[i];
+	size_t words = vm_mem_dirty_words(r);
+	uint64_t n = 0;
+
+	for (size_t w = 0; w < words; w++) {
+		out[w] = r->dirty ? __atomic_exchange_n(&r->dirty[w], 0, __ATOMIC_SEQ_CST) : 0;
+		n += (uint64_t)__builtin_popcountll(out[w]);
+	}
+	return n;
 }

@@ -25,6 +25,9 @@ struct vm_mem_region {
 	uint64_t gpa;  /* guest-physical base */
 	uint64_t size; /* bytes, a multiple of the host page size */
 	uint8_t *host; /* host mapping of gpa */
+	/* While the dirty log runs: one bit per 4 KiB page written since the last harvest
+	 * (atomic OR from any thread, atomic exchange by the harvester). */
+	uint64_t *dirty;
 };
 
 struct vm_mem {
@@ -38,14 +41,49 @@ struct vm_mem {
 	 */
 	void (*write_hook)(void *opaque, const void *host, size_t len);
 	void *write_hook_opaque;
+	/* The dirty log runs (atomic; see vm_mem_dirty_log_start). */
+	bool dirty_log;
 };
 
-/* Report a write of len bytes at host address host inside guest RAM (see write_hook). */
+#define VM_MEM_DIRTY_PAGE 4096u
+
+/* Mark [host, host+len) dirty in the log (any thread; nothing when the log is off). */
+void vm_mem_mark_dirty(const struct vm_mem *mem, const void *host, size_t len);
+
+static inline bool vm_mem_dirty_logging(const struct vm_mem *mem)
+{
+	return __atomic_load_n(&mem->dirty_log, __ATOMIC_RELAXED);
+}
+
+/* Report a write of len bytes at host address host inside guest RAM (see write_hook): the
+ * translator drops code, the dirty log records the pages. */
 static inline void vm_mem_note_write(const struct vm_mem *mem, const void *host, size_t len)
 {
-	if (mem->write_hook && len)
+	if (!len)
+		return;
+	if (vm_mem_dirty_logging(mem))
+		vm_mem_mark_dirty(mem, host, len);
+	if (mem->write_hook)
 		mem->write_hook(mem->write_hook_opaque, host, len);
 }
+
+/*
+ * The dirty log, for live migration: which 4 KiB pages of RAM were written
+ * since the last harvest. Device writes are recorded by vm_mem_note_write();
+ * CPU stores by the CPU backend, which must look at vm_mem_dirty_logging()
+ * (the riscv64 CPU withholds write permission from its soft TLB for pages not
+ * yet dirty: rv_cpu_track_dirty()). start clears (allocates) the bitmaps, stop
+ * ends the log and keeps them until vm_mem_destroy(): call start with every
+ * CPU stopped and the machine lock held (devices mark from the loop).
+ */
+int vm_mem_dirty_log_start(struct vm_mem *mem, struct vk_error *err) VK_MUST_CHECK;
+void vm_mem_dirty_log_stop(struct vm_mem *mem);
+/* True when the page holding host is marked (the log runs). */
+bool vm_mem_page_dirty(const struct vm_mem *mem, const void *host);
+/* Move region i's bits into out (size: vm_mem_dirty_words() words) and clear them;
+ * returns the number of pages that were marked. */
+uint64_t vm_mem_dirty_harvest(struct vm_mem *mem, unsigned i, uint64_t *out);
+size_t vm_mem_dirty_words(const struct vm_mem_region *r);
 
 void vm_mem_init(struct vm_mem *mem);
 

@@ -69,6 +69,8 @@ struct vm_mem;
 struct bus;
 struct rv_cpu;
 struct rv_jit;
+struct vm_state_buf;
+struct vm_state_rd;
 
 /* Interrupt bits of mip/mie, for rv_cpu_set_irq(). */
 #define RV_MIP_SSIP (1ull << 1)
@@ -198,5 +200,27 @@ int rv_cpu_describe(const struct rv_cpu *cpu, char *buf, size_t size);
 
 /* Why the last rv_cpu_run() returned RV_EXIT_FATAL: a sentence. */
 const char *rv_cpu_fatal_reason(const struct rv_cpu *cpu);
+
+/*
+ * Saving and restoring (cpu-state.c), by the owner or while the hart is parked
+ * outside rv_cpu_run(): the architectural state as a DEVICE record payload of
+ * the machine-state format (vm/state.h), in version RV_CPU_STATE_VERSION.
+ * rv_cpu_load() checks every value (-EINVAL with a sentence), drops every
+ * cache (TLB, the translator's) and leaves the hart ready to run; the board
+ * re-drives the interrupt lines it owns (the PLIC's SEIP).
+ */
+#define RV_CPU_STATE_VERSION 1
+void rv_cpu_save(const struct rv_cpu *cpu, struct vm_state_buf *b);
+int rv_cpu_load(struct rv_cpu *cpu, struct vm_state_rd *r, uint32_t version,
+                struct vk_error *err) VK_MUST_CHECK;
+
+/*
+ * The dirty log of live migration (vm/mem.h): while cfg->mem's log runs, a TLB
+ * fill gives write permission on the fast path only for pages already logged;
+ * the first store to any other page takes the slow path, which logs it. Call
+ * this with the hart parked after every harvest of the log (and once when it
+ * starts): it withdraws that permission from every entry the hart holds.
+ */
+void rv_cpu_track_dirty(struct rv_cpu *cpu);
 
 #endif

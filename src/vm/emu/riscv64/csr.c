@@ -58,20 +58,12 @@ enum {
 	CSR_MHPMCOUNTER31 = 0xb1f,
 };
 
-#define MSTATUS_WRITABLE                                                                       \
-	(MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE | MSTATUS_MPIE | MSTATUS_SPP | MSTATUS_MPP | \
-	 MSTATUS_FS | MSTATUS_MPRV | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_TVM | MSTATUS_TW |    \
-	 MSTATUS_TSR)
 #define SSTATUS_VIEW                                                                        \
 	(MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_UBE | MSTATUS_SPP | MSTATUS_VS | MSTATUS_FS | \
 	 MSTATUS_XS | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_UXL | MSTATUS_SD)
 #define SSTATUS_WRITABLE \
 	(MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_SUM | MSTATUS_MXR)
-/* Exceptions that can be delegated: all defined ones but ecall from M (11). */
-#define MEDELEG_WRITABLE 0xb3ffull
-#define MIP_WRITABLE     (RV_MIP_SSIP | RV_MIP_STIP | RV_MIP_SEIP)
-#define PMPADDR_MASK     ((1ull << 54) - 1)
-#define PMP_L            0x80
+#define PMP_L 0x80
 
 uint64_t rv_mstatus_read(const struct rv_cpu *cpu)
 {

@@ -141,6 +141,7 @@ static bool rv_walk(struct rv_cpu *cpu, uint64_t va, enum rv_access acc, enum rv
 		                                 __ATOMIC_SEQ_CST))
 			return rv_walk(cpu, va, acc, idx, res); /* changed under us: walk again */
 		pte = want;
+		vm_mem_mark_dirty(cpu->mem, ptep, sizeof(*ptep)); /* a store, for the dirty log */
 	}
 	/* Only a dirty page may be cached writable: the first store must walk to set D. */
 	res->w = res->w && (pte & PTE_D);
@@ -172,6 +173,14 @@ struct rv_tlb_entry *rv_tlb_fill(struct rv_cpu *cpu, uint64_t va, enum rv_access
 	}
 	e->tag_r = res.r ? tag : RV_TLB_INVALID;
 	e->tag_x = res.x ? tag : RV_TLB_INVALID;
+	/*
+	 * While the dirty log runs, the first store to a page not yet logged takes
+	 * the slow path, which logs it. The log is harvested with every hart parked
+	 * (rv_cpu_track_dirty() then poisons the write tags again), so a fill here
+	 * never races a harvest.
+	 */
+	if (res.w && host && vm_mem_dirty_logging(cpu->mem) && !vm_mem_page_dirty(cpu->mem, host))
+		tag |= RV_TLB_NOTDIRTY;
 	if (res.w && host && cpu->jit) {
 		/*
 		 * A page with translated code is never written on the fast path. The
@@ -201,7 +210,7 @@ static struct rv_tlb_entry *lookup(struct rv_cpu *cpu, uint64_t va, enum rv_acce
 {
 	struct rv_tlb_entry *e = &cpu->tlb[idx][(va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
 
-	if ((tag_of(e, acc) & ~(RV_TLB_IO | RV_TLB_CODE)) == (va & RV_PAGE_MASK))
+	if ((tag_of(e, acc) & ~RV_TLB_SLOW_W) == (va & RV_PAGE_MASK))
 		return e;
 	return rv_tlb_fill(cpu, va, acc, idx);
 }
@@ -250,6 +259,17 @@ static void code_write(struct rv_cpu *cpu, struct rv_tlb_entry *e, void *host, u
 		if (rv_jit_page_has_code(jit, host))
 			__atomic_store_n(&e->tag_w, tag | RV_TLB_CODE, __ATOMIC_RELAXED);
 	}
+}
+
+/*
+ * The first store to a page since the dirty log was last harvested: log the
+ * page, then let this entry write on the fast path. Another hart may add
+ * RV_TLB_CODE to the tag meanwhile (jit/cache.c): clear our bit atomically.
+ */
+static void dirty_write(struct rv_cpu *cpu, struct rv_tlb_entry *e, void *host)
+{
+	vm_mem_mark_dirty(cpu->mem, host, 1);
+	__atomic_fetch_and(&e->tag_w, ~RV_TLB_NOTDIRTY, __ATOMIC_SEQ_CST);
 }
 
 bool rv_load_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t *val)
@@ -305,6 +325,8 @@ bool rv_store_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t val)
 			return rv_raise(cpu, RV_EXC_STORE_ACCESS, va);
 		return io_write(cpu, va, va + e->addend, size, val);
 	}
+	if (rv_tlb_tag_w(e) & RV_TLB_NOTDIRTY)
+		dirty_write(cpu, e, (void *)(uintptr_t)(va + e->addend));
 	if (rv_tlb_tag_w(e) & RV_TLB_CODE)
 		code_write(cpu, e, (void *)(uintptr_t)(va + e->addend), size);
 	rv_ram_store((void *)(uintptr_t)(va + e->addend), size, val);
@@ -344,6 +366,8 @@ void *rv_amo_ptr(struct rv_cpu *cpu, uint64_t va, unsigned size, enum rv_access 
 		rv_raise(cpu, acc == RV_ACC_READ ? RV_EXC_LOAD_ACCESS : RV_EXC_STORE_ACCESS, va);
 		return NULL;
 	}
+	if (acc == RV_ACC_WRITE && (rv_tlb_tag_w(e) & RV_TLB_NOTDIRTY))
+		dirty_write(cpu, e, (void *)(uintptr_t)(va + e->addend));
 	if (acc == RV_ACC_WRITE && (rv_tlb_tag_w(e) & RV_TLB_CODE))
 		code_write(cpu, e, (void *)(uintptr_t)(va + e->addend), size);
 	return (void *)(uintptr_t)(va + e->addend);

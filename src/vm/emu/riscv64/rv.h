@@ -43,27 +43,37 @@
 #define RV_PRIV_M 3
 
 /* ---- mstatus ---- */
-#define MSTATUS_SIE       (1ull << 1)
-#define MSTATUS_MIE       (1ull << 3)
-#define MSTATUS_SPIE      (1ull << 5)
-#define MSTATUS_UBE       (1ull << 6)
-#define MSTATUS_MPIE      (1ull << 7)
-#define MSTATUS_SPP       (1ull << 8)
-#define MSTATUS_VS        (3ull << 9)
-#define MSTATUS_MPP       (3ull << 11)
-#define MSTATUS_FS        (3ull << 13)
-#define MSTATUS_XS        (3ull << 15)
-#define MSTATUS_MPRV      (1ull << 17)
-#define MSTATUS_SUM       (1ull << 18)
-#define MSTATUS_MXR       (1ull << 19)
-#define MSTATUS_TVM       (1ull << 20)
-#define MSTATUS_TW        (1ull << 21)
-#define MSTATUS_TSR       (1ull << 22)
-#define MSTATUS_UXL       (3ull << 32)
-#define MSTATUS_SXL       (3ull << 34)
-#define MSTATUS_SD        (1ull << 63)
-#define MSTATUS_UXL_64    (2ull << 32)
-#define MSTATUS_SXL_64    (2ull << 34)
+#define MSTATUS_SIE    (1ull << 1)
+#define MSTATUS_MIE    (1ull << 3)
+#define MSTATUS_SPIE   (1ull << 5)
+#define MSTATUS_UBE    (1ull << 6)
+#define MSTATUS_MPIE   (1ull << 7)
+#define MSTATUS_SPP    (1ull << 8)
+#define MSTATUS_VS     (3ull << 9)
+#define MSTATUS_MPP    (3ull << 11)
+#define MSTATUS_FS     (3ull << 13)
+#define MSTATUS_XS     (3ull << 15)
+#define MSTATUS_MPRV   (1ull << 17)
+#define MSTATUS_SUM    (1ull << 18)
+#define MSTATUS_MXR    (1ull << 19)
+#define MSTATUS_TVM    (1ull << 20)
+#define MSTATUS_TW     (1ull << 21)
+#define MSTATUS_TSR    (1ull << 22)
+#define MSTATUS_UXL    (3ull << 32)
+#define MSTATUS_SXL    (3ull << 34)
+#define MSTATUS_SD     (1ull << 63)
+#define MSTATUS_UXL_64 (2ull << 32)
+#define MSTATUS_SXL_64 (2ull << 34)
+
+/* What csr.c lets software write (also what a loaded state may hold, cpu-state.c). */
+#define MSTATUS_WRITABLE                                                                       \
+	(MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE | MSTATUS_MPIE | MSTATUS_SPP | MSTATUS_MPP | \
+	 MSTATUS_FS | MSTATUS_MPRV | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_TVM | MSTATUS_TW |    \
+	 MSTATUS_TSR)
+/* Exceptions that can be delegated: all defined ones but ecall from M (11). */
+#define MEDELEG_WRITABLE  0xb3ffull
+#define MIP_WRITABLE      (RV_MIP_SSIP | RV_MIP_STIP | RV_MIP_SEIP)
+#define PMPADDR_MASK      ((1ull << 54) - 1)
 
 #define MSTATUS_MPP_SHIFT 11
 #define MSTATUS_FS_SHIFT  13
@@ -99,11 +109,13 @@
 enum rv_access { RV_ACC_READ = 0, RV_ACC_WRITE = 1, RV_ACC_EXEC = 2 };
 
 /* ---- software TLB ---- */
-#define RV_TLB_BITS    8
-#define RV_TLB_SIZE    (1u << RV_TLB_BITS)
-#define RV_TLB_INVALID (~0ull)      /* never equals a masked address */
-#define RV_TLB_IO      (1ull << 11) /* page is not RAM: slow path via the bus */
-#define RV_TLB_CODE    (1ull << 10) /* tag_w only: RAM holding translated code (jit/) */
+#define RV_TLB_BITS     8
+#define RV_TLB_SIZE     (1u << RV_TLB_BITS)
+#define RV_TLB_INVALID  (~0ull)      /* never equals a masked address */
+#define RV_TLB_IO       (1ull << 11) /* page is not RAM: slow path via the bus */
+#define RV_TLB_CODE     (1ull << 10) /* tag_w only: RAM holding translated code (jit/) */
+#define RV_TLB_NOTDIRTY (1ull << 9)  /* tag_w only: RAM not yet in the dirty log (vm_mem) */
+#define RV_TLB_SLOW_W   (RV_TLB_IO | RV_TLB_CODE | RV_TLB_NOTDIRTY)
 
 enum rv_mmu_idx { RV_MMU_U = 0, RV_MMU_S, RV_MMU_S_SUM, RV_MMU_M, RV_MMU_COUNT };
 
