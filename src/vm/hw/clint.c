@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vm/registry.h"
+
 #define CLINT_MSIP_BASE     0x0000
 #define CLINT_MTIMECMP_BASE 0x4000
 #define CLINT_MTIME         0xbff8
@@ -194,4 +196,65 @@ void clint_destroy(struct clint *clint)
 		bus_unregister(clint->bus, clint->base);
 	free(clint->harts);
 	free(clint);
+}
+
+/* ---- saving and restoring (registry.h) ------------------------------------------ */
+
+/* msip and mtimecmp of every hart, and the offset of mtime from the board's clock (which
+ * the board saves itself). MTIP follows from them once the clock is back (post_load). */
+static void clint_state_save(void *opaque, struct vm_state_buf *b)
+{
+	struct clint *clint = opaque;
+
+	vm_state_put_u32(b, clint->nr_harts);
+	vm_state_put_u64(b, clint->time_offset);
+	for (unsigned i = 0; i < clint->nr_harts; i++) {
+		vm_state_put_u32(b, clint->harts[i].msip);
+		vm_state_put_u64(b, clint->harts[i].mtimecmp);
+	}
+}
+
+static int clint_state_load(void *opaque, struct vm_state_rd *r, uint32_t version,
+                            struct vk_error *err)
+{
+	struct clint *clint = opaque;
+	uint32_t n = vm_state_get_u32(r);
+
+	if (r->bad)
+		return 0;
+	if (n != clint->nr_harts)
+		return vk_error_set(err, EINVAL, "CLINT of %u harts saved, this one has %u", n,
+		                    clint->nr_harts);
+	__atomic_store_n(&clint->time_offset, vm_state_get_u64(r), __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < n; i++) {
+		struct clint_hart *h = &clint->harts[i];
+		uint32_t msip = vm_state_get_u32(r);
+
+		if (msip > 1)
+			return vk_error_set(err, EINVAL, "CLINT: msip %u of hart %u", msip, i);
+		h->msip = msip;
+		__atomic_store_n(&h->mtimecmp, vm_state_get_u64(r), __ATOMIC_RELEASE);
+		irq_set(&h->msip_line, h->msip);
+	}
+	return 0;
+}
+
+static int clint_state_post_load(void *opaque, struct vk_error *err)
+{
+	clint_update(opaque);
+	return 0;
+}
+
+static const struct vm_device_ops clint_state_ops = {
+        .kind = "clint",
+        .version = 1,
+        .save = clint_state_save,
+        .load = clint_state_load,
+        .post_load = clint_state_post_load,
+};
+
+int clint_register(struct clint *clint, struct vm_registry *reg, const char *name,
+                   struct vk_error *err)
+{
+	return vm_registry_add(reg, name, &clint_state_ops, clint, err);
 }

@@ -35,6 +35,11 @@ struct clint *clint_create(struct bus *bus, uint64_t base, unsigned nr_harts,
                            uint64_t (*get_time)(void *opaque), void *opaque, struct vk_error *err);
 void clint_destroy(struct clint *clint);
 
+/* Enter clint in the machine's registry (registry.h). */
+struct vm_registry;
+int clint_register(struct clint *clint, struct vm_registry *reg, const char *name,
+                   struct vk_error *err) VK_MUST_CHECK;
+
 /* mtime now, and hart's mtimecmp (UINT64_MAX for a hart that does not exist). Any thread. */
 uint64_t clint_mtime(const struct clint *clint);
 uint64_t clint_mtimecmp(const struct clint *clint, unsigned hart);

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vm/registry.h"
+
 #define PLIC_PRIORITY_BASE  0x000000
 #define PLIC_PENDING_BASE   0x001000
 #define PLIC_ENABLE_BASE    0x002000
@@ -261,4 +263,94 @@ void plic_destroy(struct plic *plic)
 	free(plic->ctx);
 	free(plic->outputs);
 	free(plic);
+}
+
+/* ---- saving and restoring (registry.h) ------------------------------------------ */
+
+/* Bits a word of a source bitmap may hold: sources 1 .. nr_sources-1. */
+static uint32_t source_mask(const struct plic *plic, unsigned w)
+{
+	uint32_t m = w == 0 ? ~1u : ~0u;
+
+	if (w > (plic->nr_sources - 1) / 32)
+		return 0;
+	if (w == (plic->nr_sources - 1) / 32 && plic->nr_sources % 32)
+		m &= (1u << (plic->nr_sources % 32)) - 1;
+	return m;
+}
+
+static void plic_state_save(void *opaque, struct vm_state_buf *b)
+{
+	struct plic *plic = opaque;
+
+	vm_state_put_u32(b, plic->nr_sources);
+	vm_state_put_u32(b, plic->nr_contexts);
+	for (unsigned n = 0; n < plic->nr_sources; n++)
+		vm_state_put_u8(b, (uint8_t)plic->priority[n]);
+	for (unsigned w = 0; w < PLIC_WORDS; w++) {
+		vm_state_put_u32(b, plic->level[w]);
+		vm_state_put_u32(b, plic->pending[w]);
+		vm_state_put_u32(b, plic->in_service[w]);
+	}
+	for (unsigned i = 0; i < plic->nr_contexts; i++) {
+		for (unsigned w = 0; w < PLIC_WORDS; w++)
+			vm_state_put_u32(b, plic->ctx[i].enable[w]);
+		vm_state_put_u8(b, (uint8_t)plic->ctx[i].threshold);
+	}
+}
+
+static int plic_state_load(void *opaque, struct vm_state_rd *r, uint32_t version,
+                           struct vk_error *err)
+{
+	struct plic *plic = opaque;
+	uint32_t ns = vm_state_get_u32(r), nc = vm_state_get_u32(r);
+	bool bad = false;
+
+	if (r->bad)
+		return 0;
+	if (ns != plic->nr_sources || nc != plic->nr_contexts)
+		return vk_error_set(err, EINVAL,
+		                    "PLIC with %u sources and %u contexts saved, this one has %u "
+		                    "and %u (another number of harts?)",
+		                    ns, nc, plic->nr_sources, plic->nr_contexts);
+	for (unsigned n = 0; n < plic->nr_sources; n++) {
+		plic->priority[n] = vm_state_get_u8(r);
+		bad |= plic->priority[n] > PLIC_PRIORITY_MASK || (n == 0 && plic->priority[n]);
+	}
+	for (unsigned w = 0; w < PLIC_WORDS; w++) {
+		plic->level[w] = vm_state_get_u32(r);
+		plic->pending[w] = vm_state_get_u32(r);
+		plic->in_service[w] = vm_state_get_u32(r);
+		bad |= ((plic->level[w] | plic->pending[w] | plic->in_service[w]) &
+		        ~source_mask(plic, w)) != 0;
+	}
+	for (unsigned i = 0; i < plic->nr_contexts; i++) {
+		for (unsigned w = 0; w < PLIC_WORDS; w++) {
+			plic->ctx[i].enable[w] = vm_state_get_u32(r);
+			bad |= (plic->ctx[i].enable[w] & ~source_mask(plic, w)) != 0;
+		}
+		plic->ctx[i].threshold = vm_state_get_u8(r);
+		bad |= plic->ctx[i].threshold > PLIC_PRIORITY_MASK;
+	}
+	if (bad && !r->bad)
+		return vk_error_set(err, EINVAL, "PLIC: a priority or a source bit out of range");
+	/* Drive every output as the state says (the harts' MEIP and SEIP follow). */
+	for (unsigned i = 0; i < plic->nr_contexts; i++) {
+		plic->ctx[i].output = plic_best(plic, &plic->ctx[i]) != 0;
+		irq_set(&plic->outputs[i], plic->ctx[i].output);
+	}
+	return 0;
+}
+
+static const struct vm_device_ops plic_state_ops = {
+        .kind = "plic",
+        .version = 1,
+        .save = plic_state_save,
+        .load = plic_state_load,
+};
+
+int plic_register(struct plic *plic, struct vm_registry *reg, const char *name,
+                  struct vk_error *err)
+{
+	return vm_registry_add(reg, name, &plic_state_ops, plic, err);
 }

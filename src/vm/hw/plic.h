@@ -27,6 +27,11 @@ struct plic *plic_create(struct bus *bus, uint64_t base, unsigned nr_sources, un
                          const struct irq_line *outputs, struct vk_error *err);
 void plic_destroy(struct plic *plic);
 
+/* Enter plic in the machine's registry (registry.h); loading drives its outputs again. */
+struct vm_registry;
+int plic_register(struct plic *plic, struct vm_registry *reg, const char *name,
+                  struct vk_error *err) VK_MUST_CHECK;
+
 /* The input line for source n (1..nr_sources-1), for a device to hold. */
 struct irq_line plic_input(struct plic *plic, unsigned n);
 

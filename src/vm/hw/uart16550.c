@@ -46,6 +46,7 @@
 
 #include "common/util.h"
 #include "vm/loop.h"
+#include "vm/registry.h"
 
 #define UART_FIFO 16
 #define RX_BREAK  0x100 /* flag on an RX FIFO entry: received as a break */
@@ -582,4 +583,101 @@ void uart16550_destroy(struct uart16550 *u)
 	}
 	vm_timer_free(u->timer);
 	free(u);
+}
+
+/* --- saving and restoring (registry.h) ----------------------------------- */
+
+/*
+ * The registers, both FIFOs (the receive FIFO with its break flags), the
+ * pending interrupt conditions and the line's level. Host-side flow control
+ * (rx_blocked, tx_waiting) belongs to the chardev and starts afresh.
+ */
+static void uart_state_save(void *opaque, struct vm_state_buf *b)
+{
+	struct uart16550 *u = opaque;
+
+	vm_state_put_u8(b, u->ier);
+	vm_state_put_u8(b, u->lcr);
+	vm_state_put_u8(b, u->mcr);
+	vm_state_put_u8(b, u->scr);
+	vm_state_put_u8(b, u->dll);
+	vm_state_put_u8(b, u->dlm);
+	vm_state_put_u8(b, u->fcr);
+	vm_state_put_u8(b, u->lsr_oe);
+	vm_state_put_bool(b, u->lsr_bi);
+	vm_state_put_u8(b, u->msr);
+	vm_state_put_bool(b, u->thr_ipending);
+	vm_state_put_bool(b, u->timeout_ipending);
+	vm_state_put_bool(b, u->irq_level);
+	vm_state_put_u8(b, (uint8_t)u->rx_count);
+	for (unsigned i = 0; i < u->rx_count; i++)
+		vm_state_put_u16(b, u->rx[(u->rx_head + i) % UART_FIFO]);
+	vm_state_put_u8(b, (uint8_t)u->tx_count);
+	for (unsigned i = 0; i < u->tx_count; i++)
+		vm_state_put_u8(b, u->tx[(u->tx_head + i) % UART_FIFO]);
+}
+
+static int uart_state_load(void *opaque, struct vm_state_rd *r, uint32_t version,
+                           struct vk_error *err)
+{
+	struct uart16550 *u = opaque;
+
+	u->ier = vm_state_get_u8(r);
+	u->lcr = vm_state_get_u8(r);
+	u->mcr = vm_state_get_u8(r);
+	u->scr = vm_state_get_u8(r);
+	u->dll = vm_state_get_u8(r);
+	u->dlm = vm_state_get_u8(r);
+	u->fcr = vm_state_get_u8(r);
+	u->lsr_oe = vm_state_get_u8(r);
+	u->lsr_bi = vm_state_get_bool(r);
+	u->msr = vm_state_get_u8(r);
+	u->thr_ipending = vm_state_get_bool(r);
+	u->timeout_ipending = vm_state_get_bool(r);
+	u->irq_level = vm_state_get_bool(r);
+	u->rx_head = u->tx_head = 0;
+	u->rx_count = vm_state_get_u8(r);
+	if (u->rx_count > UART_FIFO || (u->fcr & ~(UART_FCR_ENABLE | 0xc0)) ||
+	    (u->lsr_oe & ~UART_LSR_OE))
+		return vk_error_set(err, EINVAL, "UART FIFO of %u bytes or FCR 0x%x", u->rx_count,
+		                    u->fcr);
+	for (unsigned i = 0; i < u->rx_count; i++) {
+		u->rx[i] = vm_state_get_u16(r);
+		if (u->rx[i] & ~(RX_BREAK | 0xffu))
+			return vk_error_set(err, EINVAL, "UART FIFO entry 0x%x", u->rx[i]);
+	}
+	u->tx_count = vm_state_get_u8(r);
+	if (u->tx_count > UART_FIFO)
+		return vk_error_set(err, EINVAL, "UART FIFO of %u bytes", u->tx_count);
+	for (unsigned i = 0; i < u->tx_count; i++)
+		u->tx[i] = vm_state_get_u8(r);
+	u->rx_blocked = u->tx_waiting = u->tx_flushing = u->tx_ready_seen = false;
+	u->rx_last_ns = vk_now_ns();
+	return 0;
+}
+
+/* The line to the interrupt controller as saved; the FIFOs' timers and output go on. */
+static int uart_state_post_load(void *opaque, struct vk_error *err)
+{
+	struct uart16550 *u = opaque;
+
+	irq_set(&u->irq, u->irq_level);
+	uart_timeout_arm(u);
+	uart_tx_flush(u);
+	uart_update_irq(u);
+	return 0;
+}
+
+static const struct vm_device_ops uart_state_ops = {
+        .kind = "uart16550",
+        .version = 1,
+        .save = uart_state_save,
+        .load = uart_state_load,
+        .post_load = uart_state_post_load,
+};
+
+int uart16550_register(struct uart16550 *u, struct vm_registry *reg, const char *name,
+                       struct vk_error *err)
+{
+	return vm_registry_add(reg, name, &uart_state_ops, u, err);
 }

@@ -44,6 +44,11 @@ int uart16550_inject(struct uart16550 *u, int c) VK_MUST_CHECK;
 void uart16550_set_tx_tap(struct uart16550 *u, void (*tap)(void *opaque, uint8_t byte),
                           void *opaque);
 
+/* Enter u in the machine's registry (registry.h): registers, FIFOs, interrupt state. */
+struct vm_registry;
+int uart16550_register(struct uart16550 *u, struct vm_registry *reg, const char *name,
+                       struct vk_error *err) VK_MUST_CHECK;
+
 /* Unregisters from the bus and closes the chardev. NULL is a no-op. */
 void uart16550_destroy(struct uart16550 *u);
 
