@@ -144,14 +144,11 @@ static void reap_locked(struct block_aio *aio)
 	}
 }
 
-static void on_event(void *opaque, int fd, short revents)
+/* Call done() of every finished request (loop thread or machine lock held). */
+static void deliver(struct block_aio *aio)
 {
-	struct block_aio *aio = opaque;
 	struct block_req *list;
-	uint64_t n;
 
-	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		vk_warn("block I/O on '%s': eventfd: %s", aio->be->path, strerror(errno));
 	pthread_mutex_lock(&aio->mu);
 	reap_locked(aio);
 	list = aio->done_head;
@@ -164,6 +161,16 @@ static void on_event(void *opaque, int fd, short revents)
 		list = req->next;
 		req->done(req);
 	}
+}
+
+static void on_event(void *opaque, int fd, short revents)
+{
+	struct block_aio *aio = opaque;
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		vk_warn("block I/O on '%s': eventfd: %s", aio->be->path, strerror(errno));
+	deliver(aio);
 }
 
 static bool uring_submit(struct block_aio *aio, struct block_req *req)
@@ -250,6 +257,12 @@ void block_aio_drain(struct block_aio *aio)
 	pthread_mutex_unlock(&aio->mu);
 	/* What the drain reaped still goes to the loop. */
 	signal_loop(aio);
+}
+
+void block_aio_settle(struct block_aio *aio)
+{
+	block_aio_drain(aio);
+	deliver(aio);
 }
 
 const char *block_aio_engine(const struct block_aio *aio)

@@ -64,6 +64,13 @@ void block_aio_submit(struct block_aio *aio, struct block_req *req);
  */
 void block_aio_drain(struct block_aio *aio);
 
+/*
+ * Drain, then call done() of every finished request now, on the calling
+ * thread, which holds the machine lock: afterwards nothing of this device is
+ * in flight or waiting for the loop (a machine's state is about to be saved).
+ */
+void block_aio_settle(struct block_aio *aio);
+
 /* Drain and free; done() is not called for what was pending. NULL is accepted. */
 void block_aio_free(struct block_aio *aio);
 

@@ -144,7 +144,7 @@ struct block_backend *block_open(const char *path, const struct block_open_opts 
 		}
 		fmt = BLOCK_FORMAT_RAW;
 	}
-	if (!o->no_lock && take_lock(fd, !o->readonly, path, err) < 0) {
+	if (!o->no_lock && !o->lock_later && take_lock(fd, !o->readonly, path, err) < 0) {
 		close(fd);
 		return NULL;
 	}

@@ -61,6 +61,8 @@ struct block_open_opts {
 	bool readonly;
 	enum block_format format;
 	bool no_lock;      /* do not lock (only tools that read an image next to its user) */
+	bool lock_later;   /* open without the lock, which block_relock() takes (a migration's
+	                    * destination, while the source still holds it) */
 	bool direct;       /* cache=none: guest data bypasses the host page cache (O_DIRECT) */
 	unsigned depth;    /* backing files above this one (qcow2 chains) */
 	const char *child; /* opening a backing file of this image (for messages), or NULL */

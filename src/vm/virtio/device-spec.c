@@ -34,12 +34,12 @@ int virtio_parse_mac(const char *s, uint8_t mac[6], struct vk_error *err)
 }
 
 static struct virtio_dev *disk_from_spec(const char *spec, const struct vm_mem *mem,
-                                         struct vk_error *err)
+                                         bool lock_later, struct vk_error *err)
 {
 	_cleanup_free_ char *copy = strdup(spec);
 	char *save = NULL, *path, *opt;
 	const char *serial = NULL;
-	struct block_open_opts o = {.format = BLOCK_FORMAT_AUTO};
+	struct block_open_opts o = {.format = BLOCK_FORMAT_AUTO, .lock_later = lock_later};
 	struct block_backend *be;
 
 	if (!copy) {
@@ -134,8 +134,10 @@ struct virtio_dev *virtio_dev_from_spec(enum virtio_spec_kind kind, const char *
 	struct chardev *c;
 
 	switch (kind) {
-	case VIRTIO_SPEC_DISK: {
-		struct virtio_dev *dev = disk_from_spec(spec ? spec : "", mem, err);
+	case VIRTIO_SPEC_DISK:
+	case VIRTIO_SPEC_DISK_INCOMING: {
+		struct virtio_dev *dev = disk_from_spec(spec ? spec : "", mem,
+		                                        kind == VIRTIO_SPEC_DISK_INCOMING, err);
 
 		/* Its file I/O runs without the machine lock (docs/threading.md). */
 		if (dev && loop && virtio_blk_set_loop(dev, loop, err) < 0) {

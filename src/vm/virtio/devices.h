@@ -69,6 +69,10 @@ struct virtio_dev *virtio_rng_create(const struct vm_mem *mem, struct vk_error *
  */
 enum virtio_spec_kind {
 	VIRTIO_SPEC_DISK,
+	/* A disk of a machine whose state comes from a live migration: the image is opened
+	 * without its lock, which the source holds until the switchover (virtio_dev_ops
+	 * handover). */
+	VIRTIO_SPEC_DISK_INCOMING,
 	VIRTIO_SPEC_NET,
 	VIRTIO_SPEC_CONSOLE,
 	VIRTIO_SPEC_RNG,

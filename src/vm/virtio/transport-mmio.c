@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "vm/registry.h"
+
 struct virtio_mmio {
 	struct bus *bus;
 	uint64_t base;
@@ -214,4 +216,63 @@ void virtio_mmio_destroy(struct virtio_mmio *m)
 	virtio_dev_attach_transport(m->dev, NULL, NULL);
 	(void)bus_unregister(m->bus, m->base);
 	free(m);
+}
+
+/* ---- the registry's record: the two feature selects, then the device -------- */
+
+static void mmio_state_reset(void *opaque)
+{
+	struct virtio_mmio *m = opaque;
+
+	virtio_reset(m->dev);
+}
+
+static void mmio_state_save(void *opaque, struct vm_state_buf *b)
+{
+	struct virtio_mmio *m = opaque;
+
+	vm_state_put_u32(b, m->device_features_sel);
+	vm_state_put_u32(b, m->driver_features_sel);
+	virtio_dev_save(m->dev, b);
+}
+
+static int mmio_state_load(void *opaque, struct vm_state_rd *r, uint32_t version,
+                           struct vk_error *err)
+{
+	struct virtio_mmio *m = opaque;
+
+	m->device_features_sel = vm_state_get_u32(r);
+	m->driver_features_sel = vm_state_get_u32(r);
+	return virtio_dev_load(m->dev, r, err);
+}
+
+static int mmio_state_post_load(void *opaque, struct vk_error *err)
+{
+	struct virtio_mmio *m = opaque;
+
+	update_irq(m);
+	return virtio_dev_post_load(m->dev, err);
+}
+
+static int mmio_state_handover(void *opaque, bool take, struct vk_error *err)
+{
+	struct virtio_mmio *m = opaque;
+
+	return m->dev->ops->handover ? m->dev->ops->handover(m->dev, take, err) : 0;
+}
+
+static const struct vm_device_ops mmio_state_ops = {
+        .kind = "virtio-mmio",
+        .version = 1,
+        .reset = mmio_state_reset,
+        .save = mmio_state_save,
+        .load = mmio_state_load,
+        .post_load = mmio_state_post_load,
+        .handover = mmio_state_handover,
+};
+
+int virtio_mmio_register(struct virtio_mmio *m, struct vm_registry *reg, const char *name,
+                         struct vk_error *err)
+{
+	return vm_registry_add(reg, name, &mmio_state_ops, m, err);
 }

@@ -62,4 +62,10 @@ struct virtio_mmio *virtio_mmio_create(struct bus *bus, uint64_t base, struct ir
 /* Unregister from the bus and free; NULL is accepted. */
 void virtio_mmio_destroy(struct virtio_mmio *m);
 
+/* Enter m (transport and device) in the machine's registry under name: reset is a device
+ * reset, save/load carry the transport's registers and the device (virtio_dev_save()). */
+struct vm_registry;
+int virtio_mmio_register(struct virtio_mmio *m, struct vm_registry *reg, const char *name,
+                         struct vk_error *err) VK_MUST_CHECK;
+
 #endif

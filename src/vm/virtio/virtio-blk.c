@@ -30,6 +30,7 @@
 #include "vm/backend/block.h"
 #include "vm/loop.h"
 #include "vm/virtio/devices.h"
+#include "vm/state.h"
 #include "vm/virtio/virtio.h"
 
 #define VIRTIO_BLK_F_SIZE_MAX     1
@@ -389,6 +390,46 @@ static void blk_destroy(struct virtio_dev *dev)
 	free(b);
 }
 
+/* Before the state is taken: every request's I/O done and pushed to the used ring. */
+static void blk_quiesce(struct virtio_dev *dev)
+{
+	struct virtio_blk *b = to_blk(dev);
+
+	if (b->aio)
+		block_aio_settle(b->aio);
+}
+
+/* The disk's size: a restored guest must find the disk it had. */
+static void blk_save(struct virtio_dev *dev, struct vm_state_buf *buf)
+{
+	vm_state_put_u64(buf, to_blk(dev)->be->size);
+}
+
+static int blk_load(struct virtio_dev *dev, struct vm_state_rd *r, uint32_t version,
+                    struct vk_error *err)
+{
+	struct virtio_blk *b = to_blk(dev);
+	uint64_t size = vm_state_get_u64(r);
+
+	if (!r->bad && size != b->be->size)
+		return vk_error_set(
+		        err, EINVAL, "disk '%s' has %llu bytes, the saved machine's had %llu",
+		        b->be->path, (unsigned long long)b->be->size, (unsigned long long)size);
+	return 0;
+}
+
+/* The image's lock passes between two machine processes at a migration's switchover. */
+static int blk_handover(struct virtio_dev *dev, bool take, struct vk_error *err)
+{
+	struct virtio_blk *b = to_blk(dev);
+
+	if (!take) {
+		block_unlock(b->be);
+		return 0;
+	}
+	return block_relock(b->be, err);
+}
+
 static const struct virtio_dev_ops blk_ops = {
         .name = "virtio-blk",
         .device_id = VIRTIO_ID_BLOCK,
@@ -401,6 +442,11 @@ static const struct virtio_dev_ops blk_ops = {
         .queue_notify = blk_queue_notify,
         .reset = blk_reset,
         .destroy = blk_destroy,
+        .state_version = 1,
+        .quiesce = blk_quiesce,
+        .save = blk_save,
+        .load = blk_load,
+        .handover = blk_handover,
 };
 
 static void put_le32(uint8_t *p, uint32_t v)

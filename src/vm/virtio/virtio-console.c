@@ -47,6 +47,7 @@
 #include "common/util.h"
 #include "vm/chardev.h"
 #include "vm/virtio/devices.h"
+#include "vm/state.h"
 #include "vm/virtio/virtio.h"
 
 #define VIRTIO_CONSOLE_F_MULTIPORT   1
@@ -482,6 +483,109 @@ static void console_destroy(struct virtio_dev *dev)
 	free(c);
 }
 
+/* ---- saving and restoring ------------------------------------------------------- */
+
+/*
+ * Per port: whether the guest holds it open, and the chains the port holds
+ * (receive: its head and the bytes used; transmit: its head and how far it was
+ * written); then the control messages not delivered yet. The chains are taken
+ * up again from guest RAM once it is back (console_post_load).
+ */
+static void console_save(struct virtio_dev *dev, struct vm_state_buf *b)
+{
+	struct virtio_console *c = to_con(dev);
+
+	vm_state_put_u32(b, c->nr_ports);
+	for (unsigned i = 0; i < c->nr_ports; i++) {
+		const struct console_port *p = &c->ports[i];
+
+		vm_state_put_bool(b, p->guest_open);
+		vm_state_put_bool(b, p->rx_held);
+		vm_state_put_u16(b, p->rx_held ? p->rx_elem.head : 0);
+		vm_state_put_u64(b, p->rx_held ? p->rx_used : 0);
+		vm_state_put_bool(b, p->tx_held);
+		vm_state_put_u16(b, p->tx_held ? p->tx_elem.head : 0);
+		vm_state_put_u32(b, p->tx_held ? p->tx_iov : 0);
+		vm_state_put_u64(b, p->tx_held ? p->tx_off : 0);
+	}
+	vm_state_put_u32(b, c->ctrl_count);
+	for (unsigned i = 0; i < c->ctrl_count; i++) {
+		const struct ctrl_msg *m = &c->ctrl_out[(c->ctrl_head + i) % CTRL_QUEUE_LEN];
+
+		vm_state_put_u32(b, (uint32_t)m->len);
+		vm_state_put_bytes(b, m->buf, m->len);
+	}
+}
+
+static int console_load(struct virtio_dev *dev, struct vm_state_rd *r, uint32_t version,
+                        struct vk_error *err)
+{
+	struct virtio_console *c = to_con(dev);
+	uint32_t n = vm_state_get_u32(r);
+
+	if (!r->bad && n != c->nr_ports)
+		return vk_error_set(err, EINVAL, "%u ports saved, this device has %u", n,
+		                    c->nr_ports);
+	for (unsigned i = 0; i < c->nr_ports && !r->bad; i++) {
+		struct console_port *p = &c->ports[i];
+
+		p->guest_open = vm_state_get_bool(r);
+		p->rx_held = vm_state_get_bool(r);
+		p->rx_elem.head = vm_state_get_u16(r);
+		p->rx_used = (size_t)vm_state_get_u64(r);
+		p->tx_held = vm_state_get_bool(r);
+		p->tx_elem.head = vm_state_get_u16(r);
+		p->tx_iov = vm_state_get_u32(r);
+		p->tx_off = (size_t)vm_state_get_u64(r);
+		p->tx_waiting = p->tx_running = p->tx_ready_seen = false;
+		if ((p->rx_held || p->tx_held || p->guest_open) && !p->chr)
+			return vk_error_set(err, EINVAL, "port %u is in use but does not exist", i);
+	}
+	c->ctrl_head = 0;
+	c->ctrl_count = vm_state_get_u32(r);
+	if (!r->bad && c->ctrl_count > CTRL_QUEUE_LEN)
+		return vk_error_set(err, EINVAL, "%u control messages (at most %d)", c->ctrl_count,
+		                    CTRL_QUEUE_LEN);
+	for (unsigned i = 0; i < c->ctrl_count && !r->bad; i++) {
+		struct ctrl_msg *m = &c->ctrl_out[i];
+
+		m->len = vm_state_get_u32(r);
+		if (m->len < CTRL_HDR_SIZE || m->len > sizeof(m->buf))
+			return vk_error_set(err, EINVAL, "a control message of %zu bytes", m->len);
+		vm_state_get_bytes(r, m->buf, m->len);
+	}
+	if (r->bad)
+		c->ctrl_count = 0;
+	return 0;
+}
+
+/* Take up the held chains again: the same chain, at the same progress. */
+static int console_post_load(struct virtio_dev *dev, struct vk_error *err)
+{
+	struct virtio_console *c = to_con(dev);
+
+	for (unsigned i = 0; i < c->nr_ports; i++) {
+		struct console_port *p = &c->ports[i];
+		struct virtq *rxq = virtio_dev_queue(dev, port_rxq(p));
+		struct virtq *txq = virtio_dev_queue(dev, port_txq(p));
+
+		if (p->rx_held &&
+		    (virtq_elem_reload(rxq, p->rx_elem.head, &p->rx_elem) < 0 || p->rx_elem.error ||
+		     p->rx_elem.rd_num > 0 || p->rx_used >= p->rx_elem.wr_len))
+			return vk_error_set(err, EINVAL,
+			                    "port %u: the receive chain it held is not valid", i);
+		if (p->tx_held &&
+		    (virtq_elem_reload(txq, p->tx_elem.head, &p->tx_elem) < 0 || p->tx_elem.error ||
+		     p->tx_elem.wr_num > 0 || p->tx_iov > p->tx_elem.rd_num ||
+		     (p->tx_iov < p->tx_elem.rd_num &&
+		      p->tx_off >= p->tx_elem.rd[p->tx_iov].iov_len) ||
+		     (p->tx_iov == p->tx_elem.rd_num && p->tx_off != 0)))
+			return vk_error_set(err, EINVAL,
+			                    "port %u: the transmit chain it held is not valid", i);
+	}
+	return 0;
+}
+
 static const struct virtio_dev_ops console_ops = {
         .name = "virtio-console",
         .device_id = VIRTIO_ID_CONSOLE,
@@ -494,6 +598,10 @@ static const struct virtio_dev_ops console_ops = {
         .queue_notify = console_queue_notify,
         .reset = console_reset,
         .destroy = console_destroy,
+        .state_version = 1,
+        .save = console_save,
+        .load = console_load,
+        .post_load = console_post_load,
 };
 
 /* Queues for VIRTIO_CONSOLE_MAX_PORTS ports: two per port and the control pair. */
@@ -509,6 +617,10 @@ static const struct virtio_dev_ops console_multiport_ops = {
         .queue_notify = console_queue_notify,
         .reset = console_reset,
         .destroy = console_destroy,
+        .state_version = 1,
+        .save = console_save,
+        .load = console_load,
+        .post_load = console_post_load,
 };
 
 static void port_attach(struct virtio_console *c, unsigned id, struct chardev *chr)

@@ -19,6 +19,7 @@
 
 #include "common/util.h"
 #include "vm/backend/net.h"
+#include "vm/state.h"
 #include "vm/virtio/devices.h"
 #include "vm/virtio/virtio.h"
 
@@ -202,6 +203,55 @@ static void net_destroy(struct virtio_dev *dev)
 	free(n);
 }
 
+/*
+ * Saved: the MAC address the guest knows, and the frames waiting for a receive
+ * buffer. The backend's own state (libslirp's connections, a tap's queue) stays
+ * with the old process: a restored guest keeps its address (slirp hands out the
+ * same one), and connections it had through slirp are gone, as after a link reset.
+ */
+static void net_save(struct virtio_dev *dev, struct vm_state_buf *b)
+{
+	struct virtio_net *n = to_net(dev);
+
+	vm_state_put_bytes(b, n->config, 6);
+	vm_state_put_u32(b, n->backlog_len);
+	for (unsigned i = 0; i < n->backlog_len; i++) {
+		const struct rx_frame *f = n->backlog[(n->backlog_head + i) % NET_BACKLOG];
+
+		vm_state_put_u32(b, (uint32_t)f->len);
+		vm_state_put_bytes(b, f->data, f->len);
+	}
+}
+
+static int net_load(struct virtio_dev *dev, struct vm_state_rd *r, uint32_t version,
+                    struct vk_error *err)
+{
+	struct virtio_net *n = to_net(dev);
+	uint32_t count;
+
+	backlog_drop_all(n);
+	n->backlog_head = 0;
+	vm_state_get_bytes(r, n->config, 6);
+	count = vm_state_get_u32(r);
+	if (!r->bad && count > NET_BACKLOG)
+		return vk_error_set(err, EINVAL, "%u frames waiting (at most %d)", count,
+		                    NET_BACKLOG);
+	for (uint32_t i = 0; i < count && !r->bad; i++) {
+		uint32_t len = vm_state_get_u32(r);
+		struct rx_frame *f;
+
+		if (len > NET_FRAME_MAX || len > vm_state_rd_left(r))
+			return vk_error_set(err, EINVAL, "a waiting frame of %u bytes", len);
+		f = malloc(sizeof(*f) + len);
+		if (!f)
+			return vk_error_set(err, ENOMEM, "out of memory");
+		f->len = len;
+		vm_state_get_bytes(r, f->data, len);
+		n->backlog[n->backlog_len++] = f;
+	}
+	return 0;
+}
+
 static const struct virtio_dev_ops net_ops = {
         .name = "virtio-net",
         .device_id = VIRTIO_ID_NET,
@@ -213,6 +263,9 @@ static const struct virtio_dev_ops net_ops = {
         .queue_notify = net_queue_notify,
         .reset = net_reset,
         .destroy = net_destroy,
+        .state_version = 1,
+        .save = net_save,
+        .load = net_load,
 };
 
 struct virtio_dev *virtio_net_create(const struct vm_mem *mem, struct net_backend *be,

@@ -47,6 +47,8 @@
 	 (1ull << VIRTIO_F_INDIRECT_DESC))
 
 struct virtio_dev;
+struct vm_state_buf;
+struct vm_state_rd;
 
 /* ---- the device side: one static const table per device type ---------- */
 
@@ -78,6 +80,23 @@ struct virtio_dev_ops {
 	void (*reset)(struct virtio_dev *dev);
 	/* Free the device and its backend (virtio_dev_destroy()). */
 	void (*destroy)(struct virtio_dev *dev);
+
+	/*
+	 * Saving and restoring (virtio-state.c), all optional. quiesce: finish every
+	 * request in flight (pushed to the used ring) before the state is taken.
+	 * save/load: the device's own state after the core's, in version
+	 * state_version (load refuses a newer one). post_load: once guest RAM is
+	 * back, take up again the chains the device held (virtq_elem_reload()).
+	 */
+	uint32_t state_version;
+	void (*quiesce)(struct virtio_dev *dev);
+	void (*save)(struct virtio_dev *dev, struct vm_state_buf *b);
+	int (*load)(struct virtio_dev *dev, struct vm_state_rd *r, uint32_t version,
+	            struct vk_error *err);
+	int (*post_load)(struct virtio_dev *dev, struct vk_error *err);
+	/* Optional: a migration's switchover: let go of (take false) or take (take true) the
+	 * host resources the other machine process needs, such as a disk image's lock. */
+	int (*handover)(struct virtio_dev *dev, bool take, struct vk_error *err);
 };
 
 /* ---- the transport side: how the core raises interrupts --------------- */
@@ -319,5 +338,28 @@ bool virtq_has_avail(struct virtq *vq);
 
 /* Write status into the chain's last byte (tail_writable); bytes written: 1 or 0. */
 uint32_t virtq_elem_set_status(const struct virtq_elem *elem, uint8_t status);
+
+/*
+ * The chain at head again, as virtq_pop() took it (a restored device takes up
+ * a chain it held when the state was saved; guest RAM is back). -EINVAL when
+ * the queue is not running or head is out of range; elem->error as for pop.
+ */
+int virtq_elem_reload(struct virtq *vq, uint16_t head, struct virtq_elem *elem) VK_MUST_CHECK;
+
+/* ---- saving and restoring (virtio-state.c) --------------------------------- */
+
+/*
+ * The core's state (features, status, ISR, config generation, vectors, every
+ * queue's layout and indexes) and then the device's own (ops->save), after
+ * ops->quiesce. Transports call these inside their registry record.
+ */
+void virtio_dev_save(struct virtio_dev *dev, struct vm_state_buf *b);
+/* Refuses a state of another device type, other offered features, a ready queue
+ * whose layout is not valid in this machine's RAM. */
+int virtio_dev_load(struct virtio_dev *dev, struct vm_state_rd *r,
+                    struct vk_error *err) VK_MUST_CHECK;
+/* ops->post_load, then every running queue is looked at once (a kick the guest
+ * sent just before the save may have gone to the old process). */
+int virtio_dev_post_load(struct virtio_dev *dev, struct vk_error *err) VK_MUST_CHECK;
 
 #endif

@@ -319,3 +319,11 @@ uint32_t virtq_elem_set_status(const struct virtq_elem *elem, uint8_t status)
 	((uint8_t *)last->iov_base)[last->iov_len - 1] = status;
 	return 1;
 }
+
+int virtq_elem_reload(struct virtq *vq, uint16_t head, struct virtq_elem *elem)
+{
+	if (!running(vq) || head >= vq->num)
+		return -EINVAL;
+	walk_chain(vq, head, elem);
+	return 0;
+}
