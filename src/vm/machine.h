@@ -27,6 +27,7 @@
 struct json_object;
 struct vm_loop;
 struct vm_mem;
+struct vm_registry;
 
 enum vm_on_reset {
 	VM_ON_RESET_EXIT,   /* a guest reset ends the run with status 0 (Firecracker) */
@@ -66,6 +67,9 @@ struct vm_machine_config {
 	 * on the interpreter; jit_cache: bytes of code memory, 0 for the default. */
 	bool jit;
 	uint64_t jit_cache;
+	/* The machine's state will come from a live migration (--incoming): open the disks
+	 * without their locks, which the source hands over at the switchover. */
+	bool incoming;
 };
 
 /* The machine's controls. Every callback runs on the loop's thread under the machine lock. */
@@ -77,6 +81,30 @@ struct vm_control_ops {
 	int (*powerdown)(void *opaque, struct vk_error *err);
 	/* Stop the machine; the process exits with status 0 once it has. */
 	void (*quit)(void *opaque);
+
+	/*
+	 * Saving and migrating (main/migrate.c drives them, docs/virtkit-vm.md).
+	 * registry: the machine object (registry.h); NULL: the board cannot save.
+	 * The CPU calls are made from a thread of main's, WITHOUT the machine lock:
+	 * cpus_stop() stops every CPU and waits until each has (0, or -errno with
+	 * err set when the machine is ending); cpus_resume() undoes one cpus_stop().
+	 * The dirty-log calls are made with every CPU stopped and the machine lock
+	 * held: dirty_start() starts tracking guest RAM writes into the RAM's dirty
+	 * log (vm_mem_dirty_*; all of RAM counts as sent), dirty_sync() makes the
+	 * log complete up to now and re-arms the tracking for the next round, and
+	 * dirty_stop() ends it. no_live: why this machine cannot track its RAM
+	 * writes (live migration is refused with it), or NULL.
+	 * finish(): the machine's state went to a file or another process and this
+	 * one ends: like quit, with reason ("saved", "migrated") in the shutdown event.
+	 */
+	struct vm_registry *(*registry)(void *opaque);
+	int (*cpus_stop)(void *opaque, struct vk_error *err);
+	void (*cpus_resume)(void *opaque);
+	int (*dirty_start)(void *opaque, struct vk_error *err);
+	void (*dirty_sync)(void *opaque);
+	void (*dirty_stop)(void *opaque);
+	const char *(*no_live)(void *opaque);
+	void (*finish)(void *opaque, const char *reason);
 };
 
 /* What a run cost, handed to the monitor when the board detaches. */
@@ -101,6 +129,13 @@ struct vm_monitor {
 	/* The run is over and the loop still exists: let go of it. Called once, attached or
 	 * not, before the board frees the machine. */
 	void (*detach)(void *opaque, const struct vm_run_stats *stats);
+	/*
+	 * Optional: the machine's state comes from a saved file or a migration, not from
+	 * booting. Called once the machine is built and attached, before any CPU runs,
+	 * with the machine lock held: load every device's state into reg
+	 * (vm_registry_load()). 0 or -errno with err set; the board then tears down.
+	 */
+	int (*restore)(void *opaque, struct vm_registry *reg, struct vk_error *err);
 	void *opaque;
 };
 
@@ -117,6 +152,17 @@ static inline void vm_monitor_event(const struct vm_monitor *mon, const char *ev
 {
 	if (mon && mon->event)
 		mon->event(mon->opaque, event, reason, detail);
+}
+
+static inline bool vm_monitor_restores(const struct vm_monitor *mon)
+{
+	return mon && mon->restore;
+}
+
+static inline int vm_monitor_restore(const struct vm_monitor *mon, struct vm_registry *reg,
+                                     struct vk_error *err)
+{
+	return mon->restore(mon->opaque, reg, err);
 }
 
 static inline void vm_monitor_detach(const struct vm_monitor *mon, const struct vm_run_stats *st)

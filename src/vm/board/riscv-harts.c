@@ -14,7 +14,14 @@
 
 static void set_request_flag(struct rv_harts *hs)
 {
-	__atomic_store_n(&hs->request, hs->want != RV_HARTS_RUN, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&hs->request, hs->want != RV_HARTS_RUN || hs->holds, __ATOMIC_SEQ_CST);
+}
+
+/* Harts lock held: must a hart stay parked? */
+static bool must_park(const struct rv_harts *hs)
+{
+	return hs->want == RV_HARTS_PAUSE || hs->want == RV_HARTS_PARK ||
+	       (hs->holds && hs->want != RV_HARTS_STOP);
 }
 
 void rv_harts_init(struct rv_harts *hs, struct rv_cpu *const *cpus, unsigned nr, uint64_t slice,
@@ -25,6 +32,7 @@ void rv_harts_init(struct rv_harts *hs, struct rv_cpu *const *cpus, unsigned nr,
 	memset(hs, 0, sizeof(*hs));
 	pthread_mutex_init(&hs->lock, NULL);
 	pthread_cond_init(&hs->cond, NULL);
+	pthread_cond_init(&hs->held, NULL);
 	hs->want = RV_HARTS_RUN;
 	hs->nr = nr;
 	hs->slice = slice;
@@ -52,6 +60,7 @@ void rv_harts_destroy(struct rv_harts *hs)
 	}
 	pthread_mutex_destroy(&hs->lock);
 	pthread_cond_destroy(&hs->cond);
+	pthread_cond_destroy(&hs->held);
 }
 
 void rv_harts_wake(struct rv_harts *hs, unsigned h)
@@ -110,12 +119,13 @@ static bool hart_park(struct rv_hart *h)
 	unsigned epoch = 0;
 
 	pthread_mutex_lock(&hs->lock);
-	while (hs->want == RV_HARTS_PAUSE || hs->want == RV_HARTS_PARK) {
+	while (must_park(hs)) {
 		if (!counted || epoch != hs->epoch) {
 			/* Parked for this request; the last one to get here says so. */
 			counted = true;
 			epoch = hs->epoch;
 			if (++hs->nr_parked == hs->nr_threads) {
+				pthread_cond_broadcast(&hs->held);
 				pthread_mutex_unlock(&hs->lock);
 				hs->ops.settled(hs->ops.opaque);
 				pthread_mutex_lock(&hs->lock);
@@ -153,6 +163,7 @@ static void *hart_thread(void *arg)
 	}
 	pthread_mutex_lock(&hs->lock);
 	last = --hs->nr_threads == 0;
+	pthread_cond_broadcast(&hs->held);
 	pthread_mutex_unlock(&hs->lock);
 	if (last)
 		hs->ops.settled(hs->ops.opaque);
@@ -200,6 +211,45 @@ void rv_harts_request(struct rv_harts *hs, enum rv_harts_want want)
 			rv_cpu_request_exit(hs->hart[i].cpu);
 		rv_harts_wake(hs, i);
 	}
+	pthread_mutex_unlock(&hs->lock);
+}
+
+void rv_harts_hold(struct rv_harts *hs)
+{
+	pthread_mutex_lock(&hs->lock);
+	hs->holds++;
+	/* Every thread counts itself parked again, for this hold. */
+	hs->epoch++;
+	hs->nr_parked = 0;
+	set_request_flag(hs);
+	pthread_cond_broadcast(&hs->cond);
+	for (unsigned i = 0; i < hs->nr; i++) {
+		rv_cpu_request_exit(hs->hart[i].cpu);
+		rv_harts_wake(hs, i);
+	}
+	pthread_mutex_unlock(&hs->lock);
+}
+
+int rv_harts_wait_held(struct rv_harts *hs)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&hs->lock);
+	while (hs->want != RV_HARTS_STOP && hs->nr_parked < hs->nr_threads)
+		pthread_cond_wait(&hs->held, &hs->lock);
+	if (hs->want == RV_HARTS_STOP)
+		r = -ESHUTDOWN;
+	pthread_mutex_unlock(&hs->lock);
+	return r;
+}
+
+void rv_harts_release(struct rv_harts *hs)
+{
+	pthread_mutex_lock(&hs->lock);
+	if (hs->holds)
+		hs->holds--;
+	set_request_flag(hs);
+	pthread_cond_broadcast(&hs->cond);
 	pthread_mutex_unlock(&hs->lock);
 }
 

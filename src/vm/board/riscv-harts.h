@@ -68,7 +68,9 @@ struct rv_harts {
 	unsigned epoch;      /* bumped by every request: parked harts report again */
 	unsigned nr_threads; /* running threads, parked or not */
 	unsigned nr_parked;  /* threads parked in the current epoch */
-	bool request;        /* atomic: want != RV_HARTS_RUN, read after every run */
+	unsigned holds;      /* rv_harts_hold() not released yet: park even while want is RUN */
+	pthread_cond_t held; /* the last thread parked or left (rv_harts_wait_held) */
+	bool request;        /* atomic: want != RV_HARTS_RUN or holds, read after every run */
 	unsigned nr;
 	uint64_t slice; /* instructions per rv_cpu_run() */
 	struct rv_harts_ops ops;
@@ -98,6 +100,19 @@ bool rv_harts_parked(struct rv_harts *hs);
 
 /* True when every thread has left after STOP (rv_harts_join() will not block). */
 bool rv_harts_stopped(struct rv_harts *hs);
+
+/*
+ * Holds, for saving the machine's state (docs/threading.md): while at least one
+ * hold is in force every hart parks, whatever the request in force is, without
+ * the paused event. rv_harts_hold() asks and returns (any thread, machine lock
+ * held or not); rv_harts_wait_held() waits until every thread has parked, and
+ * must be called WITHOUT the machine lock (a hart may wait for it to finish an
+ * MMIO access before it parks): 0, or -ESHUTDOWN when the threads are stopping.
+ * rv_harts_release() ends one hold; the harts go back to the request in force.
+ */
+void rv_harts_hold(struct rv_harts *hs);
+int rv_harts_wait_held(struct rv_harts *hs);
+void rv_harts_release(struct rv_harts *hs);
 
 /* Wait for every thread to end (after RV_HARTS_STOP). Not under the machine lock. */
 void rv_harts_join(struct rv_harts *hs);

@@ -13,6 +13,7 @@
  * The guest clock base is atomic: harts read it without the lock.
  */
 #include "vm/board/riscv-virt.h"
+#include "vm/board/riscv-virt-board.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -42,63 +43,8 @@
 #include "vm/virtio/devices.h"
 #include "vm/virtio/transport-mmio.h"
 
-/* Instructions a hart runs between two looks at its timer (MTIP). */
-#define VIRT_SLICE 50000
-
-enum virt_stop {
-	VIRT_RUNNING,
-	VIRT_STOP_POWEROFF,
-	VIRT_STOP_RESET,
-	VIRT_STOP_QUIT,
-	VIRT_STOP_SIGNAL,
-	VIRT_STOP_ERROR,
-	VIRT_STOP_HTIF,
-};
-
-struct virt_board {
-	const struct vm_machine_config *cfg;
-	const struct vm_monitor *monitor;
-	struct vm_mem mem;
-	struct bus mmio;
-	struct vm_loop *loop;
-
-	unsigned nr_harts;
-	struct rv_jit *jit; /* the binary translator, NULL: the harts interpret */
-	struct rv_cpu *harts[VM_MAX_CPUS];
-	struct rv_harts threads;
-	bool threads_ready; /* threads initialized (rv_harts_init) */
-
-	struct clint *clint;
-	struct plic *plic;
-	struct sifive_test *test;
-	struct chardev *console; /* owned by the UART (which closes it); HTIF borrows it */
-	struct uart16550 *uart;
-	struct virtio_dev *virtio[VIRT_VIRTIO_COUNT];
-	struct virtio_mmio *virtio_mmio[VIRT_VIRTIO_COUNT];
-	unsigned nr_virtio;
-	struct guest_agent *agent;       /* the agent port's host end, NULL: none */
-	struct guest_poweroff *poweroff; /* powerdown: agent, else SysRq on the UART */
-	int signal_fd;
-
-	struct riscv_boot boot;
-
-	/* Guest time: mtime = (host ns - clock_base_ns) / 100 (clock_base_ns atomic), frozen
-	 * from the moment every hart has parked for a pause until the resume. */
-	uint64_t clock_base_ns;
-	uint64_t paused_at_ns;
-	bool paused;         /* pause requested (the control socket) */
-	bool pause_reported; /* ... and every hart parked: the paused event was sent */
-	uint64_t start_ns;
-
-	enum virt_stop stop;
-	int exit_status;
-	char stop_detail[256];
-};
-
-#define NS_PER_TICK (1000000000ull / VIRT_TIMEBASE_HZ)
-
-/* The `time` CSR and the CLINT's clock. Any thread (harts read it without a lock). */
-static uint64_t virt_mtime(void *opaque)
+/* Harts read it without a lock. */
+uint64_t virt_mtime(void *opaque)
 {
 	struct virt_board *b = opaque;
 
@@ -106,7 +52,7 @@ static uint64_t virt_mtime(void *opaque)
 }
 
 /* Machine lock held. Harts are asked to park (reset with reboot) or to stop, not awaited. */
-static void virt_request_stop(struct virt_board *b, enum virt_stop why, int status)
+void virt_request_stop(struct virt_board *b, enum virt_stop why, int status)
 {
 	/* The first reason wins, but a quit or a signal overrides a pending reset (reboot). */
 	if (b->stop != VIRT_RUNNING &&
@@ -309,6 +255,14 @@ static const struct vm_control_ops virt_control_ops = {
         .resume = virt_ctl_resume,
         .powerdown = virt_ctl_powerdown,
         .quit = virt_ctl_quit,
+        .registry = virt_ctl_registry,
+        .cpus_stop = virt_ctl_cpus_stop,
+        .cpus_resume = virt_ctl_cpus_resume,
+        .dirty_start = virt_ctl_dirty_start,
+        .dirty_sync = virt_ctl_dirty_sync,
+        .dirty_stop = virt_ctl_dirty_stop,
+        .no_live = virt_ctl_no_live,
+        .finish = virt_ctl_finish,
 };
 
 static void virt_console_quit(void *opaque)
@@ -365,8 +319,11 @@ static int virt_create_devices(struct virt_board *b, struct vk_error *err)
 	if (cfg->virtio_console && !cfg->agent)
 		want[n++] = (typeof(want[0])){VIRTIO_SPEC_CONSOLE, cfg->virtio_console};
 	for (unsigned i = 0; i < n; i++) {
+		enum virtio_spec_kind kind = want[i].kind == VIRTIO_SPEC_DISK && cfg->incoming
+		                                     ? VIRTIO_SPEC_DISK_INCOMING
+		                                     : want[i].kind;
 		struct virtio_dev *dev =
-		        virtio_dev_from_spec(want[i].kind, want[i].spec, &b->mem, b->loop, err);
+		        virtio_dev_from_spec(kind, want[i].spec, &b->mem, b->loop, err);
 		int r;
 
 		if (!dev)
@@ -473,6 +430,9 @@ static int virt_build(struct virt_board *b, struct vk_error *err)
 	r = vm_loop_add_fd(b->loop, b->signal_fd, POLLIN, virt_signal, b);
 	if (r < 0)
 		return vk_error_errno(err, -r, "cannot watch signals");
+	r = virt_state_register(b, err);
+	if (r < 0)
+		return r;
 
 	return vm_monitor_attach(b->monitor, b->loop, &virt_control_ops, b, err);
 }
@@ -503,16 +463,14 @@ static void virt_destroy(struct virt_board *b)
 	vm_loop_free(b->loop);
 }
 
-/* Put every hart at the firmware (or bare-metal) entry with the boot registers set.
+/* Put hart h at the firmware (or bare-metal) entry with the boot registers set.
  * Before the hart threads start, or while every one is parked (the harts lock orders it). */
-static void virt_reset_harts(struct virt_board *b)
+void virt_reset_hart(struct virt_board *b, unsigned h)
 {
-	for (unsigned h = 0; h < b->nr_harts; h++) {
-		rv_cpu_reset(b->harts[h], b->boot.entry);
-		rv_cpu_set_reg(b->harts[h], 10, h);                    /* a0: hart id */
-		rv_cpu_set_reg(b->harts[h], 11, b->boot.fdt_addr);     /* a1: device tree */
-		rv_cpu_set_reg(b->harts[h], 12, b->boot.dyninfo_addr); /* a2: fw_dynamic_info */
-	}
+	rv_cpu_reset(b->harts[h], b->boot.entry);
+	rv_cpu_set_reg(b->harts[h], 10, h);                    /* a0: hart id */
+	rv_cpu_set_reg(b->harts[h], 11, b->boot.fdt_addr);     /* a1: device tree */
+	rv_cpu_set_reg(b->harts[h], 12, b->boot.dyninfo_addr); /* a2: fw_dynamic_info */
 }
 
 /* ---- running (the I/O thread) ---------------------------------------------- */
@@ -528,9 +486,8 @@ static int virt_reboot(struct virt_board *b, struct vk_error *err)
 	 * rv_cpu_run() (all parked), so the flush waits for none. */
 	if (b->jit)
 		rv_jit_flush(b->jit);
-	for (unsigned i = 0; i < b->nr_virtio; i++)
-		virtio_reset(b->virtio[i]);
-	virt_reset_harts(b);
+	/* Every hart and device the machine object holds (riscv-state.c says which reset). */
+	vm_registry_reset(&b->reg);
 	b->stop = VIRT_RUNNING;
 	/* Paused across a reboot stays paused (the paused event follows when they park). */
 	rv_harts_request(&b->threads, b->paused ? RV_HARTS_PAUSE : RV_HARTS_RUN);
@@ -596,9 +553,11 @@ static void virt_jit_stats(struct virt_board *b, char *buf, size_t size)
 	         (unsigned long long)st.invalidated, (unsigned long long)st.flushes);
 }
 
-static const char *virt_stop_reason(enum virt_stop s)
+static const char *virt_stop_reason(const struct virt_board *b)
 {
-	switch (s) {
+	switch (b->stop) {
+	case VIRT_STOP_FINISH:
+		return b->finish_reason;
 	case VIRT_STOP_POWEROFF:
 	case VIRT_STOP_HTIF:
 		return "poweroff";
@@ -626,14 +585,21 @@ int riscv_virt_main(const struct vm_machine_config *cfg, const struct vm_monitor
 		return vk_error_set(err, ENOMEM, "out of memory");
 	b.start_ns = b.clock_base_ns = vk_now_ns();
 	r = virt_build(&b, err);
-	if (r == 0)
+	if (r == 0 && vm_monitor_restores(mon)) {
+		/* A saved machine: its RAM holds what the images put there (a reboot loads them
+		 * again, riscv_boot_load() in virt_reboot()). */
+		vm_loop_lock(b.loop);
+		r = vm_monitor_restore(mon, &b.reg, err);
+		vm_loop_unlock(b.loop);
+	} else if (r == 0) {
 		r = riscv_boot_load(&b.boot, cfg, &b.mem, b.nr_virtio, err);
-	if (r == 0) {
-		virt_reset_harts(&b);
-		r = virt_run(&b, err);
+		for (unsigned h = 0; r == 0 && h < b.nr_harts; h++)
+			virt_reset_hart(&b, h);
 	}
+	if (r == 0)
+		r = virt_run(&b, err);
 	if (r == 0) {
-		vm_monitor_event(mon, "shutdown", virt_stop_reason(b.stop),
+		vm_monitor_event(mon, "shutdown", virt_stop_reason(&b),
 		                 b.stop_detail[0] ? b.stop_detail : NULL);
 		if (b.stop == VIRT_STOP_ERROR)
 			r = vk_error_set(err, EIO, "guest fatal error: %s", b.stop_detail);
