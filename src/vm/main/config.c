@@ -20,33 +20,6 @@ const char *vm_default_arch(void)
 #endif
 }
 
-enum {
-	OPT_ARCH = 256,
-	OPT_ACCEL,
-	OPT_MEMORY,
-	OPT_CPUS,
-	OPT_KERNEL,
-	OPT_INITRD,
-	OPT_CMDLINE,
-	OPT_FIRMWARE,
-	OPT_DISK,
-	OPT_NET,
-	OPT_RNG,
-	OPT_CONSOLE,
-	OPT_CONTROL,
-	OPT_ON_RESET,
-	OPT_STATS,
-	OPT_VIRTIO_TRANSPORT,
-	OPT_VIRTIO_CONSOLE,
-	OPT_HELP,
-	OPT_JIT,
-	OPT_JIT_CACHE,
-	OPT_OVERCOMMIT,
-	OPT_AGENT,
-	OPT_QUIET,
-	OPT_BOOT,
-};
-
 static const struct option run_options[] = {
         {"arch", required_argument, NULL, OPT_ARCH},
         {"accel", required_argument, NULL, OPT_ACCEL},
@@ -74,6 +47,8 @@ static const struct option run_options[] = {
         {"agent", no_argument, NULL, OPT_AGENT},
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"boot", required_argument, NULL, OPT_BOOT},
+        {"restore", required_argument, NULL, OPT_RESTORE},
+        {"incoming", required_argument, NULL, OPT_INCOMING},
         {NULL, 0, NULL, 0},
 };
 
@@ -92,7 +67,9 @@ void vm_config_usage(FILE *out)
 	        "                      [--virtio-console CHARDEV] [--agent] [--stats]\n"
 	        "                      [--control PATH] [--on-reset exit|reboot]\n"
 	        "                      [--virtio-transport pci|mmio] (x86_64)\n"
-	        "                      [--jit on|off] [--jit-cache SIZE] (riscv64) [--help]\n");
+	        "                      [--jit on|off] [--jit-cache SIZE] (riscv64) [--help]\n"
+	        "       virtkit-vm run --restore FILE | --incoming unix:PATH|tcp:HOST:PORT "
+	        "[options]\n");
 }
 
 /*
@@ -142,6 +119,8 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_erro
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", run_options, NULL)) != -1) {
+		if (c >= OPT_ARCH && c < OPT_ARCH + 64)
+			cfg->given |= 1ull << (c - OPT_ARCH);
 		switch (c) {
 		case OPT_ARCH:
 			if (strcmp(optarg, "riscv64") && strcmp(optarg, "x86_64"))
@@ -268,6 +247,12 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_erro
 				return vk_error_set(err, EINVAL,
 				                    "--boot '%s': expected kernel or disk", optarg);
 			break;
+		case OPT_RESTORE:
+			cfg->restore = optarg;
+			break;
+		case OPT_INCOMING:
+			cfg->incoming = optarg;
+			break;
 		case ':':
 			return vk_error_set(err, EINVAL, "option '%s' needs a value",
 			                    argv[optind - 1]);
@@ -279,6 +264,12 @@ int vm_config_parse(struct vm_config *cfg, int argc, char **argv, struct vk_erro
 	}
 	if (optind < argc)
 		return vk_error_set(err, EINVAL, "unexpected argument '%s'", argv[optind]);
+	if (cfg->restore && cfg->incoming)
+		return vk_error_set(err, EINVAL,
+		                    "--restore and --incoming both say where the machine comes "
+		                    "from: give one");
+	if (cfg->restore || cfg->incoming)
+		return 0; /* the rest is checked against the saved configuration (config-saved.c) */
 	if (!m->arch)
 		m->arch = vm_default_arch();
 	if (!m->accel)

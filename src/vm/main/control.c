@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "vm/loop.h"
+#include "vm/main/migrate.h"
 
 #define CONTROL_LINE_MAX    (64 * 1024)
 #define CONTROL_OUT_MAX     (1024 * 1024)
@@ -28,6 +29,8 @@
 
 struct control_client {
 	int fd;
+	uint64_t serial; /* tells a client apart from a later one in the same slot */
+	bool waiting;    /* a save or migrate is under way: its reply comes first */
 	char in[CONTROL_LINE_MAX + 1];
 	size_t in_len;
 	bool discarding; /* inside an over-long line: drop until the newline */
@@ -42,7 +45,17 @@ struct vm_control {
 	int listen_fd;
 	const struct vm_control_ops *ops;
 	void *opaque;
+	struct vm_migrator *migrator; /* save and migrate, NULL: not offered */
+	uint64_t next_serial;
 	struct control_client *clients[CONTROL_MAX_CLIENTS];
+};
+
+/* A save or migrate whose reply goes to one client later. */
+struct control_pending {
+	struct vm_control *c;
+	unsigned idx;
+	uint64_t serial;
+	struct json_object *id; /* the request's id, or NULL */
 };
 
 static void control_client_close(struct vm_control *c, unsigned idx)
@@ -73,7 +86,7 @@ static void control_flush(struct vm_control *c, unsigned idx)
 		memmove(cl->out, cl->out + n, cl->out_len - (size_t)n);
 		cl->out_len -= (size_t)n;
 	}
-	vm_loop_mod_fd(c->loop, cl->fd, POLLIN | (cl->out_len ? POLLOUT : 0));
+	vm_loop_mod_fd(c->loop, cl->fd, (cl->waiting ? 0 : POLLIN) | (cl->out_len ? POLLOUT : 0));
 }
 
 /* Queue one JSON object as a line; drop the client if it has stopped reading. */
@@ -113,7 +126,59 @@ static struct json_object *control_error(const char *msg)
 	return o;
 }
 
-static struct json_object *control_execute(struct vm_control *c, const char *line)
+static void control_process(struct vm_control *c, unsigned idx);
+
+/* The loop's thread, machine lock held: a save or migrate is over. */
+static void control_job_done(void *ctx, struct json_object *reply)
+{
+	struct control_pending *p = ctx;
+	struct vm_control *c = p->c;
+	struct control_client *cl = c->clients[p->idx];
+
+	if (p->id)
+		json_object_object_add(reply, "id", p->id);
+	if (cl && cl->serial == p->serial) {
+		cl->waiting = false;
+		control_send(c, p->idx, reply);
+		if (c->clients[p->idx]) {
+			vm_loop_mod_fd(c->loop, cl->fd, POLLIN | (cl->out_len ? POLLOUT : 0));
+			control_process(c, p->idx);
+		}
+	}
+	json_object_put(reply);
+	free(p);
+}
+
+/* save / migrate: NULL when started (the reply comes from control_job_done). */
+static struct json_object *control_start_job(struct vm_control *c, unsigned idx, const char *name,
+                                             struct json_object *req, struct json_object *id,
+                                             struct vk_error *err)
+{
+	struct control_pending *p;
+	int r;
+
+	if (!c->migrator) {
+		vk_error_set(err, ENOTSUP, "this machine cannot be saved");
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		vk_error_set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	*p = (struct control_pending){
+	        .c = c, .idx = idx, .serial = c->clients[idx]->serial, .id = json_object_get(id)};
+	r = vm_migrator_start(c->migrator, name, req, control_job_done, p, err);
+	if (r < 0) {
+		json_object_put(p->id);
+		free(p);
+		return NULL;
+	}
+	c->clients[idx]->waiting = true;
+	return NULL;
+}
+
+static struct json_object *control_execute(struct vm_control *c, unsigned idx, const char *line)
 {
 	struct json_object *req, *cmd, *id = NULL, *reply;
 	struct vk_error err = {0};
@@ -147,10 +212,19 @@ static struct json_object *control_execute(struct vm_control *c, const char *lin
 		r = c->ops->powerdown(c->opaque, &err);
 	} else if (!strcmp(name, "quit")) {
 		c->ops->quit(c->opaque);
+	} else if (!strcmp(name, "save") || !strcmp(name, "migrate")) {
+		json_object_object_get_ex(req, "id", &id);
+		control_start_job(c, idx, name, req, id, &err);
+		if (c->clients[idx]->waiting) {
+			json_object_put(reply);
+			json_object_put(req);
+			return NULL;
+		}
+		r = -EINVAL;
 	} else {
 		vk_error_set(&err, EINVAL,
-		             "unknown command '%.64s' (expected status, pause, resume, powerdown "
-		             "or quit)",
+		             "unknown command '%.64s' (expected status, pause, resume, powerdown, "
+		             "quit, save or migrate)",
 		             name);
 		r = -EINVAL;
 	}
@@ -186,9 +260,18 @@ static void control_client_event(void *opaque, int fd, short revents)
 	if (!c->clients[idx] || !(revents & (POLLIN | POLLHUP | POLLERR)))
 		return;
 	for (;;) {
-		char *nl;
-		ssize_t n =
-		        recv(fd, cl->in + cl->in_len, CONTROL_LINE_MAX - cl->in_len, MSG_DONTWAIT);
+		ssize_t n;
+
+		if (cl->waiting) {
+			/* Nothing more is read until the job's reply went out (in order); a
+			 * client that hung up is gone (its reply goes nowhere). */
+			if (revents & (POLLHUP | POLLERR))
+				control_client_close(c, (unsigned)idx);
+			else
+				vm_loop_mod_fd(c->loop, cl->fd, cl->out_len ? POLLOUT : 0);
+			return;
+		}
+		n = recv(fd, cl->in + cl->in_len, CONTROL_LINE_MAX - cl->in_len, MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -199,32 +282,43 @@ static void control_client_event(void *opaque, int fd, short revents)
 		}
 		cl->in_len += (size_t)n;
 		cl->in[cl->in_len] = '\0';
-		while ((nl = memchr(cl->in, '\n', cl->in_len))) {
-			size_t used = (size_t)(nl - cl->in) + 1;
-			*nl = '\0';
-			if (cl->discarding) {
-				cl->discarding = false;
-			} else if (nl > cl->in) {
-				struct json_object *reply = control_execute(c, cl->in);
-				control_send(c, (unsigned)idx, reply);
-				json_object_put(reply);
-				if (!c->clients[idx])
-					return;
-			}
-			memmove(cl->in, cl->in + used, cl->in_len - used);
-			cl->in_len -= used;
-		}
-		if (cl->in_len == CONTROL_LINE_MAX) {
-			struct json_object *reply;
+		control_process(c, (unsigned)idx);
+		if (!c->clients[idx])
+			return;
+	}
+}
 
-			reply = control_error("request line too long (limit 64 KiB)");
-			cl->in_len = 0;
-			cl->discarding = true;
-			control_send(c, (unsigned)idx, reply);
-			json_object_put(reply);
+/* Execute the complete lines buffered for client idx, until one waits for a job. */
+static void control_process(struct vm_control *c, unsigned idx)
+{
+	struct control_client *cl = c->clients[idx];
+	char *nl;
+
+	while (!cl->waiting && (nl = memchr(cl->in, '\n', cl->in_len))) {
+		size_t used = (size_t)(nl - cl->in) + 1;
+		*nl = '\0';
+		if (cl->discarding) {
+			cl->discarding = false;
+		} else if (nl > cl->in) {
+			struct json_object *reply = control_execute(c, idx, cl->in);
+			if (reply) {
+				control_send(c, idx, reply);
+				json_object_put(reply);
+			}
 			if (!c->clients[idx])
 				return;
 		}
+		memmove(cl->in, cl->in + used, cl->in_len - used);
+		cl->in_len -= used;
+	}
+	if (cl->in_len == CONTROL_LINE_MAX) {
+		struct json_object *reply;
+
+		reply = control_error("request line too long (limit 64 KiB)");
+		cl->in_len = 0;
+		cl->discarding = true;
+		control_send(c, idx, reply);
+		json_object_put(reply);
 	}
 }
 
@@ -254,6 +348,7 @@ static void control_accept(void *opaque, int fd, short revents)
 		return;
 	}
 	cl->fd = cfd;
+	cl->serial = ++c->next_serial;
 	if (vm_loop_add_fd(c->loop, cfd, POLLIN, control_client_event, c) < 0) {
 		close(cfd);
 		free(cl);
@@ -323,6 +418,11 @@ fail_listen:
 	vk_error_errno(err, -r, "cannot listen on control socket '%s'", path);
 	close(fd);
 	return NULL;
+}
+
+void vm_control_set_migrator(struct vm_control *c, struct vm_migrator *m)
+{
+	c->migrator = m;
 }
 
 void vm_control_event(struct vm_control *c, const char *event, const char *reason,

@@ -5,7 +5,8 @@
  * virtkitd and scripts. The protocol is documented in docs/virtkit-vm.md.
  *
  * The server lives on the machine's event loop; every callback below runs
- * under the machine lock, on the loop's thread.
+ * under the machine lock, on the loop's thread. `save` and `migrate` answer
+ * when their job is over; the client's later requests wait for that reply.
  */
 #ifndef VK_VM_CONTROL_H
 #define VK_VM_CONTROL_H
@@ -22,6 +23,10 @@ struct vm_control;
 struct vm_control *vm_control_create(struct vm_loop *loop, const char *path,
                                      const struct vm_control_ops *ops, void *opaque,
                                      struct vk_error *err);
+
+/* Offer `save` and `migrate` through m (migrate.h); the replies come when the job ends. */
+struct vm_migrator;
+void vm_control_set_migrator(struct vm_control *c, struct vm_migrator *m);
 
 /* Close every connection and remove the socket file, unless another took its path since. */
 void vm_control_destroy(struct vm_control *c);
