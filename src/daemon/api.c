@@ -18,6 +18,7 @@
 #include "common/util.h"
 #include "daemon/api-images.h"
 #include "daemon/api-network.h"
+#include "daemon/api-saved.h"
 #include "daemon/api-stream.h"
 #include "daemon/api-volumes.h"
 #include "daemon/domxml.h"
@@ -38,6 +39,7 @@ void api_init(const struct api_settings *s)
 	api_exec_init(s->paths);
 	api_logs_init(s->paths);
 	api_host_init(s->vm_binary, s->oci_runtime, s->shim);
+	api_saved_init(s->store, s->paths);
 	api_images_init(s->store);
 }
 
@@ -451,6 +453,7 @@ static enum MHD_Result undefine_instance(struct http_req *req, struct instance *
 	}
 	if (r == 0) {
 		summary = instance_summary(inst);
+		api_saved_forget(inst->uuid);
 		instance_remove(inst);
 		images_release(inst->uuid); /* its disk or rootfs, when launched from an image */
 		if (paths_log(settings.paths, inst->uuid, log, sizeof(log) - 2) == 0) {
@@ -614,6 +617,8 @@ enum MHD_Result api_dispatch(void *opaque, struct http_req *req)
 	case ROUTE_NETWORK:
 	case ROUTE_NETWORK_LEASES:
 		return api_network(req);
+	case ROUTE_RESTORE:
+		return api_restore(req);
 	default:
 		break;
 	}
@@ -648,6 +653,14 @@ enum MHD_Result api_dispatch(void *opaque, struct http_req *req)
 		break;
 	case ROUTE_EXEC:
 		mr = api_exec(req, inst);
+		break;
+	case ROUTE_SAVE:
+		mr = api_save(req, inst);
+		break;
+	case ROUTE_SNAPSHOTS:
+	case ROUTE_SNAPSHOT:
+	case ROUTE_SNAPSHOT_RESTORE:
+		mr = api_snapshots(req, inst);
 		break;
 	default:
 		mr = http_error(req->conn, MHD_HTTP_NOT_FOUND, "no such API endpoint");

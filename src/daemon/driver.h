@@ -41,6 +41,14 @@ struct driver {
 	/* Stop it now (SIGKILL); returns at once. */
 	int (*destroy)(struct instance *inst, struct vk_error *err);
 	int (*pause)(struct instance *inst, struct vk_error *err);
+	/*
+	 * Optional (VMs): write the workload's state to path (absolute); it then
+	 * ends with status 0, or goes on with keep_running. *reply: what the
+	 * workload said (sizes), owned by the caller. NULL: it cannot be saved.
+	 * A start with rt.restore_path set starts it from such a file.
+	 */
+	int (*save)(struct instance *inst, const char *path, bool keep_running, json_object **reply,
+	            struct vk_error *err);
 	int (*resume)(struct instance *inst, struct vk_error *err);
 	/*
 	 * After a daemon restart, with rt.dir set and the shim found alive

@@ -68,9 +68,11 @@ struct runtime {
 	int64_t started_ms;
 	bool stop_requested;
 	bool kill_requested;
-	bool stop_escalated;  /* a graceful stop ran out of time and killed it */
-	char stop_signal[16]; /* what the graceful stop sent ("SIGTERM"), "" for a VM */
-	bool watched;         /* registered with the monitor */
+	bool stop_escalated;      /* a graceful stop ran out of time and killed it */
+	char stop_signal[16];     /* what the graceful stop sent ("SIGTERM"), "" for a VM */
+	bool watched;             /* registered with the monitor */
+	bool saving;              /* its state was saved and it ends: the end is "saved" */
+	const char *restore_path; /* during a start: the saved state to start from, or NULL */
 	struct console *console;
 };
 

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Lifecycle operations (see lifecycle.h). States and reasons, as in libvirt:
- *   shutoff:  defined (never started), shutdown (powered off / asked to stop,
+ *   shutoff:  defined (never started), saved (its state went to a file),
+ *             shutdown (powered off / asked to stop,
  *             or exited with status 0), destroyed (killed), failed (could not
  *             start), daemon (found gone after a daemon restart, with no record
  *             of how it ended); containers also exited (a non-zero status) and
  *             signal (a signal we did not send)
  *   starting: user, autostart
- *   running:  booted, unpaused
+ *   running:  booted, unpaused, restored (started from a saved state)
  *   paused:   user
  *   stopping: user
  *   crashed:  VMs only: error (virtkit-vm's non-zero exit), signal (killed by a
@@ -184,7 +185,9 @@ static enum inst_state cur_state(struct instance *inst)
 
 /* --- start ------------------------------------------------------------------ */
 
-static int do_start(struct instance *inst, bool autostart, struct vk_error *err)
+/* restore: the saved state to start from (a VM), or NULL to boot. */
+static int do_start(struct instance *inst, bool autostart, const char *restore,
+                    struct vk_error *err)
 {
 	enum inst_state s = cur_state(inst);
 	int r;
@@ -193,6 +196,7 @@ static int do_start(struct instance *inst, bool autostart, struct vk_error *err)
 		return vk_error_set(err, EALREADY, "instance '%s' is already %s", inst->name,
 		                    inst_state_name(s));
 	memset(&inst->rt, 0, sizeof(inst->rt));
+	inst->rt.restore_path = restore;
 	inst->rt.def = instance_def(inst);
 	if (!inst->rt.def)
 		return vk_error_set(err, ENOMEM, "cannot start instance '%s': out of memory",
@@ -200,7 +204,8 @@ static int do_start(struct instance *inst, bool autostart, struct vk_error *err)
 	instance_set_state(inst, ST_STARTING, autostart ? "autostart" : "user", "starting");
 	if ((r = rt_prepare(inst, err)) < 0 || (r = open_console(inst, err)) < 0 ||
 	    (r = drv(inst)->start(inst, err)) < 0) {
-		vk_error_prefix(err, "cannot start instance '%s'", inst->name);
+		vk_error_prefix(err, "cannot %s instance '%s'", restore ? "restore" : "start",
+		                inst->name);
 		if (err && err->code != EINVAL)
 			err->code = EIO;
 		/* The client hears why; so does the log, which outlives the request. */
@@ -227,7 +232,9 @@ static int do_start(struct instance *inst, bool autostart, struct vk_error *err)
 		instance_set_state(inst, ST_SHUTOFF, "failed", "failed");
 		return -EIO;
 	}
-	instance_set_state(inst, ST_RUNNING, "booted", "started");
+	inst->rt.restore_path = NULL; /* the caller's string */
+	instance_set_state(inst, ST_RUNNING, restore ? "restored" : "booted",
+	                   restore ? "restored" : "started");
 	return 0;
 }
 
@@ -237,7 +244,7 @@ int lifecycle_start(struct instance *inst, bool autostart, struct vk_error *err)
 
 	if ((r = lifecycle_job_begin(inst, "start", JOB_WAIT_MS, err)) < 0)
 		return r;
-	r = do_start(inst, autostart, err);
+	r = do_start(inst, autostart, NULL, err);
 	lifecycle_job_end(inst);
 	return r;
 }
@@ -369,7 +376,7 @@ int lifecycle_restart(struct instance *inst, int timeout_s, struct vk_error *err
 		return r;
 	r = do_stop(inst, false, timeout_s, NULL, err);
 	if (r == 0)
-		r = do_start(inst, false, err);
+		r = do_start(inst, false, NULL, err);
 	lifecycle_job_end(inst);
 	return r;
 }
@@ -406,6 +413,72 @@ int lifecycle_resume(struct instance *inst, struct vk_error *err)
 		                 inst->name, inst_state_name(cur_state(inst)));
 	else if ((r = drv(inst)->resume(inst, err)) == 0)
 		instance_set_state(inst, ST_RUNNING, "unpaused", "resumed");
+	lifecycle_job_end(inst);
+	return r;
+}
+
+/* --- save, restore ---------------------------------------------------------------- */
+
+int lifecycle_save(struct instance *inst, const char *path, bool keep_running, json_object **reply,
+                   struct vk_error *err)
+{
+	enum inst_state s;
+	int r;
+
+	*reply = NULL;
+	if (!drv(inst)->save)
+		return vk_error_set(err, EINVAL,
+		                    "instance '%s' is a container: saving it needs CRIU "
+		                    "checkpointing, which virtkitd does not offer yet",
+		                    inst->name);
+	if ((r = lifecycle_job_begin(inst, keep_running ? "snapshot" : "save", JOB_WAIT_MS, err)) <
+	    0)
+		return r;
+	s = cur_state(inst);
+	if (s != ST_RUNNING && s != ST_PAUSED) {
+		r = vk_error_set(err, ENOTCONN, "instance '%s' is not running (it is %s)",
+		                 inst->name, inst_state_name(s));
+		goto out;
+	}
+	/* Set first: virtkit-vm exits as soon as it has answered. */
+	inst->rt.saving = !keep_running;
+	r = drv(inst)->save(inst, path, keep_running, reply, err);
+	if (r < 0) {
+		/* virtkit-vm goes on when a save fails (docs/virtkit-vm.md). */
+		inst->rt.saving = false;
+		goto out;
+	}
+	if (keep_running)
+		goto out;
+	if (!wait_exit(inst, KILL_WAIT_MS)) {
+		/* The state is in the file: nothing is lost by ending it. */
+		vk_warn("instance '%s' was saved but did not end: killing it", inst->name);
+		(void)drv(inst)->destroy(inst, NULL);
+		if (!wait_exit(inst, KILL_WAIT_MS) && inst->rt.shim_pid > 0)
+			kill(-inst->rt.shim_pid, SIGKILL);
+	}
+	flush_exit(inst);
+out:
+	lifecycle_job_end(inst);
+	if (r < 0) {
+		json_object_put(*reply);
+		*reply = NULL;
+	}
+	return r;
+}
+
+int lifecycle_restore(struct instance *inst, const char *path, struct vk_error *err)
+{
+	int r;
+
+	if (!drv(inst)->save)
+		return vk_error_set(err, EINVAL,
+		                    "instance '%s' is a container: restoring it needs CRIU, which "
+		                    "virtkitd does not offer yet",
+		                    inst->name);
+	if ((r = lifecycle_job_begin(inst, "restore", JOB_WAIT_MS, err)) < 0)
+		return r;
+	r = do_start(inst, false, path, err);
 	lifecycle_job_end(inst);
 	return r;
 }
@@ -470,9 +543,12 @@ void lifecycle_finalize(struct instance *inst)
 	}
 	if (ex.known)
 		instance_set_exit(inst, &ex);
-	if (rt->kill_requested) {
+	if (rt->saving && ex.known && !ex.signaled && ex.code == 0) {
 		st = ST_SHUTOFF;
-		reason = "destroyed";
+		reason = "saved";
+	} else if (rt->kill_requested) {
+		st = ST_SHUTOFF;
+		reason = rt->saving ? "saved" : "destroyed";
 	} else if (rt->stop_requested || (ex.known && !ex.signaled && ex.code == 0)) {
 		st = ST_SHUTOFF;
 		reason = "shutdown";

@@ -47,6 +47,15 @@ int lifecycle_kill(struct instance *inst, struct vk_error *err) VK_MUST_CHECK;
 int lifecycle_restart(struct instance *inst, int timeout_s, struct vk_error *err) VK_MUST_CHECK;
 int lifecycle_pause(struct instance *inst, struct vk_error *err) VK_MUST_CHECK;
 int lifecycle_resume(struct instance *inst, struct vk_error *err) VK_MUST_CHECK;
+/*
+ * Save a running or paused VM's state to path (absolute, on this host): it
+ * then stops (shutoff, reason "saved"), or goes on with keep_running (a
+ * snapshot). *reply: virtkit-vm's answer (bytes written), caller frees.
+ */
+int lifecycle_save(struct instance *inst, const char *path, bool keep_running, json_object **reply,
+                   struct vk_error *err) VK_MUST_CHECK;
+/* Start a shut-off VM from a state saved for it (running, reason "restored"). */
+int lifecycle_restore(struct instance *inst, const char *path, struct vk_error *err) VK_MUST_CHECK;
 
 /* The workload ended (the monitor's exit callback, no job held). */
 void lifecycle_on_exit(struct instance *inst);

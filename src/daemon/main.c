@@ -39,6 +39,7 @@
 #include "daemon/paths.h"
 #include "daemon/proc.h"
 #include "daemon/shim-main.h"
+#include "daemon/store-saved.h"
 #include "daemon/store.h"
 #include "daemon/volumes.h"
 
@@ -446,6 +447,7 @@ int main(int argc, char **argv)
 	                                                 .paths = &vkd.paths,
 	                                                 .vm_binary = vkd.vm_binary},
 	                      &err)) < 0 ||
+	    (r = store_saved_init(vkd.store, &err)) < 0 ||
 	    (r = store_load(vkd.store, load_one, NULL, &err)) < 0 ||
 	    (r = monitor_init(lifecycle_on_exit, &err)) < 0)
 		goto fail;

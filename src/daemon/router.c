@@ -88,6 +88,27 @@ static int match_pools(const char *method, char segs[SEG_MAX][DEF_NAME_MAX + 2],
 	return method_ok(method, "GET, PATCH, DELETE", m);
 }
 
+/* /1.0/instances/NAME/snapshots[/SNAP[/restore]]: 0, -EOPNOTSUPP, -ENOENT, -EINVAL. */
+static int match_snapshots(const char *method, char segs[SEG_MAX][DEF_NAME_MAX + 2], int n,
+                           struct route_match *m, struct vk_error *err)
+{
+	if (n == 4) {
+		m->id = ROUTE_SNAPSHOTS;
+		return method_ok(method, "GET, POST", m);
+	}
+	if (!def_name_valid(segs[4]))
+		return vk_error_set(err, EINVAL, "invalid snapshot name in the request path");
+	strcpy(m->snapshot, segs[4]);
+	if (n == 5) {
+		m->id = ROUTE_SNAPSHOT;
+		return method_ok(method, "DELETE", m);
+	}
+	if (strcmp(segs[5], "restore") != 0)
+		return -ENOENT;
+	m->id = ROUTE_SNAPSHOT_RESTORE;
+	return method_ok(method, "POST", m);
+}
+
 int router_match(const char *method, const char *path, struct route_match *m, struct vk_error *err)
 {
 	char segs[SEG_MAX][DEF_NAME_MAX + 2];
@@ -106,6 +127,11 @@ int router_match(const char *method, const char *path, struct route_match *m, st
 	if (n == 2 && strcmp(segs[1], "host") == 0) {
 		m->id = ROUTE_HOST;
 		r = method_ok(method, "GET", m);
+		goto out;
+	}
+	if (n == 2 && strcmp(segs[1], "restore") == 0) {
+		m->id = ROUTE_RESTORE;
+		r = method_ok(method, "POST", m);
 		goto out;
 	}
 	if (n == 2 && strcmp(segs[1], "events") == 0) {
@@ -142,7 +168,7 @@ int router_match(const char *method, const char *path, struct route_match *m, st
 			return r;
 		goto out;
 	}
-	if (strcmp(segs[1], "instances") != 0 || n > 4)
+	if (strcmp(segs[1], "instances") != 0 || n > 6)
 		goto notfound;
 	if (n == 2) {
 		m->id = ROUTE_INSTANCES;
@@ -157,6 +183,16 @@ int router_match(const char *method, const char *path, struct route_match *m, st
 		r = method_ok(method, "GET, PUT, PATCH, DELETE", m);
 		goto out;
 	}
+	if (strcmp(segs[3], "snapshots") == 0) {
+		r = match_snapshots(method, segs, n, m, err);
+		if (r == -ENOENT)
+			goto notfound;
+		if (r == -EINVAL)
+			return r;
+		goto out;
+	}
+	if (n > 4)
+		goto notfound;
 	for (i = 1; i < ARRAY_SIZE(action_names); i++) {
 		if (strcmp(segs[3], action_names[i]) == 0) {
 			m->id = ROUTE_ACTION;
@@ -179,6 +215,9 @@ int router_match(const char *method, const char *path, struct route_match *m, st
 		r = method_ok(method, "GET", m);
 	} else if (strcmp(segs[3], "exec") == 0) {
 		m->id = ROUTE_EXEC;
+		r = method_ok(method, "POST", m);
+	} else if (strcmp(segs[3], "save") == 0) {
+		m->id = ROUTE_SAVE;
 		r = method_ok(method, "POST", m);
 	} else {
 		goto notfound;

@@ -12,7 +12,9 @@
 
 /*
  * Routes from ROUTE_INSTANCE to ROUTE_EXEC name an instance; from ROUTE_NETWORK, a network;
- * ROUTE_POOL and ROUTE_VOLUMES a pool, ROUTE_VOLUME a pool and a volume.
+ * ROUTE_POOL and ROUTE_VOLUMES a pool, ROUTE_VOLUME a pool and a volume; ROUTE_SAVE and
+ * ROUTE_SNAPSHOTS an instance, ROUTE_SNAPSHOT and ROUTE_SNAPSHOT_RESTORE an instance and a
+ * snapshot.
  */
 enum route_id {
 	ROUTE_SERVER,         /* GET /1.0 */
@@ -33,6 +35,11 @@ enum route_id {
 	ROUTE_POOL,           /* GET /1.0/pools/POOL */
 	ROUTE_VOLUMES,        /* GET, POST /1.0/pools/POOL/volumes */
 	ROUTE_VOLUME,         /* GET, PATCH, DELETE /1.0/pools/POOL/volumes/NAME */
+	ROUTE_SAVE,           /* POST /1.0/instances/NAME/save */
+	ROUTE_RESTORE,        /* POST /1.0/restore */
+	ROUTE_SNAPSHOTS,      /* GET, POST /1.0/instances/NAME/snapshots */
+	ROUTE_SNAPSHOT,       /* DELETE /1.0/instances/NAME/snapshots/SNAP */
+	ROUTE_SNAPSHOT_RESTORE, /* POST /1.0/instances/NAME/snapshots/SNAP/restore */
 };
 
 enum route_action {
@@ -48,9 +55,10 @@ enum route_action {
 struct route_match {
 	enum route_id id;
 	enum route_action action;
-	char name[DEF_NAME_MAX + 1]; /* the instance or the volume */
-	char pool[DEF_NAME_MAX + 1]; /* the storage pool (pool routes) */
-	const char *allow;           /* the methods the path allows, for 405 responses */
+	char name[DEF_NAME_MAX + 1];     /* the instance or the volume */
+	char pool[DEF_NAME_MAX + 1];     /* the storage pool (pool routes) */
+	char snapshot[DEF_NAME_MAX + 1]; /* the snapshot (ROUTE_SNAPSHOT*) */
+	const char *allow;               /* the methods the path allows, for 405 responses */
 };
 
 /*

@@ -27,6 +27,7 @@
 #include "daemon/volumes.h"
 
 #define CTL_TIMEOUT_MS   5000
+#define SAVE_TIMEOUT_MS  600000 /* a save writes all of the guest's RAM that is not zero */
 #define READY_TIMEOUT_MS 15000
 
 static int ctl_connect(const char *dir)
@@ -52,12 +53,12 @@ static int ctl_connect(const char *dir)
  * One request on the control socket. Event lines (no "ok" member) are
  * skipped. *resp (when non-NULL) gets the response object.
  */
-static int ctl_request(struct instance *inst, const char *cmd, json_object **resp,
-                       struct vk_error *err)
+static int ctl_call(struct instance *inst, const char *cmd, const char *req, int timeout_ms,
+                    json_object **resp, struct vk_error *err)
 {
-	char req[96], buf[65536];
+	char buf[65536];
 	size_t used = 0;
-	uint64_t deadline = vk_now_ns() + (uint64_t)CTL_TIMEOUT_MS * 1000000;
+	uint64_t deadline = vk_now_ns() + (uint64_t)timeout_ms * 1000000;
 	int fd, r;
 
 	if (resp)
@@ -66,7 +67,6 @@ static int ctl_request(struct instance *inst, const char *cmd, json_object **res
 	if (fd < 0)
 		return vk_error_errno(err, -fd, "cannot reach the control socket of '%s'",
 		                      inst->name);
-	snprintf(req, sizeof(req), "{\"cmd\":\"%s\",\"id\":1}\n", cmd);
 	if (vk_write_full(fd, req, strlen(req)) < 0) {
 		r = vk_error_errno(err, errno, "cannot send '%s' to '%s'", cmd, inst->name);
 		goto out;
@@ -131,6 +131,16 @@ out:
 	return r;
 }
 
+/* One request without arguments ({"cmd":...}). */
+static int ctl_request(struct instance *inst, const char *cmd, json_object **resp,
+                       struct vk_error *err)
+{
+	char req[96];
+
+	snprintf(req, sizeof(req), "{\"cmd\":\"%s\",\"id\":1}\n", cmd);
+	return ctl_call(inst, cmd, req, CTL_TIMEOUT_MS, resp, err);
+}
+
 static void push(json_object *a, const char *s)
 {
 	json_object_array_add(a, json_object_new_string(s));
@@ -156,6 +166,11 @@ static json_object *build_argv(struct instance *inst, const struct volume_disk *
 
 	push(a, drv_settings.vm_binary);
 	push(a, "run");
+	if (inst->rt.restore_path) {
+		/* The rest must agree with the saved machine; virtkit-vm says where not. */
+		push(a, "--restore");
+		push(a, inst->rt.restore_path);
+	}
 	push(a, "--arch");
 	push(a, def_get_str(def, "arch"));
 	push(a, "--accel");
@@ -332,6 +347,29 @@ static int vm_resume(struct instance *inst, struct vk_error *err)
 	return ctl_request(inst, "resume", NULL, err);
 }
 
+static int vm_save(struct instance *inst, const char *path, bool keep_running, json_object **reply,
+                   struct vk_error *err)
+{
+	json_object *o = json_object_new_object();
+	char *line;
+	int r;
+
+	json_object_object_add(o, "cmd", json_object_new_string("save"));
+	json_object_object_add(o, "path", json_object_new_string(path));
+	json_object_object_add(o, "keep_running", json_object_new_boolean(keep_running));
+	json_object_object_add(o, "id", json_object_new_int(1));
+	if (asprintf(&line, "%s\n",
+	             json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	                                                       JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
+		line = NULL;
+	json_object_put(o);
+	if (!line)
+		return vk_error_set(err, ENOMEM, "out of memory");
+	r = ctl_call(inst, "save", line, SAVE_TIMEOUT_MS, reply, err);
+	free(line);
+	return r;
+}
+
 static int vm_reattach(struct instance *inst, enum inst_state *st, struct vk_error *err)
 {
 	pid_t pid;
@@ -392,6 +430,7 @@ const struct driver vm_driver = {
         .destroy = vm_destroy,
         .pause = vm_pause,
         .resume = vm_resume,
+        .save = vm_save,
         .reattach = vm_reattach,
         .stats = vm_stats,
         .cleanup = vm_cleanup,
