@@ -234,6 +234,30 @@ virtkit_instance *virtkit_image_launch(virtkit_conn *conn, const char *ref, cons
                                        const char *options, virtkit_progress_cb progress,
                                        void *opaque, virtkit_error **err);
 
+/* --- saved states and snapshots (VMs) ------------------------------------------------ */
+
+/*
+ * Save a running VM's state to path (absolute, on the daemon's host); it
+ * stops. The answer is JSON text (free()): {"bytes", "ram_bytes", "instance"}.
+ */
+char *virtkit_instance_save(virtkit_conn *conn, const char *name, const char *path,
+                            virtkit_error **err);
+/* Start again the instance whose state was saved to path. */
+virtkit_instance *virtkit_restore(virtkit_conn *conn, const char *path, virtkit_error **err);
+/*
+ * Snapshots: a saved state the VM goes on from (refused for a VM with a
+ * writable disk). create: snap NULL for a name from the time; the answer is
+ * the snapshot {"name", "created_ms", "bytes"}; list: {"snapshots": [...]}.
+ * restore starts the shut-off VM from the snapshot.
+ */
+char *virtkit_snapshot_create(virtkit_conn *conn, const char *name, const char *snap,
+                              virtkit_error **err);
+char *virtkit_snapshot_list(virtkit_conn *conn, const char *name, virtkit_error **err);
+int virtkit_snapshot_restore(virtkit_conn *conn, const char *name, const char *snap,
+                             virtkit_error **err);
+int virtkit_snapshot_delete(virtkit_conn *conn, const char *name, const char *snap,
+                            virtkit_error **err);
+
 /* --- streams ------------------------------------------------------------------------- */
 
 /* The console: raw bytes both ways. */

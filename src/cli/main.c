@@ -72,6 +72,14 @@ static const struct cli_command commands[] = {
          "  -t, --timeout S       seconds to wait for a graceful stop (1-3600)\n" FMT, cmd_restart},
         {"pause", NAMES, "freeze instances", FMT, cmd_pause},
         {"resume", NAMES, "thaw paused instances", FMT, cmd_resume},
+        {"save", "NAME|UUID FILE", "save a VM's state to FILE (on the daemon's host); it stops",
+         FMT, cmd_save},
+        {"restore", "FILE", "start again the VM saved to FILE", FMT, cmd_restore},
+        {"snapshot", "create|list|restore|delete NAME|UUID [SNAP]",
+         "snapshots of a VM's state (read-only disks only)",
+         "  snapshot create NAME [SNAP]   save the state; the VM goes on\n"
+         "  snapshot list NAME | restore NAME SNAP (VM shut off) | delete NAME SNAP\n" FMT,
+         cmd_snapshot},
         {"console", "NAME|UUID", "attach to the console (escape: Ctrl-])", NULL, cmd_console},
         {"logs", "NAME|UUID [--tail N] [--follow]", "print the console log",
          "  -n, --tail N          the last N lines only\n"
