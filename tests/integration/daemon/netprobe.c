@@ -10,8 +10,11 @@
  *   netprobe sink PORT            accept one TCP connection on PORT, read it to
  *                                 its end, print "BYTES bytes SECONDS s MBPS Mbit/s"
  *   netprobe send ADDR PORT MIB   connect, write MIB mebibytes, shut down the sending
- *                                 side and wait for the peer to close (so that the time
- *                                 covers delivery, not only buffering); print as sink
+ *                                 side and wait until the peer's kernel has acknowledged
+ *                                 every byte (so that the time covers delivery, not only
+ *                                 buffering); print as sink
+ *   netprobe uecho PORT           answer every UDP datagram to PORT with "udp:" and
+ *                                 the datagram (busybox's nc has no UDP)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -110,6 +113,30 @@ static int sink(int port)
 	return 0;
 }
 
+static int uecho(int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	char buf[1500];
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "netprobe: cannot bind UDP port %d: %s\n", port, strerror(errno));
+		return 1;
+	}
+	memcpy(buf, "udp:", 4);
+	for (;;) {
+		struct sockaddr_in from;
+		socklen_t len = sizeof(from);
+		ssize_t n =
+		        recvfrom(fd, buf + 4, sizeof(buf) - 4, 0, (struct sockaddr *)&from, &len);
+
+		if (n < 0 && errno != EINTR)
+			return 1;
+		if (n >= 0)
+			sendto(fd, buf, (size_t)n + 4, 0, (struct sockaddr *)&from, len);
+	}
+}
+
 static int send_data(const char *target, int port, long mib)
 {
 	struct sockaddr_in sa;
@@ -164,8 +191,11 @@ int main(int argc, char **argv)
 		return ping(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "sink") == 0)
 		return sink(atoi(argv[2]));
+	if (argc == 3 && strcmp(argv[1], "uecho") == 0)
+		return uecho(atoi(argv[2]));
 	if (argc == 5 && strcmp(argv[1], "send") == 0)
 		return send_data(argv[2], atoi(argv[3]), atol(argv[4]));
-	fprintf(stderr, "usage: netprobe ping ADDR | sink PORT | send ADDR PORT MIB\n");
+	fprintf(stderr,
+	        "usage: netprobe ping ADDR | sink PORT | send ADDR PORT MIB | uecho PORT\n");
 	return 2;
 }

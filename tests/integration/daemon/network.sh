@@ -6,9 +6,11 @@
 # table), its errors (name taken, overlaps, reserved names, dnsmasq's own message, missing
 # CAP_NET_ADMIN), a container and the shared riscv64 guest on it (DHCP lease and
 # reservation, leases listing both, ping and HTTP both ways, DNS names, published ports on
-# 127.0.0.1), daemon kill -9 (links kept, nothing duplicated), a host reboot simulated by
-# deleting the bridge, dnsmasq and the table (all made again), delete refused while in use,
-# and nothing left behind at the end.
+# 127.0.0.1, on every address from another namespace, UDP, a clash), what the firewall keeps
+# out (the LAN from the guests, an isolated network from everything, a guest from the
+# host's loopback), dnsmasq restarted when it dies, daemon kill -9 (links kept, nothing
+# duplicated), a host reboot simulated by deleting the bridge, dnsmasq and the table (all
+# made again), delete refused while in use, and nothing left behind at the end.
 if [ -z "${VK_NETNS_TEST:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
 	command -v unshare >/dev/null || { echo "1..0 # SKIP unshare (util-linux) is missing"; exit 0; }
@@ -22,11 +24,12 @@ DNSMASQ_PIDS() { cat "$T"/run/networks/*/dnsmasq.pid 2>/dev/null; }
 # unpin the containers' namespaces, then lib.sh's teardown (with the exit status kept).
 on_exit() {
 	local rc=$? f
-	CLEANUP_PIDS=$(DNSMASQ_PIDS)
+	CLEANUP_PIDS="$(DNSMASQ_PIDS) $EXTRA_PIDS"
 	for f in "$T"/run/netns/*; do [ -e "$f" ] && umount -l "$f"; done
 	(exit $rc)
 	teardown
 }
+EXTRA_PIDS= # namespaces and servers of the test's own (below)
 trap on_exit EXIT
 command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] ||
 	{ echo "1..0 # SKIP dnsmasq (Debian's dnsmasq-base) is not installed"; exit 0; }
@@ -68,11 +71,27 @@ dnsmasq_alive() { local p; p=$(cat "$T/run/networks/$1/dnsmasq.pid" 2>/dev/null)
 dnsmasq_count() {
 	local n=0 p
 	for p in $(ls /proc | grep -E '^[0-9]+$'); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "--conf-file=$T/run/networks/$1/dnsmasq.conf" && n=$((n + 1))
+		tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -q -- "--conf-file=$T/run/networks/$1/dnsmasq.conf" && n=$((n + 1))
 	done
 	echo $n
 }
 table() { nft list table ip virtkit 2>/dev/null; }
+# udp_ask ADDR PORT: send "hi", print the answer (netprobe uecho answers "udp:hi").
+UDP_ASK='import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+s.sendto(b"hi", (sys.argv[1], int(sys.argv[2])))
+try: print(s.recv(100).decode())
+except OSError as e: print("no answer:", e)'
+udp_ask() { python3 -c "$UDP_ASK" "$@"; }
+# new_netns: a network namespace of the test's own, held by a sleeping process (its pid in
+# NS_PID; nothing on the host's file system); nsin PID CMD... runs CMD in it.
+new_netns() {
+	unshare --net sleep 600 &
+	NS_PID=$!
+	EXTRA_PIDS="$EXTRA_PIDS $NS_PID"
+	wait_for sh -c "[ \"\$(readlink /proc/$NS_PID/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]"
+}
+nsin() { local p=$1; shift; nsenter --net="/proc/$p/ns/net" "$@"; }
 
 # --- a network, and what it is made of -----------------------------------------------------
 # Something else on the DNS port (before any dnsmasq holds one): dnsmasq cannot start,
@@ -132,9 +151,9 @@ else
 fi
 
 # --- a container and a VM on the network ---------------------------------------------------
-CT_ARGS='["/bin/sh","-c","trap \"exit 0\" TERM; httpd -p 80 -h /www; while :; do sleep 1; done"]'
-ct_json ct1 "$CT_ARGS" false '"network":"net0","publish":["127.0.0.1:8080:80"]' >"$T/ct1.json"
-check "define a container on net0 publishing 127.0.0.1:8080:80" vk define "$T/ct1.json"
+CT_ARGS='["/bin/sh","-c","trap \"exit 0\" TERM; httpd -p 80 -h /www; netprobe uecho 53 & while :; do sleep 1; done"]'
+ct_json ct1 "$CT_ARGS" false '"network":"net0","publish":["127.0.0.1:8080:80","8082:80","5353:53/udp"]' >"$T/ct1.json"
+check "define a container on net0 publishing 127.0.0.1:8080:80, 8082:80 and 5353:53/udp" vk define "$T/ct1.json"
 check "start it" vk start ct1
 CT_IP=$(ctx ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1)
 check "its eth0 has an address of the reserved range" sh -c "case '$CT_IP' in 10.77.0.[2-9]|10.77.0.[1-9][0-9]|10.77.0.1[0-2][0-9]) true;; *) false;; esac"
@@ -146,6 +165,17 @@ check "its name resolves under the network's domain" sh -c "$VKC --socket $SOCK 
 check "info shows what it publishes" sh -c "$VKC --socket $SOCK info ct1 | grep -q 'Publish: *127.0.0.1:8080:80/tcp'"
 check_eq "the published port answers on the namespace's 127.0.0.1" hello-from-ct \
 	"$(curl -s --max-time 10 http://127.0.0.1:8080/)"
+check_eq "and its UDP port" udp:hi "$(udp_ask 127.0.0.1 5353)"
+ct_json ct5 "$CT_SHELL" false '"network":"net0","publish":["8082:81"]' >"$T/ct5.json"
+out=$(vk launch "$T/ct5.json" 2>&1)
+check "a second container publishing host port 8082 does not start, saying who has it" \
+	sh -c "printf '%s' \"\$1\" | grep -q \"host port 8082/tcp is already published by 'ct1'\"" sh "$out"
+diag "$out"
+network_ifname() { echo "vk$(vk info "$1" --format json | json uuid | tr -d - | cut -c1-10)$2"; }
+CT5_IF=$(network_ifname ct5 c0)
+check "and leaves no veth, namespace or rule" sh -c "! ip link show $CT5_IF >/dev/null 2>&1 &&
+	[ ! -e '$T/run/netns/$(vk info ct5 --format json | json uuid)' ] && ! nft list table ip virtkit | grep -q 'dport 8082 dnat to .*:81'"
+vk undefine ct5 >/dev/null
 vk restart ct1 --timeout 10 >/dev/null
 check_eq "a restarted container keeps its address" "$CT_IP" \
 	"$(ctx ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1)"
@@ -160,6 +190,23 @@ check "a missing bridge is named" sh -c "printf '%s' \"\$1\" | grep -q \"there i
 vk kill ct2 >/dev/null
 check_eq "stopped, its veth is gone" "" "$(ip -o link show master vkuser0)"
 vk undefine ct2 ct3 >/dev/null
+if [ -n "$VM_OK" ]; then
+	cat >"$T/vm2.json" <<EOF
+{"name":"vm2","type":"vm","arch":"riscv64","memory":"128M","kernel":"$G/Image",
+ "initrd":"$G/initramfs.cpio.gz","cmdline":"console=ttyS0",
+ "networks":[{"type":"bridge","bridge":"vkuser0"}]}
+EOF
+	check "a VM on a bridge the user manages ({\"type\": \"bridge\"}) starts" vk launch "$T/vm2.json"
+	VM2_IF=$(network_ifname vm2 t0)
+	check_eq "its tap is the bridge's port" "$VM2_IF" \
+		"$(ip -o link show master vkuser0 | awk -F': ' '{print $2}')"
+	check "and virtkit-vm holds it (carrier)" wait_for sh -c "ip -o link show $VM2_IF | grep -q LOWER_UP"
+	vk kill vm2 >/dev/null
+	check "killed, its tap is gone" sh -c "! ip link show $VM2_IF >/dev/null 2>&1"
+	vk undefine vm2 >/dev/null
+else
+	skip "a VM on a bridge the user manages" "$VM_WHY"
+fi
 ip link del vkuser0
 
 if [ -n "$VM_OK" ]; then
@@ -196,6 +243,8 @@ vm1 vm $VM_MAC $VM_IP dhcp" "$leases"
 	check "the container resolves the VM's name (search domain)" sh -c "$VKC --socket $SOCK exec ct1 -- nslookup vm1 | grep -q '$VM_IP'"
 	check_eq "the VM's published port answers on 127.0.0.1" hello-from-vm \
 		"$(curl -s --max-time 10 http://127.0.0.1:8081/)"
+	check_eq "and to the container through the gateway's address (hairpin)" hello-from-vm \
+		"$(ctx timeout 10 wget -qO- http://10.77.0.1:8081/)"
 	check_eq "a VM's XML names its network and publishes in virtkit's metadata" "2" \
 		"$(vk dumpxml vm1 | grep -c -e "<source network=\"net0\"/>" -e '<virtkit:publish>8081:80/tcp</virtkit:publish>')"
 else
@@ -203,6 +252,83 @@ else
 		skip "$t" "$VM_WHY"
 	done
 fi
+
+# --- from elsewhere: a namespace of the test's own behind a veth, as a LAN ----------------
+new_netns
+LAN=$NS_PID
+ip link add vklan0 type veth peer name vklan1 netns "$LAN"
+ip addr add 192.168.222.1/24 dev vklan0 && ip link set vklan0 up
+nsin "$LAN" sh -c 'ip link set lo up && ip link set vklan1 up && ip addr add 192.168.222.2/24 dev vklan1'
+mkdir -p "$T/lan" && echo hello-from-lan >"$T/lan/index.html"
+nsenter --net="/proc/$LAN/ns/net" busybox httpd -f -p 81 -h "$T/lan" &
+EXTRA_PIDS="$EXTRA_PIDS $!"
+check_eq "a port published on every address answers from the LAN" hello-from-ct \
+	"$(nsin "$LAN" curl -s --max-time 10 http://192.168.222.1:8082/)"
+check_eq "and its UDP port" udp:hi "$(nsin "$LAN" python3 -c "$UDP_ASK" 192.168.222.1 5353)"
+check "a port published on 127.0.0.1 does not" \
+	sh -c "! nsenter --net=/proc/$LAN/ns/net curl -s --max-time 5 http://192.168.222.1:8080/"
+# The LAN has no route to the network: an answer comes back only if masqueraded.
+check_eq "a NAT network's guest reaches the LAN, masqueraded" hello-from-lan \
+	"$(ctx timeout 10 wget -qO- http://192.168.222.2:81/)"
+nsin "$LAN" ip route add 10.77.0.0/24 via 192.168.222.1
+check "the LAN, even with a route, does not reach the guest's unpublished port" \
+	sh -c "! nsenter --net=/proc/$LAN/ns/net curl -s --max-time 3 http://$CT_IP/"
+
+# --- CVE-2020-8558: a packet from the bridge for the host's 127.0.0.1 is dropped -----------
+# A stranger on the bridge (a namespace with a veth on vkbr0) routes 127.0.0.1 to the
+# gateway; a UDP service of the host on 127.0.0.1 records what reaches it.
+new_netns
+STR=$NS_PID
+ip link add vkstr0 type veth peer name vkstr1 netns "$STR"
+ip link set vkstr0 master vkbr0 up
+nsin "$STR" sh -c 'ip link set lo up && ip link set vkstr1 up && ip addr add 10.77.0.250/24 dev vkstr1 &&
+	sysctl -qw net.ipv4.conf.all.route_localnet=1 net.ipv4.conf.vkstr1.route_localnet=1 &&
+	ip route del table local 127.0.0.0/8 && ip route del table local 127.0.0.1 &&
+	ip route add 127.0.0.1/32 via 10.77.0.1 dev vkstr1'
+python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 5399))
+while True: print(s.recv(100).decode(), flush=True)' >"$T/loopback.got" &
+EXTRA_PIDS="$EXTRA_PIDS $!"
+poke() { nsin "$STR" python3 -c 'import socket, sys
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(sys.argv[1].encode(), ("127.0.0.1", 5399))' "$1"; }
+poke guarded && sleep 1
+check_eq "a guest cannot reach the host's loopback-only services" "" "$(cat "$T/loopback.got")"
+nft flush chain ip virtkit guard
+poke unguarded
+check "without the guard rule it would (so the check above can fail)" \
+	wait_for grep -qx unguarded "$T/loopback.got"
+
+# --- an isolated network ------------------------------------------------------------------
+check "an isolated network (its creation writes the table again)" \
+	vk network create net2 --subnet 10.79.0.0/24 --isolated
+poke guarded-again && sleep 1
+check_eq "the guard is back" unguarded "$(cat "$T/loopback.got")"
+ip link del vkstr0
+ct_json ct4 "$CT_SHELL" false '"network":"net2"' >"$T/ct4.json"
+check "a container on it starts" vk launch "$T/ct4.json"
+CT4_NS=$T/run/netns/$(vk info ct4 --format json | json uuid)
+CT4_IP=$(vk exec ct4 -- ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1)
+check "it pings its gateway" vk exec ct4 -- netprobe ping 10.79.0.1
+check "it has no default route" sh -c "! $VKC --socket $SOCK exec ct4 -- ip route | grep -q default"
+# With one added by hand (root, in its namespace), the firewall still keeps it in.
+nsin "$LAN" ip route add 10.79.0.0/24 via 192.168.222.1
+nsenter --net="$CT4_NS" ip route add default via 10.79.0.1
+check "even with a route, it reaches neither the LAN" \
+	sh -c "! nsenter --net=$CT4_NS curl -s --max-time 3 http://192.168.222.2:81/"
+check "nor the NAT network's guest" sh -c "! nsenter --net=$CT4_NS $PROBE ping $CT_IP"
+check "and that guest does not reach it" sh -c "! $VKC --socket $SOCK exec ct1 -- netprobe ping $CT4_IP"
+vk kill ct4 >/dev/null
+vk undefine ct4 >/dev/null
+check "delete the isolated network" vk network delete net2
+ip link del vklan0
+
+# --- dnsmasq dies: virtkitd starts it again ---------------------------------------------------
+pid0=$(DNSMASQ_PIDS)
+kill -9 "$pid0"
+restarted() { [ "$(DNSMASQ_PIDS)" != "$pid0" ] && dnsmasq_alive net0; }
+check "a dnsmasq that dies is started again" wait_for restarted
+check_eq "one of it" 1 "$(dnsmasq_count net0)"
+check "and it answers" sh -c "$VKC --socket $SOCK exec ct1 -- nslookup ct1.vk.test 10.77.0.1 | grep -q '$CT_IP'"
 
 # Both reachable, whether the daemon runs or not: the check run after each disruption
 # below (the container's side from its pinned namespace, without the daemon's exec).
@@ -245,6 +371,7 @@ check_eq "network delete of a network in use: exit 5, naming who uses it" \
 check "the network is untouched" dnsmasq_alive net0
 check "stop the container" vk stop ct1 --timeout 10
 [ -n "$VM_OK" ] && check "stop the VM" vk kill vm1
+check_eq "their published ports are gone from the table" "" "$(table | grep 'dnat to')"
 check "undefine them" sh -c "$VKC --socket $SOCK undefine ct1 && { [ -z '$VM_OK' ] || $VKC --socket $SOCK undefine vm1; }"
 check "network delete" vk network delete net0
 check_eq "no bridge, tap or veth is left" "lo vkother0" "$(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | sort | paste -sd' ')"
