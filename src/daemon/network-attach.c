@@ -275,7 +275,7 @@ static int att_plan(struct instance *inst, unsigned nic, const char *network, co
 	return 0;
 }
 
-/* The host side of a on its bridge, up. */
+/* The host side of a on its bridge, up (in hairpin mode on a managed network's). */
 static int att_plug(struct rtnl *nl, const struct attachment *a, struct vk_error *err)
 {
 	struct rtnl_link l;
@@ -287,6 +287,9 @@ static int att_plug(struct rtnl *nl, const struct attachment *a, struct vk_error
 		               : vk_error_set(err, ENODEV, "there is no bridge '%s'", a->bridge);
 	if ((r = rtnl_link_set_master(nl, a->ifname, a->bridge, err)) < 0 ||
 	    (r = rtnl_link_set_up(nl, a->ifname, err)) < 0)
+		return r;
+	/* A guest reaching a port it publishes itself, through the gateway (rtnl.h). */
+	if (a->network[0] && (r = rtnl_brport_set_hairpin(nl, a->ifname, err)) < 0)
 		return r;
 	return 0;
 }

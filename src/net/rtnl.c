@@ -298,6 +298,27 @@ int rtnl_link_set_master(struct rtnl *nl, const char *name, const char *master,
 	return 0;
 }
 
+int rtnl_brport_set_hairpin(struct rtnl *nl, const char *name, struct vk_error *err)
+{
+	int i = ifindex(name), r;
+	struct nlmsghdr *h;
+	struct ifinfomsg *ifm;
+	struct nlattr *nest;
+
+	if (i < 0)
+		return vk_error_set(err, ENODEV, "no interface '%s'", name);
+	/* What `bridge link set dev NAME hairpin on` sends: the port's protocol info. */
+	h = msg(nl, RTM_SETLINK, 0);
+	ifm = mnl_nlmsg_put_extra_header(h, sizeof(*ifm));
+	ifm->ifi_family = AF_BRIDGE;
+	ifm->ifi_index = i;
+	nest = mnl_attr_nest_start(h, IFLA_PROTINFO);
+	mnl_attr_put_u8(h, IFLA_BRPORT_MODE, 1);
+	mnl_attr_nest_end(h, nest);
+	r = transact(nl, h, NULL, NULL);
+	return r < 0 ? link_error(err, r, "set hairpin mode on", name) : 0;
+}
+
 /* --- addresses and routes ------------------------------------------------------ */
 
 int rtnl_addr_add(struct rtnl *nl, const char *name, uint32_t addr, unsigned prefix,

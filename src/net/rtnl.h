@@ -59,6 +59,13 @@ int rtnl_link_set_up(struct rtnl *nl, const char *name, struct vk_error *err) VK
 int rtnl_link_set_master(struct rtnl *nl, const char *name, const char *master,
                          struct vk_error *err) VK_MUST_CHECK;
 
+/*
+ * Hairpin mode on the bridge port name: the bridge may send a frame back out of
+ * the port it came in by. A guest's connection to a port it publishes itself
+ * needs it when br_netfilter is loaded (its DNAT is then decided on the bridge).
+ */
+int rtnl_brport_set_hairpin(struct rtnl *nl, const char *name, struct vk_error *err) VK_MUST_CHECK;
+
 /* addr/prefix on name with its broadcast address; present already: 0. */
 int rtnl_addr_add(struct rtnl *nl, const char *name, uint32_t addr, unsigned prefix,
                   struct vk_error *err) VK_MUST_CHECK;

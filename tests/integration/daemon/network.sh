@@ -245,6 +245,7 @@ vm1 vm $VM_MAC $VM_IP dhcp" "$leases"
 		"$(curl -s --max-time 10 http://127.0.0.1:8081/)"
 	check_eq "and to the container through the gateway's address (hairpin)" hello-from-vm \
 		"$(ctx timeout 10 wget -qO- http://10.77.0.1:8081/)"
+	check "the VM's tap is in hairpin mode" sh -c "bridge -d link show dev $(network_ifname vm1 t0) | grep -q 'hairpin on'"
 	check_eq "a VM's XML names its network and publishes in virtkit's metadata" "2" \
 		"$(vk dumpxml vm1 | grep -c -e "<source network=\"net0\"/>" -e '<virtkit:publish>8081:80/tcp</virtkit:publish>')"
 else
@@ -267,6 +268,10 @@ check_eq "a port published on every address answers from the LAN" hello-from-ct 
 check_eq "and its UDP port" udp:hi "$(nsin "$LAN" python3 -c "$UDP_ASK" 192.168.222.1 5353)"
 check "a port published on 127.0.0.1 does not" \
 	sh -c "! nsenter --net=/proc/$LAN/ns/net curl -s --max-time 5 http://192.168.222.1:8080/"
+# (with br_netfilter loaded, as where Docker runs, only with hairpin mode on its port)
+check_eq "a guest reaches its own published port through the gateway's address (hairpin)" \
+	hello-from-ct "$(ctx timeout 10 wget -qO- http://10.77.0.1:8082/)"
+check "its veth is in hairpin mode" sh -c "bridge -d link show dev $(network_ifname ct1 c0) | grep -q 'hairpin on'"
 # The LAN has no route to the network: an answer comes back only if masqueraded.
 check_eq "a NAT network's guest reaches the LAN, masqueraded" hello-from-lan \
 	"$(ctx timeout 10 wget -qO- http://192.168.222.2:81/)"
@@ -363,6 +368,7 @@ check "dnsmasq runs again" wait_for dnsmasq_alive net0
 check_eq "one dnsmasq" 1 "$(dnsmasq_count net0)"
 check_eq "the same table again" "$rules" "$(table)"
 check "the running guests are back on the bridge: reachable" wait_for reachable
+check "in hairpin mode again" sh -c "bridge -d link show dev $(network_ifname ct1 c0) | grep -q 'hairpin on'"
 
 # --- delete while in use, then everything ---------------------------------------------------------
 out=$(vk network delete net0 2>&1)
