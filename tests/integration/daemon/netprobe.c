@@ -13,6 +13,10 @@
  *                                 side and wait until the peer's kernel has acknowledged
  *                                 every byte (so that the time covers delivery, not only
  *                                 buffering); print as sink
+ *   netprobe recv ADDR PORT       connect, read to the end, print as sink (timed from
+ *                                 the connection); a connection closed before any byte
+ *                                 (libslirp's hostfwd before the guest listens) or
+ *                                 refused is tried again for 10 s
  *   netprobe uecho PORT           answer every UDP datagram to PORT with "udp:" and
  *                                 the datagram (busybox's nc has no UDP)
  */
@@ -113,6 +117,53 @@ static int sink(int port)
 	return 0;
 }
 
+/* A TCP connection to sa, retrying refusals for 10 s: the descriptor, or -1 (said why). */
+static int connect_retry(const struct sockaddr_in *sa, const char *target, int port)
+{
+	for (double end = now() + 10;;) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (fd >= 0 && connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+			return fd;
+		if (fd < 0 || errno != ECONNREFUSED || now() > end) {
+			fprintf(stderr, "netprobe: cannot connect to %s:%d: %s\n", target, port,
+			        strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+		usleep(100000);
+	}
+}
+
+static int recv_data(const char *target, int port)
+{
+	struct sockaddr_in sa;
+	static char buf[1 << 16];
+	unsigned long long total = 0;
+	double t0, end = now() + 10;
+	ssize_t n;
+	int fd;
+
+	if (addr_of(target, &sa, port) < 0)
+		return 2;
+	for (;;) {
+		if ((fd = connect_retry(&sa, target, port)) < 0)
+			return 1;
+		t0 = now();
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			total += (unsigned long long)n;
+		close(fd);
+		if (total > 0 || now() > end)
+			break;
+		usleep(200000);
+	}
+	t0 = now() - t0;
+	printf("%llu bytes %.3f s %.1f Mbit/s\n", total, t0, t0 > 0 ? total * 8 / t0 / 1e6 : 0);
+	return total > 0 ? 0 : 1;
+}
+
 static int uecho(int port)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
@@ -148,18 +199,8 @@ static int send_data(const char *target, int port, long mib)
 	if (addr_of(target, &sa, port) < 0)
 		return 2;
 	/* A listener that is still starting (a slow guest) refuses: try again for 10 s. */
-	for (double end = now() + 10;;) {
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-			break;
-		if (fd < 0 || errno != ECONNREFUSED || now() > end) {
-			fprintf(stderr, "netprobe: cannot connect to %s:%d: %s\n", target, port,
-			        strerror(errno));
-			return 1;
-		}
-		close(fd);
-		usleep(100000);
-	}
+	if ((fd = connect_retry(&sa, target, port)) < 0)
+		return 1;
 	t0 = now();
 	while (left > 0) {
 		size_t chunk = left < (long long)sizeof(buf) ? (size_t)left : sizeof(buf);
@@ -191,11 +232,13 @@ int main(int argc, char **argv)
 		return ping(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "sink") == 0)
 		return sink(atoi(argv[2]));
+	if (argc == 4 && strcmp(argv[1], "recv") == 0)
+		return recv_data(argv[2], atoi(argv[3]));
 	if (argc == 3 && strcmp(argv[1], "uecho") == 0)
 		return uecho(atoi(argv[2]));
 	if (argc == 5 && strcmp(argv[1], "send") == 0)
 		return send_data(argv[2], atoi(argv[3]), atol(argv[4]));
-	fprintf(stderr,
-	        "usage: netprobe ping ADDR | sink PORT | send ADDR PORT MIB | uecho PORT\n");
+	fprintf(stderr, "usage: netprobe ping ADDR | sink PORT | send ADDR PORT MIB | recv ADDR "
+	                "PORT | uecho PORT\n");
 	return 2;
 }
