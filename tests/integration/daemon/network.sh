@@ -100,7 +100,7 @@ python3 -c 'import socket,time,sys
 s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("0.0.0.0",53)); print("bound",flush=True); time.sleep(60)' >"$T/port53" &
 HOLDER=$!
 wait_for grep -q bound "$T/port53"
-out=$(vk network create net1 --subnet 10.60.0.0/24 2>&1)
+out=$(vk network create net1 --subnet 10.60.0.0/24 --no-dns-forward 2>&1)
 kill $HOLDER 2>/dev/null
 wait $HOLDER 2>/dev/null
 check "dnsmasq failing to start: its message is relayed" \
@@ -356,15 +356,19 @@ check_eq "the table is the same, no rule twice" "$rules" "$(table)"
 check "both still reachable" reachable
 check_eq "the container is still running" running "$(state_of ct1)"
 
-# --- a host reboot, simulated: bridge, dnsmasq and table gone -----------------------------------
+# --- a host reboot, simulated: bridge, dnsmasq, table and the networks' run folder gone ----------
+# (RUN_DIR is a tmpfs after a reboot; the guests' own files there stay, since they run on.)
 daemon_kill9
 kill "$(DNSMASQ_PIDS)" 2>/dev/null
 nft delete table ip virtkit
 ip link del vkbr0
+rm -rf "$T/run/networks"
 check "with the bridge gone, the published ports are dead" sh -c '! curl -s --max-time 3 http://127.0.0.1:8080/ >/dev/null'
 daemon_start
 check_eq "the bridge is made again with its address" 10.77.0.1/24 "$(bridge_addr vkbr0)"
 check "dnsmasq runs again" wait_for dnsmasq_alive net0
+check "with its configuration and the reservations written again" \
+	sh -c "grep -qx no-resolv '$T/run/networks/net0/dnsmasq.conf' && grep -q \"^$CT_IP ct1 \" '$T/run/networks/net0/addn-hosts'"
 check_eq "one dnsmasq" 1 "$(dnsmasq_count net0)"
 check_eq "the same table again" "$rules" "$(table)"
 check "the running guests are back on the bridge: reachable" wait_for reachable
