@@ -324,6 +324,30 @@ int virtkit_logs_read(virtkit_stream *s, char **data, size_t *len, int timeout_m
 
 void virtkit_stream_close(virtkit_stream *s);
 
+/* --- trust: who may use the daemon's TLS listener (docs/api.md, "Remote access") --------- */
+
+/* A SHA-256 certificate fingerprint: 64 lower-case hex digits and a NUL. */
+#define VIRTKIT_FINGERPRINT_SIZE 65
+
+/* {"certificates": [...], "tokens": [...]} as JSON text (free()). */
+char *virtkit_trust_list(virtkit_conn *conn, virtkit_error **err);
+/* Trust a PEM client certificate under name; fingerprint (may be NULL) gets its fingerprint. */
+int virtkit_trust_add(virtkit_conn *conn, const char *pem, const char *name, char *fingerprint,
+                      virtkit_error **err);
+/*
+ * Stop trusting the certificate with this fingerprint (or the one it begins,
+ * at least 8 digits); its open connections are cut at once.
+ */
+int virtkit_trust_remove(virtkit_conn *conn, const char *fingerprint, virtkit_error **err);
+/*
+ * A one-time join token (free()) that lets one client add its certificate
+ * under name; valid for expires_s seconds (<= 0: a day).
+ */
+char *virtkit_trust_token(virtkit_conn *conn, const char *name, int64_t expires_s,
+                          virtkit_error **err);
+/* Withdraw an unspent token. */
+int virtkit_trust_token_remove(virtkit_conn *conn, const char *name, virtkit_error **err);
+
 #pragma GCC visibility pop
 
 #ifdef __cplusplus

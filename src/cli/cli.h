@@ -95,6 +95,7 @@ int cmd_exec(struct cli *cli, int argc, char **argv);
 int cmd_shell(struct cli *cli, int argc, char **argv);
 int cmd_network(struct cli *cli, int argc, char **argv);
 int cmd_volume(struct cli *cli, int argc, char **argv);
+int cmd_trust(struct cli *cli, int argc, char **argv);
 
 /* Output helpers (output.c): a table with a header row, columns padded. */
 struct table;

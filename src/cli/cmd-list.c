@@ -307,6 +307,14 @@ static void print_host(json_object *o)
 	       *jstr(v, "virtkit-vm") ? jstr(v, "virtkit-vm") : "unknown",
 	       *jstr(v, "oci_runtime") ? jstr(v, "oci_runtime") : "unknown");
 	printf("%-15s%s\n", "Shim:", jstr(v, "shim"));
+	v = json_object_object_get(o, "tls");
+	if (v && *jstr(v, "fingerprint")) {
+		if (*jstr(v, "address"))
+			printf("%-15shttps://%s\n", "TLS:", jstr(v, "address"));
+		else
+			printf("%-15snot listening (virtkitd --listen ADDR:PORT)\n", "TLS:");
+		printf("%-15s%s\n", "Fingerprint:", jstr(v, "fingerprint"));
+	}
 }
 
 int cmd_host(struct cli *cli, int argc, char **argv)

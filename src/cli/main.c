@@ -116,6 +116,12 @@ static const struct cli_command commands[] = {
          "                        --from-format)\n"
          "  volume list | info NAME | resize NAME SIZE (grow) | delete NAME...\n" FMT,
          cmd_volume},
+        {"trust", "list|add FILE|remove FINGERPRINT|token NAME|revoke-token NAME",
+         "client certificates the daemon's TLS listener trusts, and join tokens",
+         "      --name NAME       add: the name the certificate gets (default: its CN)\n"
+         "      --expiry D        token: how long it is valid (90s, 30m, 12h, 7d; default "
+         "1d)\n" FMT,
+         cmd_trust},
         {"version", "", "print the client and daemon versions", FMT, cmd_version},
         {"help", "[COMMAND]", "this list, or a command's usage", NULL, cmd_help},
 };

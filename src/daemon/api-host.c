@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "daemon/api-remote.h"
 #include "daemon/api-stream.h"
 #include "daemon/proc.h"
 
@@ -202,5 +203,6 @@ enum MHD_Result api_host(struct http_req *req)
 	json_object_object_add(o, "memory", mem);
 	json_object_object_add(o, "instances", inst);
 	json_object_object_add(o, "versions", cached(&host.versions, versions));
+	json_object_object_add(o, "tls", api_remote_host());
 	return http_json(req->conn, MHD_HTTP_OK, o);
 }

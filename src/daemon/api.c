@@ -18,6 +18,7 @@
 #include "common/util.h"
 #include "daemon/api-images.h"
 #include "daemon/api-network.h"
+#include "daemon/api-remote.h"
 #include "daemon/api-saved.h"
 #include "daemon/api-stream.h"
 #include "daemon/api-volumes.h"
@@ -197,6 +198,7 @@ static enum MHD_Result get_server(struct http_req *req)
 	json_object_object_add(o, "event_seq", json_object_new_int64(events_last_seq()));
 	json_object_object_add(o, "vm_binary", json_object_new_string(settings.vm_binary));
 	json_object_object_add(o, "oci_runtime", json_object_new_string(settings.oci_runtime));
+	json_object_object_add(o, "auth", json_object_new_string(req->tls ? "trusted" : "unix"));
 	return http_json(req->conn, MHD_HTTP_OK, o);
 }
 
@@ -619,6 +621,11 @@ enum MHD_Result api_dispatch(void *opaque, struct http_req *req)
 		return api_network(req);
 	case ROUTE_RESTORE:
 		return api_restore(req);
+	case ROUTE_TRUST:
+	case ROUTE_TRUST_CERT:
+	case ROUTE_TRUST_TOKENS:
+	case ROUTE_TRUST_TOKEN:
+		return api_trust(req);
 	default:
 		break;
 	}

@@ -19,15 +19,15 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "daemon/http-int.h"
 #include "daemon/proc.h"
 
 static struct MHD_Daemon *mhd;
 static int listen_fd = -1;
 static struct {
+	struct http_listener l;
 	struct http_config cfg;
 	char socket_path[108]; /* cfg.socket_path points here */
-	http_handler handler;
-	void *opaque;
 } srv;
 
 unsigned http_status_for(int code)
@@ -219,18 +219,34 @@ static bool peer_allowed(struct MHD_Connection *c, uid_t *uid_out)
 	return uc.gid == srv.cfg.socket_gid || peer_in_group(ci->connect_fd, srv.cfg.socket_gid);
 }
 
-static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
-                                      const char *method, const char *version,
-                                      const char *upload_data, size_t *upload_data_size,
-                                      void **con_cls)
+/* The unix socket's admission: root, our user or the socket's group; 403 for anyone else. */
+static bool unix_admit(struct http_listener *l, struct http_req *req)
 {
+	static int64_t last_log_s; /* a refused peer must not flood the log */
+	int64_t now_s;
+	uid_t uid;
+
+	(void)l;
+	if (peer_allowed(req->conn, &uid))
+		return true;
+	now_s = (int64_t)(vk_now_ns() / 1000000000);
+	if (__atomic_exchange_n(&last_log_s, now_s, __ATOMIC_RELAXED) != now_s)
+		vk_info("refused a request from uid %d (at most one such line a second)", (int)uid);
+	http_error(req->conn, MHD_HTTP_FORBIDDEN,
+	           "permission denied: uid %d is not root and not in the socket's group", (int)uid);
+	return false;
+}
+
+enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
+                            const char *method, const char *version, const char *upload_data,
+                            size_t *upload_data_size, void **con_cls)
+{
+	struct http_listener *l = cls;
 	struct http_req *req = *con_cls;
 
-	(void)cls;
 	(void)version;
 	if (!req) {
 		const char *cl;
-		uid_t uid;
 
 		req = calloc(1, sizeof(*req));
 		if (!req)
@@ -239,26 +255,15 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 		req->conn = conn;
 		req->method = method;
 		req->url = url;
-		if (!peer_allowed(conn, &uid)) {
-			static int64_t last_log_s; /* a refused peer must not flood the log */
-			int64_t now_s = (int64_t)(vk_now_ns() / 1000000000);
+		if (!l->admit(l, req)) {
 			req->responded = true;
-			if (__atomic_exchange_n(&last_log_s, now_s, __ATOMIC_RELAXED) != now_s)
-				vk_info("refused a request from uid %d (at most one such line a "
-				        "second)",
-				        (int)uid);
-			return http_error(
-			        conn, MHD_HTTP_FORBIDDEN,
-			        "permission denied: uid %d is not root and not in the socket's "
-			        "group",
-			        (int)uid);
+			return MHD_YES;
 		}
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		if (cl && strtoull(cl, NULL, 10) > srv.cfg.max_body) {
+		if (cl && strtoull(cl, NULL, 10) > l->max_body) {
 			req->responded = true;
 			return http_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
-			                  "request body too large (limit %zu bytes)",
-			                  srv.cfg.max_body);
+			                  "request body too large (limit %zu bytes)", l->max_body);
 		}
 		return MHD_YES;
 	}
@@ -268,12 +273,11 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 	}
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
-		if (req->len + n > srv.cfg.max_body) {
+		if (req->len + n > l->max_body) {
 			req->responded = true;
 			*upload_data_size = 0;
 			return http_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
-			                  "request body too large (limit %zu bytes)",
-			                  srv.cfg.max_body);
+			                  "request body too large (limit %zu bytes)", l->max_body);
 		}
 		if (req->len + n + 1 > req->cap) {
 			size_t cap = (req->len + n + 1) * 2;
@@ -290,11 +294,11 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 		return MHD_YES;
 	}
 	req->responded = true;
-	return srv.handler(srv.opaque, req);
+	return l->handler(l->opaque, req);
 }
 
-static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                      enum MHD_RequestTerminationCode toe)
+void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                    enum MHD_RequestTerminationCode toe)
 {
 	struct http_req *req = *con_cls;
 
@@ -308,7 +312,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+void http_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char line[512];
 
@@ -378,8 +382,10 @@ int http_start(const struct http_config *cfg, http_handler handler, void *opaque
 	srv.cfg = *cfg;
 	strcpy(srv.socket_path, cfg->socket_path);
 	srv.cfg.socket_path = srv.socket_path;
-	srv.handler = handler;
-	srv.opaque = opaque;
+	srv.l = (struct http_listener){.max_body = cfg->max_body,
+	                               .handler = handler,
+	                               .opaque = opaque,
+	                               .admit = unix_admit};
 	fd = open_listen_socket(err);
 
 	if (fd < 0)
@@ -387,12 +393,12 @@ int http_start(const struct http_config *cfg, http_handler handler, void *opaque
 	listen_fd = fd;
 	mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 	                               MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG | MHD_USE_POLL,
-	                       0, NULL, NULL, access_handler, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
-	                       MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+	                       0, NULL, NULL, http_access, &srv.l, MHD_OPTION_LISTEN_SOCKET, fd,
+	                       MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
 	                       MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
 	                       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
 	                       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-	                       MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+	                       MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL, MHD_OPTION_END);
 	if (!mhd) {
 		close(fd);
 		listen_fd = -1;

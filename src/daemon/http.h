@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The HTTP side of virtkitd: libmicrohttpd on a unix socket we create (no TCP
- * listener), one thread per connection (handlers may block on a job or an
- * event stream), peer-credential checks, request body limits, JSON replies
- * and JSON errors {"error":{"code":STATUS,"message":"..."}}. The transport
- * knows no route: it hands each complete request to the handler it was
- * started with.
+ * The HTTP side of virtkitd: libmicrohttpd on a unix socket we create and,
+ * when asked (--listen), on a TLS socket (http-tls.c); one thread per
+ * connection (handlers may block on a job or an event stream), peer-credential
+ * checks on the unix socket, the client certificate's fingerprint over TLS,
+ * request body limits, JSON replies and JSON errors
+ * {"error":{"code":STATUS,"message":"..."}}. The transport knows no route:
+ * it hands each complete request to the handler its listener was started with.
  */
 #ifndef VKD_HTTP_H
 #define VKD_HTTP_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <json-c/json.h>
@@ -28,6 +30,9 @@ struct http_req {
 	size_t len, cap;
 	bool responded;
 	struct route_match m;
+	/* Over TLS: true, and the SHA-256 fingerprint of the client's certificate ("" without one). */
+	bool tls;
+	char fingerprint[65];
 };
 
 /* Where and for whom to serve (main.c hands it down; copied by http_start()). */
@@ -45,6 +50,29 @@ int http_start(const struct http_config *cfg, http_handler handler, void *opaque
                struct vk_error *err) VK_MUST_CHECK;
 /* Stop accepting, close every connection, join the threads. */
 void http_stop(void);
+
+/* The TLS listener (http-tls.c). */
+struct http_tls_config {
+	const char *address; /* "HOST:PORT", "[V6]:PORT" or ":PORT" (every address); port 0: any */
+	const char *cert_pem, *key_pem;
+	size_t max_body;
+};
+
+/*
+ * Listen with TLS 1.2 or 1.3, asking every client for a certificate without
+ * requiring one (the handler decides what a request without a trusted one
+ * gets). bound gets "HOST:PORT" as bound (the port chosen for port 0).
+ */
+int http_tls_start(const struct http_tls_config *cfg, http_handler handler, void *opaque,
+                   char *bound, size_t bound_len, struct vk_error *err) VK_MUST_CHECK;
+void http_tls_stop(void);
+/*
+ * Cut every TLS connection whose client presented the certificate fp, streams
+ * and all (a revoked certificate stops working at once). Returns how many.
+ */
+int http_tls_disconnect(const char *fp);
+/* The certificate the TLS client presented, DER (malloc'd); -ENOENT without one. */
+int http_tls_peer_certificate(struct MHD_Connection *c, uint8_t **der, size_t *len);
 
 /* Replies: each queues a response and returns MHD's result. json is consumed. */
 enum MHD_Result http_json(struct MHD_Connection *c, unsigned status, json_object *json);

@@ -25,6 +25,8 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "common/x509.h"
+#include "daemon/api-remote.h"
 #include "daemon/api-stream.h"
 #include "daemon/api.h"
 #include "daemon/domxml.h"
@@ -42,6 +44,7 @@
 #include "daemon/store-saved.h"
 #include "daemon/store.h"
 #include "daemon/volumes.h"
+#include "daemon/trust.h"
 
 /* The configuration, fixed at start-up (before any thread starts), read-only afterwards. */
 static struct {
@@ -59,6 +62,10 @@ static struct {
 	bool autostart;
 	struct store *store;
 	struct netstore *netstore;
+	char listen[128]; /* --listen ADDR:PORT, or empty: no TLS listener */
+	char cert_path[PATH_MAX + 16], key_path[PATH_MAX + 16];
+	char fingerprint[VK_FINGERPRINT_LEN + 1];
+	struct trust *trust;
 } vkd;
 
 static void usage(FILE *f)
@@ -75,6 +82,8 @@ static void usage(FILE *f)
 	        "  --socket-group NAME  group allowed to use the socket (default virtkit)\n"
 	        "  --socket-mode MODE   octal mode of the socket (default 0660)\n"
 	        "  --max-body SIZE      request body limit (default 1M)\n"
+	        "  --listen ADDR:PORT   also serve the API over TLS (client certificates:\n"
+	        "                       virtkit trust); e.g. 127.0.0.1:8443, [::1]:8443, :8443\n"
 	        "  --stop-timeout S     graceful stop timeout in seconds (default 30)\n"
 	        "  --no-autostart       do not start autostart instances\n"
 	        "  --log-level LEVEL    error, warning, info or debug (default info)\n"
@@ -146,6 +155,7 @@ static int parse_args(int argc, char **argv)
 	        {"stop-timeout", required_argument, NULL, 't'},
 	        {"no-autostart", no_argument, NULL, 'A'},
 	        {"log-level", required_argument, NULL, 'l'},
+	        {"listen", required_argument, NULL, 'L'},
 	        {"version", no_argument, NULL, 'v'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
@@ -221,6 +231,10 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 'A':
 			vkd.autostart = false;
+			break;
+		case 'L':
+			if (set_path(vkd.listen, sizeof(vkd.listen), optarg, "--listen") < 0)
+				return -1;
 			break;
 		case 'l':
 			if (!strcmp(optarg, "error"))
@@ -327,6 +341,69 @@ static int lock_state_dir(struct vk_error *err)
 	return fd; /* held until exit */
 }
 
+/*
+ * The server certificate (made at the first start, kept in the state folder)
+ * and the trust store: both exist with or without --listen, so that `virtkit
+ * host` shows the fingerprint and trust can be prepared before listening.
+ */
+static int prepare_tls(struct vk_error *err)
+{
+	char host[64], cn[96], path[PATH_MAX + 16];
+	uint8_t *pem;
+	size_t len;
+	int r;
+
+	snprintf(vkd.cert_path, sizeof(vkd.cert_path), "%s/server.crt", vkd.paths.state_dir);
+	snprintf(vkd.key_path, sizeof(vkd.key_path), "%s/server.key", vkd.paths.state_dir);
+	if (gethostname(host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(cn, sizeof(cn), "virtkitd@%s", host);
+	if ((r = vk_x509_ensure(vkd.cert_path, vkd.key_path, cn, VK_X509_SERVER, err)) < 0)
+		return r;
+	if (r == 1)
+		vk_info("made the server certificate %s", vkd.cert_path);
+	if ((r = vk_read_file(vkd.cert_path, 1 << 20, &pem, &len, err)) < 0)
+		return r;
+	r = vk_x509_fingerprint_pem((const char *)pem, len, vkd.fingerprint, NULL, NULL, err);
+	free(pem);
+	if (r < 0)
+		return vk_error_prefix(err, "'%s'", vkd.cert_path);
+	snprintf(path, sizeof(path), "%s/trust.json", vkd.paths.state_dir);
+	return trust_open(path, &vkd.trust, err);
+}
+
+static int start_tls(struct vk_error *err)
+{
+	uint8_t *cert = NULL, *key = NULL;
+	size_t len;
+	char bound[128];
+	int r;
+
+	if (!vkd.listen[0])
+		return 0;
+	if ((r = vk_read_file(vkd.cert_path, 1 << 20, &cert, &len, err)) < 0 ||
+	    (r = vk_read_file(vkd.key_path, 1 << 20, &key, &len, err)) < 0)
+		goto out;
+	r = http_tls_start(&(struct http_tls_config){.address = vkd.listen,
+	                                             .cert_pem = (const char *)cert,
+	                                             .key_pem = (const char *)key,
+	                                             .max_body = vkd.max_body},
+	                   api_remote_dispatch, NULL, bound, sizeof(bound), err);
+	if (r == 0) {
+		api_remote_listening(bound);
+		vk_info("listening on https://%s (TLS; certificate fingerprint %s)", bound,
+		        vkd.fingerprint);
+	}
+out:
+	if (key) {
+		memset(key, 0, len);
+		free(key);
+	}
+	free(cert);
+	return r;
+}
+
 /* Hand each layer the part of the configuration it needs. */
 static void init_layers(void)
 {
@@ -345,6 +422,8 @@ static void init_layers(void)
 	                                .oci_runtime = vkd.oci_runtime,
 	                                .shim = vkd.shim_binary[0] ? vkd.shim_binary
 	                                                           : vkd.self_exe});
+	api_remote_init(&(struct api_remote_settings){
+	        .trust = vkd.trust, .fingerprint = vkd.fingerprint, .cert_path = vkd.cert_path});
 }
 
 static int load_one(void *opaque, const struct store_instance *in)
@@ -434,7 +513,8 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((r = prepare_dirs(&err)) < 0 || (lock_fd = lock_state_dir(&err)) < 0)
+	if ((r = prepare_dirs(&err)) < 0 || (lock_fd = lock_state_dir(&err)) < 0 ||
+	    (r = prepare_tls(&err)) < 0)
 		goto fail;
 	domxml_init();
 	snprintf(path, sizeof(path), "%s/virtkit.db", vkd.paths.state_dir);
@@ -472,6 +552,10 @@ int main(int argc, char **argv)
 		goto fail;
 	vk_info("listening on %s (vm: %s, oci: %s)", vkd.socket_path, vkd.vm_binary,
 	        vkd.oci_runtime);
+	if ((r = start_tls(&err)) < 0) {
+		http_stop();
+		goto fail;
+	}
 	if (vkd.autostart)
 		lifecycle_autostart_all();
 
@@ -484,6 +568,7 @@ int main(int argc, char **argv)
 	vk_info("shutting down (instances keep running)");
 	api_streams_shutdown();
 	lifecycle_detach_all();
+	http_tls_stop();
 	http_stop();
 	lifecycle_shutdown();
 	monitor_shutdown();
@@ -492,6 +577,7 @@ int main(int argc, char **argv)
 	netstore_close(vkd.netstore);
 	images_shutdown();
 	store_close(vkd.store);
+	trust_close(vkd.trust);
 	close(lock_fd);
 	return 0;
 fail:

@@ -168,6 +168,26 @@ int router_match(const char *method, const char *path, struct route_match *m, st
 			return r;
 		goto out;
 	}
+	if (strcmp(segs[1], "trust") == 0 && n <= 4) {
+		if (n == 2) {
+			m->id = ROUTE_TRUST;
+			r = method_ok(method, "GET, POST", m);
+		} else if (n == 3 && strcmp(segs[2], "tokens") == 0) {
+			m->id = ROUTE_TRUST_TOKENS;
+			r = method_ok(method, "POST", m);
+		} else if (n == 3) {
+			m->id = ROUTE_TRUST_CERT;
+			strcpy(m->key, segs[2]);
+			r = method_ok(method, "DELETE", m);
+		} else if (strcmp(segs[2], "tokens") == 0) {
+			m->id = ROUTE_TRUST_TOKEN;
+			strcpy(m->key, segs[3]);
+			r = method_ok(method, "DELETE", m);
+		} else {
+			goto notfound;
+		}
+		goto out;
+	}
 	if (strcmp(segs[1], "instances") != 0 || n > 6)
 		goto notfound;
 	if (n == 2) {

@@ -40,6 +40,10 @@ enum route_id {
 	ROUTE_SNAPSHOTS,      /* GET, POST /1.0/instances/NAME/snapshots */
 	ROUTE_SNAPSHOT,       /* DELETE /1.0/instances/NAME/snapshots/SNAP */
 	ROUTE_SNAPSHOT_RESTORE, /* POST /1.0/instances/NAME/snapshots/SNAP/restore */
+	ROUTE_TRUST,            /* GET, POST /1.0/trust */
+	ROUTE_TRUST_CERT,       /* DELETE /1.0/trust/FINGERPRINT (key) */
+	ROUTE_TRUST_TOKENS,     /* POST /1.0/trust/tokens */
+	ROUTE_TRUST_TOKEN,      /* DELETE /1.0/trust/tokens/NAME (key) */
 };
 
 enum route_action {
@@ -58,6 +62,7 @@ struct route_match {
 	char name[DEF_NAME_MAX + 1];     /* the instance or the volume */
 	char pool[DEF_NAME_MAX + 1];     /* the storage pool (pool routes) */
 	char snapshot[DEF_NAME_MAX + 1]; /* the snapshot (ROUTE_SNAPSHOT*) */
+	char key[DEF_NAME_MAX + 2];      /* the trust routes' fingerprint or token name */
 	const char *allow;               /* the methods the path allows, for 405 responses */
 };
 

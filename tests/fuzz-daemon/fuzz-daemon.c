@@ -72,8 +72,13 @@ static json_object *definition(const char *buf, size_t len, bool xml)
 	if ((xml ? domxml_import(buf, len, &raw, NULL, &err)
 	         : def_parse_json(buf, len, &raw, &err)) < 0)
 		return NULL;
+	/* As the API does: a definition whose metadata is no XML element is refused. */
 	if (def_normalize(raw, &def, xml ? NULL : &autostart, &err) < 0)
 		def = NULL;
+	else if (domxml_check_metadata(def, &err) < 0) {
+		json_object_put(def);
+		def = NULL;
+	}
 	json_object_put(raw);
 	/* What the API also checks before it accepts a definition (api.c). */
 	if (def && domxml_check_metadata(def, &err) < 0) {
