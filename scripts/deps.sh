@@ -5,9 +5,14 @@ set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 list="$here/deps/debian.txt"
 
+# A package is present when it is installed, or when an installed package provides it
+# (NodeSource's nodejs provides npm, and conflicts with Debian's).
+provided=$(dpkg-query -W -f='${Status} ${Provides}\n' 2>/dev/null | grep '^install ok installed' |
+	sed 's/^install ok installed //; s/ *([^)]*)//g; s/, */\n/g')
 missing=""
 for pkg in $(sed -e 's/#.*//' "$list"); do
-	if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+	if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" &&
+		! printf '%s\n' "$provided" | grep -qx "$pkg"; then
 		missing="$missing $pkg"
 	fi
 done

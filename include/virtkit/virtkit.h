@@ -31,6 +31,9 @@ extern "C" {
 
 #define VIRTKIT_DEFAULT_SOCKET "/run/virtkit/virtkit.sock"
 
+/* A SHA-256 certificate fingerprint: 64 lower-case hex digits and a NUL. */
+#define VIRTKIT_FINGERPRINT_SIZE 65
+
 typedef struct virtkit_conn virtkit_conn;
 typedef struct virtkit_error virtkit_error;
 typedef struct virtkit_instance virtkit_instance;
@@ -283,6 +286,17 @@ virtkit_stream *virtkit_events_open(virtkit_conn *conn, int64_t since, const cha
                                     virtkit_error **err);
 
 /*
+ * Any upgraded connection, for what the typed calls do not cover (a proxy
+ * passing a browser's WebSocket through): method and path (with its query),
+ * Upgrade: proto, and extra request header lines ("Name: value\r\n" each,
+ * or NULL). After 101, raw bytes both ways (virtkit_stream_read/write);
+ * *resp_headers (when not NULL; free()) gets the 101 answer's header.
+ */
+virtkit_stream *virtkit_upgrade_open(virtkit_conn *conn, const char *method, const char *path,
+                                     const char *proto, const char *headers, char **resp_headers,
+                                     virtkit_error **err);
+
+/*
  * A descriptor to poll() for input (console and exec streams). Bytes that
  * arrived with the upgrade answer are already buffered: read while
  * virtkit_stream_pending() is non-zero before polling.
@@ -324,10 +338,50 @@ int virtkit_logs_read(virtkit_stream *s, char **data, size_t *len, int timeout_m
 
 void virtkit_stream_close(virtkit_stream *s);
 
-/* --- trust: who may use the daemon's TLS listener (docs/api.md, "Remote access") --------- */
+/* --- remotes: daemons on other hosts, over TLS (docs/virtkitd.md, "Remotes") ------------ */
 
-/* A SHA-256 certificate fingerprint: 64 lower-case hex digits and a NUL. */
-#define VIRTKIT_FINGERPRINT_SIZE 65
+/*
+ * A daemon's TLS listener at url ("https://HOST:PORT"), trusting exactly the
+ * certificate in the PEM file server_cert (pinned: another one is refused,
+ * whatever signed it), presenting the client certificate client_cert with
+ * its key client_key (PEM files; may be NULL). Fails when the daemon does
+ * not trust the client certificate (status 403).
+ */
+virtkit_conn *virtkit_connect_tls(const char *url, const char *server_cert, const char *client_cert,
+                                  const char *client_key, virtkit_error **err);
+
+/*
+ * Named remotes live in the client's configuration folder: $VIRTKIT_CONFIG,
+ * else $XDG_CONFIG_HOME/virtkit, else ~/.config/virtkit (malloc'd; NULL when
+ * too long). "local" is the unix socket (virtkit_default_socket()).
+ */
+char *virtkit_config_dir(void);
+int virtkit_remote_name_valid(const char *name);
+/* The remote's daemon (NULL or "": the default remote, "local" unless switched). */
+virtkit_conn *virtkit_connect_remote(const char *name, virtkit_error **err);
+/*
+ * The certificate a server at url presents, unverified, to show a person
+ * (PEM, free()); fingerprint (VIRTKIT_FINGERPRINT_SIZE bytes) gets its SHA-256.
+ */
+char *virtkit_remote_certificate(const char *url, char *fingerprint, virtkit_error **err);
+/*
+ * Add remote name at url, accepting the server certificate server_pem (as
+ * virtkit_remote_certificate() gave it, after a person or a token agreed).
+ * This client's certificate is made on first use. With token (from
+ * `virtkit trust token` on the server; it ends with the server's
+ * fingerprint, checked against server_pem before it is sent) the server is
+ * asked to trust it. Returns 0 when the server trusts this client, 1 when the
+ * remote was added but the server does not trust it yet (err says so), -1.
+ */
+int virtkit_remote_add(const char *name, const char *url, const char *server_pem, const char *token,
+                       virtkit_error **err);
+int virtkit_remote_remove(const char *name, virtkit_error **err);
+/* Make name ("local" or a remote) the default. */
+int virtkit_remote_set_default(const char *name, virtkit_error **err);
+/* {"default": NAME, "remotes": [{"name", "url", "fingerprint"}, ...]} ("local" first; free()). */
+char *virtkit_remote_list(virtkit_error **err);
+
+/* --- trust: who may use the daemon's TLS listener (docs/api.md, "Remote access") --------- */
 
 /* {"certificates": [...], "tokens": [...]} as JSON text (free()). */
 char *virtkit_trust_list(virtkit_conn *conn, virtkit_error **err);

@@ -24,6 +24,7 @@ enum {
 
 struct cli {
 	const char *socket; /* --socket, or NULL for $VIRTKIT_SOCKET / the default */
+	const char *remote; /* a REMOTE: prefix of the operands, or NULL */
 	bool json;          /* --format json */
 	virtkit_conn *conn;
 };
@@ -96,6 +97,16 @@ int cmd_shell(struct cli *cli, int argc, char **argv);
 int cmd_network(struct cli *cli, int argc, char **argv);
 int cmd_volume(struct cli *cli, int argc, char **argv);
 int cmd_trust(struct cli *cli, int argc, char **argv);
+int cmd_remote(struct cli *cli, int argc, char **argv);
+int cmd_ui(struct cli *cli, int argc, char **argv);
+
+/*
+ * Take the REMOTE: prefixes out of a command's operands (cmd-remote.c):
+ * "host1:" alone, or "host1:web" where an instance is named. Sets
+ * cli->remote; returns the new argc, or -1 (two remotes in one command).
+ */
+struct cli_command;
+int cli_take_remote(struct cli *cli, const struct cli_command *c, int argc, char **argv);
 
 /* Output helpers (output.c): a table with a header row, columns padded. */
 struct table;

@@ -122,6 +122,17 @@ static const struct cli_command commands[] = {
          "      --expiry D        token: how long it is valid (90s, 30m, 12h, 7d; default "
          "1d)\n" FMT,
          cmd_trust},
+        {"remote", "add NAME URL|list|remove NAME|switch NAME",
+         "daemons on other hosts, reached over TLS (then: NAME:INSTANCE, NAME:)",
+         "      --token TOKEN     add: join with a token from 'virtkit trust token'\n"
+         "      --accept-certificate\n"
+         "                        add: accept the server's certificate without asking\n" FMT,
+         cmd_remote},
+        {"ui", "[REMOTE:] [--port N] [--web DIR]",
+         "serve the web console on 127.0.0.1 (prints its one-time address)",
+         "      --port N          the port (default: any free one)\n"
+         "      --web DIR         the console's files (default: make web's, or installed)\n",
+         cmd_ui},
         {"version", "", "print the client and daemon versions", FMT, cmd_version},
         {"help", "[COMMAND]", "this list, or a command's usage", NULL, cmd_help},
 };
@@ -145,7 +156,8 @@ static void usage(FILE *f)
 	}
 	fprintf(f,
 	        "\n'virtkit COMMAND --help' shows a command's options. --socket and --format may\n"
-	        "also follow the command. An instance is named by its name or its UUID.\n"
+	        "also follow the command. An instance is named by its name or its UUID, on a\n"
+	        "remote as REMOTE:NAME; 'REMOTE:' alone picks the remote of any command.\n"
 	        "The daemon's socket: --socket, else $VIRTKIT_SOCKET, else %s.\n"
 	        "Exit status: 0 ok, 1 failed, 2 usage, 3 daemon unreachable, 4 not found,\n"
 	        "5 wrong state or name taken (exec: the command's status; several instances:\n"
@@ -234,7 +246,11 @@ virtkit_conn *cli_conn(struct cli *cli, int *status)
 
 	if (cli->conn)
 		return cli->conn;
-	cli->conn = virtkit_connect(cli->socket, &err);
+	/* A REMOTE: prefix, else --socket, else the default remote ("local": the socket). */
+	if (cli->remote || !cli->socket)
+		cli->conn = virtkit_connect_remote(cli->remote, &err);
+	else
+		cli->conn = virtkit_connect(cli->socket, &err);
 	if (!cli->conn)
 		*status = cli_fail(err);
 	return cli->conn;
@@ -463,6 +479,9 @@ int main(int argc, char **argv)
 	argc = take_global_options(&cli, cmd, argc, argv);
 	if (argc < 0)
 		return argc == -2 ? CLI_OK : CLI_USAGE;
+	if (cmd->run != cmd_remote && cmd->run != cmd_help &&
+	    (argc = cli_take_remote(&cli, cmd, argc, argv)) < 0)
+		return CLI_USAGE;
 	optind = 0;
 	r = cmd->run(&cli, argc, argv);
 	virtkit_disconnect(cli.conn);

@@ -600,21 +600,22 @@ out:
 		close(pidfd);
 }
 
-static void exec_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
-                          const char *extra_in, size_t extra_in_size, MHD_socket sock,
-                          struct MHD_UpgradeResponseHandle *urh)
+static void exec_upgraded(void *ctx, int sock, const char *extra, size_t extra_len,
+                          struct api_upgraded *u)
 {
-	struct exec_ctx *x = cls;
+	struct exec_ctx *x = ctx;
 
-	(void)conn;
-	(void)con_cls;
+	if (!u) {
+		exec_ctx_free(x);
+		return;
+	}
 	/* Thread-per-connection: blocking here is allowed (libmicrohttpd docs). */
 	if (x->tty)
-		exec_tty_relay(x, sock, extra_in, extra_in_size);
+		exec_tty_relay(x, sock, extra, extra_len);
 	else
-		exec_relay(x, sock, extra_in, extra_in_size);
+		exec_relay(x, sock, extra, extra_len);
 	exec_ctx_free(x);
-	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+	api_upgraded_close(u);
 }
 
 enum MHD_Result api_exec(struct http_req *req, struct instance *inst)
@@ -628,10 +629,15 @@ enum MHD_Result api_exec(struct http_req *req, struct instance *inst)
 		return http_error(req->conn, MHD_HTTP_BAD_REQUEST,
 		                  "exec is only available for containers ('%s' is a vm)",
 		                  inst->name);
-	if (!http_wants_upgrade(req->conn, "virtkit-exec"))
+	if (strcmp(req->method, "GET") == 0 && !api_wants_websocket(req->conn))
+		return http_json_hdr(req->conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+		                     http_error_json(MHD_HTTP_METHOD_NOT_ALLOWED,
+		                                     "exec is POST (GET only opens a WebSocket)"),
+		                     MHD_HTTP_HEADER_ALLOW, "POST");
+	if (!api_wants_stream(req->conn, "virtkit-exec"))
 		return http_error(req->conn, MHD_HTTP_BAD_REQUEST,
 		                  "the exec endpoint needs the headers 'Connection: Upgrade' and "
-		                  "'Upgrade: virtkit-exec'");
+		                  "'Upgrade: virtkit-exec' (or 'Upgrade: websocket')");
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		return MHD_NO;

@@ -107,6 +107,8 @@ enum MHD_Result api_remote_dispatch(void *opaque, struct http_req *req)
 		return refuse(req, "cross-site request refused (Origin or Sec-Fetch-Site names "
 		                   "another site)");
 	trusted = req->fingerprint[0] && trust_check(rs.trust, req->fingerprint, NULL, 0);
+	if (trusted && strncmp(req->url, "/1.0", 4) != 0)
+		return api_ui_file(req, rs.web_root);
 	if (trusted)
 		return api_dispatch(opaque, req);
 	if (strcmp(req->url, "/1.0") == 0 && strcmp(req->method, "GET") == 0)

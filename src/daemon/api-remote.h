@@ -40,6 +40,9 @@ enum MHD_Result api_trust(struct http_req *req);
 /* POST /1.0/trust {"token": T} from a TLS client: trust the certificate it presented. */
 enum MHD_Result api_trust_join(struct http_req *req);
 
+/* The web console's files (api-ui.c); web_root NULL: 404 saying how to get them. */
+enum MHD_Result api_ui_file(struct http_req *req, const char *web_root);
+
 /* GET /1.0/host's "tls": {"fingerprint", "certificate", "address" (null without --listen)}. */
 json_object *api_remote_host(void);
 

@@ -36,38 +36,21 @@ bool api_streams_stopping(void)
 	return __atomic_load_n(&shutting_down, __ATOMIC_ACQUIRE) != 0;
 }
 
-enum MHD_Result api_queue_upgrade(struct http_req *req, const char *proto,
-                                  MHD_UpgradeHandler handler, void *ctx)
-{
-	struct MHD_Response *resp = MHD_create_response_for_upgrade(handler, ctx);
-	enum MHD_Result r;
-
-	if (!resp)
-		return MHD_NO;
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, proto);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "Upgrade");
-	r = MHD_queue_response(req->conn, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
-	MHD_destroy_response(resp);
-	return r;
-}
-
 /* --- console ----------------------------------------------------------------- */
 
 static void upgraded_close(void *opaque)
 {
-	MHD_upgrade_action(opaque, MHD_UPGRADE_ACTION_CLOSE);
+	api_upgraded_close(opaque);
 }
 
-static void console_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
-                             const char *extra_in, size_t extra_in_size, MHD_socket sock,
-                             struct MHD_UpgradeResponseHandle *urh)
+static void console_upgraded(void *ctx, int sock, const char *extra, size_t extra_len,
+                             struct api_upgraded *u)
 {
-	struct console *c = cls;
+	struct console *c = ctx;
 
-	(void)conn;
-	(void)con_cls;
 	/* On failure console_attach calls upgraded_close itself. */
-	(void)console_attach(c, sock, extra_in, extra_in_size, upgraded_close, urh);
+	if (u)
+		(void)console_attach(c, sock, extra, extra_len, upgraded_close, u);
 	console_unref(c);
 }
 
@@ -76,11 +59,11 @@ enum MHD_Result api_console(struct http_req *req, struct instance *inst)
 	struct console *c = NULL;
 	enum MHD_Result r;
 
-	if (!http_wants_upgrade(req->conn, "virtkit-console"))
+	if (!api_wants_stream(req->conn, "virtkit-console"))
 		return http_error(
 		        req->conn, MHD_HTTP_BAD_REQUEST,
 		        "the console endpoint needs the headers 'Connection: Upgrade' and "
-		        "'Upgrade: virtkit-console'");
+		        "'Upgrade: virtkit-console' (or 'Upgrade: websocket')");
 	pthread_mutex_lock(&inst->lock);
 	if ((inst->state == ST_RUNNING || inst->state == ST_PAUSED) && inst->rt.console)
 		c = console_ref(inst->rt.console);

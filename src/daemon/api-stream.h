@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The streaming endpoints: console attach and container exec (HTTP/1.1
- * connections upgraded to byte streams), the NDJSON event stream and the
- * followed console log (chunked responses).
+ * connections upgraded to byte streams, or to WebSockets carrying them), the
+ * NDJSON event stream and the followed console log (chunked responses).
  * Exec frames (both ways) are Docker-like: 8-byte header {stream, 0, 0, 0,
  * length as big-endian u32} then the payload; streams 0 stdin (length 0 =
  * end of input), 1 stdout, 2 stderr, 3 exit ({"exit_code":N}, last frame).
@@ -20,9 +20,26 @@ struct vkd_paths;
 /* Where the instances' run folders are (exec keeps its pid file and console socket there). */
 void api_exec_init(const struct vkd_paths *paths);
 
-/* Answer 101 Switching Protocols to proto; handler gets the connection. */
-enum MHD_Result api_queue_upgrade(struct http_req *req, const char *proto,
-                                  MHD_UpgradeHandler handler, void *ctx);
+/*
+ * Upgraded connections (api-ws.c). A stream's code gets a socket of plain
+ * bytes whether the client asked for proto itself or for a WebSocket (a
+ * browser), and calls api_upgraded_close() once when it is done with it.
+ */
+struct api_upgraded;
+/*
+ * sock: the stream's bytes; extra: what the client sent after its request.
+ * sock -1 and u NULL: the upgrade failed (release ctx, nothing else).
+ */
+typedef void (*api_upgrade_fn)(void *ctx, int sock, const char *extra, size_t extra_len,
+                               struct api_upgraded *u);
+/* Does the request ask for proto, or for a WebSocket carrying it? */
+bool api_wants_stream(struct MHD_Connection *c, const char *proto);
+bool api_wants_websocket(struct MHD_Connection *c);
+/* Answer 101 Switching Protocols (to proto or websocket); fn gets the connection. */
+enum MHD_Result api_queue_upgrade(struct http_req *req, const char *proto, api_upgrade_fn fn,
+                                  void *ctx);
+/* The stream is done with its socket: close the connection (exactly once). */
+void api_upgraded_close(struct api_upgraded *u);
 
 enum MHD_Result api_console(struct http_req *req, struct instance *inst);
 enum MHD_Result api_exec(struct http_req *req, struct instance *inst);

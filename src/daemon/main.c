@@ -62,7 +62,8 @@ static struct {
 	bool autostart;
 	struct store *store;
 	struct netstore *netstore;
-	char listen[128]; /* --listen ADDR:PORT, or empty: no TLS listener */
+	char listen[128];   /* --listen ADDR:PORT, or empty: no TLS listener */
+	char web[PATH_MAX]; /* --web, or found (the web console's files), or empty */
 	char cert_path[PATH_MAX + 16], key_path[PATH_MAX + 16];
 	char fingerprint[VK_FINGERPRINT_LEN + 1];
 	struct trust *trust;
@@ -84,6 +85,8 @@ static void usage(FILE *f)
 	        "  --max-body SIZE      request body limit (default 1M)\n"
 	        "  --listen ADDR:PORT   also serve the API over TLS (client certificates:\n"
 	        "                       virtkit trust); e.g. 127.0.0.1:8443, [::1]:8443, :8443\n"
+	        "  --web DIR            the web console's files it serves over TLS (default:\n"
+	        "                       the build tree's web/, else PREFIX/share/virtkit/web)\n"
 	        "  --stop-timeout S     graceful stop timeout in seconds (default 30)\n"
 	        "  --no-autostart       do not start autostart instances\n"
 	        "  --log-level LEVEL    error, warning, info or debug (default info)\n"
@@ -124,6 +127,29 @@ static void default_binary(char *dst, size_t len, const char *env, const char *s
 		snprintf(dst, len, "%s", name);
 }
 
+/* The web console's files: --web, else build/web (from build/src/daemon), else ../share. */
+static void find_web(void)
+{
+	char self[PATH_MAX], dir[PATH_MAX], cand[PATH_MAX + 64];
+
+	if (vkd.web[0]) {
+		snprintf(cand, sizeof(cand), "%s/index.html", vkd.web);
+		if (access(cand, R_OK) != 0)
+			vk_warn("--web '%s' has no index.html: the web console will not be found",
+			        vkd.web);
+		return;
+	}
+	snprintf(self, sizeof(self), "%s", vkd.self_exe);
+	snprintf(dir, sizeof(dir), "%s", dirname(self));
+	snprintf(cand, sizeof(cand), "%s/../../web/index.html", dir);
+	if (access(cand, R_OK) != 0)
+		snprintf(cand, sizeof(cand), "%s/../share/virtkit/web/index.html", dir);
+	if (access(cand, R_OK) == 0 && realpath(cand, vkd.web))
+		*strrchr(vkd.web, '/') = '\0';
+	else
+		vkd.web[0] = '\0';
+}
+
 /* virtkit-shim beside virtkitd (build tree), or in ../libexec (installed). */
 static void find_shim(void)
 {
@@ -156,6 +182,7 @@ static int parse_args(int argc, char **argv)
 	        {"no-autostart", no_argument, NULL, 'A'},
 	        {"log-level", required_argument, NULL, 'l'},
 	        {"listen", required_argument, NULL, 'L'},
+	        {"web", required_argument, NULL, 'W'},
 	        {"version", no_argument, NULL, 'v'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
@@ -234,6 +261,10 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 'L':
 			if (set_path(vkd.listen, sizeof(vkd.listen), optarg, "--listen") < 0)
+				return -1;
+			break;
+		case 'W':
+			if (set_path(vkd.web, sizeof(vkd.web), optarg, "--web") < 0)
 				return -1;
 			break;
 		case 'l':
@@ -422,8 +453,10 @@ static void init_layers(void)
 	                                .oci_runtime = vkd.oci_runtime,
 	                                .shim = vkd.shim_binary[0] ? vkd.shim_binary
 	                                                           : vkd.self_exe});
-	api_remote_init(&(struct api_remote_settings){
-	        .trust = vkd.trust, .fingerprint = vkd.fingerprint, .cert_path = vkd.cert_path});
+	api_remote_init(&(struct api_remote_settings){.trust = vkd.trust,
+	                                              .fingerprint = vkd.fingerprint,
+	                                              .cert_path = vkd.cert_path,
+	                                              .web_root = vkd.web[0] ? vkd.web : NULL});
 }
 
 static int load_one(void *opaque, const struct store_instance *in)
@@ -504,6 +537,7 @@ int main(int argc, char **argv)
 	default_binary(vkd.oci_runtime, sizeof(vkd.oci_runtime), "VIRTKIT_OCI_RUNTIME", "oci",
 	               "virtkit-oci");
 	find_shim();
+	find_web();
 
 	/* Signals go to sigwait() below; every thread inherits this mask. */
 	sigemptyset(&mask);

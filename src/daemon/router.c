@@ -235,7 +235,7 @@ int router_match(const char *method, const char *path, struct route_match *m, st
 		r = method_ok(method, "GET", m);
 	} else if (strcmp(segs[3], "exec") == 0) {
 		m->id = ROUTE_EXEC;
-		r = method_ok(method, "POST", m);
+		r = method_ok(method, "POST, GET", m); /* GET: a browser's WebSocket */
 	} else if (strcmp(segs[3], "save") == 0) {
 		m->id = ROUTE_SAVE;
 		r = method_ok(method, "POST", m);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libvirtkit: connections and requests over libcurl (HTTP/1.1 on the
- * daemon's unix socket, CURLOPT_UNIX_SOCKET_PATH), and the error object.
+ * daemon's unix socket, CURLOPT_UNIX_SOCKET_PATH, or on its TLS listener
+ * with a client certificate and the server's certificate pinned), and the
+ * error object.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -9,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
+#include "common/x509.h"
 #include "private.h"
 
 #define RESP_MAX    (64u << 20)
@@ -78,6 +82,11 @@ static void curl_init_once(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+void vkl_curl_init(void)
+{
+	pthread_once(&curl_once, curl_init_once);
+}
+
 const char *virtkit_default_socket(void)
 {
 	const char *e = getenv("VIRTKIT_SOCKET");
@@ -128,7 +137,7 @@ static size_t on_write(char *data, size_t size, size_t n, void *opaque)
 	return len;
 }
 
-static void connect_error(virtkit_conn *conn, CURL *c, CURLcode rc, virtkit_error **err)
+void vkl_transfer_error(virtkit_conn *conn, CURL *c, CURLcode rc, virtkit_error **err)
 {
 	long oserr = 0;
 
@@ -138,6 +147,16 @@ static void connect_error(virtkit_conn *conn, CURL *c, CURLcode rc, virtkit_erro
 		          "cannot connect to virtkitd at '%s': %s (is the daemon running, and may "
 		          "this user use its socket?)",
 		          conn->socket, oserr ? strerror((int)oserr) : curl_easy_strerror(rc));
+	else if (conn->url &&
+	         (rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH || rc == CURLE_PEER_FAILED_VERIFICATION))
+		vkl_error(err, VIRTKIT_ERR_CONNECT, 0,
+		          "the server at '%s' does not present the certificate this client trusts "
+		          "for it (%s): a different server, or its certificate was made anew",
+		          conn->socket, curl_easy_strerror(rc));
+	else if (conn->url && (rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_SSL_CERTPROBLEM ||
+	                       rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR))
+		vkl_error(err, VIRTKIT_ERR_CONNECT, 0, "cannot connect to virtkitd at '%s': %s",
+		          conn->socket, curl_easy_strerror(rc));
 	else
 		vkl_error(err,
 		          rc == CURLE_OPERATION_TIMEDOUT ? VIRTKIT_ERR_SYSTEM
@@ -146,27 +165,55 @@ static void connect_error(virtkit_conn *conn, CURL *c, CURLcode rc, virtkit_erro
 		          curl_easy_strerror(rc));
 }
 
+int vkl_target(virtkit_conn *conn, CURL *c, const char *path)
+{
+	char url[4096];
+
+	if ((size_t)snprintf(url, sizeof(url), "%s%s", conn->url ? conn->url : "http://virtkit",
+	                     path) >= sizeof(url))
+		return -1;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	if (!conn->url) {
+		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, conn->socket);
+		return 0;
+	}
+	/*
+	 * Exactly the certificate given: it is the only trust anchor (no system
+	 * CAs), and its public key is pinned besides. Its names do not matter
+	 * (a server is often reached by an address its certificate cannot know).
+	 */
+	curl_easy_setopt(c, CURLOPT_CAINFO, conn->server_cert);
+	curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, conn->pin);
+	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (conn->client_cert) {
+		curl_easy_setopt(c, CURLOPT_SSLCERT, conn->client_cert);
+		curl_easy_setopt(c, CURLOPT_SSLKEY, conn->client_key);
+	}
+	return 0;
+}
+
 int virtkit_request(virtkit_conn *conn, const char *method, const char *path,
                     const char *content_type, const char *body, size_t body_len, char **resp,
                     size_t *resp_len, int *status, virtkit_error **err)
 {
 	struct curl_slist *hdrs = NULL;
 	struct buf b = {0};
-	char url[2048], ct[128];
+	char ct[128];
 	CURLcode rc;
 	long code = 0;
 	CURL *c;
 
-	if (!conn || !method || !path || path[0] != '/' ||
-	    (size_t)snprintf(url, sizeof(url), "http://virtkit%s", path) >= sizeof(url)) {
+	if (!conn || !method || !path || path[0] != '/' || strlen(path) > 2048) {
 		vkl_error(err, VIRTKIT_ERR_INVALID, 0, "invalid request path");
 		return -1;
 	}
 	pthread_mutex_lock(&conn->lock);
 	c = conn->curl;
 	curl_easy_reset(c); /* options only: the connection is kept alive */
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, conn->socket);
-	curl_easy_setopt(c, CURLOPT_URL, url);
+	vkl_target(conn, c, path);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, REQ_TIMEOUT);
@@ -192,7 +239,7 @@ int virtkit_request(virtkit_conn *conn, const char *method, const char *path,
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	if (rc != CURLE_OK)
-		connect_error(conn, c, b.overflow ? CURLE_FILESIZE_EXCEEDED : rc, err);
+		vkl_transfer_error(conn, c, b.overflow ? CURLE_FILESIZE_EXCEEDED : rc, err);
 	pthread_mutex_unlock(&conn->lock);
 	curl_slist_free_all(hdrs);
 	if (rc != CURLE_OK) {
@@ -229,11 +276,9 @@ char *vkl_call(virtkit_conn *conn, const char *method, const char *path, const c
 	return resp;
 }
 
-virtkit_conn *virtkit_connect(const char *socket_path, virtkit_error **err)
+static virtkit_conn *conn_new(const char *where, virtkit_error **err)
 {
 	virtkit_conn *conn;
-	json_object *o;
-	char *info;
 
 	pthread_once(&curl_once, curl_init_once);
 	conn = calloc(1, sizeof(*conn));
@@ -241,7 +286,7 @@ virtkit_conn *virtkit_connect(const char *socket_path, virtkit_error **err)
 		vkl_error(err, VIRTKIT_ERR_SYSTEM, 0, "out of memory");
 		return NULL;
 	}
-	conn->socket = strdup(socket_path && *socket_path ? socket_path : virtkit_default_socket());
+	conn->socket = strdup(where);
 	conn->curl = curl_easy_init();
 	pthread_mutex_init(&conn->lock, NULL);
 	if (!conn->socket || !conn->curl) {
@@ -249,6 +294,15 @@ virtkit_conn *virtkit_connect(const char *socket_path, virtkit_error **err)
 		virtkit_disconnect(conn);
 		return NULL;
 	}
+	return conn;
+}
+
+/* Ask GET /1.0 and check that a virtkitd answers (and, over TLS, that it trusts us). */
+static virtkit_conn *conn_check(virtkit_conn *conn, virtkit_error **err)
+{
+	json_object *o, *v;
+	char *info;
+
 	info = vkl_call(conn, "GET", "/1.0", NULL, NULL, 0, NULL, err);
 	if (!info) {
 		virtkit_disconnect(conn);
@@ -258,13 +312,83 @@ virtkit_conn *virtkit_connect(const char *socket_path, virtkit_error **err)
 	free(info);
 	if (!o || !json_object_object_get_ex(o, "api_version", NULL)) {
 		json_object_put(o);
-		vkl_error(err, VIRTKIT_ERR_PROTOCOL, 0, "'%s' is not a virtkitd socket",
-		          conn->socket);
+		vkl_error(err, VIRTKIT_ERR_PROTOCOL, 0, "'%s' is not a virtkitd %s", conn->socket,
+		          conn->url ? "listener" : "socket");
+		virtkit_disconnect(conn);
+		return NULL;
+	}
+	if (conn->url && json_object_object_get_ex(o, "auth", &v) &&
+	    strcmp(json_object_get_string(v), "untrusted") == 0) {
+		json_object_put(o);
+		vkl_error(
+		        err, VIRTKIT_ERR_API, 403,
+		        "virtkitd at '%s' does not trust this client's certificate '%s' (on the "
+		        "server: 'virtkit trust add' it, or make a join token with 'virtkit trust "
+		        "token')",
+		        conn->socket, conn->client_cert ? conn->client_cert : "(none)");
 		virtkit_disconnect(conn);
 		return NULL;
 	}
 	json_object_put(o);
 	return conn;
+}
+
+virtkit_conn *virtkit_connect(const char *socket_path, virtkit_error **err)
+{
+	virtkit_conn *conn =
+	        conn_new(socket_path && *socket_path ? socket_path : virtkit_default_socket(), err);
+
+	return conn ? conn_check(conn, err) : NULL;
+}
+
+virtkit_conn *vkl_conn_tls(const char *url, const char *server_cert, const char *client_cert,
+                           const char *client_key, virtkit_error **err)
+{
+	struct vk_error e = {0};
+	virtkit_conn *conn;
+	uint8_t *pem;
+	size_t len;
+	int r;
+
+	if (!url || strncmp(url, "https://", 8) != 0 || strlen(url) > 1024 || !server_cert) {
+		vkl_error(err, VIRTKIT_ERR_INVALID, 0,
+		          "a remote daemon is reached at https://HOST:PORT with its certificate");
+		return NULL;
+	}
+	if (vk_read_file(server_cert, 1 << 20, &pem, &len, &e) < 0) {
+		vkl_error(err, VIRTKIT_ERR_SYSTEM, 0, "%s", e.msg);
+		return NULL;
+	}
+	conn = conn_new(url, err);
+	if (!conn) {
+		free(pem);
+		return NULL;
+	}
+	r = vk_x509_pin_pem((const char *)pem, len, conn->pin, sizeof(conn->pin), &e);
+	free(pem);
+	conn->url = strdup(url);
+	conn->server_cert = strdup(server_cert);
+	conn->client_cert = client_cert ? strdup(client_cert) : NULL;
+	conn->client_key = client_key ? strdup(client_key) : NULL;
+	/* "https://h:p/" and "https://h:p" are one server: paths are appended. */
+	if (conn->url && conn->url[strlen(conn->url) - 1] == '/')
+		conn->url[strlen(conn->url) - 1] = '\0';
+	if (r < 0 || !conn->url || !conn->server_cert || (client_cert && !conn->client_cert) ||
+	    (client_key && !conn->client_key)) {
+		vkl_error(err, r < 0 ? VIRTKIT_ERR_INVALID : VIRTKIT_ERR_SYSTEM, 0, "%s",
+		          r < 0 ? e.msg : "out of memory");
+		virtkit_disconnect(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+virtkit_conn *virtkit_connect_tls(const char *url, const char *server_cert, const char *client_cert,
+                                  const char *client_key, virtkit_error **err)
+{
+	virtkit_conn *conn = vkl_conn_tls(url, server_cert, client_cert, client_key, err);
+
+	return conn ? conn_check(conn, err) : NULL;
 }
 
 void virtkit_disconnect(virtkit_conn *conn)
@@ -275,6 +399,10 @@ void virtkit_disconnect(virtkit_conn *conn)
 		curl_easy_cleanup(conn->curl);
 	pthread_mutex_destroy(&conn->lock);
 	free(conn->socket);
+	free(conn->url);
+	free(conn->server_cert);
+	free(conn->client_cert);
+	free(conn->client_key);
 	free(conn);
 }
 
@@ -292,14 +420,13 @@ CURL *vkl_raw_connect(virtkit_conn *conn, virtkit_error **err)
 		vkl_error(err, VIRTKIT_ERR_SYSTEM, 0, "out of memory");
 		return NULL;
 	}
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, conn->socket);
-	curl_easy_setopt(c, CURLOPT_URL, "http://virtkit/");
+	vkl_target(conn, c, "/");
 	curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
-		connect_error(conn, c, rc, err);
+		vkl_transfer_error(conn, c, rc, err);
 		curl_easy_cleanup(c);
 		return NULL;
 	}

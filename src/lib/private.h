@@ -23,8 +23,17 @@ struct virtkit_error {
 	char msg[512];
 };
 
+/*
+ * A connection: to the unix socket (url NULL), or to a TLS listener at url
+ * ("https://HOST:PORT") trusting exactly the certificate in server_cert
+ * (pinned: pin is its public key for libcurl) and presenting
+ * client_cert/client_key.
+ */
 struct virtkit_conn {
-	char *socket;
+	char *socket; /* the unix socket, or the url (for messages) */
+	char *url;
+	char *server_cert, *client_cert, *client_key;
+	char pin[80];
 	CURL *curl;
 	pthread_mutex_t lock;
 };
@@ -50,6 +59,22 @@ char *vkl_escape(const char *s);
 
 /* Connect a fresh libcurl handle in CONNECT_ONLY mode to the daemon's socket. */
 CURL *vkl_raw_connect(virtkit_conn *conn, virtkit_error **err);
+
+/* Point a libcurl handle at the daemon (unix socket or TLS) for path ("/1.0/..."); -1 when too long. */
+int vkl_target(virtkit_conn *conn, CURL *c, const char *path);
+
+/* The error for a transfer that failed with rc (connection refused, TLS, ...). */
+void vkl_transfer_error(virtkit_conn *conn, CURL *c, CURLcode rc, virtkit_error **err);
+
+/* libcurl's global set-up, once per process. */
+void vkl_curl_init(void);
+
+/* The remote name's connection (remote.c); check: ask GET /1.0 first, as virtkit_connect(). */
+virtkit_conn *vkl_conn_remote(const char *name, bool check, virtkit_error **err);
+
+/* A new TLS connection object (not yet checked); see virtkit_connect_tls(). */
+virtkit_conn *vkl_conn_tls(const char *url, const char *server_cert, const char *client_cert,
+                           const char *client_key, virtkit_error **err);
 
 virtkit_instance *vkl_instance_from_json(json_object *o);
 

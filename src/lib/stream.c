@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libvirtkit streams. Console and exec: libcurl connects (CONNECT_ONLY on the
- * unix socket), we send the HTTP/1.1 Upgrade request ourselves and, after
- * "101 Switching Protocols", exchange raw bytes (console) or frames (exec,
- * see docs/api.md). Events: a normal streaming GET on the curl multi
- * interface, cut into lines.
+ * unix socket, or with TLS to a remote daemon), we send the HTTP/1.1 Upgrade
+ * request ourselves and, after "101 Switching Protocols", exchange raw bytes
+ * (console) or frames (exec, see docs/api.md). Events: a normal streaming GET
+ * on the curl multi interface, cut into lines.
+ *
+ * What arrives is read into our own buffer, as much as is there each time:
+ * over TLS, bytes decrypted but not yet handed out would be invisible to a
+ * caller that polls the socket, so nothing is left inside the TLS library,
+ * and virtkit_stream_pending() counts what we hold.
  */
 #include <errno.h>
 #include <poll.h>
@@ -21,6 +26,7 @@
 #define EVENT_LINE_MAX  (64 * 1024)
 
 #define LOG_BUF_MAX     (16u << 20)
+#define RAW_BUF         (64u << 10) /* > one TLS record (16 KiB) */
 
 enum stream_kind {
 	STREAM_RAW,
@@ -33,14 +39,16 @@ struct virtkit_stream {
 	enum stream_kind kind;
 	CURL *curl;
 	int fd;
-	char *pre; /* received after the 101 header, not yet consumed */
+	char *pre; /* received (after the 101 header), not yet consumed; RAW_BUF bytes */
 	size_t pre_len, pre_off;
+	bool eof;
 	/* events and logs: a chunked HTTP response read through a curl multi handle */
 	CURLM *multi;
 	char *buf;
 	size_t len, cap;
 	bool done;
 	bool overflow;
+	CURLcode result; /* how the transfer ended, once done */
 };
 
 static long now_ms(void)
@@ -87,27 +95,55 @@ static int raw_send(virtkit_stream *s, const void *buf, size_t len, virtkit_erro
 	return 0;
 }
 
-/* Read up to len bytes; waits up to timeout_ms (-1: forever). 0 at EOF, -2 on timeout. */
-static ssize_t raw_recv(virtkit_stream *s, void *buf, size_t len, int timeout_ms,
-                        virtkit_error **err)
+/*
+ * Take in everything that is there now (up to RAW_BUF). 1 when bytes were
+ * read, 0 when none were there, -1 on an error; s->eof at the end.
+ */
+static int raw_fill(virtkit_stream *s, virtkit_error **err)
 {
-	if (s->pre_off < s->pre_len) {
-		size_t n = s->pre_len - s->pre_off < len ? s->pre_len - s->pre_off : len;
-		memcpy(buf, s->pre + s->pre_off, n);
-		s->pre_off += n;
-		return (ssize_t)n;
-	}
-	for (;;) {
+	int got = 0;
+
+	if (s->pre_off == s->pre_len)
+		s->pre_off = s->pre_len = 0;
+	while (s->pre_len < RAW_BUF && !s->eof) {
 		size_t n = 0;
-		CURLcode rc = curl_easy_recv(s->curl, buf, len, &n);
-		int w;
-		if (rc == CURLE_OK)
-			return (ssize_t)n;
-		if (rc != CURLE_AGAIN) {
+		CURLcode rc =
+		        curl_easy_recv(s->curl, s->pre + s->pre_len, RAW_BUF - s->pre_len, &n);
+		if (rc == CURLE_AGAIN)
+			break;
+		if (rc != CURLE_OK) {
+			if (got)
+				break; /* hand out what came; the error comes again next time */
 			vkl_error(err, VIRTKIT_ERR_PROTOCOL, 0, "cannot read from the daemon: %s",
 			          curl_easy_strerror(rc));
 			return -1;
 		}
+		if (n == 0)
+			s->eof = true;
+		s->pre_len += n;
+		got |= n > 0;
+	}
+	return got;
+}
+
+/* Read up to len bytes; waits up to timeout_ms (-1: forever). 0 at EOF, -2 on timeout. */
+static ssize_t raw_recv(virtkit_stream *s, void *buf, size_t len, int timeout_ms,
+                        virtkit_error **err)
+{
+	for (;;) {
+		int w, r;
+		if (s->pre_off < s->pre_len) {
+			size_t n = s->pre_len - s->pre_off < len ? s->pre_len - s->pre_off : len;
+			memcpy(buf, s->pre + s->pre_off, n);
+			s->pre_off += n;
+			return (ssize_t)n;
+		}
+		if (s->eof)
+			return 0;
+		if ((r = raw_fill(s, err)) < 0)
+			return -1;
+		if (r > 0 || s->eof)
+			continue;
 		w = wait_fd(s->fd, POLLIN, timeout_ms);
 		if (w == 0)
 			return -2;
@@ -139,9 +175,25 @@ void virtkit_stream_close(virtkit_stream *s)
 	stream_free(s);
 }
 
-/* Send an Upgrade request and read the answer; on 101 the stream is ready. */
 static virtkit_stream *upgrade(virtkit_conn *conn, const char *method, const char *path,
-                               const char *proto, enum stream_kind kind, virtkit_error **err)
+                               const char *proto, enum stream_kind kind, virtkit_error **err);
+
+/* The Host header for conn: HOST:PORT of its url, or "virtkit" on the unix socket. */
+static const char *conn_host(virtkit_conn *conn)
+{
+	const char *u = conn->url;
+
+	return u && strncmp(u, "https://", 8) == 0 ? u + 8 : "virtkit";
+}
+
+/*
+ * Send an Upgrade request (with the extra header lines given, or NULL) and
+ * read the answer; on 101 the stream is ready (and *resp_headers, when asked
+ * for, holds the answer's header).
+ */
+static virtkit_stream *upgrade_ex(virtkit_conn *conn, const char *method, const char *path,
+                                  const char *proto, const char *extra, char **resp_headers,
+                                  enum stream_kind kind, virtkit_error **err)
 {
 	virtkit_stream *s = calloc(1, sizeof(*s));
 	char req[4096], hdr[HDR_MAX + 1], *end, *cl;
@@ -150,7 +202,9 @@ static virtkit_stream *upgrade(virtkit_conn *conn, const char *method, const cha
 	curl_socket_t fd;
 	int status = 0;
 
-	if (!s) {
+	/* Room for a whole fill besides the header's tail (see below). */
+	if (!s || !(s->pre = malloc(RAW_BUF + HDR_MAX))) {
+		free(s);
 		vkl_error(err, VIRTKIT_ERR_SYSTEM, 0, "out of memory");
 		return NULL;
 	}
@@ -165,9 +219,10 @@ static virtkit_stream *upgrade(virtkit_conn *conn, const char *method, const cha
 	}
 	s->fd = (int)fd;
 	if ((size_t)snprintf(req, sizeof(req),
-	                     "%s %s HTTP/1.1\r\nHost: virtkit\r\nConnection: Upgrade\r\n"
-	                     "Upgrade: %s\r\nContent-Length: 0\r\n\r\n",
-	                     method, path, proto) >= sizeof(req)) {
+	                     "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\n"
+	                     "Upgrade: %s\r\n%sContent-Length: 0\r\n\r\n",
+	                     method, path, conn_host(conn), proto,
+	                     extra ? extra : "") >= sizeof(req)) {
 		vkl_error(err, VIRTKIT_ERR_INVALID, 0, "the request is too long");
 		goto fail;
 	}
@@ -203,14 +258,18 @@ static virtkit_stream *upgrade(virtkit_conn *conn, const char *method, const cha
 	}
 	end += 4;
 	if (status == 101) {
-		s->pre_len = used - (size_t)(end - hdr);
-		if (s->pre_len) {
-			s->pre = malloc(s->pre_len);
-			if (!s->pre) {
-				vkl_error(err, VIRTKIT_ERR_SYSTEM, 0, "out of memory");
-				goto fail;
-			}
-			memcpy(s->pre, end, s->pre_len);
+		/*
+		 * What came after the header is the stream's first bytes, ahead
+		 * of what the last fill took in and hdr had no room for.
+		 */
+		size_t tail = used - (size_t)(end - hdr), rest = s->pre_len - s->pre_off;
+		memmove(s->pre + tail, s->pre + s->pre_off, rest);
+		memcpy(s->pre, end, tail);
+		s->pre_off = 0;
+		s->pre_len = tail + rest;
+		if (resp_headers && !(*resp_headers = strndup(hdr, (size_t)(end - hdr)))) {
+			vkl_error(err, VIRTKIT_ERR_SYSTEM, 0, "out of memory");
+			goto fail;
 		}
 		return s;
 	}
@@ -236,6 +295,26 @@ static virtkit_stream *upgrade(virtkit_conn *conn, const char *method, const cha
 fail:
 	stream_free(s);
 	return NULL;
+}
+
+static virtkit_stream *upgrade(virtkit_conn *conn, const char *method, const char *path,
+                               const char *proto, enum stream_kind kind, virtkit_error **err)
+{
+	return upgrade_ex(conn, method, path, proto, NULL, NULL, kind, err);
+}
+
+virtkit_stream *virtkit_upgrade_open(virtkit_conn *conn, const char *method, const char *path,
+                                     const char *proto, const char *headers, char **resp_headers,
+                                     virtkit_error **err)
+{
+	if (!conn || !method || !path || path[0] != '/' || !proto || strpbrk(path, " \r\n") ||
+	    strpbrk(method, " \r\n") || strpbrk(proto, "\r\n")) {
+		vkl_error(err, VIRTKIT_ERR_INVALID, 0, "invalid upgrade request");
+		return NULL;
+	}
+	if (resp_headers)
+		*resp_headers = NULL;
+	return upgrade_ex(conn, method, path, proto, headers, resp_headers, STREAM_RAW, err);
 }
 
 virtkit_stream *virtkit_console_open(virtkit_conn *conn, const char *name, virtkit_error **err)
@@ -505,13 +584,15 @@ static bool ev_pump(virtkit_stream *s, int timeout_ms)
 		curl_multi_perform(s->multi, &running);
 	}
 	while ((m = curl_multi_info_read(s->multi, &q)))
-		if (m->msg == CURLMSG_DONE)
+		if (m->msg == CURLMSG_DONE) {
 			s->done = true;
+			s->result = m->data.result;
+		}
 	return !s->done && running;
 }
 
-/* GET a chunked response at url (http://virtkit/...) and wait for its status line. */
-static virtkit_stream *chunked_open(virtkit_conn *conn, enum stream_kind kind, const char *url,
+/* GET a chunked response at path ("/1.0/...") and wait for its status line. */
+static virtkit_stream *chunked_open(virtkit_conn *conn, enum stream_kind kind, const char *path,
                                     virtkit_error **err)
 {
 	virtkit_stream *s = calloc(1, sizeof(*s));
@@ -530,8 +611,7 @@ static virtkit_stream *chunked_open(virtkit_conn *conn, enum stream_kind kind, c
 		vkl_error(err, VIRTKIT_ERR_SYSTEM, 0, "out of memory");
 		return NULL;
 	}
-	curl_easy_setopt(s->curl, CURLOPT_UNIX_SOCKET_PATH, virtkit_conn_socket(conn));
-	curl_easy_setopt(s->curl, CURLOPT_URL, url);
+	vkl_target(conn, s->curl, path);
 	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, ev_write);
@@ -546,12 +626,10 @@ static virtkit_stream *chunked_open(virtkit_conn *conn, enum stream_kind kind, c
 	}
 	if (code != 200) {
 		if (code == 0) {
-			long oserr = 0;
-			curl_easy_getinfo(s->curl, CURLINFO_OS_ERRNO, &oserr);
-			vkl_error(err, VIRTKIT_ERR_CONNECT, 0,
-			          "cannot connect to virtkitd at '%s'%s%s",
-			          virtkit_conn_socket(conn), oserr ? ": " : "",
-			          oserr ? strerror((int)oserr) : "");
+			vkl_transfer_error(conn, s->curl,
+			                   !s->done || s->result == CURLE_OK ? CURLE_COULDNT_CONNECT
+			                                                     : s->result,
+			                   err);
 		} else {
 			while (!s->done && now_ms() < deadline)
 				ev_pump(s, 100);
@@ -569,7 +647,7 @@ virtkit_stream *virtkit_events_open(virtkit_conn *conn, int64_t since, const cha
 	char url[512];
 	size_t off;
 
-	off = (size_t)snprintf(url, sizeof(url), "http://virtkit/1.0/events");
+	off = (size_t)snprintf(url, sizeof(url), "/1.0/events");
 	if (since >= 0)
 		off += (size_t)snprintf(url + off, sizeof(url) - off, "?since=%lld",
 		                        (long long)since);
@@ -596,8 +674,7 @@ virtkit_stream *virtkit_logs_open(virtkit_conn *conn, const char *name, size_t l
 		vkl_error(err, VIRTKIT_ERR_INVALID, 0, "invalid instance name");
 		return NULL;
 	}
-	snprintf(url, sizeof(url), "http://virtkit/1.0/instances/%s/logs?follow=1&lines=%zu", e,
-	         lines);
+	snprintf(url, sizeof(url), "/1.0/instances/%s/logs?follow=1&lines=%zu", e, lines);
 	free(e);
 	return chunked_open(conn, STREAM_LOGS, url, err);
 }

@@ -68,6 +68,8 @@ setup() {
 	chmod 755 "$T"
 	SOCK=$T/s.sock
 	export VIRTKIT_SOCKET=$SOCK
+	# The client's own configuration (remotes, its certificate): the test's, not the user's.
+	export VIRTKIT_CONFIG=$T/config
 	touch "$T/kernel"
 	DAEMON_PID=
 	trap teardown EXIT
