@@ -5,6 +5,7 @@
 #   make run      deps + build + boot the default guest
 #   make bench    deps + build + the benchmarks against their peers
 #   make fuzz     deps + the libFuzzer harnesses for FUZZ_SECONDS each
+#   make web      the web console (virtkit ui) into build/web; needs npm
 #   SANITIZE=1    any of the above with ASan + UBSan (in build-san/)
 #   TSAN=1        any of the above with ThreadSanitizer (in build-tsan/)
 #   TESTS=...     `make check` runs only these meson tests (names or --suite X)
@@ -23,7 +24,7 @@ MESON_OPTS += -Db_sanitize=thread -Db_lundef=false -Dc_args=-Wno-tsan
 endif
 TESTS ?=
 
-.PHONY: all build deps check run bench fuzz format clean
+.PHONY: all build deps check run bench fuzz format clean web
 
 all: build
 
@@ -50,6 +51,9 @@ bench: deps
 
 fuzz: deps
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
+web: build
+	@scripts/build-web.sh $(BUILD)
 
 format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i
