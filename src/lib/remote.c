@@ -271,6 +271,13 @@ virtkit_conn *virtkit_connect_remote(const char *name, virtkit_error **err)
 	return vkl_conn_remote(name, true, err);
 }
 
+static size_t discard(char *data, size_t size, size_t n, void *opaque)
+{
+	(void)data;
+	(void)opaque;
+	return size * n;
+}
+
 char *virtkit_remote_certificate(const char *url, char *fingerprint, virtkit_error **err)
 {
 	struct curl_certinfo *ci = NULL;
@@ -297,7 +304,7 @@ char *virtkit_remote_certificate(const char *url, char *fingerprint, virtkit_err
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
 	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(c, CURLOPT_CERTINFO, 1L);
-	curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard); /* the banner: not needed */
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
