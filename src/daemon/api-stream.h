@@ -40,6 +40,13 @@ enum MHD_Result api_queue_upgrade(struct http_req *req, const char *proto, api_u
                                   void *ctx);
 /* The stream is done with its socket: close the connection (exactly once). */
 void api_upgraded_close(struct api_upgraded *u);
+/*
+ * At daemon shutdown, after api_streams_shutdown() and before libmicrohttpd
+ * stops: no new thread for an upgraded connection (a new one is closed at
+ * once), and wait up to timeout_ms for the running ones to close theirs.
+ * false (said in the log): some did not, and stopping libmicrohttpd is unsafe.
+ */
+bool api_upgraded_shutdown(unsigned timeout_ms);
 
 enum MHD_Result api_console(struct http_req *req, struct instance *inst);
 enum MHD_Result api_exec(struct http_req *req, struct instance *inst);

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -98,18 +99,93 @@ static void *linger_close(void *arg)
 	return NULL;
 }
 
-/* Run fn detached; false when no thread could be made. */
+/*
+ * The threads started here (relays, TLS streams, lingering closes) call
+ * MHD_upgrade_action() at their end: they are counted, so that the daemon
+ * can wait for them before it stops libmicrohttpd, which frees every
+ * upgrade handle still open (a later call would use freed memory).
+ */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned live;
+	bool closed; /* api_upgraded_shutdown ran: no new thread */
+} threads = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false};
+
+struct thread_start {
+	void *(*fn)(void *);
+	void *arg;
+};
+
+static void *counted(void *arg)
+{
+	struct thread_start ts = *(struct thread_start *)arg;
+
+	free(arg);
+	ts.fn(ts.arg);
+	pthread_mutex_lock(&threads.lock);
+	threads.live--;
+	pthread_cond_broadcast(&threads.cond);
+	pthread_mutex_unlock(&threads.lock);
+	return NULL;
+}
+
+/* Run fn detached; false when no thread could be made, or the daemon is stopping. */
 static bool spawn(void *(*fn)(void *), void *arg)
 {
+	struct thread_start *ts = malloc(sizeof(*ts));
 	pthread_attr_t attr;
 	pthread_t t;
 	bool ok;
 
+	if (!ts)
+		return false;
+	*ts = (struct thread_start){fn, arg};
+	pthread_mutex_lock(&threads.lock);
+	if (threads.closed) {
+		pthread_mutex_unlock(&threads.lock);
+		free(ts);
+		errno = ESHUTDOWN;
+		return false;
+	}
+	threads.live++;
+	pthread_mutex_unlock(&threads.lock);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	ok = pthread_create(&t, &attr, fn, arg) == 0;
+	ok = pthread_create(&t, &attr, counted, ts) == 0;
 	pthread_attr_destroy(&attr);
+	if (!ok) {
+		free(ts);
+		pthread_mutex_lock(&threads.lock);
+		threads.live--;
+		pthread_cond_broadcast(&threads.cond);
+		pthread_mutex_unlock(&threads.lock);
+	}
 	return ok;
+}
+
+bool api_upgraded_shutdown(unsigned timeout_ms)
+{
+	struct timespec dl;
+	bool done;
+
+	clock_gettime(CLOCK_REALTIME, &dl); /* threads.cond runs on CLOCK_REALTIME */
+	dl.tv_sec += timeout_ms / 1000;
+	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&threads.lock);
+	threads.closed = true;
+	while (threads.live > 0)
+		if (pthread_cond_timedwait(&threads.cond, &threads.lock, &dl) == ETIMEDOUT)
+			break;
+	done = threads.live == 0;
+	if (!done)
+		vk_warn("%u upgraded connection(s) did not end in %u ms", threads.live, timeout_ms);
+	pthread_mutex_unlock(&threads.lock);
+	return done;
 }
 
 void api_upgraded_close(struct api_upgraded *u)
@@ -288,6 +364,8 @@ static void *relay(void *arg)
 		}
 	}
 end:
+	if (code == 1000 && api_streams_stopping())
+		code = 1001; /* the stream ended because the daemon stops */
 	/* The stream sees its end (EOF, then EPIPE on writes). */
 	shutdown(u->pair[1], SHUT_RDWR);
 	close(u->pair[1]);
@@ -327,7 +405,8 @@ static void start_stream(struct api_upgraded *u, int sock, const char *extra, si
 	u->extra_len = extra_len;
 	__atomic_add_fetch(&u->refs, 1, __ATOMIC_ACQ_REL);
 	if (!spawn(stream_thread, u)) {
-		vk_warn("cannot start a stream's thread: %s", strerror(errno));
+		if (errno != ESHUTDOWN) /* else the daemon is stopping: close, silently */
+			vk_warn("cannot start a stream's thread: %s", strerror(errno));
 		u->fn(u->ctx, -1, NULL, 0, NULL);
 		unref(u);
 		api_upgraded_close(u);

@@ -602,8 +602,13 @@ int main(int argc, char **argv)
 	vk_info("shutting down (instances keep running)");
 	api_streams_shutdown();
 	lifecycle_detach_all();
-	http_tls_stop();
-	http_stop();
+	/* Relays see the flag within half a second; a close lingers 2 s, a send waits 10 s. */
+	if (api_upgraded_shutdown(15000)) {
+		http_tls_stop();
+		http_stop();
+	} else {
+		unlink(vkd.socket_path); /* libmicrohttpd ends with the process, handles in use */
+	}
 	lifecycle_shutdown();
 	monitor_shutdown();
 	network_shutdown();

@@ -44,7 +44,14 @@ if [ ! -f "$WEB/index.html" ]; then
 fi
 tls() { curl -sk --max-time 20 --cert "$T/c.crt" --key "$T/c.key" "$@"; }
 if [ -f "$WEB/index.html" ]; then
-	check_stop "virtkitd stops (to serve the page)"
+	# A console WebSocket over TLS still open when the daemon stops: its relay must be done
+	# with the connection before libmicrohttpd goes (it once ended in a use after free).
+	$WS "tls:$PORT:$T/c.crt:$T/c.key" /1.0/instances/web/console goingaway >"$T/away.out" 2>&1 &
+	away=$!
+	wait_for grep -q upgraded "$T/away.out"
+	check_stop "virtkitd stops (to serve the page), a WebSocket open over TLS"
+	wait $away
+	check "... which it closed with 1001 (going away)" sh -c "grep -q 'close code 1001' '$T/away.out' || { cat '$T/away.out'; exit 1; }"
 	daemon_start --listen "127.0.0.1:$PORT" --web "$WEB" || not_ok "virtkitd restarts with --web"
 	hdr=$(tls -D - -o "$T/page.html" "https://127.0.0.1:$PORT/")
 	check "a trusted client gets the page over TLS" grep -q '<title>virtkit</title>' "$T/page.html"

@@ -10,6 +10,7 @@ TARGET: unix:SOCKET, tls:PORT:CERT:KEY (the daemon's TLS listener) or http:PORT:
   ping                  a ping gets its pong with the same payload
   unmasked              an unmasked client frame is a protocol error: close 1002
   badkey                a request without a valid key: HTTP 400, no upgrade
+  goingaway             keep a console open: the daemon stopping closes it with 1001
 Prints one line per finding; exit status 0 when the check held.
 """
 import base64
@@ -191,6 +192,18 @@ def main():
         code = struct.unpack(">H", payload[:2])[0] if len(payload) >= 2 else None
         print(f"close code {code}")
         ok = op == 8 and code == 1002
+    elif check == "goingaway":
+        s, r = opened(target, path)
+        sys.stdout.flush()  # the test waits for "upgraded" before it stops the daemon
+        s.settimeout(30)
+        op, payload = r.frame()
+        while op == 2:
+            op, payload = r.frame()
+        code = struct.unpack(">H", payload[:2])[0] if len(payload) >= 2 else None
+        print(f"close code {code}")
+        if op == 8:
+            s.sendall(frame(8, struct.pack(">H", 1000)))
+        ok = op == 8 and code == 1001
     elif check == "badkey":
         s, status, _, _, _ = handshake(target, path, key="short")
         print(f"HTTP {status}")
