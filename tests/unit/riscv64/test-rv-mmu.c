@@ -283,6 +283,41 @@ static void test_mprv_context(void **state)
 	assert_ptr_equal(b->cpu->dtlb, b->cpu->tlb[RV_MMU_M]);
 }
 
+/* Every U and S entry is gone after a full flush, whether the fills since the last one
+ * fit the fill log or overflowed it; the M (physical) table is kept. */
+static void test_full_flush_forgets_every_fill(void **state)
+{
+	static const unsigned counts[] = {1, 10, RV_TLB_LOG, RV_TLB_LOG + 1, 300};
+	struct fake_board *b = *state;
+	uint64_t cause;
+
+	use_satp(b, RV_SATP_MODE_SV39, ROOT);
+	for (unsigned n = 0; n < 300; n++) /* every third page is a supervisor page */
+		fb_put64(b, L0 + n * 8, pte(DATA, V | R | W | X | (n % 3 == 2 ? 0 : U) | A | D));
+	for (unsigned c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+		assert_non_null(rv_tlb_fill(b->cpu, RAM_BASE, RV_ACC_READ, RV_MMU_M));
+		for (unsigned n = 0; n < counts[c]; n++) {
+			enum rv_mmu_idx idx = n % 3 == 0   ? RV_MMU_U
+			                      : n % 3 == 1 ? RV_MMU_S_SUM
+			                                   : RV_MMU_S;
+			assert_int_equal(xlate(b, VA(n), RV_ACC_WRITE, idx, &cause), DATA);
+		}
+		rv_tlb_flush_all(b->cpu);
+		for (unsigned i = 0; i < RV_MMU_COUNT; i++) {
+			if (i == RV_MMU_M)
+				continue;
+			for (unsigned k = 0; k < RV_TLB_SIZE; k++) {
+				const struct rv_tlb_entry *e = &b->cpu->tlb[i][k];
+				assert_true(e->tag_r == RV_TLB_INVALID &&
+				            e->tag_w == RV_TLB_INVALID &&
+				            e->tag_x == RV_TLB_INVALID);
+			}
+		}
+		assert_int_equal(b->cpu->tlb[RV_MMU_M][(RAM_BASE >> 12) % RV_TLB_SIZE].tag_r,
+		                 RAM_BASE & RV_PAGE_MASK);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +328,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_access_faults_and_devices, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_misaligned_across_pages, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_mprv_context, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_full_flush_forgets_every_fill, setup,
+	                                        teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -177,6 +177,7 @@ int rv_cpu_load(struct rv_cpu *cpu, struct vm_state_rd *r, uint32_t version, str
 	/* Nothing cached survives: every TLB table, the translator's per-hart caches. */
 	for (unsigned i = 0; i < RV_MMU_COUNT; i++)
 		rv_tlb_table_clear(cpu->tlb[i]);
+	cpu->tlb_log_n = 0;
 	cpu->tlb_has_superpage = false;
 	if (cpu->jit)
 		rv_jit_hart_reset(cpu->jit);

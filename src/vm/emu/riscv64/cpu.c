@@ -102,6 +102,7 @@ void rv_cpu_reset(struct rv_cpu *cpu, uint64_t pc)
 
 	for (unsigned i = 0; i < RV_MMU_COUNT; i++)
 		rv_tlb_table_clear(cpu->tlb[i]);
+	cpu->tlb_log_n = 0;
 	cpu->tlb_has_superpage = false;
 	/* The decode memo needs no reset: its entries only depend on their raw bits. */
 	if (cpu->jit)

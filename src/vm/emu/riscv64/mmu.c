@@ -42,11 +42,18 @@ static const uint64_t access_fault_cause[3] = {RV_EXC_LOAD_ACCESS, RV_EXC_STORE_
 void rv_tlb_flush_all(struct rv_cpu *cpu)
 {
 	/* The M (physical) table never goes stale: only U and S contexts translate. */
-	for (unsigned i = 0; i < RV_MMU_COUNT; i++) {
-		if (i == RV_MMU_M)
-			continue;
-		rv_tlb_table_clear(cpu->tlb[i]);
+	if (cpu->tlb_log_n <= RV_TLB_LOG) {
+		for (unsigned i = 0; i < cpu->tlb_log_n; i++) {
+			unsigned k = cpu->tlb_log[i];
+			rv_tlb_entry_clear(&cpu->tlb[k >> RV_TLB_BITS][k & (RV_TLB_SIZE - 1)]);
+		}
+	} else {
+		for (unsigned i = 0; i < RV_MMU_COUNT; i++) {
+			if (i != RV_MMU_M)
+				rv_tlb_table_clear(cpu->tlb[i]);
+		}
 	}
+	cpu->tlb_log_n = 0;
 	cpu->tlb_has_superpage = false;
 	if (cpu->jit)
 		rv_jit_hart_tlb_flushed(cpu->jit);
@@ -155,13 +162,19 @@ static bool rv_walk(struct rv_cpu *cpu, uint64_t va, enum rv_access acc, enum rv
 struct rv_tlb_entry *rv_tlb_fill(struct rv_cpu *cpu, uint64_t va, enum rv_access acc,
                                  enum rv_mmu_idx idx)
 {
-	struct rv_tlb_entry *e = &cpu->tlb[idx][(va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
+	unsigned slot = (va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1);
+	struct rv_tlb_entry *e = &cpu->tlb[idx][slot];
 	struct walk_result res;
 	uint64_t page = va & RV_PAGE_MASK, pa_page, tag;
 	void *host;
 
 	if (!rv_walk(cpu, va, acc, idx, &res))
 		return NULL;
+	if (idx != RV_MMU_M && cpu->tlb_log_n <= RV_TLB_LOG) {
+		if (cpu->tlb_log_n < RV_TLB_LOG)
+			cpu->tlb_log[cpu->tlb_log_n] = (uint16_t)(idx << RV_TLB_BITS | slot);
+		cpu->tlb_log_n++; /* past RV_TLB_LOG: the next full flush clears everything */
+	}
 	pa_page = res.pa & RV_PAGE_MASK;
 	host = vm_mem_translate(cpu->mem, pa_page, RV_PAGE_SIZE);
 	if (host) {

@@ -116,6 +116,7 @@ enum rv_access { RV_ACC_READ = 0, RV_ACC_WRITE = 1, RV_ACC_EXEC = 2 };
 #define RV_TLB_CODE     (1ull << 10) /* tag_w only: RAM holding translated code (jit/) */
 #define RV_TLB_NOTDIRTY (1ull << 9)  /* tag_w only: RAM not yet in the dirty log (vm_mem) */
 #define RV_TLB_SLOW_W   (RV_TLB_IO | RV_TLB_CODE | RV_TLB_NOTDIRTY)
+#define RV_TLB_LOG      64 /* U/S fills remembered, so a full flush clears only those */
 
 enum rv_mmu_idx { RV_MMU_U = 0, RV_MMU_S, RV_MMU_S_SUM, RV_MMU_M, RV_MMU_COUNT };
 
@@ -205,6 +206,12 @@ struct rv_cpu {
 	bool pause_yields;      /* rv_cpu_config.pause_yields */
 	unsigned idle_amos;     /* AMOs in a row that changed nothing (mmu.c: a poll) */
 	bool tlb_has_superpage; /* a superpage piece is cached: sfence.vma vaddr flushes all */
+	/* The U/S entries filled since the last full flush, as (table << RV_TLB_BITS | slot);
+	 * tlb_log_n > RV_TLB_LOG once more were filled (a full flush then clears every table).
+	 * Linux without ASIDs flushes at every switch of address space, mostly with a few
+	 * dozen entries in use: clearing those beats clearing three whole tables. */
+	uint16_t tlb_log[RV_TLB_LOG];
+	unsigned tlb_log_n;
 
 	/* Board */
 	unsigned hartid;
