@@ -277,6 +277,45 @@ static void test_bad_cache_size(void **state)
 	fb_free(fb);
 }
 
+/*
+ * A jump cache entry outlives a TLB flush only for the same code: after satp
+ * changes, the same virtual pc reached by an indirect jump runs what the new
+ * mapping puts there, and the old mapping's code again when it comes back.
+ */
+static void test_remapped_pc_after_tlb_flush(void **state)
+{
+	struct jit_board *jb = jb_new(0, false);
+	struct rv_cpu *cpu = jb->fb->cpu;
+	const uint64_t root[2] = {RAM_BASE + 0x10000, RAM_BASE + 0x11000};
+	const uint64_t l1[2] = {RAM_BASE + 0x12000, RAM_BASE + 0x13000};
+	const uint64_t l0[2] = {RAM_BASE + 0x14000, RAM_BASE + 0x15000};
+	const uint64_t fn_pa[2] = {RAM_BASE + 0x20000, RAM_BASE + 0x21000}, fn_va = 0x40000000;
+	uint32_t caller[] = {enc_i(0, A1, 0, RA, 0x67) /* jalr ra, 0(a1) */, WFI};
+
+	fb_code(jb->fb, RAM_BASE + 0x100, caller, 2);
+	for (unsigned m = 0; m < 2; m++) {
+		uint32_t fn[] = {ADDI(A0, 0, (int32_t)m + 1), enc_i(0, RA, 0, 0, 0x67) /* ret */};
+
+		fb_code(jb->fb, fn_pa[m], fn, 2);
+		/* Sv39: 0x8000_0000 identity (1 GiB, RWX), 0x4000_0000 -> fn_pa[m] (RX) */
+		fb_put64(jb->fb, root[m] + 2 * 8, ((RAM_BASE >> 12) << 10) | 0xcf);
+		fb_put64(jb->fb, root[m] + 1 * 8, ((l1[m] >> 12) << 10) | 0x01);
+		fb_put64(jb->fb, l1[m], ((l0[m] >> 12) << 10) | 0x01);
+		fb_put64(jb->fb, l0[m], ((fn_pa[m] >> 12) << 10) | 0x4b);
+	}
+	cpu->x[A1] = fn_va;
+	for (unsigned round = 0; round < 3; round++) {
+		for (unsigned m = 0; m < 2; m++) {
+			cpu->priv = RV_PRIV_M;
+			fb_csr(jb->fb, 0x180, true, (8ull << 60) | (root[m] >> 12));
+			cpu->priv = RV_PRIV_S;
+			rv_update_mmu_ctx(cpu);
+			assert_int_equal(run_to_wfi(cpu, RAM_BASE + 0x100), m + 1);
+		}
+	}
+	jb_free(jb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +327,7 @@ int main(void)
 	        cmocka_unit_test(test_precise_exception),
 	        cmocka_unit_test(test_w_xor_x),
 	        cmocka_unit_test(test_bad_cache_size),
+	        cmocka_unit_test(test_remapped_pc_after_tlb_flush),
 	};
 
 	if (!rv_jit_supported()) {

@@ -157,7 +157,9 @@ static unsigned hash(uint64_t vpc, unsigned priv)
 struct jit_block *jit_block_find(struct rv_jit *jit, uint64_t vpc, const uint8_t *host,
                                  unsigned priv)
 {
-	for (struct jit_block *b = jit->table[hash(vpc, priv)]; b; b = b->hash_next) {
+	struct jit_block *b = __atomic_load_n(&jit->table[hash(vpc, priv)], __ATOMIC_ACQUIRE);
+
+	for (; b; b = __atomic_load_n(&b->hash_next, __ATOMIC_ACQUIRE)) {
 		if (b->vpc == vpc && b->host == host && b->priv == priv)
 			return b;
 	}
@@ -172,7 +174,7 @@ void jit_block_insert(struct rv_jit *jit, struct jit_block *b)
 
 	b->valid = true;
 	b->hash_next = jit->table[h];
-	jit->table[h] = b;
+	__atomic_store_n(&jit->table[h], b, __ATOMIC_RELEASE); /* readers without the lock */
 	if (idx >= jit->nr_pages)
 		return; /* cannot happen: code is fetched from RAM only */
 	first = jit->pages[idx] == NULL;
@@ -263,6 +265,7 @@ void jit_jc_flush(struct rv_jit_hart *jh)
 static void jc_flush_all(struct rv_jit_hart *jh)
 {
 	jc_clear(jh, 0, 3);
+	memset(jh->jc_host, 0, sizeof(jh->jc_host));
 }
 
 unsigned jit_jc_table(unsigned priv)
@@ -275,13 +278,64 @@ static uint64_t jc_salt(const struct rv_jit_hart *jh, unsigned priv)
 	return priv == RV_PRIV_M ? 0 : jh->salt;
 }
 
-void jit_jc_fill(struct rv_jit_hart *jh, unsigned priv, uint64_t vpc, const uint8_t *code)
+void jit_jc_fill(struct rv_jit_hart *jh, unsigned priv, uint64_t vpc, struct jit_block *b)
+{
+	unsigned t = jit_jc_table(priv), i = jc_index(vpc);
+	struct jit_jc_entry *e = &jh->jc[t][i];
+
+	__atomic_store_n(&e->key, ~0ull, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->code, b->code, __ATOMIC_RELAXED);
+	jh->jc_host[t][i] = b->host;
+	__atomic_store_n(&e->key, vpc ^ jc_salt(jh, priv), __ATOMIC_RELEASE);
+}
+
+/*
+ * Without the translator lock, an invalidation may run between finding b and
+ * filling the entry. invalidate() marks b invalid and then empties every entry
+ * holding b's code; we fill and then look at the mark, with full fences on
+ * both sides, so one of the two sees the other: no entry outlives b's validity.
+ */
+const uint8_t *jit_jc_fill_unlocked(struct rv_jit_hart *jh, unsigned priv, uint64_t vpc,
+                                    struct jit_block *b)
 {
 	struct jit_jc_entry *e = &jh->jc[jit_jc_table(priv)][jc_index(vpc)];
 
-	__atomic_store_n(&e->key, ~0ull, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->code, code, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->key, vpc ^ jc_salt(jh, priv), __ATOMIC_RELEASE);
+	if (!__atomic_load_n(&b->valid, __ATOMIC_ACQUIRE))
+		return NULL;
+	jit_jc_fill(jh, priv, vpc, b);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&b->valid, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&e->key, ~0ull, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	return b->code;
+}
+
+/*
+ * The entry's key is (its pc ^ the salt of its time): the salt lives in bits
+ * 48..62 and a pc's bits 47..63 are all equal (see struct jit_jc_entry), so
+ * the pc is the key's low 48 bits sign-extended. Blocks are keyed by (pc,
+ * host, privilege) and the table by privilege: same pc and host is the same
+ * block. It is still valid while the key is not ~0, because invalidate()
+ * empties every entry holding the code of a block it invalidates; the
+ * compare-and-swap fails if that happens between our look and our store.
+ */
+const uint8_t *jit_jc_revalidate(struct rv_jit_hart *jh, unsigned priv, uint64_t vpc,
+                                 const uint8_t *host)
+{
+	unsigned t = jit_jc_table(priv), i = jc_index(vpc);
+	struct jit_jc_entry *e = &jh->jc[t][i];
+	uint64_t key = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
+	const uint8_t *code;
+
+	if (key == ~0ull || (uint64_t)((int64_t)(key << 16) >> 16) != vpc ||
+	    jh->jc_host[t][i] != host)
+		return NULL;
+	code = __atomic_load_n(&e->code, __ATOMIC_RELAXED); /* only this hart writes it */
+	if (!__atomic_compare_exchange_n(&e->key, &key, vpc ^ jc_salt(jh, priv), false,
+	                                 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return NULL;
+	return code;
 }
 
 const uint8_t *jit_jc_get(struct rv_jit_hart *jh, unsigned priv, uint64_t vpc)
@@ -316,10 +370,13 @@ static void invalidate(struct rv_jit *jit, struct jit_block *b)
 	struct jit_block **pp;
 	uint64_t idx;
 
-	b->valid = false;
+	/* Marked first, then the jump caches emptied below: see jit_jc_fill_unlocked(). */
+	__atomic_store_n(&b->valid, false, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (pp = &jit->table[hash(b->vpc, b->priv)]; *pp; pp = &(*pp)->hash_next) {
 		if (*pp == b) {
-			*pp = b->hash_next;
+			/* b keeps its link: a reader standing on b goes on along the chain */
+			__atomic_store_n(pp, b->hash_next, __ATOMIC_RELEASE);
 			break;
 		}
 	}

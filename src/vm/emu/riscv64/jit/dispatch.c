@@ -78,12 +78,13 @@ const uint8_t *jit_lookup_fast(struct rv_cpu *cpu)
 	host = fetch_host(cpu, cpu->pc, &straddle);
 	if (!host)
 		return NULL; /* the dispatcher takes the exception, or the interpreter the insn */
-	pthread_mutex_lock(&jit->lock);
+	/* Mostly the entry's block from before the last TLB flush (Linux flushes at every
+	 * switch of address space), else the block table; neither takes the lock. */
+	code = jit_jc_revalidate(jh, cpu->priv, cpu->pc, host);
+	if (code)
+		return code;
 	b = jit_block_find(jit, cpu->pc, host, cpu->priv);
-	if (b)
-		jit_jc_fill(jh, cpu->priv, cpu->pc, b->code);
-	pthread_mutex_unlock(&jit->lock);
-	return b ? b->code : NULL;
+	return b ? jit_jc_fill_unlocked(jh, cpu->priv, cpu->pc, b) : NULL;
 }
 
 /* The block for cpu->pc in the current context, translated if needed; NULL when
@@ -119,7 +120,7 @@ static const uint8_t *jit_find(struct rv_cpu *cpu, bool *straddle)
 			jit_block_insert(jit, b);
 	}
 	if (b)
-		jit_jc_fill(jh, cpu->priv, vpc, b->code);
+		jit_jc_fill(jh, cpu->priv, vpc, b);
 	pthread_mutex_unlock(&jit->lock);
 	if (!b) {
 		/* Cannot happen with a cache of at least JIT_MIN_CACHE: say so loudly. */

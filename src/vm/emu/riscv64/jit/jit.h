@@ -128,6 +128,10 @@ struct rv_jit_hart {
 	uint64_t jc_hits; /* of which the jump cache answered */
 	/* Jump caches by privilege (U, S, M): cpu->jc points at the current one. */
 	struct jit_jc_entry jc[3][JIT_JC_SIZE];
+	/* The host address of the code each entry's block was translated from: after a
+	 * TLB flush changed the salt, a miss on an entry still holding the same pc whose
+	 * pc still maps to that host address takes the entry again (jit_jc_revalidate). */
+	const uint8_t *jc_host[3][JIT_JC_SIZE];
 };
 
 struct jit_stats {
@@ -251,7 +255,9 @@ void jit_code_commit(struct rv_jit *jit, uint8_t *start_rw, size_t used);
 /* Memory for block descriptors and exits, until the next flush; NULL when out of memory. */
 void *jit_meta_alloc(struct rv_jit *jit, size_t size);
 
-/* The block for (vpc, host, priv), or NULL. Translator lock held. */
+/* The block for (vpc, host, priv), or NULL. Without the translator lock too: the
+ * table's links are published with release stores, and blocks are freed only by a
+ * flush, which waits until every running hart is parked. */
 struct jit_block *jit_block_find(struct rv_jit *jit, uint64_t vpc, const uint8_t *host,
                                  unsigned priv);
 /* Enter a translated block into the table and its page list, marking the page. */
@@ -281,8 +287,17 @@ bool jit_invalidate_range(struct rv_jit *jit, const uint8_t *host, size_t len);
 
 /* Jump caches: the table for a privilege (0 U, 1 S, 2 M), fill and probe. */
 unsigned jit_jc_table(unsigned priv);
-void jit_jc_fill(struct rv_jit_hart *jh, unsigned priv, uint64_t vpc, const uint8_t *code);
+void jit_jc_fill(struct rv_jit_hart *jh, unsigned priv, uint64_t vpc, struct jit_block *b);
 const uint8_t *jit_jc_get(struct rv_jit_hart *jh, unsigned priv, uint64_t vpc);
+/* Fill the jump cache with b, found without the translator lock: b's code, or NULL
+ * when b was invalidated meanwhile (the entry is then left empty). */
+const uint8_t *jit_jc_fill_unlocked(struct rv_jit_hart *jh, unsigned priv, uint64_t vpc,
+                                    struct jit_block *b);
+/* After a miss: the code of the block the entry held before the last TLB flush, if
+ * the entry was not emptied since and its block is the one for (vpc, host); the
+ * entry then has the current salt again. */
+const uint8_t *jit_jc_revalidate(struct rv_jit_hart *jh, unsigned priv, uint64_t vpc,
+                                 const uint8_t *host);
 /* Forget every U and S jump-cache entry of one hart (after a TLB flush). */
 void jit_jc_flush(struct rv_jit_hart *jh);
 
