@@ -365,15 +365,42 @@ window.vkTerminalText = () => {
 
 // --- creating instances ---------------------------------------------------------------------------
 
+// A command as typed: "/bin/sh -c REST" keeps REST whole, anything else splits on spaces.
+const argsOf = (args) => (args.startsWith('/bin/sh -c ') ? ['/bin/sh', '-c', args.slice(11)] : args.split(/\s+/));
+
+// The images the daemon has (GET /1.0/images), as choices of the form.
+async function loadImages() {
+  const sel = $('create-image');
+  let images = [];
+  try {
+    images = (await api('GET', '/1.0/images')).images || [];
+  } catch (e) {
+    toast(`cannot read the images: ${e.message}`);
+  }
+  sel.replaceChildren(...images.map((i) => el('option', {
+    value: i.fingerprint,
+    textContent: `${(i.aliases && i.aliases[0]) || i.fingerprint.slice(0, 12)} (${i.type}, ${i.arch})` +
+      (i.description ? ` ${i.description}` : ''),
+  })));
+  if (!images.length)
+    sel.append(el('option', { value: '', textContent: 'no images yet: virtkit image import' }));
+}
+
+// What the form asks for: a definition to POST, or a launch from an image.
 function definitionFrom(form) {
   const f = new FormData(form);
   const type = f.get('type');
+  if (type === 'image') {
+    const launch = { name: f.get('name').trim(), start: f.get('start') === 'on' };
+    const memory = f.get('image-memory').trim(), args = f.get('image-args').trim();
+    if (memory) launch.memory = memory;
+    if (args) launch.args = argsOf(args);
+    return { image: f.get('image'), launch };
+  }
   const def = { name: f.get('name').trim(), type };
   if (type === 'container') {
     def.rootfs = f.get('rootfs').trim();
-    const args = f.get('args').trim();
-    def.process = { args: args.startsWith('/bin/sh -c ') ? ['/bin/sh', '-c', args.slice(11)] : args.split(/\s+/),
-      terminal: f.get('terminal') === 'on' };
+    def.process = { args: argsOf(f.get('args').trim()), terminal: f.get('terminal') === 'on' };
   } else {
     Object.assign(def, { arch: f.get('arch'), memory: f.get('memory').trim(), cpus: Number(f.get('cpus')),
       kernel: f.get('kernel').trim(), cmdline: f.get('cmdline') });
@@ -386,21 +413,27 @@ function setupCreate() {
   const dlg = $('create'), form = $('create-form');
   $('new').addEventListener('click', () => {
     $('create-error').classList.add('hidden');
+    loadImages();
     dlg.showModal();
   });
   form.addEventListener('change', () => {
-    const vm = new FormData(form).get('type') === 'vm';
-    form.querySelector('.for-vm').classList.toggle('hidden', !vm);
-    form.querySelector('.for-container').classList.toggle('hidden', vm);
+    const type = new FormData(form).get('type');
+    for (const t of ['vm', 'container', 'image'])
+      form.querySelector(`.for-${t}`).classList.toggle('hidden', type !== t);
   });
   $('create-ok').addEventListener('click', async (ev) => {
     ev.preventDefault();
     if (!form.reportValidity()) return;
-    const { def, start } = definitionFrom(form);
+    const { def, start, image, launch } = definitionFrom(form);
     const errp = $('create-error');
     try {
-      await api('POST', '/1.0/instances', def);
-      if (start) await api('POST', `/1.0/instances/${encodeURIComponent(def.name)}/start`);
+      if (launch) {
+        if (!image) throw new Error('there is no image to launch from: import one first (virtkit image import)');
+        await api('POST', `/1.0/images/${encodeURIComponent(image)}/launch`, launch);
+      } else {
+        await api('POST', '/1.0/instances', def);
+        if (start) await api('POST', `/1.0/instances/${encodeURIComponent(def.name)}/start`);
+      }
       dlg.close();
       await loadInstances();
     } catch (e) {

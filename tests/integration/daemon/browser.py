@@ -7,9 +7,10 @@ URL is `virtkit ui`'s address (its token already spent by the caller), COOKIE th
 cookie it gave. TAP lines numbered from FIRST go to stdout; "next N" to stderr at the end.
 Without Chromium, chromedriver or Selenium the checks are skipped, saying which is missing.
 The page: lists the instances, creates and starts a container from its form (shown
-running), starts and stops one with its buttons, takes a command typed into the console
-terminal and shows its output, makes no request to another origin and trips no
-Content-Security-Policy rule. A screenshot goes to BUILD/test-artifacts/ui.png.
+running), launches one from an image by the form (the caller imported "busybox"), starts and
+stops one with its buttons, takes a command typed into the console terminal and shows its
+output, runs one in the shell tab (exec) and shows its exit status, makes no request to another origin and trips no Content-Security-Policy rule. A
+screenshot goes to BUILD/test-artifacts/ui.png.
 """
 import json
 import os
@@ -24,8 +25,10 @@ base = url.split("/?")[0]
 n = first - 1
 failed = 0
 CHECKS = ["the page lists the instances", "a container made and started from the form runs",
+          "a container launched from an image by the form runs, made from that image",
           "Start on a stopped container: it runs", "Stop: it stops",
           "a command typed into the console terminal: its output shows",
+          "the shell tab (exec): a typed command's output, then its exit status",
           "no request to another origin", "no Content-Security-Policy violation",
           "a screenshot is saved"]
 
@@ -124,19 +127,42 @@ try:
     tap(bool(ok) and state == "running", CHECKS[1], f"page: {rows()}, daemon: {state}, "
         f"form error: {drv.find_element(By.ID, 'create-error').text}")
 
+    # A container from an image: the form lists the daemon's images.
+    drv.find_element(By.ID, "new").click()
+    form = drv.find_element(By.ID, "create-form")
+    form.find_element(By.CSS_SELECTOR, 'input[name="type"][value="image"]').click()
+    picked = wait(lambda: [o for o in form.find_elements(By.CSS_SELECTOR, "#create-image option")
+                           if o.text.startswith("busybox (container")])
+    if picked:
+        picked[0].click()
+    name = form.find_element(By.NAME, "name")
+    name.clear()
+    name.send_keys("fromimage")
+    form.find_element(By.NAME, "image-args").send_keys('/bin/sh -c trap "exit 0" TERM; while :; do sleep 1; done')
+    drv.find_element(By.ID, "create-ok").click()
+    ok = wait(lambda: rows().get("fromimage") == "running", 60)
+    info = vk("info", "fromimage", "--format", "json")
+    got = json.loads(info.stdout) if info.returncode == 0 else {"error": info.stderr}
+    img = vk("image", "info", "busybox", "--format", "json")
+    used = json.loads(img.stdout).get("used_by") if img.returncode == 0 else img.stderr
+    tap(bool(picked and ok) and got.get("state") == "running" and used == ["fromimage"], CHECKS[2],
+        f"option: {bool(picked)}, page: {rows()}, daemon: {got}, image used by: {used}, "
+        f"form error: {drv.find_element(By.ID, 'create-error').text}")
+
     # Start and Stop buttons on a container defined by the CLI.
     sh = '["/bin/sh","-c","trap \\"exit 0\\" TERM; while :; do sleep 1; done"]'
     with open(os.path.join(tmp, "btn.json"), "w") as f:
         f.write(json.dumps({"name": "btn", "type": "container", "rootfs": os.path.join(tmp, "rootfs"),
                             "process": {"args": json.loads(sh), "terminal": False}}))
-    vk("define", os.path.join(tmp, "btn.json"))
-    wait(lambda: rows().get("btn") == "shutoff")
+    made = vk("define", os.path.join(tmp, "btn.json"))
+    if not wait(lambda: rows().get("btn") == "shutoff", 60):
+        raise AssertionError(f"'btn' is not listed as shutoff: {rows()}; define: {made.stderr}")
     drv.find_element(By.CSS_SELECTOR, '#rows tr[data-name="btn"] button[data-action="start"]').click()
     ok = wait(lambda: rows().get("btn") == "running", 60)
-    tap(bool(ok), CHECKS[2], f"rows: {rows()}")
+    tap(bool(ok), CHECKS[3], f"rows: {rows()}")
     drv.find_element(By.CSS_SELECTOR, '#rows tr[data-name="btn"] button[data-action="stop"]').click()
     ok = wait(lambda: rows().get("btn") == "shutoff", 60)
-    tap(bool(ok), CHECKS[3], f"rows: {rows()}")
+    tap(bool(ok), CHECKS[4], f"rows: {rows()}")
 
     # The console terminal of the container made from the form (an interactive shell).
     drv.find_element(By.CSS_SELECTOR, '#rows tr[data-name="fromform"] button[data-action="console"]').click()
@@ -144,26 +170,37 @@ try:
     area = drv.find_element(By.CSS_SELECTOR, "#terminal .xterm-helper-textarea")
     area.send_keys("echo typed-$((6*7))-in-browser\n")
     seen = wait(lambda: "typed-42-in-browser" in drv.execute_script("return window.vkTerminalText()"), 30)
-    tap(bool(seen), CHECKS[4], drv.execute_script("return window.vkTerminalText()")[-800:])
+    tap(bool(seen), CHECKS[5], drv.execute_script("return window.vkTerminalText()")[-800:])
+
+    # The shell tab: /bin/sh through exec (a terminal), its exit status shown at the end.
+    drv.find_element(By.ID, "tab-shell").click()
+    wait(lambda: "/bin/sh in fromform" in drv.find_element(By.ID, "term-status").text, 20)
+    area = drv.find_element(By.CSS_SELECTOR, "#terminal .xterm-helper-textarea")
+    area.send_keys("echo shell-$((6*7))-by-exec\n")
+    seen = wait(lambda: "shell-42-by-exec" in drv.execute_script("return window.vkTerminalText()"), 30)
+    area.send_keys("exit 3\n")
+    done = wait(lambda: '[exited: {"exit_code":3}]' in drv.execute_script("return window.vkTerminalText()"), 30)
+    tap(bool(seen and done), CHECKS[6], drv.execute_script("return window.vkTerminalText()")[-800:])
 
     # Same origin only, and nothing the CSP had to stop.
     origin = urllib.parse.urlsplit(base)
     names = drv.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     other = [u for u in names if urllib.parse.urlsplit(u).netloc != origin.netloc]
-    tap(not other and len(names) > 0, CHECKS[5], f"requests: {names}")
+    tap(not other and len(names) > 0, CHECKS[7], f"requests: {names}")
     logs = drv.get_log("browser")
     csp = [l["message"] for l in logs if "Content Security Policy" in l["message"]]
-    tap(not csp, CHECKS[6], "\n".join(csp))
+    tap(not csp, CHECKS[8], "\n".join(csp))
 
     art = os.path.join(build, "test-artifacts")
     os.makedirs(art, exist_ok=True)
     shot = os.path.join(art, "ui.png")
     drv.save_screenshot(shot)
-    tap(os.path.getsize(shot) > 10000, CHECKS[7], shot)
+    tap(os.path.getsize(shot) > 10000, CHECKS[9], shot)
     print(f"# screenshot: {shot}")
 except Exception as e:
     tap(False, "the browser session ran to its end", repr(e))
 finally:
     drv.quit()
     vk("stop", "--force", "fromform")
+    vk("stop", "--force", "fromimage")
 finish()

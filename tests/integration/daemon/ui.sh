@@ -109,6 +109,11 @@ if [ -f "$WEB/index.html" ]; then
 	check "exec WebSocket through it" $WS "http:$UPORT:$COOKIE" "$EXEC" exec ws-exec
 
 	# --- the page in a browser ------------------------------------------------------------------
+	# An image for the form's "From an image": the test's busybox tree as an OCI image.
+	arch=$(python3 -c 'import platform; m = platform.machine(); print({"x86_64": "amd64", "aarch64": "arm64"}.get(m, m))')
+	python3 "$HERE/make-oci-image.py" "$T/oci" "$T/rootfs" --arch "$arch" --cmd sh >/dev/null &&
+		vk image import "$T/oci" --alias busybox >/dev/null ||
+		diag "no busybox image: the form's image check will fail"
 	# Debian's python3-selenium is for Debian's python3, which may not be the first on $PATH.
 	PY=python3
 	/usr/bin/python3 -c 'import selenium' 2>/dev/null && PY=/usr/bin/python3
