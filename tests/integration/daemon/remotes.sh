@@ -121,6 +121,17 @@ export VIRTKIT_CONFIG=$T/config2
 out=$(v remote add b "https://127.0.0.1:$PORT_B" </dev/null 2>&1); rc=$?
 check_eq "without a token and without a terminal: not accepted (exit 1)" 1 $rc
 check "... showing the fingerprint to compare" has "$out" "$FP_B"
+# On a terminal (script(1) gives it one; what is piped in is typed) the CLI asks.
+out=$(printf 'n\n' | script -qec "'$VKC' remote add bt https://127.0.0.1:$PORT_B" /dev/null 2>&1)
+check_eq "on a terminal, answering n: not accepted (exit 1)" 1 $?
+check "... after showing the fingerprint and asking" sh -c "printf '%s' \"\$1\" | tr -d '\r' |
+	grep -A1 'has the SHA-256 fingerprint' | grep -q '$FP_B' && printf '%s' \"\$1\" | grep -q 'Accept it (y/N)?'" _ "$out"
+check "... and nothing was added" sh -c "! '$VKC' remote list | grep -q '^bt '"
+printf 'y\n' | script -qec "'$VKC' remote add bt https://127.0.0.1:$PORT_B" /dev/null >"$T/ask.out" 2>&1
+check_eq "answering y: added (exit 0)" 0 $?
+check_eq "... with that fingerprint" "$FP_B" \
+	"$(v remote list --format json | python3 -c 'import json,sys; print([r["fingerprint"] for r in json.load(sys.stdin)["remotes"] if r["name"] == "bt"][0])')"
+check "remote remove bt" v remote remove bt
 out=$(v remote add b "https://127.0.0.1:$PORT_B" --accept-certificate 2>&1)
 check "--accept-certificate adds it, warning that b does not trust this client" \
 	has "$out" 'does not trust this client'
