@@ -478,9 +478,14 @@ enum MHD_Result api_queue_upgrade(struct http_req *req, const char *proto, api_u
 		                                  "Sec-WebSocket-Version");
 		if (!ver || strcmp(ver, "13") != 0 || vk_ws_accept(key, accept) < 0) {
 			free(u);
-			return http_error(req->conn, MHD_HTTP_BAD_REQUEST,
-			                  "a WebSocket needs Sec-WebSocket-Version: 13 and a valid "
-			                  "Sec-WebSocket-Key");
+			r = http_error(req->conn, MHD_HTTP_BAD_REQUEST,
+			               "a WebSocket needs Sec-WebSocket-Version: 13 and a valid "
+			               "Sec-WebSocket-Key");
+			/* Answered: fn will not get the connection, so it releases ctx now (on
+			 * MHD_NO the caller does). */
+			if (r == MHD_YES)
+				fn(ctx, -1, NULL, 0, NULL);
+			return r;
 		}
 	}
 	resp = MHD_create_response_for_upgrade(upgraded, u);
