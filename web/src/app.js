@@ -147,13 +147,26 @@ async function act(name, action) {
 
 // --- events ---------------------------------------------------------------------------------
 
+// An image's event (no instance, docs/api.md "Events"): what it did, to which image.
+function imageEventText(ev) {
+  const fp = (ev.fingerprint || '').slice(0, 12);
+  if (ev.event === 'progress')
+    return `${ev.operation || ''} ${ev.stage || ''} ${ev.percent ?? ''} %`;
+  if (ev.event === 'import-failed') return ev.error || '';
+  if (ev.event === 'aliased' || ev.event === 'unaliased') return `${ev.alias || ''} ${fp}`;
+  return fp;
+}
+
 function addEvent(ev) {
   const list = $('events');
   const time = (ev.time || '').slice(11, 19);
+  const what = ev.instance === undefined
+    ? [` image`, el('span', { className: 'muted', textContent: ` ${imageEventText(ev)}` })]
+    : [` ${ev.instance}`,
+      el('span', { className: 'muted', textContent: ` → ${ev.state}${ev.reason ? ' (' + ev.reason + ')' : ''}` })];
   list.prepend(el('li', {},
     el('span', { className: 't', textContent: time }),
-    el('span', {}, el('span', { className: 'e', textContent: ev.event }), ` ${ev.instance}`,
-      el('span', { className: 'muted', textContent: ` → ${ev.state}${ev.reason ? ' (' + ev.reason + ')' : ''}` }))));
+    el('span', {}, el('span', { className: 'e', textContent: ev.event }), ...what)));
   while (list.children.length > 200) list.lastChild.remove();
 }
 
@@ -178,6 +191,7 @@ async function followEvents() {
           const ev = JSON.parse(line);
           state.seq = Math.max(state.seq, ev.seq);
           addEvent(ev);
+          if (ev.instance === undefined) continue; // an image's event
           if (ev.event === 'undefined') state.instances.delete(ev.instance);
           else if (ev.event === 'defined' || !state.instances.has(ev.instance)) loadInstances().catch(() => {});
           else Object.assign(state.instances.get(ev.instance), { state: ev.state, reason: ev.reason });

@@ -26,6 +26,7 @@ n = first - 1
 failed = 0
 CHECKS = ["the page lists the instances", "a container made and started from the form runs",
           "a container launched from an image by the form runs, made from that image",
+          "the launch's progress shows in the events, as an image's",
           "Start on a stopped container: it runs", "Stop: it stops",
           "a command typed into the console terminal: its output shows",
           "the shell tab (exec): a typed command's output, then its exit status",
@@ -148,6 +149,10 @@ try:
     tap(bool(picked and ok) and got.get("state") == "running" and used == ["fromimage"], CHECKS[2],
         f"option: {bool(picked)}, page: {rows()}, daemon: {got}, image used by: {used}, "
         f"form error: {drv.find_element(By.ID, 'create-error').text}")
+    # The launch's progress events (an image's: no instance) are shown as such.
+    events = lambda: drv.find_element(By.ID, "events").text
+    shown = wait(lambda: "launch copy rootfs 100 %" in events(), 20)
+    tap(bool(shown) and "undefined" not in events(), CHECKS[3], events()[-1500:])
 
     # Start and Stop buttons on a container defined by the CLI.
     sh = '["/bin/sh","-c","trap \\"exit 0\\" TERM; while :; do sleep 1; done"]'
@@ -159,10 +164,10 @@ try:
         raise AssertionError(f"'btn' is not listed as shutoff: {rows()}; define: {made.stderr}")
     drv.find_element(By.CSS_SELECTOR, '#rows tr[data-name="btn"] button[data-action="start"]').click()
     ok = wait(lambda: rows().get("btn") == "running", 60)
-    tap(bool(ok), CHECKS[3], f"rows: {rows()}")
+    tap(bool(ok), CHECKS[4], f"rows: {rows()}")
     drv.find_element(By.CSS_SELECTOR, '#rows tr[data-name="btn"] button[data-action="stop"]').click()
     ok = wait(lambda: rows().get("btn") == "shutoff", 60)
-    tap(bool(ok), CHECKS[4], f"rows: {rows()}")
+    tap(bool(ok), CHECKS[5], f"rows: {rows()}")
 
     # The console terminal of the container made from the form (an interactive shell).
     drv.find_element(By.CSS_SELECTOR, '#rows tr[data-name="fromform"] button[data-action="console"]').click()
@@ -170,7 +175,7 @@ try:
     area = drv.find_element(By.CSS_SELECTOR, "#terminal .xterm-helper-textarea")
     area.send_keys("echo typed-$((6*7))-in-browser\n")
     seen = wait(lambda: "typed-42-in-browser" in drv.execute_script("return window.vkTerminalText()"), 30)
-    tap(bool(seen), CHECKS[5], drv.execute_script("return window.vkTerminalText()")[-800:])
+    tap(bool(seen), CHECKS[6], drv.execute_script("return window.vkTerminalText()")[-800:])
 
     # The shell tab: /bin/sh through exec (a terminal), its exit status shown at the end.
     drv.find_element(By.ID, "tab-shell").click()
@@ -180,22 +185,22 @@ try:
     seen = wait(lambda: "shell-42-by-exec" in drv.execute_script("return window.vkTerminalText()"), 30)
     area.send_keys("exit 3\n")
     done = wait(lambda: '[exited: {"exit_code":3}]' in drv.execute_script("return window.vkTerminalText()"), 30)
-    tap(bool(seen and done), CHECKS[6], drv.execute_script("return window.vkTerminalText()")[-800:])
+    tap(bool(seen and done), CHECKS[7], drv.execute_script("return window.vkTerminalText()")[-800:])
 
     # Same origin only, and nothing the CSP had to stop.
     origin = urllib.parse.urlsplit(base)
     names = drv.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     other = [u for u in names if urllib.parse.urlsplit(u).netloc != origin.netloc]
-    tap(not other and len(names) > 0, CHECKS[7], f"requests: {names}")
+    tap(not other and len(names) > 0, CHECKS[8], f"requests: {names}")
     logs = drv.get_log("browser")
     csp = [l["message"] for l in logs if "Content Security Policy" in l["message"]]
-    tap(not csp, CHECKS[8], "\n".join(csp))
+    tap(not csp, CHECKS[9], "\n".join(csp))
 
     art = os.path.join(build, "test-artifacts")
     os.makedirs(art, exist_ok=True)
     shot = os.path.join(art, "ui.png")
     drv.save_screenshot(shot)
-    tap(os.path.getsize(shot) > 10000, CHECKS[9], shot)
+    tap(os.path.getsize(shot) > 10000, CHECKS[10], shot)
     print(f"# screenshot: {shot}")
 except Exception as e:
     tap(False, "the browser session ran to its end", repr(e))
