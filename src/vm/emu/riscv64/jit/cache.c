@@ -200,7 +200,7 @@ void jit_chain(struct rv_jit *jit, struct jit_exit *x, struct jit_block *to)
 {
 	if (x->to || !x->from->valid || !to->valid)
 		return;
-	patch(jit, x->rel32, to->code);
+	patch(jit, jit->rx + x->rel32, to->code);
 	x->to = to;
 	x->next_in = to->incoming;
 	to->incoming = x;
@@ -219,7 +219,7 @@ static void unchain(struct rv_jit *jit, struct jit_exit *x)
 			break;
 		}
 	}
-	patch(jit, x->rel32, x->stub);
+	patch(jit, jit->rx + x->rel32, jit->rx + x->stub);
 	x->to = NULL;
 	x->next_in = NULL;
 }

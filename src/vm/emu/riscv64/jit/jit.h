@@ -64,29 +64,33 @@ struct jit_block;
 /* A direct jump out of a block that can be chained to the block at `target`. */
 struct jit_exit {
 	struct jit_block *from;
-	uint8_t *rel32;           /* the jump's displacement field (executable view) */
-	uint8_t *stub;            /* where it jumps while unchained (executable view) */
 	uint64_t target;          /* guest virtual pc it goes to */
 	struct jit_block *to;     /* chained to, or NULL */
 	struct jit_exit *next_in; /* next exit chained to the same block */
+	/* Offsets in the code cache (the same in both views; at most 2 GiB), not
+	 * pointers: 40 bytes an exit instead of 48. */
+	uint32_t rel32; /* the jump's displacement field */
+	uint32_t stub;  /* where it jumps while unchained */
 };
 
+/* One per block (tens of thousands after a boot): packed without holes, 80 bytes. */
 struct jit_block {
 	uint64_t vpc;        /* guest virtual pc of the first instruction */
 	const uint8_t *host; /* host address of its first byte (guest RAM) */
-	uint32_t size;       /* guest bytes covered, from host */
-	uint16_t ninsns;
-	uint8_t priv;
-	bool valid;          /* false once invalidated (translator lock) */
 	const uint8_t *code; /* entry point (executable view) */
+	uint32_t size;       /* guest bytes covered, from host */
 	uint32_t code_size;
+	uint16_t ninsns;
+	uint16_t nexits;
+	uint8_t priv;
+	bool valid;                  /* false once invalidated (translator lock) */
 	struct jit_block *hash_next; /* block table chain */
 	struct jit_block *page_next; /* blocks of the same guest page */
 	struct jit_exit *exits;      /* chainable exits */
-	uint16_t nexits;
-	struct jit_exit *incoming; /* exits chained to this block */
-	uint64_t execs;            /* entries, counted with VK_JIT_PROFILE (racy across harts) */
+	struct jit_exit *incoming;   /* exits chained to this block */
+	uint64_t execs;              /* entries, counted with VK_JIT_PROFILE (racy across harts) */
 };
+_Static_assert(sizeof(struct jit_block) == 80, "struct jit_block has holes");
 
 /*
  * One jump-cache entry: key = virtual pc ^ salt -> entry point. A miss is a key

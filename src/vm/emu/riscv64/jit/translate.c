@@ -114,8 +114,8 @@ static void direct_exit(struct tr *t, uint8_t *field, uint64_t target, uint8_t *
 		struct jit_exit *x = &t->exits[t->nexits];
 
 		x->target = target;
-		x->rel32 = field; /* writable view for now; made executable at the end */
-		x->stub = stub;
+		x->rel32 = (uint32_t)(field - t->jit->rw); /* field and stub: writable view */
+		x->stub = (uint32_t)(stub - t->jit->rw);
 		set_pc(t, target);
 		t->exit_imm[t->nexits++] = x86_movabs(&t->e, RAX, 0);
 		jump_to(t, t->jit->epilogue, -1);
@@ -523,8 +523,6 @@ struct jit_block *jit_translate(struct rv_jit *jit, struct rv_cpu *cpu, uint64_t
 
 		*x = t->exits[i];
 		x->from = b;
-		x->rel32 = (uint8_t *)jit_rx(jit, x->rel32);
-		x->stub = (uint8_t *)jit_rx(jit, x->stub);
 		memcpy(t->exit_imm[i], &addr, 8);
 	}
 	jit_code_commit(jit, start, (size_t)(t->e.p - start));
