@@ -50,8 +50,8 @@ LAYERS = [
     ("net", ["src/net/"], ["common", "net-addr"],
      "rtnetlink, taps, network namespaces, dnsmasq's files, the nftables table"),
     # virtkitd, bottom-up (docs/architecture.md: the daemon's layers)
-    ("daemon-util", [D + "proc.[ch]", D + "paths.[ch]"], ["common"],
-     "process and file helpers, the daemon's folders"),
+    ("daemon-util", [D + "proc.[ch]", D + "paths.[ch]", D + "sqlite.[ch]"], ["common"],
+     "process and file helpers, the daemon's folders, SQLite conventions"),
     ("daemon-model", [D + "def*.[ch]", D + "router.[ch]", D + "domxml*.[ch]",
                       D + "event.[ch]"], ["common", "net-addr"],
      "pure data: definitions, routes, domain XML, the event type"),

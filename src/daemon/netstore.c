@@ -10,6 +10,8 @@
 
 #include <sqlite3.h>
 
+#include "daemon/sqlite.h"
+
 struct netstore {
 	sqlite3 *db;
 	pthread_mutex_t lock;
@@ -27,42 +29,20 @@ static const char schema[] = "CREATE TABLE IF NOT EXISTS networks ("
 
 static int db_error(struct netstore *s, struct vk_error *err, const char *what)
 {
-	int code = sqlite3_extended_errcode(s->db) & 0xff;
-
-	if (code == SQLITE_CONSTRAINT)
-		return vk_error_set(err, EEXIST, "%s: %s", what, sqlite3_errmsg(s->db));
-	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
-		return vk_error_set(err, EBUSY, "%s: the database is locked", what);
-	return vk_error_set(err, EIO, "%s: %s", what, sqlite3_errmsg(s->db));
+	return vkd_db_error(s->db, err, what);
 }
 
 int netstore_open(const char *path, struct netstore **out, struct vk_error *err)
 {
 	struct netstore *s = calloc(1, sizeof(*s));
-	char *msg = NULL;
 	int r;
 
 	if (!s)
 		return vk_error_set(err, ENOMEM, "out of memory");
 	pthread_mutex_init(&s->lock, NULL);
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
-		r = vk_error_set(err, EIO, "cannot open database '%s': %s", path,
-		                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+	r = vkd_db_open(path, schema, "networks", &s->db, err);
+	if (r < 0)
 		goto fail;
-	}
-	sqlite3_busy_timeout(s->db, 5000);
-	/* WAL (store.c set it for the file) and FULL: a network survives a crash once created. */
-	if (sqlite3_exec(
-	            s->db,
-	            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
-	            NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(s->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-		r = vk_error_set(err, EIO, "cannot prepare the networks in '%s': %s", path,
-		                 msg ? msg : sqlite3_errmsg(s->db));
-		sqlite3_free(msg);
-		goto fail;
-	}
 	*out = s;
 	return 0;
 fail:

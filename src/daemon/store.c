@@ -17,6 +17,7 @@
 
 #include <sqlite3.h>
 
+#include "daemon/sqlite.h"
 #include "daemon/store-int.h"
 
 #define SCHEMA_VERSION 3
@@ -78,13 +79,7 @@ static int64_t wall_ms(void)
 
 static int db_error(struct store *s, struct vk_error *err, const char *what)
 {
-	int code = sqlite3_extended_errcode(s->db);
-
-	if ((code & 0xff) == SQLITE_CONSTRAINT)
-		return vk_error_set(err, EEXIST, "%s: %s", what, sqlite3_errmsg(s->db));
-	if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
-		return vk_error_set(err, EBUSY, "%s: the database is locked", what);
-	return vk_error_set(err, EIO, "%s: %s", what, sqlite3_errmsg(s->db));
+	return vkd_db_error(s->db, err, what);
 }
 
 int store_db_error(struct store *s, struct vk_error *err, const char *what)
