@@ -102,6 +102,12 @@ for t in $targets; do
 	if [ $rc -ne 0 ]; then
 		tail -n 60 "$build/$name.log"
 		echo "fuzz: $name FAILED (exit $rc) after ${execs:-?} executions; inputs in $build/artifacts/"
+		# What failed and the input, for a log read on a machine that is gone (CI).
+		grep -E '^(SUMMARY:|==[0-9]+==ERROR|==[0-9]+== ERROR|fuzz-[a-z-]+: )' "$build/$name.log" |
+			head -n 3 | sed "s/^/fuzz: $name: /"
+		for a in $(sed -n 's/^artifact_prefix=.*Test unit written to //p' "$build/$name.log"); do
+			echo "fuzz: $name: input $(basename "$a"), hex: $(head -c 256 "$a" | od -An -v -tx1 | tr -d ' \n')"
+		done
 		status=1
 	else
 		echo "fuzz: $name: ${execs:-?} executions in ${s}s, no crash (corpus $corpus)"

@@ -2,13 +2,16 @@
 """Summarize a meson test log: every TAP line counts as one test.
 
 A test that speaks TAP contributes its 'ok'/'not ok' lines; one that does not
-counts once by its exit status. Skips are listed with their reason. The last
-line is 'N passed, N failed', which CI reads.
+counts once by its exit status. Skips are listed with their reason, then the
+last lines of each failed test's output (CI shows only the end of a run's
+output), then the failures. The last line is 'N passed, N failed', which CI
+reads.
 """
 import json
 import re
 import sys
 
+TAIL_LINES = 12
 TAP = re.compile(r'^(not ok|ok)\b[^#]*(#\s*(SKIP|TODO)\b\s*(.*))?', re.IGNORECASE)
 
 
@@ -16,6 +19,7 @@ def main(path):
     passed = failed = 0
     skipped = []
     failures = []
+    tails = []
     try:
         with open(path) as f:
             entries = [json.loads(line) for line in f if line.strip()]
@@ -27,6 +31,8 @@ def main(path):
         name = t.get('name', '?')
         out = t.get('stdout') or ''
         result = t.get('result', '')
+        if result not in ('OK', 'SKIP', 'EXPECTEDFAIL') or re.search(r'^not ok', out, re.M):
+            tails.append((name, out.splitlines()[-TAIL_LINES:]))
         lines = [TAP.match(l.strip()) for l in out.splitlines()]
         lines = [m for m in lines if m]
         if not lines or result in ('TIMEOUT', 'ERROR'):
@@ -52,6 +58,10 @@ def main(path):
             failures.append(f'{name}: exited with {result}')
     for s in skipped:
         print(f'SKIP {s}')
+    for name, lines in tails[:3]:
+        print(f'--- the end of {name}\'s output:')
+        for line in lines:
+            print(f'  {line[:600]}')
     for fl in failures:
         print(f'FAIL {fl}')
     if skipped:

@@ -27,5 +27,7 @@ if [ $rc -eq 0 ] && [ -n "$summary" ]; then
 	echo "ok 1 - libFuzzer: $summary"
 	exit 0
 fi
+# The failures' own lines last (CI shows the end of the output).
+grep -E '^fuzz: .*(FAILED|: input |: SUMMARY|ERROR)' "$log" | sed 's/^/# /'
 echo "not ok 1 - libFuzzer run failed (exit $rc) ${summary}"
 exit 1
