@@ -71,16 +71,38 @@ void rv_harts_wake(struct rv_harts *hs, unsigned h)
 		return;
 	hart = &hs->hart[h];
 	pthread_mutex_lock(&hart->sleep_lock);
+	hart->wakes++;
 	if (hart->sleeping)
 		pthread_cond_signal(&hart->sleep_cond);
 	pthread_mutex_unlock(&hart->sleep_lock);
 }
 
 /*
+ * A wfi that polls (rv_cpu_config.wfi_naps: M-mode, an interrupt already
+ * pending that it cannot take) naps: until the next rv_harts_wake() of this
+ * hart since its previous sleep (an interrupt line of the hart changed: an
+ * IPI, a timer or device line, a request), or RV_HART_NAP_NS, so that firmware
+ * that polls memory without an interrupt to follow still goes on. Sleep lock
+ * held.
+ */
+static void hart_nap(struct rv_hart *h)
+{
+	struct rv_harts *hs = h->harts;
+	uint64_t deadline = vk_now_ns() + RV_HART_NAP_NS;
+	struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000ull),
+	                      .tv_nsec = (long)(deadline % 1000000000ull)};
+
+	while (h->wakes == h->wakes_seen && !__atomic_load_n(&hs->request, __ATOMIC_SEQ_CST))
+		if (pthread_cond_timedwait(&h->sleep_cond, &h->sleep_lock, &ts) == ETIMEDOUT)
+			break;
+}
+
+/*
  * wfi: sleep until an interrupt is pending and locally enabled, the timer
  * comes due, or a request arrives. Everything that ends the sleep is stored
  * before the waker takes the sleep lock, and is checked here under it before
- * every wait, so no wake-up is lost.
+ * every wait, so no wake-up is lost. A wfi with an interrupt already pending
+ * is a poll the hart could not leave by sleeping that way: it naps.
  */
 static void hart_sleep(struct rv_hart *h)
 {
@@ -88,6 +110,10 @@ static void hart_sleep(struct rv_hart *h)
 
 	pthread_mutex_lock(&h->sleep_lock);
 	h->sleeping = true;
+	if (rv_cpu_interrupt_pending(h->cpu)) {
+		hart_nap(h);
+		goto out;
+	}
 	for (;;) {
 		uint64_t deadline;
 		struct timespec ts;
@@ -107,6 +133,8 @@ static void hart_sleep(struct rv_hart *h)
 		ts.tv_nsec = (long)(deadline % 1000000000ull);
 		pthread_cond_timedwait(&h->sleep_cond, &h->sleep_lock, &ts);
 	}
+out:
+	h->wakes_seen = h->wakes;
 	h->sleeping = false;
 	pthread_mutex_unlock(&h->sleep_lock);
 }

@@ -8,7 +8,7 @@
  *
  * Locks: the harts lock (struct rv_harts.lock) guards the run state below
  * (want, epoch, thread and parked counts); each hart's sleep lock guards its
- * `sleeping` flag. Order: machine lock -> harts lock -> hart sleep. No lock is
+ * `sleeping` flag and wake counts. Order: machine lock -> harts lock -> hart sleep. No lock is
  * held while a hart runs guest code, and nothing here waits for a hart thread
  * except rv_harts_join(), which must be called without the machine lock.
  *
@@ -27,6 +27,9 @@
 #include "common/error.h"
 #include "vm/emu/riscv64/cpu.h"
 #include "vm/machine.h"
+
+/* The longest nap of a hart whose wfi polls (rv_cpu_config.wfi_naps). */
+#define RV_HART_NAP_NS (100 * 1000 * 1000ull)
 
 enum rv_harts_want {
 	RV_HARTS_RUN,
@@ -59,6 +62,10 @@ struct rv_hart {
 	pthread_mutex_t sleep_lock;
 	pthread_cond_t sleep_cond;
 	bool sleeping;
+	/* rv_harts_wake() calls, and how many of them the hart had seen when it last slept:
+	 * a nap ends at the first wake after the previous sleep, even one that came before
+	 * the nap began (an IPI sent between the guest's poll and its wfi). */
+	unsigned wakes, wakes_seen;
 };
 
 struct rv_harts {

@@ -372,6 +372,7 @@ static int virt_build(struct virt_board *b, struct vk_error *err)
 		        .max_satp_mode = RV_SATP_MODE_SV48,
 		        /* Each hart has a decode memo of its own: they run on different threads. */
 		        .pause_yields = true,
+		        .wfi_naps = true,
 		        .jit = b->jit,
 		};
 		b->harts[h] = rv_cpu_new(&cc, err);

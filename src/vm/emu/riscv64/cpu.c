@@ -51,6 +51,7 @@ struct rv_cpu *rv_cpu_new(const struct rv_cpu_config *cfg, struct vk_error *err)
 	cpu->opaque = cfg->opaque;
 	cpu->max_satp_mode = cfg->max_satp_mode ? cfg->max_satp_mode : RV_SATP_MODE_SV48;
 	cpu->pause_yields = cfg->pause_yields;
+	cpu->wfi_naps = cfg->wfi_naps;
 	if (cfg->jit) {
 		cpu->jit = rv_jit_hart_new(cfg->jit, cpu);
 		if (!cpu->jit) {

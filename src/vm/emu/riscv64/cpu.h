@@ -96,6 +96,14 @@ struct rv_cpu_config {
 	 * for harts on threads of their own, whose spin-wait may be waiting for a hart
 	 * that waits for a host core. Not for harts sharing one thread. */
 	bool pause_yields;
+	/* A wfi in M-mode with interrupts globally off can take no interrupt, so when one is
+	 * already pending it is a poll: firmware waiting on memory with a stale interrupt
+	 * pending (OpenSBI's harts waiting for an HSM start, whose IPI from cold boot it has
+	 * not cleared yet). With this set, such a wfi ends the run with RV_EXIT_WFI like a
+	 * sleeping one, and the board naps the hart until its interrupt lines change (or a
+	 * short time passes) instead of letting it spin: for boards whose harts have threads
+	 * of their own (riscv-harts.c, docs/threading.md). */
+	bool wfi_naps;
 	/* Optional: another hart of the same machine, run on the SAME thread, whose decode
 	 * cache this one shares (less memory, and code decoded by one hart is ready for the
 	 * others). The cache is freed with the last hart that uses it. Harts on different

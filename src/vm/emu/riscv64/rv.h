@@ -204,6 +204,7 @@ struct rv_cpu {
 	uint64_t pmpaddr[64];
 	unsigned max_satp_mode;
 	bool pause_yields;      /* rv_cpu_config.pause_yields */
+	bool wfi_naps;          /* rv_cpu_config.wfi_naps */
 	unsigned idle_amos;     /* AMOs in a row that changed nothing (mmu.c: a poll) */
 	bool tlb_has_superpage; /* a superpage piece is cached: sfence.vma vaddr flushes all */
 	/* The U/S entries filled since the last full flush, as (table << RV_TLB_BITS | slot);

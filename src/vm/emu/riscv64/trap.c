@@ -144,7 +144,10 @@ bool rv_wfi(struct rv_cpu *cpu, bool *sleep)
 	 * complete a wait within a bounded time, so the trap is immediate). */
 	if (cpu->priv == RV_PRIV_U || (cpu->priv == RV_PRIV_S && (cpu->mstatus & MSTATUS_TW)))
 		return false;
-	*sleep = !rv_cpu_interrupt_pending(cpu);
+	/* M-mode with MIE clear takes no interrupt: a wfi there is a poll even with one
+	 * pending, and a board that naps harts (wfi_naps) gets it as a sleep. */
+	*sleep = !rv_cpu_interrupt_pending(cpu) ||
+	         (cpu->wfi_naps && cpu->priv == RV_PRIV_M && !(cpu->mstatus & MSTATUS_MIE));
 	return true;
 }
 
