@@ -7,7 +7,9 @@
 # harnesses named so. The working corpus grows in <build>/corpus/<harness>, seeded from
 # tests/fuzz/corpus/; crash inputs land in <build>/artifacts/. Exit status: 0 no crash,
 # 1 crash or build failure, 77 when clang or its fuzzer runtime is missing (the reason is
-# printed).
+# printed). FUZZ_SEED=N fixes libFuzzer's -seed (a new one each run otherwise) and
+# FUZZ_FRESH=1 starts every harness from the seeds alone, in an empty working corpus: then a
+# run does the same on every machine, up to where its time ends (make check's short run).
 set -u
 secs=${1:-120}
 [ $# -gt 0 ] && shift
@@ -90,11 +92,16 @@ for t in $targets; do
 	[ "$s" -gt 0 ] 2>/dev/null || continue
 	seeds=$here/tests/fuzz/corpus/$short
 	corpus=$build/corpus/$name
+	if [ "${FUZZ_FRESH:-0}" = 1 ]; then
+		corpus=$build/corpus-fresh/$name
+		rm -rf "$corpus"
+	fi
 	mkdir -p "$corpus"
 	echo "fuzz: running $name for ${s}s"
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 \
 		"$build/$t" -max_total_time="$s" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+		${FUZZ_SEED:+-seed="$FUZZ_SEED"} \
 		-artifact_prefix="$build/artifacts/$name-" "$corpus" $([ -d "$seeds" ] && echo "$seeds") \
 		>"$build/$name.log" 2>&1
 	rc=$?
