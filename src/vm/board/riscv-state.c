@@ -3,7 +3,7 @@
  * Saving and restoring the riscv64 virt board: what it enters in its machine
  * object (registry.h), in this order, which is also the order of a state
  * file's records:
- *   "virt"           the guest clock (mtime), below
+ *   "virt"           the guest clock (mtime) and whether the machine is paused, below
  *   "cpu0".."cpuN"   the harts (emu/riscv64/cpu-state.c); reset = the boot entry
  *   "clint", "plic", "uart", "virtio-mmio.0".. (their own files)
  * and the state controls main/ drives (machine.h): stopping the harts with a
@@ -50,6 +50,7 @@ static void clock_save(void *opaque, struct vm_state_buf *buf)
 	vm_state_put_u64(buf, (now - b->clock_base_ns) / NS_PER_TICK);
 	vm_state_put_u64(buf, realtime_ns());
 	vm_state_put_bool(buf, b->reg.live_clock);
+	vm_state_put_bool(buf, b->paused); /* version 2 */
 }
 
 static int clock_load(void *opaque, struct vm_state_rd *r, uint32_t version, struct vk_error *err)
@@ -57,23 +58,29 @@ static int clock_load(void *opaque, struct vm_state_rd *r, uint32_t version, str
 	struct virt_board *b = opaque;
 	uint64_t mtime = vm_state_get_u64(r), wall = vm_state_get_u64(r), now;
 	bool live = vm_state_get_bool(r);
+	bool paused = version >= 2 && vm_state_get_bool(r);
 
 	if (r->bad)
 		return 0;
 	now = realtime_ns();
-	if (live && now > wall)
+	/* A paused guest's time stands still, across a switchover too. */
+	if (live && !paused && now > wall)
 		mtime += (now - wall) / NS_PER_TICK;
 	if (mtime > UINT64_MAX / 2 / NS_PER_TICK)
 		return vk_error_set(err, EINVAL, "guest time %llu ticks is out of range",
 		                    (unsigned long long)mtime);
 	/* Modulo 2^64, as virt_mtime() subtracts. */
 	__atomic_store_n(&b->clock_base_ns, vk_now_ns() - mtime * NS_PER_TICK, __ATOMIC_RELEASE);
+	/* riscv_virt_main() parks the harts before they run (the paused event follows). */
+	b->paused = paused;
+	b->pause_reported = false;
 	return 0;
 }
 
+/* Version 2 added whether the machine was paused: a paused machine comes back paused. */
 static const struct vm_device_ops clock_ops = {
         .kind = "riscv-virt clock",
-        .version = 1,
+        .version = 2,
         .save = clock_save,
         .load = clock_load,
 };

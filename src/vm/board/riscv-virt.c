@@ -591,6 +591,9 @@ int riscv_virt_main(const struct vm_machine_config *cfg, const struct vm_monitor
 		 * again, riscv_boot_load() in virt_reboot()). */
 		vm_loop_lock(b.loop);
 		r = vm_monitor_restore(mon, &b.reg, err);
+		/* Saved or sent while paused: no hart runs until a resume. */
+		if (r == 0 && b.paused)
+			rv_harts_request(&b.threads, RV_HARTS_PAUSE);
 		vm_loop_unlock(b.loop);
 	} else if (r == 0) {
 		r = riscv_boot_load(&b.boot, cfg, &b.mem, b.nr_virtio, err);
