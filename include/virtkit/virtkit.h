@@ -248,6 +248,19 @@ char *virtkit_instance_save(virtkit_conn *conn, const char *name, const char *pa
 /* Start again the instance whose state was saved to path. */
 virtkit_instance *virtkit_restore(virtkit_conn *conn, const char *path, virtkit_error **err);
 /*
+ * Move a running (or paused) VM to the virtkitd listening on dest_socket (a path on the
+ * source daemon's host), with its definition: it runs there (paused if it was) and is
+ * undefined here, unless VIRTKIT_MIGRATE_KEEP_SOURCE keeps it here, shut off. Without
+ * VIRTKIT_MIGRATE_LIVE the VM stops while its memory is copied (virsh migrate without
+ * --live). On failure it goes on running here. The answer is JSON text (free()):
+ * {"bytes", "downtime_ms", "total_ms", "destination": the instance there, "source":
+ * "undefined"|"kept", ...}.
+ */
+#define VIRTKIT_MIGRATE_LIVE        1u
+#define VIRTKIT_MIGRATE_KEEP_SOURCE 2u
+char *virtkit_instance_migrate(virtkit_conn *conn, const char *name, const char *dest_socket,
+                               unsigned flags, virtkit_error **err);
+/*
  * Snapshots: a saved state the VM goes on from (refused for a VM with a
  * writable disk). create: snap NULL for a name from the time; the answer is
  * the snapshot {"name", "created_ms", "bytes"}; list: {"snapshots": [...]}.

@@ -4,8 +4,11 @@
  *   save NAME FILE          the VM's state to FILE (on the daemon's host), and it stops
  *   restore FILE            the instance saved to FILE runs again from there
  *   snapshot create NAME [SNAP] | list NAME | restore NAME SNAP | delete NAME SNAP
- * A relative FILE is made absolute here, since the daemon has its own working folder.
+ *   migrate NAME --to SOCKET [--live] [--keep-source]   the VM moves to another virtkitd
+ * A relative FILE or SOCKET is made absolute here, since the daemon has its own working
+ * folder.
  */
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,5 +187,62 @@ int cmd_snapshot(struct cli *cli, int argc, char **argv)
 		       strcmp(sub, "restore") == 0 ? "Restored" : "Deleted", snap, name);
 	else
 		printf("{}\n");
+	return CLI_OK;
+}
+
+int cmd_migrate(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	        {"to", required_argument, NULL, 'T'},
+	        {"live", no_argument, NULL, 'l'},
+	        {"keep-source", no_argument, NULL, 'k'},
+	        {NULL, 0, NULL, 0},
+	};
+	virtkit_error *err = NULL;
+	char to[PATH_MAX], *reply;
+	const char *dest = NULL;
+	unsigned flags = 0;
+	int c, st;
+
+	while ((c = cli_getopt_any(argc, argv, "", opts)) != -1) {
+		if (c == 'T')
+			dest = optarg;
+		else if (c == 'l')
+			flags |= VIRTKIT_MIGRATE_LIVE;
+		else if (c == 'k')
+			flags |= VIRTKIT_MIGRATE_KEEP_SOURCE;
+		else
+			return CLI_USAGE;
+	}
+	if (optind != argc - 1 || !dest)
+		return cli_usage("usage: virtkit migrate NAME|UUID --to SOCKET [--live] "
+		                 "[--keep-source]");
+	if (absolute(dest, to, sizeof(to)) < 0)
+		return CLI_USAGE;
+	if (!cli_conn(cli, &st))
+		return st;
+	reply = virtkit_instance_migrate(cli->conn, argv[optind], to, flags, &err);
+	if (!reply)
+		return cli_fail(err);
+	if (cli->json) {
+		cli_print_json(reply);
+	} else {
+		json_object *o = json_tokener_parse(reply), *v;
+		long long bytes =
+		        json_object_object_get_ex(o, "bytes", &v) ? json_object_get_int64(v) : 0;
+		long long down = json_object_object_get_ex(o, "downtime_ms", &v)
+		                         ? json_object_get_int64(v)
+		                         : 0;
+		char sz[VK_SIZE_STR_MAX];
+
+		printf("Migrated '%s' to %s (%s sent, %lld ms stopped); %s here\n", argv[optind],
+		       to, vk_format_size((uint64_t)bytes, sz, sizeof(sz)), down,
+		       flags & VIRTKIT_MIGRATE_KEEP_SOURCE ? "its definition stays"
+		                                           : "it is undefined");
+		if (json_object_object_get_ex(o, "warning", &v))
+			fprintf(stderr, "virtkit: warning: %s\n", json_object_get_string(v));
+		json_object_put(o);
+	}
+	free(reply);
 	return CLI_OK;
 }

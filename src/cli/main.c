@@ -80,6 +80,13 @@ static const struct cli_command commands[] = {
          "  snapshot create NAME [SNAP]   save the state; the VM goes on\n"
          "  snapshot list NAME | restore NAME SNAP (VM shut off) | delete NAME SNAP\n" FMT,
          cmd_snapshot},
+        {"migrate", "NAME|UUID --to SOCKET [--live] [--keep-source]",
+         "move a VM with its definition to another virtkitd",
+         "      --to SOCKET       the destination daemon's API socket (on this host)\n"
+         "      --live            copy the memory while the guest runs (default: it stops\n"
+         "                        while its memory is copied, as virsh migrate)\n"
+         "      --keep-source     keep the definition here, shut off (default: undefine)\n" FMT,
+         cmd_migrate},
         {"console", "NAME|UUID", "attach to the console (escape: Ctrl-])", NULL, cmd_console},
         {"logs", "NAME|UUID [--tail N] [--follow]", "print the console log",
          "  -n, --tail N          the last N lines only\n"

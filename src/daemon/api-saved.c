@@ -50,8 +50,7 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The request's JSON body, which may be empty ({}): *out is an object. */
-static int body_object(struct http_req *req, json_object **out, struct vk_error *err)
+int api_body_object(struct http_req *req, json_object **out, struct vk_error *err)
 {
 	int r;
 
@@ -67,8 +66,7 @@ static int body_object(struct http_req *req, json_object **out, struct vk_error 
 	return r;
 }
 
-/* Only the keys in allowed. */
-static int only_keys(json_object *o, const char *const *allowed, struct vk_error *err)
+int api_only_keys(json_object *o, const char *const *allowed, struct vk_error *err)
 {
 	json_object_object_foreach(o, key, val)
 	{
@@ -113,7 +111,7 @@ enum MHD_Result api_save(struct http_req *req, struct instance *inst)
 	json_object *o = NULL, *reply;
 	int r;
 
-	if ((r = body_object(req, &o, &err)) == 0 && (r = only_keys(o, keys, &err)) == 0)
+	if ((r = api_body_object(req, &o, &err)) == 0 && (r = api_only_keys(o, keys, &err)) == 0)
 		r = get_path(o, path, sizeof(path), &err);
 	json_object_put(o);
 	if (r == 0)
@@ -145,7 +143,7 @@ enum MHD_Result api_restore(struct http_req *req)
 	json_object *o = NULL;
 	int r;
 
-	if ((r = body_object(req, &o, &err)) == 0 && (r = only_keys(o, keys, &err)) == 0)
+	if ((r = api_body_object(req, &o, &err)) == 0 && (r = api_only_keys(o, keys, &err)) == 0)
 		r = get_path(o, path, sizeof(path), &err);
 	json_object_put(o);
 	if (r == 0)
@@ -271,7 +269,7 @@ static enum MHD_Result create_snapshot(struct http_req *req, struct instance *in
 	struct stat st;
 	int r;
 
-	if ((r = body_object(req, &o, &err)) == 0 && (r = only_keys(o, keys, &err)) == 0) {
+	if ((r = api_body_object(req, &o, &err)) == 0 && (r = api_only_keys(o, keys, &err)) == 0) {
 		if (json_object_object_get_ex(o, "name", &v)) {
 			const char *s = json_object_is_type(v, json_type_string)
 			                        ? json_object_get_string(v)

@@ -19,6 +19,12 @@ struct instance;
 struct store;
 struct vkd_paths;
 
+/* The request's JSON body, which may be empty ({}): *out is an object (api-migrate.c uses
+ * these too). */
+int api_body_object(struct http_req *req, json_object **out, struct vk_error *err) VK_MUST_CHECK;
+/* Only the keys in allowed (NULL-terminated). */
+int api_only_keys(json_object *o, const char *const *allowed, struct vk_error *err) VK_MUST_CHECK;
+
 /* Handed down by api_init(); read-only afterwards. */
 void api_saved_init(struct store *store, const struct vkd_paths *paths);
 

@@ -17,6 +17,7 @@
 
 #include "common/util.h"
 #include "daemon/api-images.h"
+#include "daemon/api-migrate.h"
 #include "daemon/api-network.h"
 #include "daemon/api-remote.h"
 #include "daemon/api-saved.h"
@@ -34,6 +35,8 @@
 
 static struct api_settings settings;
 
+static int undefine(struct instance *inst, json_object **summary, struct vk_error *err);
+
 void api_init(const struct api_settings *s)
 {
 	settings = *s;
@@ -41,6 +44,7 @@ void api_init(const struct api_settings *s)
 	api_logs_init(s->paths);
 	api_host_init(s->vm_binary, s->oci_runtime, s->shim);
 	api_saved_init(s->store, s->paths);
+	api_migrate_init(undefine);
 	api_images_init(s->store);
 }
 
@@ -434,27 +438,29 @@ static enum MHD_Result patch_instance(struct http_req *req, struct instance *ins
 	return http_json(req->conn, MHD_HTTP_OK, instance_full(inst));
 }
 
-static enum MHD_Result undefine_instance(struct http_req *req, struct instance *inst)
+/* Undefine a shut-off instance, under its job (api_undefine_fn). */
+static int undefine(struct instance *inst, json_object **summary, struct vk_error *err)
 {
-	struct vk_error err = {0};
 	struct vk_event ev;
 	char log[PATH_MAX + 4];
-	json_object *summary = NULL;
 	int r;
 
-	if ((r = lifecycle_job_begin(inst, "undefine", JOB_WAIT_MS, &err)) < 0)
-		return http_vk_error(req->conn, &err);
+	if (summary)
+		*summary = NULL;
+	if ((r = lifecycle_job_begin(inst, "undefine", JOB_WAIT_MS, err)) < 0)
+		return r;
 	pthread_mutex_lock(&inst->lock);
 	if (inst_state_active(inst->state))
-		r = vk_error_set(&err, EBUSY, "instance '%s' is %s: stop it first", inst->name,
+		r = vk_error_set(err, EBUSY, "instance '%s' is %s: stop it first", inst->name,
 		                 inst_state_name(inst->state));
 	pthread_mutex_unlock(&inst->lock);
 	if (r == 0) {
 		instance_event(inst, "undefined", &ev);
-		r = store_delete(settings.store, inst->uuid, &ev, &err);
+		r = store_delete(settings.store, inst->uuid, &ev, err);
 	}
 	if (r == 0) {
-		summary = instance_summary(inst);
+		if (summary)
+			*summary = instance_summary(inst);
 		api_saved_forget(inst->uuid);
 		instance_remove(inst);
 		images_release(inst->uuid); /* its disk or rootfs, when launched from an image */
@@ -465,7 +471,15 @@ static enum MHD_Result undefine_instance(struct http_req *req, struct instance *
 		}
 	}
 	lifecycle_job_end(inst);
-	if (r < 0)
+	return r;
+}
+
+static enum MHD_Result undefine_instance(struct http_req *req, struct instance *inst)
+{
+	struct vk_error err = {0};
+	json_object *summary;
+
+	if (undefine(inst, &summary, &err) < 0)
 		return http_vk_error(req->conn, &err);
 	return http_json(req->conn, MHD_HTTP_OK, summary);
 }
@@ -663,6 +677,13 @@ enum MHD_Result api_dispatch(void *opaque, struct http_req *req)
 		break;
 	case ROUTE_SAVE:
 		mr = api_save(req, inst);
+		break;
+	case ROUTE_MIGRATE:
+		mr = api_migrate(req, inst);
+		break;
+	case ROUTE_INCOMING:
+	case ROUTE_INCOMING_CONFIRM:
+		mr = api_incoming(req, inst);
 		break;
 	case ROUTE_SNAPSHOTS:
 	case ROUTE_SNAPSHOT:

@@ -45,11 +45,22 @@ struct driver {
 	 * Optional (VMs): write the workload's state to path (absolute); it then
 	 * ends with status 0, or goes on with keep_running. *reply: what the
 	 * workload said (sizes), owned by the caller. NULL: it cannot be saved.
-	 * A start with rt.restore_path set starts it from such a file.
+	 * A start with rt.restore_path set starts it from such a file (rt.start_paused: the
+	 * machine was paused when it was saved, and is paused again).
 	 */
 	int (*save)(struct instance *inst, const char *path, bool keep_running, json_object **reply,
 	            struct vk_error *err);
 	int (*resume)(struct instance *inst, struct vk_error *err);
+	/*
+	 * Optional (VMs): send the running workload to `to` (a `virtkit-vm run --incoming`
+	 * address); on success it ends with status 0, on failure it goes on here. *reply as
+	 * save's. A start with rt.incoming set starts such a receiver and returns once it
+	 * listens; ready() then waits until the machine it received runs (*st: running or
+	 * paused).
+	 */
+	int (*migrate)(struct instance *inst, const char *to, bool live, json_object **reply,
+	               struct vk_error *err);
+	int (*ready)(struct instance *inst, enum inst_state *st, struct vk_error *err);
 	/*
 	 * After a daemon restart, with rt.dir set and the shim found alive
 	 * (rt.shim_* set): find the workload (rt.pid/pidfd) and its state.

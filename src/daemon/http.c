@@ -62,6 +62,8 @@ unsigned http_status_for(int code)
 		return MHD_HTTP_GATEWAY_TIMEOUT;
 	case ESHUTDOWN:
 		return MHD_HTTP_SERVICE_UNAVAILABLE;
+	case ECONNREFUSED: /* another daemon this one needs (a migration's destination) */
+		return MHD_HTTP_BAD_GATEWAY;
 	default:
 		return MHD_HTTP_INTERNAL_SERVER_ERROR;
 	}

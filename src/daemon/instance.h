@@ -72,7 +72,12 @@ struct runtime {
 	char stop_signal[16];     /* what the graceful stop sent ("SIGTERM"), "" for a VM */
 	bool watched;             /* registered with the monitor */
 	bool saving;              /* its state was saved and it ends: the end is "saved" */
+	bool migrating;           /* its machine went to another host: the end is "migrated" */
 	const char *restore_path; /* during a start: the saved state to start from, or NULL */
+	/* From its start until it is confirmed or aborted: it waits for a migration (a VM's
+	 * `virtkit-vm run --incoming unix:RUNDIR/incoming.sock`), state starting/incoming. */
+	bool incoming;
+	bool start_paused; /* set by start: the saved machine was paused, and is again */
 	struct console *console;
 };
 

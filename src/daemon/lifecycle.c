@@ -2,14 +2,16 @@
 /*
  * Lifecycle operations (see lifecycle.h). States and reasons, as in libvirt:
  *   shutoff:  defined (never started), saved (its state went to a file),
+ *             migrated (it went to another daemon, which runs it now),
  *             shutdown (powered off / asked to stop,
  *             or exited with status 0), destroyed (killed), failed (could not
  *             start), daemon (found gone after a daemon restart, with no record
  *             of how it ended); containers also exited (a non-zero status) and
  *             signal (a signal we did not send)
- *   starting: user, autostart
- *   running:  booted, unpaused, restored (started from a saved state)
- *   paused:   user
+ *   starting: user, autostart, incoming (waits for a migration)
+ *   running:  booted, unpaused, restored (started from a saved state),
+ *             migrated (arrived from another daemon)
+ *   paused:   user, restored, migrated (saved or sent while paused)
  *   stopping: user
  *   crashed:  VMs only: error (virtkit-vm's non-zero exit), signal (killed by a
  *             signal we did not send)
@@ -185,8 +187,11 @@ static enum inst_state cur_state(struct instance *inst)
 
 /* --- start ------------------------------------------------------------------ */
 
-/* restore: the saved state to start from (a VM), or NULL to boot. */
-static int do_start(struct instance *inst, bool autostart, const char *restore,
+/*
+ * restore: the saved state to start from (a VM), or NULL to boot. incoming: start a
+ * VM that waits for a migration instead (it stays starting/incoming).
+ */
+static int do_start(struct instance *inst, bool autostart, const char *restore, bool incoming,
                     struct vk_error *err)
 {
 	enum inst_state s = cur_state(inst);
@@ -197,14 +202,22 @@ static int do_start(struct instance *inst, bool autostart, const char *restore,
 		                    inst_state_name(s));
 	memset(&inst->rt, 0, sizeof(inst->rt));
 	inst->rt.restore_path = restore;
+	inst->rt.incoming = incoming;
 	inst->rt.def = instance_def(inst);
 	if (!inst->rt.def)
 		return vk_error_set(err, ENOMEM, "cannot start instance '%s': out of memory",
 		                    inst->name);
-	instance_set_state(inst, ST_STARTING, autostart ? "autostart" : "user", "starting");
+	instance_set_state(inst, ST_STARTING,
+	                   incoming    ? "incoming"
+	                   : autostart ? "autostart"
+	                               : "user",
+	                   "starting");
 	if ((r = rt_prepare(inst, err)) < 0 || (r = open_console(inst, err)) < 0 ||
 	    (r = drv(inst)->start(inst, err)) < 0) {
-		vk_error_prefix(err, "cannot %s instance '%s'", restore ? "restore" : "start",
+		vk_error_prefix(err, "cannot %s instance '%s'",
+		                restore    ? "restore"
+		                : incoming ? "receive"
+		                           : "start",
 		                inst->name);
 		if (err && err->code != EINVAL)
 			err->code = EIO;
@@ -233,8 +246,11 @@ static int do_start(struct instance *inst, bool autostart, const char *restore,
 		return -EIO;
 	}
 	inst->rt.restore_path = NULL; /* the caller's string */
-	instance_set_state(inst, ST_RUNNING, restore ? "restored" : "booted",
-	                   restore ? "restored" : "started");
+	if (incoming)
+		return 0; /* lifecycle_incoming_confirm() says when it runs */
+	/* A machine saved while paused comes back paused (docs/api.md). */
+	instance_set_state(inst, inst->rt.start_paused ? ST_PAUSED : ST_RUNNING,
+	                   restore ? "restored" : "booted", restore ? "restored" : "started");
 	return 0;
 }
 
@@ -244,7 +260,7 @@ int lifecycle_start(struct instance *inst, bool autostart, struct vk_error *err)
 
 	if ((r = lifecycle_job_begin(inst, "start", JOB_WAIT_MS, err)) < 0)
 		return r;
-	r = do_start(inst, autostart, NULL, err);
+	r = do_start(inst, autostart, NULL, false, err);
 	lifecycle_job_end(inst);
 	return r;
 }
@@ -376,7 +392,7 @@ int lifecycle_restart(struct instance *inst, int timeout_s, struct vk_error *err
 		return r;
 	r = do_stop(inst, false, timeout_s, NULL, err);
 	if (r == 0)
-		r = do_start(inst, false, NULL, err);
+		r = do_start(inst, false, NULL, false, err);
 	lifecycle_job_end(inst);
 	return r;
 }
@@ -478,7 +494,124 @@ int lifecycle_restore(struct instance *inst, const char *path, struct vk_error *
 		                    inst->name);
 	if ((r = lifecycle_job_begin(inst, "restore", JOB_WAIT_MS, err)) < 0)
 		return r;
-	r = do_start(inst, false, path, err);
+	r = do_start(inst, false, path, false, err);
+	lifecycle_job_end(inst);
+	return r;
+}
+
+/* --- migration -------------------------------------------------------------------- */
+
+int lifecycle_migrate(struct instance *inst, const char *to, bool live, json_object **reply,
+                      struct vk_error *err)
+{
+	enum inst_state s;
+	int r;
+
+	*reply = NULL;
+	if (!drv(inst)->migrate)
+		return vk_error_set(err, EINVAL,
+		                    "instance '%s' is a container: migrating it needs CRIU, which "
+		                    "virtkitd does not offer yet",
+		                    inst->name);
+	if ((r = lifecycle_job_begin(inst, "migrate", JOB_WAIT_MS, err)) < 0)
+		return r;
+	s = cur_state(inst);
+	if (s != ST_RUNNING && s != ST_PAUSED) {
+		r = vk_error_set(err, ENOTCONN, "instance '%s' is not running (it is %s)",
+		                 inst->name, inst_state_name(s));
+		goto out;
+	}
+	/* Set first: virtkit-vm exits as soon as it has answered. */
+	inst->rt.migrating = true;
+	r = drv(inst)->migrate(inst, to, live, reply, err);
+	if (r < 0) {
+		/* virtkit-vm takes its disks back and goes on (docs/virtkit-vm.md). */
+		inst->rt.migrating = false;
+		goto out;
+	}
+	if (!wait_exit(inst, KILL_WAIT_MS)) {
+		/* The machine runs at the destination: this copy must not go on. */
+		vk_warn("instance '%s' was migrated but did not end: killing it", inst->name);
+		(void)drv(inst)->destroy(inst, NULL);
+		if (!wait_exit(inst, KILL_WAIT_MS) && inst->rt.shim_pid > 0)
+			kill(-inst->rt.shim_pid, SIGKILL);
+	}
+	flush_exit(inst);
+out:
+	lifecycle_job_end(inst);
+	if (r < 0) {
+		json_object_put(*reply);
+		*reply = NULL;
+	}
+	return r;
+}
+
+int lifecycle_incoming(struct instance *inst, char *addr, size_t len, struct vk_error *err)
+{
+	int r;
+
+	if (!drv(inst)->migrate)
+		return vk_error_set(err, EINVAL,
+		                    "instance '%s' is a container: it cannot receive a migration",
+		                    inst->name);
+	if ((r = lifecycle_job_begin(inst, "incoming", JOB_WAIT_MS, err)) < 0)
+		return r;
+	r = do_start(inst, false, NULL, true, err);
+	if (r == 0 && (size_t)snprintf(addr, len, "unix:%s/incoming.sock", inst->rt.dir) >= len)
+		r = vk_error_set(err, ENAMETOOLONG, "the run folder '%s' is too long",
+		                 settings.paths->run_dir);
+	lifecycle_job_end(inst);
+	return r;
+}
+
+/* Under the job: the instance waits for a migration. */
+static int check_incoming(struct instance *inst, struct vk_error *err)
+{
+	enum inst_state s = cur_state(inst);
+
+	if (s == ST_STARTING && inst->rt.incoming)
+		return 0;
+	return vk_error_set(err, ENOTCONN,
+	                    "instance '%s' is not waiting for a migration (it is %s)", inst->name,
+	                    inst_state_name(s));
+}
+
+int lifecycle_incoming_confirm(struct instance *inst, struct vk_error *err)
+{
+	enum inst_state st;
+	int r;
+
+	if ((r = lifecycle_job_begin(inst, "incoming", JOB_WAIT_MS, err)) < 0)
+		return r;
+	if ((r = check_incoming(inst, err)) == 0 && (r = drv(inst)->ready(inst, &st, err)) < 0)
+		vk_error_prefix(err, "instance '%s' did not arrive", inst->name);
+	if (r == 0) {
+		inst->rt.incoming = false;
+		/* Paused at the source: paused here (the machine state says so). */
+		instance_set_state(inst, st, "migrated", "migrated");
+	}
+	lifecycle_job_end(inst);
+	return r;
+}
+
+int lifecycle_incoming_abort(struct instance *inst, struct vk_error *err)
+{
+	enum inst_state s;
+	int r;
+
+	if ((r = lifecycle_job_begin(inst, "incoming", JOB_WAIT_MS, err)) < 0)
+		return r;
+	s = cur_state(inst);
+	if (inst_state_active(s) && (r = check_incoming(inst, err)) == 0) {
+		inst->rt.kill_requested = true;
+		(void)drv(inst)->destroy(inst, NULL);
+		if (!wait_exit(inst, KILL_WAIT_MS) && inst->rt.shim_pid > 0)
+			kill(-inst->rt.shim_pid, SIGKILL);
+		if (!wait_exit(inst, KILL_WAIT_MS))
+			r = vk_error_set(err, ETIMEDOUT,
+			                 "the receiver of instance '%s' did not end", inst->name);
+		flush_exit(inst);
+	}
 	lifecycle_job_end(inst);
 	return r;
 }
@@ -543,12 +676,12 @@ void lifecycle_finalize(struct instance *inst)
 	}
 	if (ex.known)
 		instance_set_exit(inst, &ex);
-	if (rt->saving && ex.known && !ex.signaled && ex.code == 0) {
+	if ((rt->saving || rt->migrating) && ex.known && !ex.signaled && ex.code == 0) {
 		st = ST_SHUTOFF;
-		reason = "saved";
+		reason = rt->saving ? "saved" : "migrated";
 	} else if (rt->kill_requested) {
 		st = ST_SHUTOFF;
-		reason = rt->saving ? "saved" : "destroyed";
+		reason = rt->saving ? "saved" : rt->migrating ? "migrated" : "destroyed";
 	} else if (rt->stop_requested || (ex.known && !ex.signaled && ex.code == 0)) {
 		st = ST_SHUTOFF;
 		reason = "shutdown";

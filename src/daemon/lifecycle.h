@@ -54,8 +54,26 @@ int lifecycle_resume(struct instance *inst, struct vk_error *err) VK_MUST_CHECK;
  */
 int lifecycle_save(struct instance *inst, const char *path, bool keep_running, json_object **reply,
                    struct vk_error *err) VK_MUST_CHECK;
-/* Start a shut-off VM from a state saved for it (running, reason "restored"). */
+/* Start a shut-off VM from a state saved for it (running, reason "restored"; paused, reason
+ * "restored", when it was saved while paused). */
 int lifecycle_restore(struct instance *inst, const char *path, struct vk_error *err) VK_MUST_CHECK;
+
+/*
+ * Migration (api-migrate.h drives it; docs/api.md, "Migration"). The source:
+ * send the running (or paused) VM to `to`, the address of a receiver another
+ * daemon started; on success it has ended (shutoff, reason "migrated"), on
+ * failure it goes on here and err says why.
+ */
+int lifecycle_migrate(struct instance *inst, const char *to, bool live, json_object **reply,
+                      struct vk_error *err) VK_MUST_CHECK;
+/* The destination: start a shut-off VM as a receiver (starting, reason "incoming"); addr
+ * gets the address to send it to ("unix:PATH"). */
+int lifecycle_incoming(struct instance *inst, char *addr, size_t len,
+                       struct vk_error *err) VK_MUST_CHECK;
+/* The machine was sent: wait until it runs here (running or paused, reason "migrated"). */
+int lifecycle_incoming_confirm(struct instance *inst, struct vk_error *err) VK_MUST_CHECK;
+/* The migration failed: end the receiver (shut off); nothing to do when it ended already. */
+int lifecycle_incoming_abort(struct instance *inst, struct vk_error *err) VK_MUST_CHECK;
 
 /* The workload ended (the monitor's exit callback, no job held). */
 void lifecycle_on_exit(struct instance *inst);

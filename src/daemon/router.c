@@ -211,6 +211,11 @@ int router_match(const char *method, const char *path, struct route_match *m, st
 			return r;
 		goto out;
 	}
+	if (n == 5 && strcmp(segs[3], "incoming") == 0 && strcmp(segs[4], "confirm") == 0) {
+		m->id = ROUTE_INCOMING_CONFIRM;
+		r = method_ok(method, "POST", m);
+		goto out;
+	}
 	if (n > 4)
 		goto notfound;
 	for (i = 1; i < ARRAY_SIZE(action_names); i++) {
@@ -239,6 +244,12 @@ int router_match(const char *method, const char *path, struct route_match *m, st
 	} else if (strcmp(segs[3], "save") == 0) {
 		m->id = ROUTE_SAVE;
 		r = method_ok(method, "POST", m);
+	} else if (strcmp(segs[3], "migrate") == 0) {
+		m->id = ROUTE_MIGRATE;
+		r = method_ok(method, "POST", m);
+	} else if (strcmp(segs[3], "incoming") == 0) {
+		m->id = ROUTE_INCOMING;
+		r = method_ok(method, "POST, DELETE", m);
 	} else {
 		goto notfound;
 	}

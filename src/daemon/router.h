@@ -12,9 +12,9 @@
 
 /*
  * Routes from ROUTE_INSTANCE to ROUTE_EXEC name an instance; from ROUTE_NETWORK, a network;
- * ROUTE_POOL and ROUTE_VOLUMES a pool, ROUTE_VOLUME a pool and a volume; ROUTE_SAVE and
- * ROUTE_SNAPSHOTS an instance, ROUTE_SNAPSHOT and ROUTE_SNAPSHOT_RESTORE an instance and a
- * snapshot.
+ * ROUTE_POOL and ROUTE_VOLUMES a pool, ROUTE_VOLUME a pool and a volume; ROUTE_SAVE,
+ * ROUTE_SNAPSHOTS, ROUTE_MIGRATE and ROUTE_INCOMING* an instance, ROUTE_SNAPSHOT and
+ * ROUTE_SNAPSHOT_RESTORE an instance and a snapshot.
  */
 enum route_id {
 	ROUTE_SERVER,         /* GET /1.0 */
@@ -44,6 +44,9 @@ enum route_id {
 	ROUTE_TRUST_CERT,       /* DELETE /1.0/trust/FINGERPRINT (key) */
 	ROUTE_TRUST_TOKENS,     /* POST /1.0/trust/tokens */
 	ROUTE_TRUST_TOKEN,      /* DELETE /1.0/trust/tokens/NAME (key) */
+	ROUTE_MIGRATE,          /* POST /1.0/instances/NAME/migrate */
+	ROUTE_INCOMING,         /* POST, DELETE /1.0/instances/NAME/incoming */
+	ROUTE_INCOMING_CONFIRM, /* POST /1.0/instances/NAME/incoming/confirm */
 };
 
 enum route_action {

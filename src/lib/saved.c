@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* libvirtkit: saving and restoring VMs, and their snapshots (docs/api.md). */
+/* libvirtkit: saving, restoring and migrating VMs, and their snapshots (docs/api.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +99,37 @@ virtkit_instance *virtkit_restore(virtkit_conn *conn, const char *path, virtkit_
 	if (!i)
 		vkl_error(err, VIRTKIT_ERR_SYSTEM, 0, "out of memory");
 	return i;
+}
+
+char *virtkit_instance_migrate(virtkit_conn *conn, const char *name, const char *dest_socket,
+                               unsigned flags, virtkit_error **err)
+{
+	json_object *o;
+	char *p, *e, *resp;
+	size_t len;
+
+	if (!name || !*name || strlen(name) > 255 || !dest_socket || dest_socket[0] != '/') {
+		vkl_error(err, VIRTKIT_ERR_INVALID, 0,
+		          "migrating needs an instance name and the absolute path of the "
+		          "destination daemon's socket");
+		return NULL;
+	}
+	e = vkl_escape(name);
+	len = e ? strlen(e) + 32 : 0;
+	p = e ? malloc(len) : NULL;
+	if (p)
+		snprintf(p, len, "/1.0/instances/%s/migrate", e);
+	else
+		vkl_error(err, VIRTKIT_ERR_SYSTEM, 0, "out of memory");
+	free(e);
+	o = json_object_new_object();
+	json_object_object_add(o, "to", json_object_new_string(dest_socket));
+	json_object_object_add(o, "live", json_object_new_boolean(flags & VIRTKIT_MIGRATE_LIVE));
+	json_object_object_add(o, "keep_source",
+	                       json_object_new_boolean(flags & VIRTKIT_MIGRATE_KEEP_SOURCE));
+	resp = post(conn, "POST", p, o, err);
+	free(p);
+	return resp;
 }
 
 char *virtkit_snapshot_create(virtkit_conn *conn, const char *name, const char *snap,

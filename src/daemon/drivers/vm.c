@@ -4,6 +4,8 @@
  * under the shim with --control RUNDIR/control.sock and --console
  * socket:RUNDIR/console.sock. Pause, resume and power-down go through the
  * control socket (line-delimited JSON); force-stop is SIGKILL on its pidfd.
+ * Save, restore and migration are virtkit-vm's (docs/virtkit-vm.md): the
+ * receiving end of a migration is `run --incoming unix:RUNDIR/incoming.sock`.
  * A VM holds the volumes it runs from (volumes_acquire()) from its start until
  * its cleanup, so that none is deleted, resized or made a base under it.
  */
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -29,6 +32,7 @@
 #define CTL_TIMEOUT_MS   5000
 #define SAVE_TIMEOUT_MS  600000 /* a save writes all of the guest's RAM that is not zero */
 #define READY_TIMEOUT_MS 15000
+#define INCOMING_SOCK    "incoming.sock" /* in the run folder: `run --incoming` listens there */
 
 static int ctl_connect(const char *dir)
 {
@@ -170,6 +174,11 @@ static json_object *build_argv(struct instance *inst, const struct volume_disk *
 		/* The rest must agree with the saved machine; virtkit-vm says where not. */
 		push(a, "--restore");
 		push(a, inst->rt.restore_path);
+	} else if (inst->rt.incoming) {
+		/* Likewise with the machine that will arrive. */
+		push(a, "--incoming");
+		snprintf(buf, sizeof(buf), "unix:%s/" INCOMING_SOCK, inst->rt.dir);
+		push(a, buf);
 	}
 	push(a, "--arch");
 	push(a, def_get_str(def, "arch"));
@@ -288,6 +297,38 @@ static int wait_ready(struct instance *inst, enum inst_state *st, struct vk_erro
 	}
 }
 
+/*
+ * `run --incoming`: wait until it listens (its socket exists), or is gone. It opens
+ * its control socket only once the machine has arrived (vm_ready()).
+ */
+static int wait_listening(struct instance *inst, struct vk_error *err)
+{
+	uint64_t deadline = vk_now_ns() + (uint64_t)READY_TIMEOUT_MS * 1000000;
+	char path[PATH_MAX + sizeof(INCOMING_SOCK) + 1];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/" INCOMING_SOCK, inst->rt.dir);
+	for (;;) {
+		struct pollfd p = {.fd = inst->rt.shim_pidfd, .events = POLLIN};
+
+		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+			return 0;
+		if (poll(&p, 1, 0) > 0) {
+			char last[256];
+			shim_last_log_line(inst->rt.dir, last, sizeof(last));
+			proc_strip_prog(last, drv_settings.vm_binary);
+			return vk_error_set(err, EIO, "virtkit-vm exited at once%s%s",
+			                    last[0] ? ": " : "", last);
+		}
+		if (vk_now_ns() > deadline)
+			return vk_error_set(
+			        err, ETIMEDOUT,
+			        "virtkit-vm did not listen for the migration within %d s",
+			        READY_TIMEOUT_MS / 1000);
+		usleep(20000);
+	}
+}
+
 static int vm_start(struct instance *inst, struct vk_error *err)
 {
 	struct volume_disk disks[DEF_DISKS_MAX];
@@ -316,7 +357,11 @@ static int vm_start(struct instance *inst, struct vk_error *err)
 		return r;
 	inst->rt.pid = pid;
 	inst->rt.pidfd = proc_pidfd_open(pid);
-	return wait_ready(inst, &st, err);
+	if (inst->rt.incoming)
+		return wait_listening(inst, err);
+	r = wait_ready(inst, &st, err);
+	inst->rt.start_paused = r == 0 && st == ST_PAUSED;
+	return r;
 }
 
 static int vm_shutdown(struct instance *inst, struct vk_error *err)
@@ -368,6 +413,35 @@ static int vm_save(struct instance *inst, const char *path, bool keep_running, j
 	r = ctl_call(inst, "save", line, SAVE_TIMEOUT_MS, reply, err);
 	free(line);
 	return r;
+}
+
+static int vm_migrate(struct instance *inst, const char *to, bool live, json_object **reply,
+                      struct vk_error *err)
+{
+	json_object *o = json_object_new_object();
+	char *line;
+	int r;
+
+	json_object_object_add(o, "cmd", json_object_new_string("migrate"));
+	json_object_object_add(o, "to", json_object_new_string(to));
+	json_object_object_add(o, "live", json_object_new_boolean(live));
+	json_object_object_add(o, "id", json_object_new_int(1));
+	if (asprintf(&line, "%s\n",
+	             json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	                                                       JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
+		line = NULL;
+	json_object_put(o);
+	if (!line)
+		return vk_error_set(err, ENOMEM, "out of memory");
+	r = ctl_call(inst, "migrate", line, SAVE_TIMEOUT_MS, reply, err);
+	free(line);
+	return r;
+}
+
+/* The machine arrived: its control socket answers (or the process is gone). */
+static int vm_ready(struct instance *inst, enum inst_state *st, struct vk_error *err)
+{
+	return wait_ready(inst, st, err);
 }
 
 static int vm_reattach(struct instance *inst, enum inst_state *st, struct vk_error *err)
@@ -431,6 +505,8 @@ const struct driver vm_driver = {
         .pause = vm_pause,
         .resume = vm_resume,
         .save = vm_save,
+        .migrate = vm_migrate,
+        .ready = vm_ready,
         .reattach = vm_reattach,
         .stats = vm_stats,
         .cleanup = vm_cleanup,
