@@ -37,10 +37,11 @@ D2_PID=$!
 CLEANUP_PIDS="$D2_PID"
 # The destination's shims too, whatever happens (lib.sh's teardown knows the first daemon's).
 teardown2() {
-	local f
+	local rc=$? f
 	for f in "$T"/run2/instances/*/shim.pid; do
 		[ -f "$f" ] && kill -9 -- "-$(cut -d' ' -f1 "$f")" 2>/dev/null
 	done
+	(exit $rc) # teardown exits with the status it finds
 	teardown
 }
 trap teardown2 EXIT
