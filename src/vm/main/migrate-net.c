@@ -71,7 +71,13 @@ static int open_socket(const struct vm_migrate_addr *a, bool listening, struct v
 		struct sockaddr_un sa = {.sun_family = AF_UNIX};
 		struct stat st;
 
-		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", a->path);
+		/*
+		 * Listening: bound under PATH~ and renamed to PATH once it listens, so
+		 * that whoever waits for PATH to appear (virtkitd) can connect at once.
+		 */
+		bool tmp = listening && strlen(a->path) + 1 < sizeof(sa.sun_path);
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s%s", a->path, tmp ? "~" : "");
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return vk_error_errno(err, errno, "cannot %s 'unix:%s'", what, a->path);
@@ -79,9 +85,15 @@ static int open_socket(const struct vm_migrate_addr *a, bool listening, struct v
 			/* Replace a stale socket, never anything else. */
 			if (lstat(a->path, &st) == 0 && S_ISSOCK(st.st_mode))
 				unlink(a->path);
+			if (lstat(sa.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
+				unlink(sa.sun_path);
 			if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-			    chmod(a->path, 0600) < 0 || listen(fd, 1) < 0)
+			    chmod(sa.sun_path, 0600) < 0 || listen(fd, 1) < 0 ||
+			    (tmp && rename(sa.sun_path, a->path) < 0)) {
+				if (tmp)
+					unlink(sa.sun_path);
 				goto fail;
+			}
 		} else if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 			goto fail;
 		}
