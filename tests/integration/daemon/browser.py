@@ -91,6 +91,14 @@ def wait(cond, timeout=30, step=0.2):
     return None
 
 
+def click_row_button(name, action):
+    """The table is rebuilt every 5 s (pollTable): a row's button found just before may be
+    stale by the click; find it again until the click lands."""
+    css = f'#rows tr[data-name="{name}"] button[data-action="{action}"]'
+    if not wait(lambda: drv.find_element(By.CSS_SELECTOR, css).click() or True, 10):
+        raise AssertionError(f"cannot click {action} of '{name}'")
+
+
 opts = webdriver.ChromeOptions()
 opts.binary_location = chromium
 for a in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -162,15 +170,15 @@ try:
     made = vk("define", os.path.join(tmp, "btn.json"))
     if not wait(lambda: rows().get("btn") == "shutoff", 60):
         raise AssertionError(f"'btn' is not listed as shutoff: {rows()}; define: {made.stderr}")
-    drv.find_element(By.CSS_SELECTOR, '#rows tr[data-name="btn"] button[data-action="start"]').click()
+    click_row_button("btn", "start")
     ok = wait(lambda: rows().get("btn") == "running", 60)
     tap(bool(ok), CHECKS[4], f"rows: {rows()}")
-    drv.find_element(By.CSS_SELECTOR, '#rows tr[data-name="btn"] button[data-action="stop"]').click()
+    click_row_button("btn", "stop")
     ok = wait(lambda: rows().get("btn") == "shutoff", 60)
     tap(bool(ok), CHECKS[5], f"rows: {rows()}")
 
     # The console terminal of the container made from the form (an interactive shell).
-    drv.find_element(By.CSS_SELECTOR, '#rows tr[data-name="fromform"] button[data-action="console"]').click()
+    click_row_button("fromform", "console")
     wait(lambda: "what you type" in drv.find_element(By.ID, "term-status").text, 20)
     area = drv.find_element(By.CSS_SELECTOR, "#terminal .xterm-helper-textarea")
     area.send_keys("echo typed-$((6*7))-in-browser\n")
