@@ -48,9 +48,10 @@ void api_migrate_init(api_undefine_fn undefine)
 static int peer_call(virtkit_conn *conn, const char *method, const char *path, json_object *body,
                      json_object **out, struct vk_error *err)
 {
-	const char *b = body ? json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN |
-	                                                                  JSON_C_TO_STRING_NOSLASHESCAPE)
-	                     : NULL;
+	const char *b =
+	        body ? json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN |
+	                                                            JSON_C_TO_STRING_NOSLASHESCAPE)
+	             : NULL;
 	virtkit_error *ve = NULL;
 	char *resp = NULL;
 	size_t len = 0;
@@ -59,8 +60,8 @@ static int peer_call(virtkit_conn *conn, const char *method, const char *path, j
 
 	if (out)
 		*out = NULL;
-	if (virtkit_request(conn, method, path, b ? "application/json" : NULL, b,
-	                    b ? strlen(b) : 0, &resp, &len, &status, &ve) < 0) {
+	if (virtkit_request(conn, method, path, b ? "application/json" : NULL, b, b ? strlen(b) : 0,
+	                    &resp, &len, &status, &ve) < 0) {
 		r = vk_error_set(err, EIO, "%s", virtkit_error_message(ve));
 		virtkit_error_free(ve);
 		return r;
@@ -176,8 +177,8 @@ static int check_movable(struct instance *inst, json_object *def, struct vk_erro
 }
 
 /* Steps 1-2: the definition there, and its receiver; *addr: where to send the machine. */
-static int prepare_peer(virtkit_conn *conn, const char *to, struct instance *inst,
-                        json_object *def, char *addr, size_t len, struct vk_error *err)
+static int prepare_peer(virtkit_conn *conn, const char *to, struct instance *inst, json_object *def,
+                        char *addr, size_t len, struct vk_error *err)
 {
 	char path[DEF_NAME_MAX + 64];
 	json_object *o = NULL, *v;

@@ -22,8 +22,7 @@ struct instance;
 
 /* Handed down by api_init(): how an instance is undefined (api.c's DELETE, under its own
  * job; *summary: the instance as it was, may be NULL). */
-typedef int (*api_undefine_fn)(struct instance *inst, json_object **summary,
-                               struct vk_error *err);
+typedef int (*api_undefine_fn)(struct instance *inst, json_object **summary, struct vk_error *err);
 void api_migrate_init(api_undefine_fn undefine);
 
 /* ROUTE_MIGRATE: the source's side. */
