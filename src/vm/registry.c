@@ -207,6 +207,24 @@ int vm_registry_load(struct vm_registry *reg, struct vm_state_in *in, uint64_t *
 	return 0;
 }
 
+int vm_registry_disk_overlay(struct vm_registry *reg, unsigned disk, const char *path,
+                             struct vk_error *err)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < reg->nr; i++) {
+		struct vm_registry_entry *e = &reg->entry[i];
+
+		if (!e->ops->disk_overlay || n++ != disk)
+			continue;
+		if (e->ops->disk_overlay(e->opaque, path, err) < 0)
+			return vk_error_prefix(err, "cannot put an overlay on disk %u ('%s')", disk,
+			                       e->name);
+		return 0;
+	}
+	return vk_error_set(err, ENODEV, "the machine has no disk %u (it has %u)", disk, n);
+}
+
 int vm_registry_handover(struct vm_registry *reg, bool take, struct vk_error *err)
 {
 	for (unsigned i = 0; i < reg->nr; i++) {

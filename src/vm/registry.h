@@ -45,6 +45,9 @@ struct vm_device_ops {
 	/* Optional: a migration's switchover: let go of (take false) or take (take true) the
 	 * host resources another machine process needs (disk image locks). */
 	int (*handover)(void *opaque, bool take, struct vk_error *err);
+	/* Optional, disks only (the registry counts disks by it): put a new qcow2 image at
+	 * path over the disk's image, which becomes its read-only backing file. */
+	int (*disk_overlay)(void *opaque, const char *path, struct vk_error *err);
 };
 
 struct vm_registry_entry {
@@ -102,6 +105,15 @@ int vm_registry_load(struct vm_registry *reg, struct vm_state_in *in, uint64_t *
  * fails); take true takes them, and on failure lets go of what it took.
  */
 int vm_registry_handover(struct vm_registry *reg, bool take, struct vk_error *err) VK_MUST_CHECK;
+
+/*
+ * Put a qcow2 overlay at path over disk number disk (0: the first disk registered,
+ * the order of --disk): the guest writes the overlay from now on, and the image it
+ * wrote becomes the overlay's read-only backing file. -ENODEV when there is no such
+ * disk; on any failure the disk is as it was.
+ */
+int vm_registry_disk_overlay(struct vm_registry *reg, unsigned disk, const char *path,
+                             struct vk_error *err) VK_MUST_CHECK;
 
 /* One DEVICE record's payload, applied to its device (for tests and fuzzing). */
 int vm_registry_load_record(struct vm_registry *reg, const struct vm_state_record *rec,

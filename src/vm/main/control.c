@@ -149,7 +149,7 @@ static void control_job_done(void *ctx, struct json_object *reply)
 	free(p);
 }
 
-/* save / migrate: NULL when started (the reply comes from control_job_done). */
+/* save / migrate / disk-overlay: NULL when started (the reply comes from control_job_done). */
 static struct json_object *control_start_job(struct vm_control *c, unsigned idx, const char *name,
                                              struct json_object *req, struct json_object *id,
                                              struct vk_error *err)
@@ -212,7 +212,8 @@ static struct json_object *control_execute(struct vm_control *c, unsigned idx, c
 		r = c->ops->powerdown(c->opaque, &err);
 	} else if (!strcmp(name, "quit")) {
 		c->ops->quit(c->opaque);
-	} else if (!strcmp(name, "save") || !strcmp(name, "migrate")) {
+	} else if (!strcmp(name, "save") || !strcmp(name, "migrate") ||
+	           !strcmp(name, "disk-overlay")) {
 		json_object_object_get_ex(req, "id", &id);
 		control_start_job(c, idx, name, req, id, &err);
 		if (c->clients[idx]->waiting) {
@@ -224,7 +225,7 @@ static struct json_object *control_execute(struct vm_control *c, unsigned idx, c
 	} else {
 		vk_error_set(&err, EINVAL,
 		             "unknown command '%.64s' (expected status, pause, resume, powerdown, "
-		             "quit, save or migrate)",
+		             "quit, save, migrate or disk-overlay)",
 		             name);
 		r = -EINVAL;
 	}

@@ -23,6 +23,11 @@
  *     taken back, the log stops and the CPUs go on: the source resumes.
  * The downtime reported is the source's: from the final stop of the CPUs to
  * the destination's OK.
+ *
+ * disk-overlay (and save's disk_overlays): with the CPUs stopped, qcow2
+ * overlays go over the disks' images (vm_registry_disk_overlay); a save puts
+ * them while the state is taken, so that the images hold the disks as the
+ * state has them (a snapshot's disks) and the guest writes the overlays.
  */
 #include "vm/main/migrate.h"
 
@@ -47,7 +52,15 @@
 #define DEFAULT_DOWNTIME_MS 300
 #define DEFAULT_MAX_ROUNDS  30
 
-enum job_kind { JOB_SAVE, JOB_MIGRATE };
+#define MAX_OVERLAYS        16
+
+enum job_kind { JOB_SAVE, JOB_MIGRATE, JOB_OVERLAY };
+
+/* A qcow2 overlay to put over a disk (registry.h, vm_registry_disk_overlay). */
+struct overlay {
+	unsigned disk;
+	char *path;
+};
 
 struct vm_migrator {
 	struct vm_loop *loop;
@@ -68,6 +81,8 @@ struct vm_migrator {
 	bool keep_running, live;
 	uint64_t bandwidth, downtime_ns;
 	unsigned max_rounds;
+	struct overlay overlays[MAX_OVERLAYS]; /* save and disk-overlay */
+	unsigned nr_overlays;
 	vm_migrate_done done;
 	void *ctx;
 
@@ -88,7 +103,41 @@ static bool cancelled(struct vm_migrator *m)
 	return c;
 }
 
-/* ---- save -------------------------------------------------------------------------- */
+/* ---- save, disk overlays ------------------------------------------------------------- */
+
+/* CPUs stopped, machine lock held. With several, a failure leaves the disks before the
+ * one at fault on their overlays (the error says which). */
+static int put_overlays(struct vm_migrator *m, struct vm_registry *reg, struct vk_error *err)
+{
+	for (unsigned i = 0; i < m->nr_overlays; i++) {
+		int r = vm_registry_disk_overlay(reg, m->overlays[i].disk, m->overlays[i].path,
+		                                 err);
+
+		if (r < 0) {
+			if (i > 0)
+				vk_error_prefix(err,
+				                "disks before disk %u write to their overlays "
+				                "already",
+				                m->overlays[i].disk);
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int overlay_job(struct vm_migrator *m, struct vk_error *err)
+{
+	struct vm_registry *reg = m->ops->registry(m->machine);
+	int r = m->ops->cpus_stop(m->machine, err);
+
+	if (r < 0)
+		return r;
+	vm_loop_lock(m->loop);
+	r = put_overlays(m, reg, err);
+	vm_loop_unlock(m->loop);
+	m->ops->cpus_resume(m->machine);
+	return r;
+}
 
 static int write_state(struct vm_migrator *m, struct vm_registry *reg, struct vm_state_out *out,
                        const uint64_t *const *dirty, struct vk_error *err)
@@ -154,6 +203,15 @@ static int save_job(struct vm_migrator *m, struct vk_error *err)
 		free(tmp);
 		tmp = NULL;
 		m->bytes = vm_state_out_bytes(out);
+	}
+	/* Last, the CPUs still stopped: the disks stay as the state has them, and the guest
+	 * writes overlays from now on. Without them there is no snapshot: no file either. */
+	if (r == 0 && m->nr_overlays) {
+		vm_loop_lock(m->loop);
+		r = put_overlays(m, reg, err);
+		vm_loop_unlock(m->loop);
+		if (r < 0)
+			unlink(m->path);
 	}
 out:
 	if (r < 0 && err->msg[0] && !strstr(err->msg, m->path))
@@ -413,7 +471,9 @@ static void *job_thread(void *arg)
 	uint64_t one = 1;
 
 	vk_error_clear(&m->err);
-	m->result = m->kind == JOB_SAVE ? save_job(m, &m->err) : migrate_job(m, &m->err);
+	m->result = m->kind == JOB_SAVE      ? save_job(m, &m->err)
+	            : m->kind == JOB_OVERLAY ? overlay_job(m, &m->err)
+	                                     : migrate_job(m, &m->err);
 	if (write(m->efd, &one, sizeof(one)) < 0) {
 		/* the loop is gone: vm_migrator_free() joins us */
 	}
@@ -429,6 +489,8 @@ static struct json_object *job_reply(struct vm_migrator *m)
 		json_object_object_add(o, "error", json_object_new_string(m->err.msg));
 		return o;
 	}
+	if (m->kind == JOB_OVERLAY)
+		return o;
 	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)m->bytes));
 	json_object_object_add(o, "ram_bytes", json_object_new_int64((int64_t)m->ram_bytes));
 	if (m->kind == JOB_MIGRATE) {
@@ -462,10 +524,64 @@ static void job_finished(void *opaque, int fd, short revents)
 	pthread_mutex_lock(&m->lock);
 	m->running = false;
 	pthread_mutex_unlock(&m->lock);
-	end = m->result == 0 && (m->kind == JOB_MIGRATE || !m->keep_running);
+	end = m->result == 0 &&
+	      (m->kind == JOB_MIGRATE || (m->kind == JOB_SAVE && !m->keep_running));
 	m->done(m->ctx, job_reply(m));
 	if (end)
 		m->ops->finish(m->machine, m->kind == JOB_SAVE ? "saved" : "migrated");
+}
+
+static void overlays_free(struct vm_migrator *m)
+{
+	for (unsigned i = 0; i < m->nr_overlays; i++)
+		free(m->overlays[i].path);
+	m->nr_overlays = 0;
+}
+
+/*
+ * disk-overlay's {"disk": N, "path": P}, or save's "disk_overlays": [{"disk", "path"},
+ * ...] (optional). Paths absolute; a disk at most once.
+ */
+static int get_overlays(struct vm_migrator *m, struct json_object *req, struct vk_error *err)
+{
+	struct json_object *list, *one = NULL, *d, *p;
+	size_t n = 1;
+
+	overlays_free(m);
+	if (m->kind == JOB_MIGRATE)
+		return 0;
+	if (m->kind == JOB_SAVE) {
+		if (!json_object_object_get_ex(req, "disk_overlays", &list) || !list)
+			return 0;
+		if (!json_object_is_type(list, json_type_array))
+			return vk_error_set(err, EINVAL, "\"disk_overlays\" is not a list");
+		n = json_object_array_length(list);
+		if (n > MAX_OVERLAYS)
+			return vk_error_set(err, EINVAL, "more than %d \"disk_overlays\"",
+			                    MAX_OVERLAYS);
+	}
+	for (size_t i = 0; i < n; i++) {
+		one = m->kind == JOB_SAVE ? json_object_array_get_idx(list, i) : req;
+		if (!json_object_is_type(one, json_type_object) ||
+		    !json_object_object_get_ex(one, "disk", &d) ||
+		    !json_object_is_type(d, json_type_int) || json_object_get_int64(d) < 0 ||
+		    json_object_get_int64(d) >= 1024 ||
+		    !json_object_object_get_ex(one, "path", &p) ||
+		    !json_object_is_type(p, json_type_string) ||
+		    json_object_get_string(p)[0] != '/')
+			return vk_error_set(err, EINVAL,
+			                    "a disk overlay needs \"disk\" (0 is the first disk) "
+			                    "and \"path\" (absolute)");
+		for (unsigned j = 0; j < m->nr_overlays; j++)
+			if (m->overlays[j].disk == (unsigned)json_object_get_int64(d))
+				return vk_error_set(err, EINVAL, "disk %u is given two overlays",
+				                    m->overlays[j].disk);
+		m->overlays[m->nr_overlays].disk = (unsigned)json_object_get_int64(d);
+		m->overlays[m->nr_overlays].path = strdup(json_object_get_string(p));
+		if (!m->overlays[m->nr_overlays++].path)
+			return vk_error_set(err, ENOMEM, "out of memory");
+	}
+	return 0;
 }
 
 struct vm_migrator *vm_migrator_new(struct vm_loop *loop, const struct vm_control_ops *ops,
@@ -512,6 +628,7 @@ void vm_migrator_free(struct vm_migrator *m)
 	vm_loop_del_fd(m->loop, m->efd);
 	close(m->efd);
 	pthread_mutex_destroy(&m->lock);
+	overlays_free(m);
 	free(m->path);
 	free(m->config);
 	free(m);
@@ -564,7 +681,13 @@ int vm_migrator_start(struct vm_migrator *m, const char *cmd, struct json_object
 	pthread_mutex_unlock(&m->lock);
 	if (r < 0)
 		return vk_error_set(err, EBUSY, "a save or a migration is under way");
-	m->kind = !strcmp(cmd, "save") ? JOB_SAVE : JOB_MIGRATE;
+	m->kind = !strcmp(cmd, "save")           ? JOB_SAVE
+	          : !strcmp(cmd, "disk-overlay") ? JOB_OVERLAY
+	                                         : JOB_MIGRATE;
+	if ((r = get_overlays(m, req, err)) < 0)
+		return r;
+	if (m->kind == JOB_OVERLAY)
+		goto start;
 	if (!json_object_object_get_ex(req, m->kind == JOB_SAVE ? "path" : "to", &v) ||
 	    !json_object_is_type(v, json_type_string) || !*json_object_get_string(v))
 		return vk_error_set(err, EINVAL,
@@ -599,6 +722,7 @@ int vm_migrator_start(struct vm_migrator *m, const char *cmd, struct json_object
 	m->path = strdup(where);
 	if (!m->path)
 		return vk_error_set(err, ENOMEM, "out of memory");
+start:
 	m->done = done;
 	m->ctx = ctx;
 	m->rounds = m->bytes = m->ram_bytes = m->total_ns = m->downtime_ms_x1000 = 0;

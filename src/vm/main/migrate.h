@@ -32,8 +32,9 @@ struct vm_migrator *vm_migrator_new(struct vm_loop *loop, const struct vm_contro
 void vm_migrator_free(struct vm_migrator *m);
 
 /*
- * Start `save` ({"path", "keep_running"}) or `migrate` ({"to", "live", "bandwidth",
- * "downtime_ms", "max_rounds"}) from a control request. -EBUSY while another job runs,
+ * Start `save` ({"path", "keep_running", "disk_overlays"}), `migrate` ({"to", "live",
+ * "bandwidth", "downtime_ms", "max_rounds"}) or `disk-overlay` ({"disk", "path"}) from a
+ * control request. -EBUSY while another job runs,
  * -EINVAL for bad arguments (err set); otherwise done() is called once, later.
  */
 int vm_migrator_start(struct vm_migrator *m, const char *cmd, struct json_object *req,

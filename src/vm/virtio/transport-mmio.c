@@ -261,6 +261,13 @@ static int mmio_state_handover(void *opaque, bool take, struct vk_error *err)
 	return m->dev->ops->handover ? m->dev->ops->handover(m->dev, take, err) : 0;
 }
 
+static int mmio_state_disk_overlay(void *opaque, const char *path, struct vk_error *err)
+{
+	struct virtio_mmio *m = opaque;
+
+	return m->dev->ops->disk_overlay(m->dev, path, err);
+}
+
 static const struct vm_device_ops mmio_state_ops = {
         .kind = "virtio-mmio",
         .version = 1,
@@ -271,8 +278,22 @@ static const struct vm_device_ops mmio_state_ops = {
         .handover = mmio_state_handover,
 };
 
+/* The same for a disk: the registry counts disks by this op. */
+static const struct vm_device_ops mmio_disk_state_ops = {
+        .kind = "virtio-mmio",
+        .version = 1,
+        .reset = mmio_state_reset,
+        .save = mmio_state_save,
+        .load = mmio_state_load,
+        .post_load = mmio_state_post_load,
+        .handover = mmio_state_handover,
+        .disk_overlay = mmio_state_disk_overlay,
+};
+
 int virtio_mmio_register(struct virtio_mmio *m, struct vm_registry *reg, const char *name,
                          struct vk_error *err)
 {
-	return vm_registry_add(reg, name, &mmio_state_ops, m, err);
+	return vm_registry_add(reg, name,
+	                       m->dev->ops->disk_overlay ? &mmio_disk_state_ops : &mmio_state_ops,
+	                       m, err);
 }

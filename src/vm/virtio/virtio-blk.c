@@ -103,6 +103,7 @@ struct virtio_blk {
 	struct virtio_dev vdev;
 	struct block_backend *be;
 	struct block_aio *aio; /* NULL: synchronous */
+	struct vm_loop *loop;  /* where aio completes (virtio_blk_set_loop) */
 	char serial[BLK_ID_BYTES];
 	uint8_t config[BLK_CONFIG_SIZE];
 	struct blk_req *free_reqs;
@@ -371,6 +372,7 @@ int virtio_blk_set_loop(struct virtio_dev *dev, struct vm_loop *loop, struct vk_
 {
 	struct virtio_blk *b = to_blk(dev);
 
+	b->loop = loop;
 	b->aio = block_aio_new(b->be, loop, err);
 	return b->aio ? 0 : -EINVAL;
 }
@@ -430,6 +432,60 @@ static int blk_handover(struct virtio_dev *dev, bool take, struct vk_error *err)
 	return block_relock(b->be, err);
 }
 
+/*
+ * A qcow2 overlay over the image the guest writes (QEMU's blockdev-snapshot-sync):
+ * the image is written no more and becomes the overlay's backing file, opened
+ * read-only; the guest's writes go to the overlay. Every request in flight is
+ * finished and the image flushed first. The image's exclusive lock is let go
+ * only while the overlay opens (its backing file takes a shared one); if that
+ * fails the image is taken back and the overlay removed: the disk is as it was.
+ */
+static int blk_disk_overlay(struct virtio_dev *dev, const char *path, struct vk_error *err)
+{
+	struct virtio_blk *b = to_blk(dev);
+	struct block_open_opts o = {.format = BLOCK_FORMAT_QCOW2, .direct = b->be->direct_fd >= 0};
+	struct block_backend *ov;
+	struct block_aio *aio = NULL;
+	char *base;
+	int r;
+
+	if (b->be->readonly)
+		return vk_error_set(err, EROFS, "disk '%s' is read-only: it needs no overlay",
+		                    b->be->path);
+	if (b->aio)
+		block_aio_settle(b->aio);
+	if ((r = block_flush(b->be)) < 0)
+		return vk_error_errno(err, -r, "cannot flush disk '%s'", b->be->path);
+	/* Recorded absolute: the overlay may live in another folder than its base. */
+	base = realpath(b->be->path, NULL);
+	if (!base)
+		return vk_error_errno(err, errno, "cannot resolve disk image '%s'", b->be->path);
+	r = block_qcow2_create(path, b->be->size, base, b->be->format, err);
+	free(base);
+	if (r < 0)
+		return r;
+	block_unlock(b->be);
+	ov = block_open(path, &o, err);
+	if (ov && b->loop && !(aio = block_aio_new(ov, b->loop, err))) {
+		block_close(ov);
+		ov = NULL;
+	}
+	if (!ov) {
+		struct vk_error e2 = {0};
+
+		unlink(path);
+		if (block_relock(b->be, &e2) < 0)
+			vk_error_prefix(err, "%s; and disk '%s' cannot take its lock back (%s)",
+			                err->msg, b->be->path, e2.msg);
+		return -EIO;
+	}
+	block_aio_free(b->aio); /* settled above: nothing in flight */
+	block_close(b->be);
+	b->be = ov;
+	b->aio = aio;
+	return 0;
+}
+
 static const struct virtio_dev_ops blk_ops = {
         .name = "virtio-blk",
         .device_id = VIRTIO_ID_BLOCK,
@@ -447,6 +503,7 @@ static const struct virtio_dev_ops blk_ops = {
         .save = blk_save,
         .load = blk_load,
         .handover = blk_handover,
+        .disk_overlay = blk_disk_overlay,
 };
 
 static void put_le32(uint8_t *p, uint32_t v)

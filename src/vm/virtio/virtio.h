@@ -97,6 +97,9 @@ struct virtio_dev_ops {
 	/* Optional: a migration's switchover: let go of (take false) or take (take true) the
 	 * host resources the other machine process needs, such as a disk image's lock. */
 	int (*handover)(struct virtio_dev *dev, bool take, struct vk_error *err);
+	/* Optional (disks): put a new qcow2 image at path over the disk's image, which the
+	 * guest writes no more (registry.h, disk_overlay). Machine lock held, CPUs stopped. */
+	int (*disk_overlay)(struct virtio_dev *dev, const char *path, struct vk_error *err);
 };
 
 /* ---- the transport side: how the core raises interrupts --------------- */

@@ -16,7 +16,10 @@
     and the figures (total time, downtime, bytes) are printed as diagnostics; stop-and-copy
     (`"live": false`) over tcp: does the same;
   - a migration the destination refuses, or to an address nobody listens on: the reply says
-    why and the guest goes on in the source.
+    why and the guest goes on in the source;
+  - `disk-overlay` on a running guest's qcow2 disk: later writes go to the new overlay, the
+    image keeps what was written before; a path that exists and a disk that does not are
+    refused, and the disk goes on as it was.
 Every wait has a deadline; TAP output."""
 import os
 import re
@@ -433,6 +436,50 @@ def test_migration_failures(guest_dir, tmp):
             dst.wait()
 
 
+def chk(ok, name, detail):
+    if not T.check(ok, name):
+        T.diag(str(detail))
+    return ok
+
+
+def test_disk_overlay(guest_dir, tmp):
+    base, ov = os.path.join(tmp, 'ov-base.qcow2'), os.path.join(tmp, 'ov-top.qcow2')
+    made = subprocess.run([vktest.VM, 'image', 'create', base, '--format', 'qcow2', '--size',
+                           '8M'], capture_output=True, text=True)
+    if not chk(made.returncode == 0, 'disk-overlay: a qcow2 disk', made.stderr):
+        return
+    g = vktest.Guest(guest_dir, extra=['--disk', base + ',format=qcow2'])
+    try:
+        if not T.check(g.start(), 'disk-overlay: the guest boots'):
+            return
+        g.run(disk_cmd_write('BEFORE-OVERLAY'))
+        ctl = g.control()
+        reply = ctl.call({'cmd': 'disk-overlay', 'disk': 0, 'path': ov})
+        chk(reply.get('ok') is True and os.path.exists(ov), 'disk-overlay: ok, the overlay exists',
+            reply)
+        T.check((g.run(disk_cmd_write('AFTER-OVERLAY')) or '').strip().endswith('wrote'),
+                'disk-overlay: the guest writes on')
+        with open(base, 'rb') as f:
+            b = f.read()
+        with open(ov, 'rb') as f:
+            o = f.read()
+        T.check(b'BEFORE-OVERLAY' in b and b'AFTER-OVERLAY' not in b and
+                b'AFTER-OVERLAY' in o and base.encode() in o,
+                'disk-overlay: the image keeps the write before, the overlay (backed by the '
+                'image) takes the one after')
+        again = ctl.call({'cmd': 'disk-overlay', 'disk': 0, 'path': ov})
+        nodisk = ctl.call({'cmd': 'disk-overlay', 'disk': 3, 'path': ov + '.x'})
+        chk(again.get('ok') is False and nodisk.get('ok') is False and
+            'no disk 3' in nodisk.get('error', ''),
+            'disk-overlay: an existing path and a missing disk are refused', f'{again} {nodisk}')
+        ctl.close()
+        T.check('AFTER-AGAIN' in (g.run(disk_cmd_write('AFTER-AGAIN') + '; ' + disk_cmd_read())
+                                  or ''),
+                'disk-overlay: after the refusals the disk works as before')
+    finally:
+        g.stop()
+
+
 def free_port():
     s = socket.socket()
     s.bind(('127.0.0.1', 0))
@@ -457,6 +504,7 @@ def main():
         migrate(guest_dir, tmp, f'tcp:127.0.0.1:{port}', f'tcp:127.0.0.1:{port}', False,
                 memory='128M')
         test_migration_failures(guest_dir, tmp)
+        test_disk_overlay(guest_dir, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return T.done()
