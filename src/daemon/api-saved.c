@@ -5,10 +5,15 @@
  * checks the request, keeps which instance a saved file belongs to
  * (store-saved.h), and keeps the snapshot folder.
  *
- * A snapshot is a save that lets the VM go on. Its disks go on too, so a
- * snapshot of a VM with a writable disk would come back to a disk that moved
- * on without it: refused, with the reason, until virtkit-vm can put a qcow2
- * overlay on a running VM's disk.
+ * A snapshot is a save that lets the VM go on. Its disks go on too, so at the
+ * snapshot's moment virtkit-vm puts a qcow2 overlay over every writable disk
+ * (disk.qcow2 -> disk.SNAP.qcow2 beside it, as libvirt's external snapshots):
+ * the image keeps the disk as the snapshot has it, the guest writes the overlay,
+ * and the definition points at the overlay. A restore puts a new overlay over
+ * the snapshot's images (disk.rMS.qcow2) and starts from the saved state; the
+ * images are never written again. A writable raw disk (or volume) cannot take
+ * an overlay: refused, with the reason. Deleting a snapshot deletes its state,
+ * not the images, which later overlays stand on.
  */
 #include "daemon/api-saved.h"
 
@@ -28,18 +33,23 @@
 #include "daemon/paths.h"
 #include "daemon/proc.h"
 #include "daemon/store-saved.h"
+#include "daemon/store.h"
+#include "daemon/volumes-image.h"
 
-#define SNAP_EXT ".vks"
+#define SNAP_EXT  ".vks"
+#define SNAP_META ".json" /* beside SNAP.vks: the images that hold its disks */
 
 static struct {
 	struct store *store;
 	const struct vkd_paths *paths;
+	const char *vm_binary; /* its `image create` makes the overlays of a restore */
 } cfg;
 
-void api_saved_init(struct store *store, const struct vkd_paths *paths)
+void api_saved_init(struct store *store, const struct vkd_paths *paths, const char *vm_binary)
 {
 	cfg.store = store;
 	cfg.paths = paths;
+	cfg.vm_binary = vm_binary;
 }
 
 static int64_t wall_ms(void)
@@ -230,33 +240,131 @@ static enum MHD_Result list_snapshots(struct http_req *req, struct instance *ins
 	return http_json(req->conn, MHD_HTTP_OK, o);
 }
 
-/* Every disk read-only, or the reason it is not. */
-static int snapshot_allowed(struct instance *inst, struct vk_error *err)
+/*
+ * What a snapshot of inst needs: *overlays [{"disk", "path"}] for virtkit-vm, one per
+ * writable qcow2 disk (a new image beside the disk's, named after the snapshot), and
+ * *images [{"disk", "image"}]: the images that keep the disks as they are at the
+ * snapshot. Both NULL when every disk is read-only. Refused, with the reason, for a
+ * container and for a writable disk that cannot take an overlay.
+ */
+static int snapshot_plan(struct instance *inst, json_object *def, const char *snap,
+                         json_object **overlays, json_object **images, struct vk_error *err)
 {
-	json_object *def = instance_def(inst), *disks;
+	json_object *disks = def ? json_object_object_get(def, "disks") : NULL;
 	int r = 0;
 
+	*overlays = *images = NULL;
 	if (inst->type != DEF_VM)
-		r = vk_error_set(err, EINVAL,
-		                 "instance '%s' is a container: its snapshots need CRIU "
-		                 "checkpointing, which virtkitd does not offer yet",
-		                 inst->name);
-	disks = def ? json_object_object_get(def, "disks") : NULL;
+		return vk_error_set(err, EINVAL,
+		                    "instance '%s' is a container: its snapshots need CRIU "
+		                    "checkpointing, which virtkitd does not offer yet",
+		                    inst->name);
 	for (size_t i = 0; r == 0 && disks && i < json_object_array_length(disks); i++) {
-		json_object *d = json_object_array_get_idx(disks, i);
-		const char *what = def_get_str(d, "volume") ? def_get_str(d, "volume")
-		                                            : def_get_str(d, "path");
+		json_object *d = json_object_array_get_idx(disks, i), *o;
+		const char *path = def_get_str(d, "path"), *fmt = def_get_str(d, "format");
+		char ov[PATH_MAX];
+		size_t stem;
 
-		if (!def_get_bool(d, "readonly", false))
+		if (def_get_bool(d, "readonly", false))
+			continue;
+		if (!path)
 			r = vk_error_set(
 			        err, EBUSY,
-			        "instance '%s' has a writable disk ('%s'): a snapshot would "
-			        "come back to a disk that went on without it (a qcow2 overlay "
-			        "for the running VM is not implemented); save and restore it "
-			        "instead, or make the disk read-only",
-			        inst->name, what ? what : "?");
+			        "instance '%s' runs from volume '%s', writable: a snapshot "
+			        "needs a qcow2 overlay beside the disk, which a storage "
+			        "pool's volume cannot take; save and restore it instead",
+			        inst->name, def_get_str(d, "volume"));
+		else if (!fmt || strcmp(fmt, "qcow2") != 0)
+			r = vk_error_set(
+			        err, EBUSY,
+			        "instance '%s' has a writable raw disk ('%s'): a snapshot "
+			        "would come back to a disk that went on without it, and only "
+			        "a qcow2 disk can take the overlay that keeps it; save and "
+			        "restore it instead, or make the disk read-only or qcow2",
+			        inst->name, path);
+		if (r < 0)
+			break;
+		/* DIR/disk.qcow2 -> DIR/disk.SNAP.qcow2 (as libvirt names external snapshots) */
+		stem = strlen(path);
+		if (stem > 6 && strcmp(path + stem - 6, ".qcow2") == 0)
+			stem -= 6;
+		if ((size_t)snprintf(ov, sizeof(ov), "%.*s.%s.qcow2", (int)stem, path, snap) >=
+		    sizeof(ov)) {
+			r = vk_error_set(err, ENAMETOOLONG,
+			                 "disk '%s': its overlay's name is too long", path);
+			break;
+		}
+		if (access(ov, F_OK) == 0) {
+			r = vk_error_set(err, EEXIST,
+			                 "disk '%s': '%s' exists already (another snapshot's "
+			                 "overlay?)",
+			                 path, ov);
+			break;
+		}
+		if (!*overlays) {
+			*overlays = json_object_new_array();
+			*images = json_object_new_array();
+		}
+		o = json_object_new_object();
+		json_object_object_add(o, "disk", json_object_new_int((int)i));
+		json_object_object_add(o, "path", json_object_new_string(ov));
+		json_object_array_add(*overlays, o);
+		o = json_object_new_object();
+		json_object_object_add(o, "disk", json_object_new_int((int)i));
+		json_object_object_add(o, "image", json_object_new_string(path));
+		json_object_array_add(*images, o);
 	}
-	json_object_put(def);
+	if (r < 0) {
+		json_object_put(*overlays);
+		json_object_put(*images);
+		*overlays = *images = NULL;
+	}
+	return r;
+}
+
+/*
+ * The definition's disks point at new images (a snapshot's overlays, or those a
+ * restore puts over a snapshot's images): list [{"disk", "path"}]. Under its own job;
+ * the running VM writes them already, so a failure here is one the user must hear.
+ */
+static int set_disk_paths(struct instance *inst, json_object *list, struct vk_error *err)
+{
+	json_object *def = instance_def(inst), *disks, *old;
+	struct vk_event ev;
+	int r;
+
+	if (!def)
+		return vk_error_set(err, ENOMEM, "out of memory");
+	disks = json_object_object_get(def, "disks");
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *e = json_object_array_get_idx(list, i);
+		json_object *d = json_object_array_get_idx(
+		        disks, (size_t)json_object_get_int(json_object_object_get(e, "disk")));
+
+		if (d)
+			json_object_object_add(d, "path",
+			                       json_object_get(json_object_object_get(e, "path")));
+	}
+	if ((r = lifecycle_job_begin(inst, "update", JOB_WAIT_MS, err)) < 0) {
+		json_object_put(def);
+		return r;
+	}
+	instance_event(inst, "updated", &ev);
+	r = store_set_definition(
+	        cfg.store, inst->uuid,
+	        json_object_to_json_string_ext(def, JSON_C_TO_STRING_PLAIN |
+	                                                    JSON_C_TO_STRING_NOSLASHESCAPE),
+	        &ev, err);
+	if (r == 0) {
+		pthread_mutex_lock(&inst->lock);
+		old = inst->def;
+		inst->def = def;
+		pthread_mutex_unlock(&inst->lock);
+		json_object_put(old);
+	} else {
+		json_object_put(def);
+	}
+	lifecycle_job_end(inst);
 	return r;
 }
 
@@ -264,8 +372,8 @@ static enum MHD_Result create_snapshot(struct http_req *req, struct instance *in
 {
 	static const char *const keys[] = {"name", NULL};
 	struct vk_error err = {0};
-	char name[DEF_NAME_MAX + 1], dir[PATH_MAX], file[PATH_MAX], loc[160];
-	json_object *o = NULL, *v, *reply = NULL;
+	char name[DEF_NAME_MAX + 1], dir[PATH_MAX], file[PATH_MAX], meta[PATH_MAX + 8], loc[160];
+	json_object *o = NULL, *v, *reply = NULL, *def = NULL, *overlays = NULL, *images = NULL;
 	struct stat st;
 	int r;
 
@@ -291,20 +399,49 @@ static enum MHD_Result create_snapshot(struct http_req *req, struct instance *in
 	}
 	json_object_put(o);
 	if (r == 0)
-		r = snapshot_allowed(inst, &err);
-	if (r == 0)
 		r = snap_file(inst->uuid, name, file, sizeof(file), &err);
 	if (r == 0 && stat(file, &st) == 0)
 		r = vk_error_set(&err, EEXIST, "instance '%s' has a snapshot '%s' already",
 		                 inst->name, name);
+	if (r == 0) {
+		def = instance_def(inst);
+		r = snapshot_plan(inst, def, name, &overlays, &images, &err);
+		json_object_put(def);
+	}
 	if (r == 0 && snap_dir(inst->uuid, dir, sizeof(dir), &err) == 0 &&
 	    (r = mkdir_p(dir, 0700)) < 0)
 		r = vk_error_errno(&err, -r, "cannot create '%s'", dir);
 	if (r == 0)
-		r = lifecycle_save(inst, file, true, &reply, &err);
+		r = overlays ? lifecycle_snapshot(inst, file, overlays, &reply, &err)
+		             : lifecycle_save(inst, file, true, &reply, &err);
+	if (r < 0)
+		goto out;
+	json_object_put(reply);
+	if (images) {
+		/* Which images hold the snapshot's disks (for its restore). */
+		snprintf(meta, sizeof(meta), "%.*s" SNAP_META,
+		         (int)(strlen(file) - strlen(SNAP_EXT)), file);
+		o = json_object_new_object();
+		json_object_object_add(o, "disks", json_object_get(images));
+		if (json_object_to_file_ext(meta, o, JSON_C_TO_STRING_PLAIN) < 0)
+			r = vk_error_set(&err, EIO, "cannot write '%s'", meta);
+		json_object_put(o);
+		if (r == 0 && (r = set_disk_paths(inst, overlays, &err)) < 0)
+			vk_error_prefix(&err,
+			                "instance '%s' writes its disks' overlays now, but its "
+			                "definition could not say so",
+			                inst->name);
+		if (r < 0) {
+			unlink(file);
+			unlink(meta);
+			goto out;
+		}
+	}
+out:
+	json_object_put(overlays);
+	json_object_put(images);
 	if (r < 0)
 		return http_vk_error(req->conn, &err);
-	json_object_put(reply);
 	if (stat(file, &st) < 0)
 		return http_error(req->conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		                  "the snapshot's file is missing after it was written");
@@ -313,19 +450,123 @@ static enum MHD_Result create_snapshot(struct http_req *req, struct instance *in
 	                     MHD_HTTP_HEADER_LOCATION, loc);
 }
 
+/*
+ * A snapshot with disk images (SNAP.json): the disks go back to them through new
+ * overlays (the images themselves stay as they are, for the next restore), and the
+ * definition says so. *undo: the paths the definition had, for a failed restore.
+ */
+static int restore_disks(struct instance *inst, const char *meta, json_object **undo,
+                         struct vk_error *err)
+{
+	json_object *o = json_object_from_file(meta), *disks, *now = json_object_new_array();
+	json_object *def = instance_def(inst),
+	            *ddisks = def ? json_object_object_get(def, "disks") : NULL;
+	int r = 0;
+
+	*undo = json_object_new_array();
+	if (!o || !json_object_object_get_ex(o, "disks", &disks) ||
+	    !json_object_is_type(disks, json_type_array))
+		r = vk_error_set(err, EIO, "cannot read '%s'", meta);
+	for (size_t i = 0; r == 0 && i < json_object_array_length(disks); i++) {
+		json_object *e = json_object_array_get_idx(disks, i), *n;
+		int idx = json_object_get_int(json_object_object_get(e, "disk"));
+		const char *image = def_get_str(e, "image");
+		json_object *d = json_object_array_get_idx(ddisks, (size_t)idx);
+		char ov[PATH_MAX];
+		size_t stem;
+
+		if (!image || !d || !def_get_str(d, "path") ||
+		    strcmp(def_get_str(d, "format") ? def_get_str(d, "format") : "", "qcow2")) {
+			r = vk_error_set(err, EINVAL,
+			                 "the definition's disk %d is no longer the qcow2 disk the "
+			                 "snapshot was taken of",
+			                 idx);
+			break;
+		}
+		stem = strlen(image);
+		if (stem > 6 && strcmp(image + stem - 6, ".qcow2") == 0)
+			stem -= 6;
+		snprintf(ov, sizeof(ov), "%.*s.r%lld.qcow2", (int)stem, image,
+		         (long long)wall_ms());
+		if ((r = vimg_create(cfg.vm_binary, ov, "qcow2", 0, image, "qcow2", err)) < 0)
+			break;
+		n = json_object_new_object();
+		json_object_object_add(n, "disk", json_object_new_int(idx));
+		json_object_object_add(n, "path", json_object_new_string(ov));
+		json_object_array_add(now, n);
+		n = json_object_new_object();
+		json_object_object_add(n, "disk", json_object_new_int(idx));
+		json_object_object_add(n, "path", json_object_new_string(def_get_str(d, "path")));
+		json_object_array_add(*undo, n);
+	}
+	if (r == 0)
+		r = set_disk_paths(inst, now, err);
+	if (r < 0) {
+		for (size_t i = 0; i < json_object_array_length(now); i++)
+			unlink(def_get_str(json_object_array_get_idx(now, i), "path"));
+		json_object_put(*undo);
+		*undo = NULL;
+	}
+	json_object_put(now);
+	json_object_put(def);
+	json_object_put(o);
+	return r;
+}
+
+/* A restore that failed after restore_disks(): the new overlays go, and the definition
+ * gets back the disks it had (undo). Logs what fails. */
+static void undo_restore_disks(struct instance *inst, json_object *undo)
+{
+	json_object *def = instance_def(inst), *disks = json_object_object_get(def, "disks");
+	struct vk_error err = {0};
+
+	for (size_t i = 0; i < json_object_array_length(undo); i++) {
+		int idx = json_object_get_int(
+		        json_object_object_get(json_object_array_get_idx(undo, i), "disk"));
+		const char *now =
+		        def_get_str(json_object_array_get_idx(disks, (size_t)idx), "path");
+
+		if (now)
+			unlink(now);
+	}
+	json_object_put(def);
+	if (set_disk_paths(inst, undo, &err) < 0)
+		vk_warn("instance '%s': %s", inst->name, err.msg);
+}
+
 static enum MHD_Result snapshot_one(struct http_req *req, struct instance *inst)
 {
 	struct vk_error err = {0};
-	char file[PATH_MAX];
+	char file[PATH_MAX], meta[PATH_MAX + 8];
+	json_object *undo = NULL;
 	int r = snap_file(inst->uuid, req->m.snapshot, file, sizeof(file), &err);
 
 	if (r == 0 && access(file, F_OK) != 0)
 		r = vk_error_set(&err, ENOENT, "instance '%s' has no snapshot '%s'", inst->name,
 		                 req->m.snapshot);
-	if (r == 0 && req->m.id == ROUTE_SNAPSHOT_RESTORE)
-		r = lifecycle_restore(inst, file, &err);
-	else if (r == 0 && unlink(file) < 0)
+	if (r == 0)
+		snprintf(meta, sizeof(meta), "%.*s" SNAP_META,
+		         (int)(strlen(file) - strlen(SNAP_EXT)), file);
+	if (r == 0 && req->m.id == ROUTE_SNAPSHOT_RESTORE) {
+		enum inst_state s;
+
+		pthread_mutex_lock(&inst->lock);
+		s = inst->state;
+		pthread_mutex_unlock(&inst->lock);
+		/* Checked first, so that the disks of an active VM are never touched. */
+		if (inst_state_active(s))
+			r = vk_error_set(&err, EALREADY, "instance '%s' is already %s", inst->name,
+			                 inst_state_name(s));
+		if (r == 0 && access(meta, F_OK) == 0)
+			r = restore_disks(inst, meta, &undo, &err);
+		if (r == 0 && (r = lifecycle_restore(inst, file, &err)) < 0 && undo)
+			undo_restore_disks(inst, undo);
+	} else if (r == 0 && unlink(file) < 0) {
 		r = vk_error_errno(&err, errno, "cannot delete snapshot '%s'", req->m.snapshot);
+	} else if (r == 0) {
+		unlink(meta); /* the images stay: later overlays may stand on them */
+	}
+	json_object_put(undo);
 	if (r < 0)
 		return http_vk_error(req->conn, &err);
 	return http_json(req->conn, MHD_HTTP_OK, instance_summary(inst));

@@ -26,7 +26,7 @@ int api_body_object(struct http_req *req, json_object **out, struct vk_error *er
 int api_only_keys(json_object *o, const char *const *allowed, struct vk_error *err) VK_MUST_CHECK;
 
 /* Handed down by api_init(); read-only afterwards. */
-void api_saved_init(struct store *store, const struct vkd_paths *paths);
+void api_saved_init(struct store *store, const struct vkd_paths *paths, const char *vm_binary);
 
 enum MHD_Result api_save(struct http_req *req, struct instance *inst);
 enum MHD_Result api_restore(struct http_req *req);

@@ -43,7 +43,7 @@ void api_init(const struct api_settings *s)
 	api_exec_init(s->paths);
 	api_logs_init(s->paths);
 	api_host_init(s->vm_binary, s->oci_runtime, s->shim);
-	api_saved_init(s->store, s->paths);
+	api_saved_init(s->store, s->paths, s->vm_binary);
 	api_migrate_init(undefine);
 	api_images_init(s->store);
 }

@@ -50,6 +50,10 @@ struct driver {
 	 */
 	int (*save)(struct instance *inst, const char *path, bool keep_running, json_object **reply,
 	            struct vk_error *err);
+	/* Optional (VMs): save with keep_running, and put qcow2 overlays over disks at that
+	 * moment (overlays: [{"disk": N, "path": P}], virtkit-vm's disk_overlays). */
+	int (*snapshot)(struct instance *inst, const char *path, json_object *overlays,
+	                json_object **reply, struct vk_error *err);
 	int (*resume)(struct instance *inst, struct vk_error *err);
 	/*
 	 * Optional (VMs): send the running workload to `to` (a `virtkit-vm run --incoming`

@@ -435,8 +435,8 @@ int lifecycle_resume(struct instance *inst, struct vk_error *err)
 
 /* --- save, restore ---------------------------------------------------------------- */
 
-int lifecycle_save(struct instance *inst, const char *path, bool keep_running, json_object **reply,
-                   struct vk_error *err)
+static int do_save(struct instance *inst, const char *path, bool keep_running,
+                   json_object *overlays, json_object **reply, struct vk_error *err)
 {
 	enum inst_state s;
 	int r;
@@ -458,7 +458,10 @@ int lifecycle_save(struct instance *inst, const char *path, bool keep_running, j
 	}
 	/* Set first: virtkit-vm exits as soon as it has answered. */
 	inst->rt.saving = !keep_running;
-	r = drv(inst)->save(inst, path, keep_running, reply, err);
+	if (overlays)
+		r = drv(inst)->snapshot(inst, path, overlays, reply, err);
+	else
+		r = drv(inst)->save(inst, path, keep_running, reply, err);
 	if (r < 0) {
 		/* virtkit-vm goes on when a save fails (docs/virtkit-vm.md). */
 		inst->rt.saving = false;
@@ -481,6 +484,21 @@ out:
 		*reply = NULL;
 	}
 	return r;
+}
+
+int lifecycle_save(struct instance *inst, const char *path, bool keep_running, json_object **reply,
+                   struct vk_error *err)
+{
+	return do_save(inst, path, keep_running, NULL, reply, err);
+}
+
+int lifecycle_snapshot(struct instance *inst, const char *path, json_object *overlays,
+                       json_object **reply, struct vk_error *err)
+{
+	if (!drv(inst)->snapshot)
+		return vk_error_set(err, EINVAL, "instance '%s' cannot take disk overlays",
+		                    inst->name);
+	return do_save(inst, path, true, overlays, reply, err);
 }
 
 int lifecycle_restore(struct instance *inst, const char *path, struct vk_error *err)

@@ -54,6 +54,10 @@ int lifecycle_resume(struct instance *inst, struct vk_error *err) VK_MUST_CHECK;
  */
 int lifecycle_save(struct instance *inst, const char *path, bool keep_running, json_object **reply,
                    struct vk_error *err) VK_MUST_CHECK;
+/* A snapshot of a running VM: lifecycle_save() with keep_running, and at the same moment
+ * qcow2 overlays over its disks (overlays: [{"disk": N, "path": P}], driver.h). */
+int lifecycle_snapshot(struct instance *inst, const char *path, json_object *overlays,
+                       json_object **reply, struct vk_error *err) VK_MUST_CHECK;
 /* Start a shut-off VM from a state saved for it (running, reason "restored"; paused, reason
  * "restored", when it was saved while paused). */
 int lifecycle_restore(struct instance *inst, const char *path, struct vk_error *err) VK_MUST_CHECK;

@@ -392,8 +392,8 @@ static int vm_resume(struct instance *inst, struct vk_error *err)
 	return ctl_request(inst, "resume", NULL, err);
 }
 
-static int vm_save(struct instance *inst, const char *path, bool keep_running, json_object **reply,
-                   struct vk_error *err)
+static int vm_save_ov(struct instance *inst, const char *path, bool keep_running,
+                      json_object *overlays, json_object **reply, struct vk_error *err)
 {
 	json_object *o = json_object_new_object();
 	char *line;
@@ -402,6 +402,8 @@ static int vm_save(struct instance *inst, const char *path, bool keep_running, j
 	json_object_object_add(o, "cmd", json_object_new_string("save"));
 	json_object_object_add(o, "path", json_object_new_string(path));
 	json_object_object_add(o, "keep_running", json_object_new_boolean(keep_running));
+	if (overlays)
+		json_object_object_add(o, "disk_overlays", json_object_get(overlays));
 	json_object_object_add(o, "id", json_object_new_int(1));
 	if (asprintf(&line, "%s\n",
 	             json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
@@ -413,6 +415,18 @@ static int vm_save(struct instance *inst, const char *path, bool keep_running, j
 	r = ctl_call(inst, "save", line, SAVE_TIMEOUT_MS, reply, err);
 	free(line);
 	return r;
+}
+
+static int vm_save(struct instance *inst, const char *path, bool keep_running, json_object **reply,
+                   struct vk_error *err)
+{
+	return vm_save_ov(inst, path, keep_running, NULL, reply, err);
+}
+
+static int vm_snapshot(struct instance *inst, const char *path, json_object *overlays,
+                       json_object **reply, struct vk_error *err)
+{
+	return vm_save_ov(inst, path, true, overlays, reply, err);
 }
 
 static int vm_migrate(struct instance *inst, const char *to, bool live, json_object **reply,
@@ -505,6 +519,7 @@ const struct driver vm_driver = {
         .pause = vm_pause,
         .resume = vm_resume,
         .save = vm_save,
+        .snapshot = vm_snapshot,
         .migrate = vm_migrate,
         .ready = vm_ready,
         .reattach = vm_reattach,

@@ -104,8 +104,8 @@ check_eq "save of a shut-off instance: conflict (exit 5: $out)" 5 "$rc"
 check "start the guest again (a plain boot)" vk start guest
 out=$(vk snapshot create guest s1 2>&1)
 rc=$?
-check "a snapshot of a VM with a writable disk is refused with the reason (exit $rc: $out)" \
-	sh -c "[ $rc -eq 5 ] && echo \"$out\" | grep -q 'writable disk'"
+check "a snapshot of a VM with a writable raw disk is refused with the reason (exit $rc: $out)" \
+	sh -c "[ $rc -eq 5 ] && echo \"$out\" | grep -q 'writable raw disk'"
 check_eq "and the guest goes on" running "$(state_of guest)"
 check "define a guest with a read-only disk" vk define "$T/snapper.json"
 check "start it" vk start snapper
@@ -141,6 +141,47 @@ uuid=$(vk --format json info snapper | json uuid)
 check "its file is in the state folder" sh -c "ls $T/state/snapshots/$uuid/snap-*.vks"
 check "kill both" vk kill snapper guest
 check "undefine the snapper" vk undefine snapper
+
+# --- snapshots of a VM with a writable qcow2 disk: an overlay keeps the disk's moment ------
+check "make a qcow2 disk" "$VM_BINARY" image create "$T/q.qcow2" --format qcow2 --size 1M
+sed -e 's/"name":"snapper"/"name":"qguest"/' \
+	-e "s|\"path\":\"$T/ro.img\",\"readonly\":true|\"path\":\"$T/q.qcow2\",\"format\":\"qcow2\"|" \
+	"$T/snapper.json" >"$T/qguest.json"
+disk_of() { vk --format json info qguest | json definition.disks.0.path; }
+# The guest's view of its disk's first bytes, past its page cache.
+read_disk='echo 3 > /proc/sys/vm/drop_caches; echo "disk:$(head -c 6 /dev/vda)"'
+check "define a guest with a writable qcow2 disk" vk define "$T/qguest.json"
+check "start it" vk start qguest
+check "it boots" wait_for_long booted qguest
+check "it writes disk-A to its disk, and a marker to tmpfs" console_expect qguest \
+	"echo mem-\$((3*3)) > /tmp/a; echo disk-A | dd of=/dev/vda conv=fsync 2>/dev/null; echo done-\$((1+1))" "done-2"
+out=$(vk snapshot create qguest q1 2>&1)
+check_eq "snapshot create qguest q1: exit 0 ($out)" 0 $?
+check_eq "the definition's disk is the overlay now" "$T/q.q1.qcow2" "$(disk_of)"
+check "the overlay's backing file is the disk's image" sh -c \
+	"'$VM_BINARY' image info '$T/q.q1.qcow2' --format qcow2 | grep -q '$T/q.qcow2'"
+check "it writes disk-B over disk-A" console_expect qguest \
+	"echo disk-B | dd of=/dev/vda conv=fsync 2>/dev/null; $read_disk" "disk:disk-B"
+check "disk-B went to the overlay" grep -q disk-B "$T/q.q1.qcow2"
+check "the image keeps disk-A, without disk-B" sh -c "grep -q disk-A $T/q.qcow2 && ! grep -q disk-B $T/q.qcow2"
+check "force-stop it" vk stop --force qguest
+out=$(vk snapshot restore qguest q1 2>&1)
+check_eq "snapshot restore qguest q1: exit 0 ($out)" 0 $?
+check_eq "running, restored" "running restored" "$(state_of qguest) $(reason_of qguest)"
+check "its disk reads disk-A again (the snapshot's moment)" console_expect qguest "$read_disk" "disk:disk-A"
+check "and its memory is the snapshot's" console_expect qguest "cat /tmp/a" "mem-9"
+case "$(disk_of)" in
+$T/q.r*.qcow2) ok "it runs on a new overlay over the snapshot's image ($(disk_of))" ;;
+*) not_ok "it runs on a new overlay over the snapshot's image" "$(disk_of)" ;;
+esac
+check "a second restore finds the image unchanged: write disk-C now" console_expect qguest \
+	"echo disk-C | dd of=/dev/vda conv=fsync 2>/dev/null; $read_disk" "disk:disk-C"
+check "kill it" vk kill qguest
+check "restore q1 again" vk snapshot restore qguest q1
+check "disk-A again, not disk-C" console_expect qguest "$read_disk" "disk:disk-A"
+check "kill it again" vk kill qguest
+check "undefine qguest" vk undefine qguest
+check "its disk images stay (the user's data)" test -s "$T/q.q1.qcow2"
 check "its snapshots went with it" sh -c "[ ! -e $T/state/snapshots/$uuid ]"
 check "undefine the guest" vk undefine guest
 check_stop "the daemon stops cleanly"
