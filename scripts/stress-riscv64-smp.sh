@@ -16,7 +16,8 @@ while [ $i -lt "$n" ]; do
 done
 out=$(CPUS="$cpus" VK_SRC="$here" VK_BUILD="$here/$build" VK_VM="$here/$build/src/vm/virtkit-vm" \
 	"$here/tests/integration/vm/boot-riscv64.sh")
-echo "$out" | grep -E '^(not ok|# cpus)' || true
+# Every diagnostic line: a failed boot's console tail too.
+echo "$out" | grep -E '^(not ok|# )' || true
 passed=$(echo "$out" | grep -c '^ok')
 failed=$(echo "$out" | grep -c '^not ok')
 echo "$passed passed, $failed failed"
