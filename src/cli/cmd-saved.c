@@ -230,12 +230,12 @@ int cmd_migrate(struct cli *cli, int argc, char **argv)
 		json_object *o = json_tokener_parse(reply), *v;
 		long long bytes =
 		        json_object_object_get_ex(o, "bytes", &v) ? json_object_get_int64(v) : 0;
-		long long down = json_object_object_get_ex(o, "downtime_ms", &v)
-		                         ? json_object_get_int64(v)
-		                         : 0;
+		double down = json_object_object_get_ex(o, "downtime_ms", &v)
+		                      ? json_object_get_double(v)
+		                      : 0;
 		char sz[VK_SIZE_STR_MAX];
 
-		printf("Migrated '%s' to %s (%s sent, %lld ms stopped); %s here\n", argv[optind],
+		printf("Migrated '%s' to %s (%s sent, %.1f ms stopped); %s here\n", argv[optind],
 		       to, vk_format_size((uint64_t)bytes, sz, sizeof(sz)), down,
 		       flags & VIRTKIT_MIGRATE_KEEP_SOURCE ? "its definition stays"
 		                                           : "it is undefined");
