@@ -77,7 +77,11 @@ static int open_socket(const struct vm_migrate_addr *a, bool listening, struct v
 		 */
 		bool tmp = listening && strlen(a->path) + 1 < sizeof(sa.sun_path);
 
-		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s%s", a->path, tmp ? "~" : "");
+		if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s%s", a->path,
+		                     tmp ? "~" : "") >= sizeof(sa.sun_path))
+			return vk_error_set(err, ENAMETOOLONG,
+			                    "cannot %s 'unix:%s': the path is too long", what,
+			                    a->path);
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return vk_error_errno(err, errno, "cannot %s 'unix:%s'", what, a->path);
