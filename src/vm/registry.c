@@ -58,9 +58,17 @@ int vm_registry_save(struct vm_registry *reg, struct vm_state_out *out, struct v
 		struct vm_state_buf b = {0};
 		int r;
 
-		if (!e->ops->save)
+		if (e->ops->save_checked) {
+			r = e->ops->save_checked(e->opaque, &b, err);
+			if (r < 0) {
+				vm_state_buf_free(&b);
+				return vk_error_prefix(err, "cannot save device '%s'", e->name);
+			}
+		} else if (e->ops->save) {
+			e->ops->save(e->opaque, &b);
+		} else {
 			continue;
-		e->ops->save(e->opaque, &b);
+		}
 		if (b.oom) {
 			vm_state_buf_free(&b);
 			return vk_error_set(err, ENOMEM, "cannot save device '%s': out of memory",
@@ -190,7 +198,7 @@ int vm_registry_load(struct vm_registry *reg, struct vm_state_in *in, uint64_t *
 	for (unsigned i = 0; i < reg->nr; i++) {
 		struct vm_registry_entry *e = &reg->entry[i];
 
-		if (e->ops->save && !e->loaded)
+		if ((e->ops->save || e->ops->save_checked) && !e->loaded)
 			return vk_error_set(err, EINVAL,
 			                    "the machine state has no state for device '%s' (%s)",
 			                    e->name, e->ops->kind);

@@ -37,7 +37,10 @@ struct vm_device_ops {
 	void (*reset)(void *opaque);
 	/* Optional (no state to keep): append the device's state to b. */
 	void (*save)(void *opaque, struct vm_state_buf *b);
-	/* Required with save: read what save() wrote (version <= ops->version). */
+	/* Instead of save, for state that can fail to be read (a KVM ioctl): 0, or -errno
+	 * with err set (the save fails, naming the device). */
+	int (*save_checked)(void *opaque, struct vm_state_buf *b, struct vk_error *err);
+	/* Required with save or save_checked: read what save() wrote (version <= ops->version). */
 	int (*load)(void *opaque, struct vm_state_rd *r, uint32_t version, struct vk_error *err);
 	/* Optional: after every record (RAM included) was loaded: re-walk chains held in
 	 * guest memory, look at queues the driver filled meanwhile. */

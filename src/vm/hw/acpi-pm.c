@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "vm/registry.h"
 
 #define PM1_TMR_BIT    (1u << 0)
 #define PM1_GBL_BIT    (1u << 5)
@@ -180,4 +181,57 @@ bool acpi_pm_power_button(struct acpi_pm *pm)
 	pm->sts |= ACPI_PM1_PWRBTN;
 	pm_update(pm);
 	return true;
+}
+
+/* ---- saving and restoring (registry.h) ---------------------------------------------- */
+
+/* PM1 status, enable and control, and the PM timer's count (it goes on from there). */
+static void pm_state_save(void *opaque, struct vm_state_buf *b)
+{
+	struct acpi_pm *pm = opaque;
+
+	vm_state_put_u16(b, pm->sts);
+	vm_state_put_u16(b, pm->en);
+	vm_state_put_u16(b, pm->cnt);
+	vm_state_put_u64(b, vk_now_ns() - pm->start_ns);
+}
+
+static int pm_state_load(void *opaque, struct vm_state_rd *r, uint32_t version,
+                         struct vk_error *err)
+{
+	struct acpi_pm *pm = opaque;
+	uint16_t sts = vm_state_get_u16(r), en = vm_state_get_u16(r), cnt = vm_state_get_u16(r);
+	uint64_t ran = vm_state_get_u64(r);
+
+	if (r->bad)
+		return 0;
+	if ((en & ~PM1_EVENTS) || (cnt & ~(PM1_CNT_BM_RLD | PM1_CNT_SLP_TYP)))
+		return vk_error_set(err, EINVAL, "ACPI PM: enable 0x%x or control 0x%x is invalid",
+		                    en, cnt);
+	pm->sts = sts;
+	pm->en = en;
+	pm->cnt = cnt;
+	/* Modulo 2^64 like pm_timer()'s subtraction: only the low 24 bits of ticks show. */
+	pm->start_ns = vk_now_ns() - ran;
+	return 0;
+}
+
+static int pm_state_post_load(void *opaque, struct vk_error *err)
+{
+	pm_update(opaque);
+	return 0;
+}
+
+static const struct vm_device_ops pm_state_ops = {
+        .kind = "acpi-pm",
+        .version = 1,
+        .save = pm_state_save,
+        .load = pm_state_load,
+        .post_load = pm_state_post_load,
+};
+
+int acpi_pm_register(struct acpi_pm *pm, struct vm_registry *reg, const char *name,
+                     struct vk_error *err)
+{
+	return vm_registry_add(reg, name, &pm_state_ops, pm, err);
 }

@@ -55,4 +55,10 @@ void acpi_pm_destroy(struct acpi_pm *pm);
  */
 bool acpi_pm_power_button(struct acpi_pm *pm);
 
+struct vm_registry;
+
+/* Enter the PM registers in a machine object (registry.h) under name: their state is saved. */
+int acpi_pm_register(struct acpi_pm *pm, struct vm_registry *reg, const char *name,
+                     struct vk_error *err) VK_MUST_CHECK;
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "vm/registry.h"
 
 #define STATUS_OBF    0x01 /* output buffer full */
 #define STATUS_SYS    0x04 /* system flag, from the command byte */
@@ -291,4 +292,68 @@ void i8042_send_ctrl_alt_del(struct i8042 *k)
 
 	for (unsigned i = 0; i < sizeof(seq); i++)
 		i8042_queue(k, seq[i], false);
+}
+
+/* ---- saving and restoring (registry.h) ---------------------------------------------- */
+
+/* The status, command and output-port bytes, the commands waiting for data, the FIFO. */
+static void i8042_state_save(void *opaque, struct vm_state_buf *b)
+{
+	struct i8042 *k = opaque;
+
+	vm_state_put_u8(b, k->status);
+	vm_state_put_u8(b, k->ctr);
+	vm_state_put_u8(b, k->outport);
+	vm_state_put_u8(b, k->pending_cmd);
+	vm_state_put_u8(b, k->kbd_cmd);
+	vm_state_put_u8(b, (uint8_t)k->count);
+	for (unsigned i = 0; i < k->count; i++)
+		vm_state_put_u16(b, k->fifo[(k->head + i) % FIFO_SIZE]);
+}
+
+static int i8042_state_load(void *opaque, struct vm_state_rd *r, uint32_t version,
+                            struct vk_error *err)
+{
+	struct i8042 *k = opaque;
+	unsigned count;
+
+	k->status = vm_state_get_u8(r);
+	k->ctr = vm_state_get_u8(r);
+	k->outport = vm_state_get_u8(r);
+	k->pending_cmd = vm_state_get_u8(r);
+	k->kbd_cmd = vm_state_get_u8(r);
+	count = vm_state_get_u8(r);
+	if (r->bad)
+		return 0;
+	if (count > FIFO_SIZE)
+		return vk_error_set(err, EINVAL, "i8042: an output FIFO of %u bytes (at most %u)",
+		                    count, FIFO_SIZE);
+	k->head = 0;
+	k->count = count;
+	for (unsigned i = 0; i < count; i++) {
+		k->fifo[i] = vm_state_get_u16(r);
+		if (k->fifo[i] & ~0x1ffu)
+			return vk_error_set(err, EINVAL, "i8042: FIFO entry 0x%x", k->fifo[i]);
+	}
+	return 0;
+}
+
+/* The lines as the state says (the board knows what it sent before the save). */
+static int i8042_state_post_load(void *opaque, struct vk_error *err)
+{
+	i8042_update(opaque);
+	return 0;
+}
+
+static const struct vm_device_ops i8042_state_ops = {
+        .kind = "i8042",
+        .version = 1,
+        .save = i8042_state_save,
+        .load = i8042_state_load,
+        .post_load = i8042_state_post_load,
+};
+
+int i8042_register(struct i8042 *k, struct vm_registry *reg, const char *name, struct vk_error *err)
+{
+	return vm_registry_add(reg, name, &i8042_state_ops, k, err);
 }

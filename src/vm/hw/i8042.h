@@ -30,4 +30,10 @@ void i8042_destroy(struct i8042 *k);
 /* Queue the scancodes of Ctrl-Alt-Del (press and release). */
 void i8042_send_ctrl_alt_del(struct i8042 *k);
 
+struct vm_registry;
+
+/* Enter the controller in a machine object (registry.h) under name: its state is saved. */
+int i8042_register(struct i8042 *k, struct vm_registry *reg, const char *name,
+                   struct vk_error *err) VK_MUST_CHECK;
+
 #endif

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "vm/state.h"
 
 #define MSIX_CTRL_ENABLE   0x8000
 #define MSIX_CTRL_FMASK    0x4000
@@ -291,4 +292,46 @@ uint64_t pci_msix_pba_read(struct pci_device *d, uint64_t offset, unsigned size)
 	word = m->pba[offset / 8];
 	shift = (offset % 8) * 8;
 	return size == 8 ? word : (uint32_t)(word >> shift);
+}
+
+/* ---- saving and restoring (after the configuration space, which holds the control word) */
+
+void pci_msix_save(struct pci_device *d, struct vm_state_buf *b)
+{
+	struct pci_msix *m = d->msix;
+
+	vm_state_put_u32(b, m->nr);
+	for (unsigned v = 0; v < m->nr; v++)
+		for (unsigned f = 0; f < 4; f++)
+			vm_state_put_u32(b, m->table[v][f]);
+	for (unsigned w = 0; w < (m->nr + 63) / 64; w++)
+		vm_state_put_u64(b, m->pba[w]);
+}
+
+int pci_msix_load(struct pci_device *d, struct vm_state_rd *r, struct vk_error *err)
+{
+	struct pci_msix *m = d->msix;
+	uint32_t nr = vm_state_get_u32(r);
+
+	if (r->bad)
+		return 0;
+	if (nr != m->nr)
+		return vk_error_set(err, EINVAL, "%s: %u MSI-X vectors saved, this function has %u",
+		                    d->name, nr, m->nr);
+	for (unsigned v = 0; v < m->nr; v++) {
+		for (unsigned f = 0; f < 4; f++)
+			m->table[v][f] = vm_state_get_u32(r);
+		/* What msix_write_dword() keeps. */
+		m->table[v][0] &= ~3u;
+		m->table[v][3] &= MSIX_VECTOR_MASKED;
+		/* A route made before the load (none in a new machine) must follow the table. */
+		m->routes[v].dirty = true;
+	}
+	for (unsigned w = 0; w < (m->nr + 63) / 64; w++)
+		m->pba[w] = vm_state_get_u64(r);
+	if (m->nr % 64)
+		m->pba[m->nr / 64] &= (1ull << (m->nr % 64)) - 1;
+	/* As the saved function was: a pending bit stays until its vector is unmasked. */
+	m->was_live = pci_msix_enabled(d) && !(msix_ctrl(d) & MSIX_CTRL_FMASK);
+	return 0;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "vm/registry.h"
 
 #define CF8_ENABLE         0x80000000u
 #define CF9_RST_CPU        0x04
@@ -401,4 +402,82 @@ void pci_host_destroy(struct pci_host *h)
 		bus_unregister(h->pio, PCI_CONFIG_ADDR);
 		bus_unregister(h->pio, PCI_CONFIG_DATA);
 	}
+}
+
+/* ---- saving and restoring ---- */
+
+void pci_device_save(struct pci_device *d, struct vm_state_buf *b)
+{
+	vm_state_put_bytes(b, d->cfg, sizeof(d->cfg));
+	vm_state_put_bool(b, d->intx_level);
+	vm_state_put_bool(b, d->msix != NULL);
+	if (d->msix)
+		pci_msix_save(d, b);
+}
+
+int pci_device_load(struct pci_device *d, struct vm_state_rd *r, struct vk_error *err)
+{
+	uint8_t cfg[PCI_CFG_SIZE];
+	bool level, msix;
+
+	vm_state_get_bytes(r, cfg, sizeof(cfg));
+	level = vm_state_get_bool(r);
+	msix = vm_state_get_bool(r);
+	if (r->bad)
+		return 0;
+	if (msix != (d->msix != NULL))
+		return vk_error_set(err, EINVAL, "%s: the saved function %s MSI-X", d->name,
+		                    msix ? "has" : "lacks");
+	for (unsigned i = 0; i < PCI_CFG_SIZE; i++) {
+		/* The status register's bits follow the device (interrupt status). */
+		if (i == PCI_STATUS || i == PCI_STATUS + 1)
+			continue;
+		if ((cfg[i] ^ d->cfg[i]) & ~d->wmask[i])
+			return vk_error_set(
+			        err, EINVAL,
+			        "%s: read-only configuration byte 0x%x is 0x%02x in the "
+			        "saved function, 0x%02x here: another device",
+			        d->name, i, cfg[i], d->cfg[i]);
+	}
+	for (unsigned i = 0; i < PCI_CFG_SIZE; i++)
+		d->cfg[i] = (uint8_t)((d->cfg[i] & ~d->wmask[i]) | (cfg[i] & d->wmask[i]));
+	if (d->msix) {
+		int ret = pci_msix_load(d, r, err);
+		if (ret < 0)
+			return ret;
+	}
+	d->intx_level = level;
+	pci_update_intx(d);
+	pci_update_bars(d);
+	return 0;
+}
+
+static void host_state_save(void *opaque, struct vm_state_buf *b)
+{
+	struct pci_host *h = opaque;
+
+	vm_state_put_u32(b, h->config_address);
+}
+
+static int host_state_load(void *opaque, struct vm_state_rd *r, uint32_t version,
+                           struct vk_error *err)
+{
+	struct pci_host *h = opaque;
+
+	/* What pci_addr_write() keeps of any value. */
+	h->config_address = vm_state_get_u32(r) & 0x80fffffc;
+	return 0;
+}
+
+static const struct vm_device_ops host_state_ops = {
+        .kind = "pci host",
+        .version = 1,
+        .save = host_state_save,
+        .load = host_state_load,
+};
+
+int pci_host_register(struct pci_host *h, struct vm_registry *reg, const char *name,
+                      struct vk_error *err)
+{
+	return vm_registry_add(reg, name, &host_state_ops, h, err);
 }

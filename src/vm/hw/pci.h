@@ -175,6 +175,25 @@ static inline uint16_t pci_get_command(const struct pci_device *d)
 	return (uint16_t)(d->cfg[PCI_COMMAND] | d->cfg[PCI_COMMAND + 1] << 8);
 }
 
+/* ---- saving and restoring ---- */
+
+struct vm_state_buf;
+struct vm_state_rd;
+struct vm_registry;
+
+/*
+ * A function's configuration space, its INTx condition and its MSI-X table and
+ * PBA. Load refuses a space whose read-only bytes differ from this function's
+ * (another device, or a forged file), takes the writable bits, and maps the
+ * BARs and sets INTx as the loaded registers say.
+ */
+void pci_device_save(struct pci_device *d, struct vm_state_buf *b);
+int pci_device_load(struct pci_device *d, struct vm_state_rd *r,
+                    struct vk_error *err) VK_MUST_CHECK;
+/* The host bridge's own state (the 0xCF8 register) in a machine object (registry.h). */
+int pci_host_register(struct pci_host *h, struct vm_registry *reg, const char *name,
+                      struct vk_error *err) VK_MUST_CHECK;
+
 /* ---- MSI-X (pci-msix.c) ---- */
 
 /*
@@ -195,5 +214,8 @@ void pci_msix_table_write(struct pci_device *d, uint64_t offset, uint64_t value,
 uint64_t pci_msix_pba_read(struct pci_device *d, uint64_t offset, unsigned size);
 /* The capability's control word was written: re-evaluate masks. */
 void pci_msix_cfg_written(struct pci_device *d);
+/* The table and the PBA (pci_device_save/load call these). */
+void pci_msix_save(struct pci_device *d, struct vm_state_buf *b);
+int pci_msix_load(struct pci_device *d, struct vm_state_rd *r, struct vk_error *err) VK_MUST_CHECK;
 
 #endif

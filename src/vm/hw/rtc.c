@@ -13,6 +13,7 @@
 
 #include "common/util.h"
 #include "vm/loop.h"
+#include "vm/registry.h"
 
 #define REG_SECONDS      0x00
 #define REG_ALARM_SEC    0x01
@@ -421,4 +422,73 @@ void rtc_set_memory_size(struct rtc *r, uint64_t below_4g, uint64_t above_4g)
 	rtc_set_cmos(r, 0x5b, (uint8_t)high);
 	rtc_set_cmos(r, 0x5c, (uint8_t)(high >> 8));
 	rtc_set_cmos(r, 0x5d, (uint8_t)(high >> 16));
+}
+
+/* ---- saving and restoring (registry.h) ---------------------------------------------- */
+
+/*
+ * The index register, the CMOS bytes (registers A-D among them) and the
+ * guest's clock offset from the host's; the periodic phase starts afresh at
+ * the restore (the guest sees at most one period stretched).
+ */
+static void rtc_state_save(void *opaque, struct vm_state_buf *b)
+{
+	struct rtc *r = opaque;
+
+	vm_state_put_u8(b, r->index);
+	vm_state_put_bytes(b, r->cmos, sizeof(r->cmos));
+	vm_state_put_u64(b, (uint64_t)r->offset);
+	vm_state_put_u64(b, (uint64_t)r->last_sec);
+}
+
+static int rtc_state_load(void *opaque, struct vm_state_rd *rd, uint32_t version,
+                          struct vk_error *err)
+{
+	struct rtc *r = opaque;
+	uint8_t index = vm_state_get_u8(rd);
+	uint8_t cmos[RTC_CMOS_SIZE];
+	int64_t offset, last;
+
+	vm_state_get_bytes(rd, cmos, sizeof(cmos));
+	offset = (int64_t)vm_state_get_u64(rd);
+	last = (int64_t)vm_state_get_u64(rd);
+	if (rd->bad)
+		return 0;
+	/* gmtime_r() must stay in range: +-10000 years of offset is plenty. */
+	if (index >= RTC_CMOS_SIZE || offset > 316000000000ll || offset < -316000000000ll ||
+	    (cmos[REG_C] & ~(REG_C_IRQF | REG_C_FLAGS)))
+		return vk_error_set(err, EINVAL,
+		                    "RTC: index 0x%x, clock offset %lld s or register C 0x%x is "
+		                    "invalid",
+		                    index, (long long)offset, cmos[REG_C]);
+	r->index = index;
+	memcpy(r->cmos, cmos, sizeof(cmos));
+	r->offset = offset;
+	r->last_sec = last;
+	return 0;
+}
+
+static int rtc_state_post_load(void *opaque, struct vk_error *err)
+{
+	struct rtc *r = opaque;
+
+	if (!r->timer)
+		return 0;
+	rtc_restart_period(r);
+	rtc_update_irq(r);
+	rtc_arm(r);
+	return 0;
+}
+
+static const struct vm_device_ops rtc_state_ops = {
+        .kind = "mc146818 rtc",
+        .version = 1,
+        .save = rtc_state_save,
+        .load = rtc_state_load,
+        .post_load = rtc_state_post_load,
+};
+
+int rtc_register(struct rtc *r, struct vm_registry *reg, const char *name, struct vk_error *err)
+{
+	return vm_registry_add(reg, name, &rtc_state_ops, r, err);
 }

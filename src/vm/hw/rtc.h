@@ -48,4 +48,10 @@ void rtc_set_cmos(struct rtc *r, unsigned index, uint8_t value);
 /* Record the guest RAM size in the CMOS memory-size bytes (what a BIOS would do). */
 void rtc_set_memory_size(struct rtc *r, uint64_t below_4g, uint64_t above_4g);
 
+struct vm_registry;
+
+/* Enter the RTC in a machine object (registry.h) under name: its state is saved. */
+int rtc_register(struct rtc *r, struct vm_registry *reg, const char *name,
+                 struct vk_error *err) VK_MUST_CHECK;
+
 #endif

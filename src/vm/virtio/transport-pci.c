@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "vm/loop.h"
+#include "vm/registry.h"
 
 struct virtio_pci {
 	struct pci_device pci;
@@ -493,4 +494,88 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 struct pci_device *virtio_pci_device(struct virtio_pci *vp)
 {
 	return &vp->pci;
+}
+
+/* ---- the registry's record: the feature selects, the PCI function, then the device ---- */
+
+static void vp_state_reset(void *opaque)
+{
+	struct virtio_pci *vp = opaque;
+
+	virtio_reset(vp->dev);
+	vp->dfselect = vp->gfselect = 0;
+	vp_update_intx(vp);
+}
+
+static void vp_state_save(void *opaque, struct vm_state_buf *b)
+{
+	struct virtio_pci *vp = opaque;
+
+	/* The device first: finishing its requests may raise the interrupt saved below. */
+	if (vp->dev->ops->quiesce)
+		vp->dev->ops->quiesce(vp->dev);
+	vm_state_put_u32(b, vp->dfselect);
+	vm_state_put_u32(b, vp->gfselect);
+	pci_device_save(&vp->pci, b);
+	virtio_dev_save(vp->dev, b);
+}
+
+static int vp_state_load(void *opaque, struct vm_state_rd *r, uint32_t version,
+                         struct vk_error *err)
+{
+	struct virtio_pci *vp = opaque;
+	int ret;
+
+	vp->dfselect = vm_state_get_u32(r);
+	vp->gfselect = vm_state_get_u32(r);
+	ret = pci_device_load(&vp->pci, r, err);
+	if (ret < 0 || r->bad)
+		return ret;
+	ret = virtio_dev_load(vp->dev, r, err);
+	if (ret < 0 || r->bad)
+		return ret;
+	/* The vectors the driver chose must exist on this function (vp_check_vector()). */
+	if (vp->dev->config_vector != VIRTIO_MSI_NO_VECTOR &&
+	    vp->dev->config_vector >= vp->nr_vectors)
+		return vk_error_set(err, EINVAL, "%s: configuration vector %u of %u", vp->pci.name,
+		                    vp->dev->config_vector, vp->nr_vectors);
+	for (unsigned q = 0; q < vp->nr_queues; q++) {
+		uint16_t v = virtio_queue_get_vector(vp->dev, q);
+
+		if (v != VIRTIO_MSI_NO_VECTOR && v >= vp->nr_vectors)
+			return vk_error_set(err, EINVAL, "%s: queue %u vector %u of %u",
+			                    vp->pci.name, q, v, vp->nr_vectors);
+	}
+	return 0;
+}
+
+static int vp_state_post_load(void *opaque, struct vk_error *err)
+{
+	struct virtio_pci *vp = opaque;
+
+	vp_update_intx(vp);
+	return virtio_dev_post_load(vp->dev, err);
+}
+
+static int vp_state_handover(void *opaque, bool take, struct vk_error *err)
+{
+	struct virtio_pci *vp = opaque;
+
+	return vp->dev->ops->handover ? vp->dev->ops->handover(vp->dev, take, err) : 0;
+}
+
+static const struct vm_device_ops vp_state_ops = {
+        .kind = "virtio-pci",
+        .version = 1,
+        .reset = vp_state_reset,
+        .save = vp_state_save,
+        .load = vp_state_load,
+        .post_load = vp_state_post_load,
+        .handover = vp_state_handover,
+};
+
+int virtio_pci_register(struct virtio_pci *vp, struct vm_registry *reg, const char *name,
+                        struct vk_error *err)
+{
+	return vm_registry_add(reg, name, &vp_state_ops, vp, err);
 }

@@ -79,4 +79,14 @@ void virtio_pci_destroy(struct virtio_pci *vp);
 /* The PCI function (for the board's interrupt routing tables and tests). */
 struct pci_device *virtio_pci_device(struct virtio_pci *vp);
 
+struct vm_registry;
+
+/*
+ * Enter the transport in a machine object (registry.h) under name: its record
+ * holds the feature selects, the PCI function (configuration space, MSI-X
+ * table and PBA) and the virtio device (virtio-state.c).
+ */
+int virtio_pci_register(struct virtio_pci *vp, struct vm_registry *reg, const char *name,
+                        struct vk_error *err) VK_MUST_CHECK;
+
 #endif
