@@ -43,6 +43,9 @@ void kvm_read_caps(int sys_fd, struct kvm_host_caps *caps)
 	caps->xsave = kvm_check(sys_fd, KVM_CAP_XSAVE);
 	caps->x2apic_api = kvm_check(sys_fd, KVM_CAP_X2APIC_API);
 	caps->split_irqchip = kvm_check(sys_fd, KVM_CAP_SPLIT_IRQCHIP);
+	caps->xcrs = kvm_check(sys_fd, KVM_CAP_XCRS);
+	caps->debugregs = kvm_check(sys_fd, KVM_CAP_DEBUGREGS);
+	caps->vcpu_events = kvm_check(sys_fd, KVM_CAP_VCPU_EVENTS);
 	caps->nr_vcpus = (unsigned)kvm_check(sys_fd, KVM_CAP_NR_VCPUS);
 	caps->max_vcpus = (unsigned)kvm_check(sys_fd, KVM_CAP_MAX_VCPUS);
 	/* Documented fallbacks when the capabilities are absent. */
@@ -188,6 +191,10 @@ void kvm_vm_close(struct kvm_vm *vm)
 		close(vm->sys_fd);
 	free(vm->routing);
 	vm->routing = NULL;
+	free(vm->msr_index);
+	free(vm->msr_save);
+	vm->msr_index = vm->msr_save = NULL;
+	vm->nr_msr_index = vm->nr_msr_save = 0;
 	vm->vm_fd = vm->sys_fd = -1;
 }
 
@@ -200,12 +207,14 @@ int kvm_vm_add_ram(struct kvm_vm *vm, uint64_t gpa, uint64_t size, void *host, s
 	        .userspace_addr = (uintptr_t)host,
 	};
 
-	if (vm->caps.nr_memslots && vm->next_slot >= vm->caps.nr_memslots)
+	if ((vm->caps.nr_memslots && vm->next_slot >= vm->caps.nr_memslots) ||
+	    vm->next_slot >= KVM_MAX_RAM_SLOTS)
 		return vk_error_set(err, ENOSPC, "out of KVM memory slots");
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &reg) < 0)
 		return vk_error_errno(err, errno,
 		                      "cannot map %llu MiB of RAM at 0x%llx into the VM",
 		                      (unsigned long long)(size >> 20), (unsigned long long)gpa);
+	vm->slots[vm->next_slot] = (struct kvm_ram_slot){.gpa = gpa, .size = size, .host = host};
 	vm->next_slot++;
 	return 0;
 }

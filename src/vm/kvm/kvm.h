@@ -37,14 +37,22 @@ struct kvm_host_caps {
 	bool irqchip, pit2, user_memory, set_tss_addr, set_identity_map_addr;
 	bool ioeventfd, irqfd, signal_msi, irq_routing, immediate_exit;
 	bool ext_cpuid, mp_state, xsave, x2apic_api, split_irqchip;
-	unsigned nr_vcpus;  /* recommended (KVM_CAP_NR_VCPUS) */
-	unsigned max_vcpus; /* hard limit (KVM_CAP_MAX_VCPUS) */
+	bool xcrs, debugregs, vcpu_events; /* what a saved vCPU holds beyond registers */
+	unsigned nr_vcpus;                 /* recommended (KVM_CAP_NR_VCPUS) */
+	unsigned max_vcpus;                /* hard limit (KVM_CAP_MAX_VCPUS) */
 	unsigned nr_memslots;
 	unsigned max_gsi; /* KVM_CAP_IRQ_ROUTING: number of GSIs */
 	bool pvm;         /* the host module is kvm_pvm (software emulation of non-PVM guests) */
 };
 
 #define KVM_MAX_MSI_ROUTES 256
+#define KVM_MAX_RAM_SLOTS  8
+
+/* One RAM slot as kvm_vm_add_ram() made it (the dirty log sets its flags again). */
+struct kvm_ram_slot {
+	uint64_t gpa, size;
+	void *host;
+};
 
 struct kvm_vm {
 	int sys_fd; /* /dev/kvm */
@@ -61,6 +69,13 @@ struct kvm_vm {
 	struct kvm_irq_routing *routing;
 	unsigned nr_irqchip_routes;
 	uint64_t msi_gsi_used[KVM_MAX_MSI_ROUTES / 64];
+	struct kvm_ram_slot slots[KVM_MAX_RAM_SLOTS];
+	/* Saving (x86-state.c): the MSRs KVM lists (KVM_GET_MSR_INDEX_LIST), and of them the
+	 * ones a vCPU of this host lets us read, both malloc'd on first use. */
+	uint32_t *msr_index;
+	unsigned nr_msr_index;
+	uint32_t *msr_save;
+	unsigned nr_msr_save;
 };
 
 /* GSIs 24.. are ours for MSI routes (the IOAPIC has 24 pins). */
@@ -139,6 +154,7 @@ struct kvm_cpus {
 	enum { KVM_CPUS_RUN, KVM_CPUS_PAUSE, KVM_CPUS_STOP } want;
 	unsigned nr_parked; /* vCPU threads waiting in the pause/stop state */
 	unsigned nr_threads;
+	unsigned holds; /* kvm_cpus_hold() calls not released yet */
 	bool clock_saved;
 	struct kvm_clock_data clock;
 };
@@ -173,6 +189,19 @@ void kvm_cpus_join(struct kvm_cpus *cpus);
 
 /* Close every vCPU (after join, or when they were never started). */
 void kvm_cpus_destroy(struct kvm_cpus *cpus);
+
+/*
+ * Hold every vCPU outside KVM_RUN and wait until each has parked (or ended):
+ * for saving and migrating. Holds nest with each other and with pause (a
+ * paused machine stays paused after the last release). Not under the machine
+ * lock (a vCPU may be waiting for it). -ESHUTDOWN when the vCPUs are stopping.
+ */
+int kvm_cpus_hold(struct kvm_cpus *cpus) VK_MUST_CHECK;
+void kvm_cpus_release(struct kvm_cpus *cpus);
+/* The vCPU's descriptor (for its saved state). */
+int kvm_cpus_vcpu_fd(const struct kvm_cpus *cpus, unsigned cpu);
+/* The guest clock frozen by a pause (true), or false when it runs. */
+bool kvm_cpus_frozen_clock(struct kvm_cpus *cpus, struct kvm_clock_data *clock);
 
 /* ---- x86 CPU state (x86-cpu.c) ---- */
 
@@ -213,6 +242,52 @@ int x86_vcpu_init(struct kvm_vm *vm, int vcpu_fd, unsigned cpu, unsigned nr,
 /* Load the registers of a boot mode into one vCPU. */
 int x86_vcpu_set_boot_state(int vcpu_fd, const struct x86_boot_state *bs,
                             struct vk_error *err) VK_MUST_CHECK;
+
+/* ---- saving and restoring (x86-state.c) ---- */
+
+struct vm_state_buf;
+struct vm_state_rd;
+
+#define X86_VCPU_STATE_VERSION 1
+#define KVM_VM_STATE_VERSION   1
+
+/*
+ * One vCPU's state, read with the vCPU out of KVM_RUN: general and segment
+ * registers, XSAVE (or the legacy FPU area), XCRs, every MSR KVM lists that
+ * the vCPU lets us read (the TSC among them), the LAPIC page, pending events,
+ * the multiprocessing state and the debug registers. The load checks every
+ * count and MSR index against this host before it hands the state to KVM,
+ * which refuses what it does not accept (named in the error).
+ */
+int x86_vcpu_save(struct kvm_vm *vm, int vcpu_fd, struct vm_state_buf *b,
+                  struct vk_error *err) VK_MUST_CHECK;
+int x86_vcpu_load(struct kvm_vm *vm, int vcpu_fd, struct vm_state_rd *r,
+                  struct vk_error *err) VK_MUST_CHECK;
+
+/*
+ * The VM's in-kernel devices: both PICs and the IOAPIC (KVM_GET_IRQCHIP), the
+ * PIT (KVM_GET_PIT2) and the guest clock (KVM_GET_CLOCK; frozen: the value a
+ * pause froze, NULL when the clock runs).
+ */
+int kvm_vm_save(struct kvm_vm *vm, const struct kvm_clock_data *frozen, struct vm_state_buf *b,
+                struct vk_error *err) VK_MUST_CHECK;
+int kvm_vm_load(struct kvm_vm *vm, struct vm_state_rd *r, struct vk_error *err) VK_MUST_CHECK;
+
+/*
+ * The dirty log (live migration): kvm_vm_dirty_log() sets or clears
+ * KVM_MEM_LOG_DIRTY_PAGES on every RAM slot; kvm_vm_dirty_harvest() moves what
+ * KVM_GET_DIRTY_LOG reports into the RAM's dirty log (vm_mem_mark_dirty) and
+ * clears it in KVM. Returns the pages KVM reported, or -errno.
+ */
+int kvm_vm_dirty_log(struct kvm_vm *vm, bool on, struct vk_error *err) VK_MUST_CHECK;
+long kvm_vm_dirty_harvest(struct kvm_vm *vm, struct vm_mem *mem);
+
+/*
+ * Does KVM's dirty log on this host report guest writes? A probe VM of its own
+ * (4 pages, one vCPU in real mode) writes two pages and halts; the log must
+ * name both. 0 when it works; otherwise -errno with the reason in why.
+ */
+int kvm_dirty_log_probe(const char *device, char *why, size_t len);
 
 /* Write a readable dump of a vCPU's registers and instruction bytes (for errors). */
 void x86_vcpu_dump(int vcpu_fd, const struct vm_mem *mem, char *buf, size_t len);

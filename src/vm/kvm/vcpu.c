@@ -152,7 +152,7 @@ static bool kvm_vcpu_check_requests(struct kvm_vcpu *v)
 	bool go;
 
 	pthread_mutex_lock(&cpus->lock);
-	while (cpus->want == KVM_CPUS_PAUSE) {
+	while (cpus->want == KVM_CPUS_PAUSE || (cpus->holds && cpus->want != KVM_CPUS_STOP)) {
 		cpus->nr_parked++;
 		kvm_cpus_maybe_freeze_clock(cpus);
 		pthread_cond_broadcast(&cpus->cond);
@@ -411,6 +411,50 @@ void kvm_cpus_resume(struct kvm_cpus *cpus)
 		pthread_cond_broadcast(&cpus->cond);
 	}
 	pthread_mutex_unlock(&cpus->lock);
+}
+
+int kvm_cpus_hold(struct kvm_cpus *cpus)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&cpus->lock);
+	cpus->holds++;
+	kvm_cpus_kick_all(cpus);
+	while (cpus->want != KVM_CPUS_STOP && cpus->nr_parked < cpus->nr_threads)
+		pthread_cond_wait(&cpus->cond, &cpus->lock);
+	if (cpus->want == KVM_CPUS_STOP) {
+		cpus->holds--;
+		pthread_cond_broadcast(&cpus->cond);
+		r = -ESHUTDOWN;
+	}
+	pthread_mutex_unlock(&cpus->lock);
+	return r;
+}
+
+void kvm_cpus_release(struct kvm_cpus *cpus)
+{
+	pthread_mutex_lock(&cpus->lock);
+	if (cpus->holds)
+		cpus->holds--;
+	pthread_cond_broadcast(&cpus->cond);
+	pthread_mutex_unlock(&cpus->lock);
+}
+
+int kvm_cpus_vcpu_fd(const struct kvm_cpus *cpus, unsigned cpu)
+{
+	return cpu < cpus->nr ? cpus->vcpus[cpu].fd : -1;
+}
+
+bool kvm_cpus_frozen_clock(struct kvm_cpus *cpus, struct kvm_clock_data *clock)
+{
+	bool frozen;
+
+	pthread_mutex_lock(&cpus->lock);
+	frozen = cpus->want == KVM_CPUS_PAUSE && cpus->clock_saved;
+	if (frozen)
+		*clock = cpus->clock;
+	pthread_mutex_unlock(&cpus->lock);
+	return frozen;
 }
 
 void kvm_cpus_request_stop(struct kvm_cpus *cpus)
