@@ -156,7 +156,8 @@ int pc_prepare(struct pc *pc, struct vk_error *err)
 		                    "--memory is too small for an x86 guest (at least 2M)");
 	pc->low_ram = VK_MIN(cfg->memory, PC_LOW_RAM_MAX);
 	pc->high_ram = cfg->memory - pc->low_ram;
-	r = pc_read_files(pc, err);
+	/* A restored machine needs its kernel only if the guest reboots (pc_boot()). */
+	r = pc->restoring ? 0 : pc_read_files(pc, err);
 	if (r < 0)
 		return r;
 	r = vm_mem_add_ram(&pc->mem, 0, pc->low_ram, err);
@@ -180,7 +181,11 @@ int pc_prepare(struct pc *pc, struct vk_error *err)
 		enum virtio_spec_kind kind = i < cfg->nr_disks                  ? VIRTIO_SPEC_DISK
 		                             : i < cfg->nr_disks + cfg->nr_nets ? VIRTIO_SPEC_NET
 		                                                                : VIRTIO_SPEC_RNG;
-		const char *spec = kind == VIRTIO_SPEC_DISK  ? cfg->disks[i]
+		/* A migration's destination: the source hands the disks' locks over. */
+		if (kind == VIRTIO_SPEC_DISK && cfg->incoming)
+			kind = VIRTIO_SPEC_DISK_INCOMING;
+		const char *spec = kind != VIRTIO_SPEC_NET && kind != VIRTIO_SPEC_RNG
+		                           ? cfg->disks[i]
 		                   : kind == VIRTIO_SPEC_NET ? cfg->nets[i - cfg->nr_disks]
 		                                             : NULL;
 
@@ -400,12 +405,17 @@ int pc_boot(struct pc *pc, struct vk_error *err)
 	if (r < 0)
 		return r;
 
-	r = pc_load_kernel(pc, extra, &bs, err);
-	if (r < 0)
-		return r;
-	r = pc_write_tables(pc, err);
-	if (r < 0)
-		return r;
+	/* A restored machine's RAM and registers come from its state (pc.c). */
+	if (!pc->restoring) {
+		if (!pc->kernel && (r = pc_read_files(pc, err)) < 0)
+			return r;
+		r = pc_load_kernel(pc, extra, &bs, err);
+		if (r < 0)
+			return r;
+		r = pc_write_tables(pc, err);
+		if (r < 0)
+			return r;
+	}
 
 	r = kvm_cpus_create(&pc->cpus, &pc->kvm, pc->cfg->cpus, err);
 	pc->cpus_created = true;
@@ -415,6 +425,11 @@ int pc_boot(struct pc *pc, struct vk_error *err)
 	pc->cpus.mmio = &pc->mmio;
 	pc->cpus.mem = &pc->mem;
 	pc->cpus.loop = pc->loop;
+	vm_loop_lock(pc->loop);
+	r = pc_state_register(pc, err);
+	vm_loop_unlock(pc->loop);
+	if (r < 0 || pc->restoring)
+		return r;
 	return kvm_vcpu_set_boot_state(&pc->cpus, 0, &bs, err);
 }
 
@@ -422,6 +437,8 @@ void pc_unboot(struct pc *pc)
 {
 	if (!pc->booted)
 		return;
+	/* A migration that ends late must find no device of this boot (pc-state.c). */
+	pc->reg.nr = 0;
 	for (unsigned i = 0; i < pc->nr_virtio; i++) {
 		virtio_pci_destroy(pc->virtio_pci[i]);
 		virtio_mmio_destroy(pc->virtio_mmio[i]);

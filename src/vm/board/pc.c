@@ -143,6 +143,14 @@ static const struct vm_control_ops pc_control_ops = {
         .resume = pc_ctl_resume,
         .powerdown = pc_ctl_powerdown,
         .quit = pc_ctl_quit,
+        .registry = pc_ctl_registry,
+        .cpus_stop = pc_ctl_cpus_stop,
+        .cpus_resume = pc_ctl_cpus_resume,
+        .dirty_start = pc_ctl_dirty_start,
+        .dirty_sync = pc_ctl_dirty_sync,
+        .dirty_stop = pc_ctl_dirty_stop,
+        .no_live = pc_ctl_no_live,
+        .finish = pc_ctl_finish,
 };
 
 static void pc_signal(void *opaque, int fd, short revents)
@@ -185,6 +193,13 @@ static int pc_run_once(struct pc *pc, struct vk_error *err)
 	int r;
 
 	r = pc_boot(pc, err);
+	if (r == 0 && pc->restoring) {
+		/* A saved machine: its state replaces what the boot put in RAM and the CPUs. */
+		vm_loop_lock(pc->loop);
+		r = vm_monitor_restore(pc->monitor, &pc->reg, err);
+		vm_loop_unlock(pc->loop);
+		pc->restoring = false;
+	}
 	if (r == 0) {
 		pc->cpus.event = pc_vcpu_event;
 		pc->cpus.opaque = pc;
@@ -192,11 +207,18 @@ static int pc_run_once(struct pc *pc, struct vk_error *err)
 	}
 	if (r == 0) {
 		pc->cpus_started = true;
+		pthread_mutex_lock(&pc->state_lock);
+		pc->cpus_live = true;
+		pthread_mutex_unlock(&pc->state_lock);
 		if (pc->paused) /* paused across a reboot stays paused */
 			kvm_cpus_pause(&pc->cpus);
 		while (pc_get_stop(pc) == PC_RUNNING)
 			vm_loop_poll(pc->loop, -1);
 	}
+	/* A save or migration under way gets no further hold (pc-state.c). */
+	pthread_mutex_lock(&pc->state_lock);
+	pc->cpus_live = false;
+	pthread_mutex_unlock(&pc->state_lock);
 	if (pc->cpus_started) {
 		kvm_cpus_request_stop(&pc->cpus);
 		kvm_cpus_join(&pc->cpus);
@@ -221,6 +243,12 @@ static const char *pc_stop_reason(enum pc_stop s)
 	default:
 		return "error";
 	}
+}
+
+static const char *pc_stop_reason_of(const struct pc *pc)
+{
+	return pc->stop == PC_STOP_FINISH && pc->finish_reason ? pc->finish_reason
+	                                                       : pc_stop_reason(pc->stop);
 }
 
 static int pc_result(struct pc *pc, struct vk_error *err)
@@ -250,6 +278,9 @@ int pc_main(const struct vm_machine_config *cfg, const struct vm_monitor *mon, s
 	pc.kvm.sys_fd = pc.kvm.vm_fd = -1;
 	pc.start_ns = vk_now_ns();
 	pthread_mutex_init(&pc.stop_lock, NULL);
+	pthread_mutex_init(&pc.state_lock, NULL);
+	pc.restoring = vm_monitor_restores(mon);
+	vm_registry_init(&pc.reg, &pc.mem, "x86_64", "pc");
 	vm_mem_init(&pc.mem);
 	bus_init(&pc.pio, "pio");
 	bus_init(&pc.mmio, "mmio");
@@ -278,7 +309,7 @@ int pc_main(const struct vm_machine_config *cfg, const struct vm_monitor *mon, s
 		vk_info("the guest reset the machine: booting again (boot %u)", pc.boots + 1);
 	}
 	if (r == 0) {
-		vm_monitor_event(mon, "shutdown", pc_stop_reason(pc.stop), pc.stop_detail);
+		vm_monitor_event(mon, "shutdown", pc_stop_reason_of(&pc), pc.stop_detail);
 		r = pc_result(&pc, err);
 	}
 	vm_loop_lock(pc.loop);
@@ -295,5 +326,6 @@ int pc_main(const struct vm_machine_config *cfg, const struct vm_monitor *mon, s
 	vm_loop_free(pc.loop);
 	free(pc.stop_detail);
 	pthread_mutex_destroy(&pc.stop_lock);
+	pthread_mutex_destroy(&pc.state_lock);
 	return r;
 }

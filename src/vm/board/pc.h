@@ -38,6 +38,7 @@
 #include "vm/kvm/kvm.h"
 #include "vm/machine.h"
 #include "vm/mem.h"
+#include "vm/registry.h"
 
 #define PC_LOW_RAM_MAX     0xc0000000ull
 #define PC_HIGH_RAM_START  0x100000000ull
@@ -67,6 +68,7 @@ enum pc_stop {
 	PC_STOP_QUIT,
 	PC_STOP_SIGNAL,
 	PC_STOP_ERROR,
+	PC_STOP_FINISH, /* the state went to a file or another process (pc->finish_reason) */
 };
 
 struct uart16550;
@@ -111,6 +113,21 @@ struct pc {
 	bool gsi_level[PC_GSIS];          /* last level sent per line (machine lock) */
 	bool logged_irq_line, logged_msi; /* interrupt injection failures, logged once a boot */
 
+	/*
+	 * Saving and restoring (pc-state.c): the machine object, rebuilt with every boot;
+	 * restoring: the first boot takes its state from the monitor instead of the kernel.
+	 * state_lock orders the state controls' holds against the vCPUs' end (cpus_live).
+	 */
+	struct vm_registry reg;
+	struct pc_cpu_ref {
+		struct pc *pc;
+		unsigned cpu;
+	} cpu_ref[VM_MAX_CPUS];
+	bool restoring;
+	pthread_mutex_t state_lock;
+	bool cpus_live;
+	const char *finish_reason;
+
 	/* Why the run stops; written by any thread under stop_lock. */
 	pthread_mutex_t stop_lock;
 	enum pc_stop stop;
@@ -129,6 +146,18 @@ void pc_release(struct pc *pc);
 
 /* Record why the run ends (the first reason wins) and stop the vCPUs. Any thread. */
 void pc_request_stop(struct pc *pc, enum pc_stop why, const char *detail);
+
+/* Enter the CPUs and devices of this boot in pc->reg (pc-state.c). Machine lock held. */
+int pc_state_register(struct pc *pc, struct vk_error *err) VK_MUST_CHECK;
+/* The state controls (machine.h), for pc.c's control table. */
+struct vm_registry *pc_ctl_registry(void *opaque);
+int pc_ctl_cpus_stop(void *opaque, struct vk_error *err);
+void pc_ctl_cpus_resume(void *opaque);
+int pc_ctl_dirty_start(void *opaque, struct vk_error *err);
+void pc_ctl_dirty_sync(void *opaque);
+void pc_ctl_dirty_stop(void *opaque);
+const char *pc_ctl_no_live(void *opaque);
+void pc_ctl_finish(void *opaque, const char *reason);
 
 /* Interrupt lines into the IOAPIC / PIC (n = GSI). */
 struct irq_line pc_gsi_line(struct pc *pc, unsigned gsi);

@@ -88,13 +88,6 @@ static int run_open_state(struct vm_config *cfg, struct run_monitor *rm, struct 
 	r = vm_state_read_start(rm->in, &h, &config, err);
 	if (r == 0)
 		r = vm_config_apply_saved(cfg, config, h.arch, h.board, err);
-	/* Only the riscv64 board enters its devices in a machine object so far (issue 15). */
-	if (r == 0 && strcmp(h.arch, "riscv64"))
-		r = vk_error_set(
-		        err, ENOTSUP,
-		        "the saved machine is an %s '%s' machine: this virtkit-vm restores "
-		        "only riscv64 'virt' machines",
-		        h.arch, h.board);
 	if (r == 0 && h.ram_bytes != cfg->machine.memory)
 		r = vk_error_set(err, EINVAL,
 		                 "the machine state is corrupt: %llu bytes of RAM in its header, "
