@@ -61,6 +61,8 @@ struct probe_result {
 	double mips;
 	uint64_t insns;
 	uint64_t ns;
+	bool dirty_probed, dirty_log; /* KVM's dirty log reports guest writes (x86-state.c) */
+	char dirty_why[256];
 };
 
 static void probe_alarm(int sig)
@@ -191,6 +193,11 @@ static void probe_host(struct probe_result *res)
 	if (probe_measure(&vm, res) == 0)
 		res->available = true;
 	kvm_vm_close(&vm);
+	if (res->available) {
+		res->dirty_probed = true;
+		res->dirty_log = kvm_dirty_log_probe(res->device, res->dirty_why,
+		                                     sizeof(res->dirty_why)) == 0;
+	}
 }
 
 static void probe_summary(const struct probe_result *res, char *buf, size_t len)
@@ -249,6 +256,11 @@ static void probe_print_text(const struct probe_result *res, const char *summary
 	if (res->measured)
 		printf("guest speed:     %.1f MIPS (%llu instructions in %.3f ms)\n", res->mips,
 		       (unsigned long long)res->insns, (double)res->ns / 1e6);
+	if (res->dirty_probed)
+		printf("dirty log:       %s (%s)\n",
+		       res->dirty_log ? "works: live migration"
+		                      : "does not work: stop-and-copy only",
+		       res->dirty_why);
 	printf("%s\n", summary);
 }
 
@@ -291,6 +303,11 @@ static void probe_print_json(const struct probe_result *res, const char *summary
 		                       json_object_new_int64((int64_t)res->insns));
 		json_object_object_add(o, "calibration_ns",
 		                       json_object_new_int64((int64_t)res->ns));
+	}
+	if (res->dirty_probed) {
+		json_object_object_add(o, "dirty_log", json_object_new_boolean(res->dirty_log));
+		json_object_object_add(o, "dirty_log_detail",
+		                       json_object_new_string(res->dirty_why));
 	}
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 	                                                         JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -27,9 +27,9 @@
 #include "vm/mem.h"
 #include "vm/state.h"
 
-#define X86_MAX_MSRS         1024 /* more than KVM lists anywhere */
+#define X86_MAX_MSRS          1024 /* more than KVM lists anywhere */
 #define MSR_IA32_TSC_DEADLINE 0x6e0
-#define MP_STATE_MAX         9 /* KVM_MP_STATE_AP_RESET_HOLD, the last defined */
+#define MP_STATE_MAX          9 /* KVM_MP_STATE_AP_RESET_HOLD, the last defined */
 
 /* ---- blocks ---------------------------------------------------------------------------- */
 
@@ -74,8 +74,8 @@ static void put_regs(struct vm_state_buf *b, const struct kvm_regs *g)
 static void get_regs(struct vm_state_rd *r, struct kvm_regs *g)
 {
 	__u64 *v[] = {&g->rax, &g->rbx, &g->rcx, &g->rdx, &g->rsi, &g->rdi,
-	                 &g->rsp, &g->rbp, &g->r8,  &g->r9,  &g->r10, &g->r11,
-	                 &g->r12, &g->r13, &g->r14, &g->r15, &g->rip, &g->rflags};
+	              &g->rsp, &g->rbp, &g->r8,  &g->r9,  &g->r10, &g->r11,
+	              &g->r12, &g->r13, &g->r14, &g->r15, &g->rip, &g->rflags};
 
 	for (unsigned i = 0; i < ARRAY_SIZE(v); i++)
 		*v[i] = vm_state_get_u64(r);
@@ -151,7 +151,8 @@ static void put_sregs(struct vm_state_buf *b, const struct kvm_sregs *s)
 
 static int get_sregs(struct vm_state_rd *r, struct kvm_sregs *s, struct vk_error *err)
 {
-	struct kvm_segment *seg[] = {&s->cs, &s->ds, &s->es, &s->fs, &s->gs, &s->ss, &s->tr, &s->ldt};
+	struct kvm_segment *seg[] = {&s->cs, &s->ds, &s->es, &s->fs,
+	                             &s->gs, &s->ss, &s->tr, &s->ldt};
 	static const char *const names[] = {"cs", "ds", "es", "fs", "gs", "ss", "tr", "ldt"};
 
 	memset(s, 0, sizeof(*s));
@@ -414,8 +415,9 @@ static int image_read(struct kvm_vm *vm, struct vm_state_rd *r, struct vcpu_imag
 	if (r->bad)
 		return 0;
 	if (im->xsave && !vm->caps.xsave)
-		return vk_error_set(err, ENOTSUP, "the vCPU was saved with XSAVE, which KVM on "
-		                                  "this host does not offer");
+		return vk_error_set(err, ENOTSUP,
+		                    "the vCPU was saved with XSAVE, which KVM on "
+		                    "this host does not offer");
 	if (im->xsave) {
 		im->xs = calloc(1, sizeof(*im->xs));
 		if (!im->xs)
@@ -458,7 +460,8 @@ static int image_read(struct kvm_vm *vm, struct vm_state_rd *r, struct vcpu_imag
 		if (r->bad)
 			return 0;
 		if (!msr_listed(vm, im->msrs->entries[i].index))
-			return vk_error_set(err, EINVAL, "MSR 0x%x is not one KVM on this host lists",
+			return vk_error_set(err, EINVAL,
+			                    "MSR 0x%x is not one KVM on this host lists",
 			                    im->msrs->entries[i].index);
 	}
 
@@ -481,9 +484,10 @@ static int image_read(struct kvm_vm *vm, struct vm_state_rd *r, struct vcpu_imag
 		return r->bad ? 0 : -EINVAL;
 	if ((im->has_xcrs && !vm->caps.xcrs) || (im->has_events && !vm->caps.vcpu_events) ||
 	    (im->has_dr && !vm->caps.debugregs))
-		return vk_error_set(err, ENOTSUP,
-		                    "the vCPU was saved with XCRs, events or debug registers, which "
-		                    "KVM on this host cannot take");
+		return vk_error_set(
+		        err, ENOTSUP,
+		        "the vCPU was saved with XCRs, events or debug registers, which "
+		        "KVM on this host cannot take");
 	return 0;
 }
 
@@ -501,7 +505,8 @@ static int image_apply(int fd, struct vcpu_image *im, struct vk_error *err)
 	if (im->has_xcrs && ioctl(fd, KVM_SET_XCRS, &im->xcrs) < 0)
 		return ioctl_err(err, "KVM refused the XCRs (KVM_SET_XCRS)");
 	if (ioctl(fd, KVM_SET_SREGS, &im->sregs) < 0)
-		return ioctl_err(err, "KVM refused the segment and control registers (KVM_SET_SREGS)");
+		return ioctl_err(err,
+		                 "KVM refused the segment and control registers (KVM_SET_SREGS)");
 	r = msrs_write(fd, im->msrs, err);
 	if (r < 0)
 		return r;
@@ -546,8 +551,7 @@ int x86_vcpu_load(struct kvm_vm *vm, int fd, struct vm_state_rd *r, struct vk_er
 
 /* ---- the VM's in-kernel devices -------------------------------------------------------- */
 
-static const uint32_t chips[] = {KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE,
-                                 KVM_IRQCHIP_IOAPIC};
+static const uint32_t chips[] = {KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE, KVM_IRQCHIP_IOAPIC};
 
 int kvm_vm_save(struct kvm_vm *vm, const struct kvm_clock_data *frozen, struct vm_state_buf *b,
                 struct vk_error *err)
@@ -593,7 +597,8 @@ int kvm_vm_load(struct kvm_vm *vm, struct vm_state_rd *r, struct vk_error *err)
 		return 0;
 	for (unsigned i = 0; i < ARRAY_SIZE(chips); i++)
 		if (ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &chip[i]) < 0)
-			return ioctl_err(err, "KVM refused an interrupt controller (KVM_SET_IRQCHIP)");
+			return ioctl_err(err,
+			                 "KVM refused an interrupt controller (KVM_SET_IRQCHIP)");
 	if (ioctl(vm->vm_fd, KVM_SET_PIT2, &pit) < 0)
 		return ioctl_err(err, "KVM refused the PIT (KVM_SET_PIT2)");
 	if (ioctl(vm->vm_fd, KVM_SET_CLOCK, &clock) < 0)
@@ -669,21 +674,131 @@ long kvm_vm_dirty_harvest(struct kvm_vm *vm, struct vm_mem *mem)
 	return total;
 }
 
-#define PROBE_SIZE 0x4000u
+/*
+ * The probe guest: long mode with identity paging, 4 KiB pages for the first
+ * 2 MiB and one 2 MiB page above, as a kernel maps its RAM. Its code writes
+ * 0x5a to a byte of pages 1 and 2 and of the large page, then halts:
+ *   mov byte [abs32], 0x5a (C6 04 25 disp32 5A) x 3; hlt
+ * It runs once without the log (the pages are then mapped writable, as a
+ * running guest's are), then with the log turned on twice: the log must name
+ * the three pages each time (the second time after a harvest re-armed it).
+ */
+#define PROBE_SIZE  (4u << 20)
+#define PROBE_PML4  0x3000u
+#define PROBE_PDPT  0x4000u
+#define PROBE_PD    0x5000u
+#define PROBE_PT    0x6000u
+#define PROBE_STACK 0x8000u
+
+static const uint32_t probe_pages[] = {0x1000, 0x2000, 0x300000};
+
+static void probe_build(uint8_t *ram)
+{
+	uint64_t *pml4 = (uint64_t *)(ram + PROBE_PML4), *pdpt = (uint64_t *)(ram + PROBE_PDPT);
+	uint64_t *pd = (uint64_t *)(ram + PROBE_PD), *pt = (uint64_t *)(ram + PROBE_PT);
+	size_t n = 0;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(probe_pages); i++) {
+		const uint8_t op[] = {0xc6, 0x04, 0x25};
+
+		memcpy(ram + n, op, sizeof(op));
+		memcpy(ram + n + 3, &probe_pages[i], 4);
+		ram[n + 7] = 0x5a;
+		n += 8;
+	}
+	ram[n] = 0xf4; /* hlt */
+	pml4[0] = PROBE_PDPT | 3;
+	pdpt[0] = PROBE_PD | 3;
+	pd[0] = PROBE_PT | 3;
+	pd[1] = 0x200000 | 0x83; /* present, writable, 2 MiB */
+	for (unsigned i = 0; i < 512; i++)
+		pt[i] = (uint64_t)i * 4096 | 3;
+}
+
+static int probe_long_mode(int cpu)
+{
+	struct kvm_sregs s;
+	struct kvm_segment code = {.limit = 0xffffffff,
+	                           .selector = 8,
+	                           .type = 11,
+	                           .present = 1,
+	                           .s = 1,
+	                           .l = 1,
+	                           .g = 1};
+	struct kvm_segment data = {.limit = 0xffffffff,
+	                           .selector = 16,
+	                           .type = 3,
+	                           .present = 1,
+	                           .s = 1,
+	                           .db = 1,
+	                           .g = 1};
+
+	if (ioctl(cpu, KVM_GET_SREGS, &s) < 0)
+		return -errno;
+	s.cs = code;
+	s.ds = s.es = s.fs = s.gs = s.ss = data;
+	s.cr3 = PROBE_PML4;
+	s.cr4 = 0x20;        /* PAE */
+	s.cr0 = 0x80000011u; /* PG, ET, PE */
+	s.efer = 0x500;      /* LMA, LME */
+	return ioctl(cpu, KVM_SET_SREGS, &s) < 0 ? -errno : 0;
+}
+
+/* Run the probe guest from its start to its hlt; false (why set) when it does not get there. */
+static bool probe_run(int cpu, struct kvm_run *run, uint8_t *ram, char *why, size_t len)
+{
+	struct kvm_regs regs = {.rip = 0, .rflags = 2, .rsp = PROBE_STACK};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(probe_pages); i++)
+		ram[probe_pages[i]] = 0;
+	if (ioctl(cpu, KVM_SET_REGS, &regs) < 0) {
+		snprintf(why, len, "the dirty-log probe cannot set its registers: %s",
+		         strerror(errno));
+		return false;
+	}
+	for (unsigned tries = 0; tries < 8; tries++) {
+		if (ioctl(cpu, KVM_RUN, 0) < 0 && errno != EINTR && errno != EAGAIN) {
+			snprintf(why, len, "the dirty-log probe's KVM_RUN failed: %s",
+			         strerror(errno));
+			return false;
+		}
+		if (run->exit_reason == KVM_EXIT_HLT)
+			break;
+	}
+	for (unsigned i = 0; i < ARRAY_SIZE(probe_pages); i++) {
+		if (run->exit_reason != KVM_EXIT_HLT || ram[probe_pages[i]] != 0x5a) {
+			snprintf(why, len,
+			         "the dirty-log probe's guest did not run to its end (exit %u)",
+			         run->exit_reason);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* How many of the probe guest's pages the log names (negative: -errno). */
+static long probe_logged(int vmfd, uint64_t *bits)
+{
+	long n = dirty_get(vmfd, 0, PROBE_SIZE, bits), hits = 0;
+
+	if (n < 0)
+		return n;
+	for (unsigned i = 0; i < ARRAY_SIZE(probe_pages); i++) {
+		uint64_t pg = probe_pages[i] / VM_STATE_PAGE;
+
+		hits += (long)(bits[pg / 64] >> (pg % 64) & 1);
+	}
+	return hits;
+}
 
 int kvm_dirty_log_probe(const char *device, char *why, size_t len)
 {
-	/* Real mode at 0: mov byte [0x1000], 0x5a; mov byte [0x2000], 0x5a; hlt */
-	static const uint8_t code[] = {0xc6, 0x06, 0x00, 0x10, 0x5a, 0xc6,
-	                               0x06, 0x00, 0x20, 0x5a, 0xf4};
 	struct kvm_ram_slot slot = {.gpa = 0, .size = PROBE_SIZE};
-	int sys = -1, vmfd = -1, cpu = -1, ret = -EIO, run_size;
+	int sys = -1, vmfd = -1, cpu = -1, ret = -EIO, run_size = 0;
 	struct kvm_run *run = NULL;
 	uint8_t *ram = MAP_FAILED;
-	uint64_t bits[1];
-	struct kvm_sregs sregs;
-	struct kvm_regs regs = {.rip = 0, .rflags = 2};
-	long n;
+	uint64_t *bits = NULL;
+	long hits = 0;
 
 	if (!device || !*device)
 		device = getenv("VIRTKIT_KVM_DEVICE");
@@ -698,64 +813,62 @@ int kvm_dirty_log_probe(const char *device, char *why, size_t len)
 	vmfd = ioctl(sys, KVM_CREATE_VM, 0);
 	run_size = ioctl(sys, KVM_GET_VCPU_MMAP_SIZE, 0);
 	ram = mmap(NULL, PROBE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (vmfd < 0 || run_size <= 0 || ram == MAP_FAILED) {
+	bits = calloc(PROBE_SIZE / VM_STATE_PAGE / 64, sizeof(uint64_t));
+	if (vmfd < 0 || run_size <= 0 || ram == MAP_FAILED || !bits) {
 		snprintf(why, len, "the dirty-log probe cannot create its VM: %s", strerror(errno));
 		goto out;
 	}
-	memcpy(ram, code, sizeof(code));
+	probe_build(ram);
 	slot.host = ram;
-	(void)ioctl(vmfd, KVM_SET_TSS_ADDR, 0xfffbd000ul); /* real mode on VMX */
-	if (slot_flags(vmfd, 0, &slot, KVM_MEM_LOG_DIRTY_PAGES) < 0) {
-		snprintf(why, len, "KVM refuses a RAM slot with a dirty log: %s", strerror(errno));
+	(void)ioctl(vmfd, KVM_SET_TSS_ADDR, 0xfffbd000ul);
+	if (slot_flags(vmfd, 0, &slot, 0) < 0) {
+		snprintf(why, len, "the dirty-log probe cannot map its RAM: %s", strerror(errno));
 		goto out;
 	}
 	cpu = ioctl(vmfd, KVM_CREATE_VCPU, 0ul);
 	if (cpu >= 0)
 		run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, cpu, 0);
-	if (cpu < 0 || run == MAP_FAILED || ioctl(cpu, KVM_GET_SREGS, &sregs) < 0) {
+	if (cpu < 0 || run == MAP_FAILED) {
 		run = NULL;
 		snprintf(why, len, "the dirty-log probe cannot create its vCPU: %s",
 		         strerror(errno));
 		goto out;
 	}
-	sregs.cs.base = 0;
-	sregs.cs.selector = 0;
-	sregs.ds.base = 0;
-	sregs.ds.selector = 0;
-	if (ioctl(cpu, KVM_SET_SREGS, &sregs) < 0 || ioctl(cpu, KVM_SET_REGS, &regs) < 0) {
-		snprintf(why, len, "the dirty-log probe cannot set its registers: %s",
+	if (probe_long_mode(cpu) < 0) {
+		snprintf(why, len, "the dirty-log probe cannot enter long mode: %s",
 		         strerror(errno));
 		goto out;
 	}
-	for (unsigned tries = 0; tries < 8; tries++) {
-		if (ioctl(cpu, KVM_RUN, 0) < 0 && errno != EINTR && errno != EAGAIN) {
-			snprintf(why, len, "the dirty-log probe's KVM_RUN failed: %s",
-			         strerror(errno));
+	if (!probe_run(cpu, run, ram, why, len))
+		goto out;
+	if (slot_flags(vmfd, 0, &slot, KVM_MEM_LOG_DIRTY_PAGES) < 0) {
+		snprintf(why, len, "KVM refuses to start the dirty log of a RAM slot: %s",
+		         strerror(errno));
+		goto out;
+	}
+	for (unsigned round = 1; round <= 2; round++) {
+		if (!probe_run(cpu, run, ram, why, len))
+			goto out;
+		hits = probe_logged(vmfd, bits);
+		if (hits < 0) {
+			snprintf(why, len, "KVM_GET_DIRTY_LOG failed: %s", strerror((int)-hits));
 			goto out;
 		}
-		if (run->exit_reason == KVM_EXIT_HLT)
-			break;
-	}
-	if (run->exit_reason != KVM_EXIT_HLT || ram[0x1000] != 0x5a || ram[0x2000] != 0x5a) {
-		snprintf(why, len, "the dirty-log probe's guest did not run to its end (exit %u)",
-		         run->exit_reason);
-		goto out;
-	}
-	n = dirty_get(vmfd, 0, PROBE_SIZE, bits);
-	if (n < 0) {
-		snprintf(why, len, "KVM_GET_DIRTY_LOG failed: %s", strerror((int)-n));
-		goto out;
-	}
-	if ((bits[0] & 0x6) != 0x6) {
-		snprintf(why, len,
-		         "KVM's dirty log on this host does not report guest writes "
-		         "(KVM_GET_DIRTY_LOG named %s of the 2 pages a probe guest wrote)",
-		         (bits[0] & 0x6) ? "1" : "none");
-		goto out;
+		if (hits != (long)ARRAY_SIZE(probe_pages)) {
+			snprintf(why, len,
+			         "KVM's dirty log on this host does not report guest writes "
+			         "(KVM_GET_DIRTY_LOG named %ld of the %zu pages a probe guest "
+			         "wrote, "
+			         "round %u)",
+			         hits, ARRAY_SIZE(probe_pages), round);
+			goto out;
+		}
 	}
 	ret = 0;
-	snprintf(why, len, "KVM's dirty log reports guest writes");
+	snprintf(why, len,
+	         "KVM's dirty log reports guest writes (4 KiB and 2 MiB pages, two rounds)");
 out:
+	free(bits);
 	if (run)
 		munmap(run, (size_t)run_size);
 	if (cpu >= 0)
