@@ -215,7 +215,8 @@ void pc_ctl_dirty_sync(void *opaque)
 
 	vk_debug("KVM's dirty log: %ld pages", n);
 	if (n < 0) {
-		vk_warn("KVM_GET_DIRTY_LOG failed (%s): sending all of RAM again", strerror((int)-n));
+		vk_warn("KVM_GET_DIRTY_LOG failed (%s): sending all of RAM again",
+		        strerror((int)-n));
 		mark_all_dirty(pc);
 	}
 }

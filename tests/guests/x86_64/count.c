@@ -30,8 +30,8 @@ static void touch_pages(unsigned i)
 		uint64_t want = i - (i + PAGES - j) % PAGES;
 
 		CHECK(pages[j][0] == want && pages[j][511] == want,
-		      "count %u: page %u holds %lu/%lu, want %lu", i, j, pages[j][0],
-		      pages[j][511], want);
+		      "count %u: page %u holds %lu/%lu, want %lu", i, j, pages[j][0], pages[j][511],
+		      want);
 	}
 }
 
@@ -73,8 +73,8 @@ void guest_main(void)
 		CHECK(v == IRQ_TIMEOUT, "count %u: vector %u instead of the LAPIC timer", i, v);
 		vq_submit(&d, 0, &b, 1);
 		v = wait_irq_timeout(2000, "the virtio-rng MSI-X interrupt");
-		CHECK(v == VEC_MSIX, "count %u: vector %u, want the queue's MSI-X vector %u", i,
-		      v, VEC_MSIX);
+		CHECK(v == VEC_MSIX, "count %u: vector %u, want the queue's MSI-X vector %u", i, v,
+		      VEC_MSIX);
 		lapic_eoi();
 		CHECK(vq_used(&d, 0, &id, &len), "count %u: MSI-X without a used buffer", i);
 		CHECK(len == sizeof(entropy), "count %u: %u bytes of entropy", i, len);
