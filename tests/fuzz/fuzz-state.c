@@ -6,12 +6,16 @@
  * registry under the board's names: a hart ("cpu0", interpreter), a CLINT, a
  * PLIC, a 16550 on a fake chardev, and virtio-mmio transports with virtio-blk
  * (in-memory disk), virtio-console (fake chardev) and virtio-rng, on 64 KiB of
- * guest RAM between guard pages. The stream goes in through a memfd, as a file
+ * guest RAM between guard pages; or one like the x86 pc board's devices
+ * without KVM (whose vCPU and irqchip records need a VM): "uart" on ports,
+ * "i8042", "rtc", "acpi", the PCI host "pci" and the same three virtio devices
+ * on virtio-pci transports ("virtio-pci.N", MSI-X). The stream goes in through a memfd, as a file
  * would: vm_state_read_start(), the saved configuration through
  * vm_config_apply_saved(), then vm_registry_load().
  *
- * Input: byte 0 picks the form.
- *   even  the rest is the stream itself (header parsing, record framing);
+ * Input: byte 0 picks the form (bit 0) and, for edits, the machine (bit 1: x86).
+ *   even  the rest is the stream itself (header parsing, record framing); its
+ *         header's arch picks the machine (x86_64: the x86 one);
  *   odd   the rest edits a valid stream (the harness's own machine saved once,
  *         with some RAM pages and a device configured): u8 count, then
  *         count x (u16 offset, u8 xor mask), then u8 flags: bit 0 recompute
@@ -37,8 +41,12 @@
 #include "vm/backend/chardev-internal.h"
 #include "vm/bus.h"
 #include "vm/emu/riscv64/cpu.h"
+#include "vm/hw/acpi-pm.h"
 #include "vm/hw/clint.h"
+#include "vm/hw/i8042.h"
+#include "vm/hw/pci.h"
 #include "vm/hw/plic.h"
+#include "vm/hw/rtc.h"
 #include "vm/hw/uart16550.h"
 #include "vm/main/config.h"
 #include "vm/mem.h"
@@ -46,6 +54,7 @@
 #include "vm/state.h"
 #include "vm/virtio/devices.h"
 #include "vm/virtio/transport-mmio.h"
+#include "vm/virtio/transport-pci.h"
 #include "vm/virtio/virtio.h"
 
 #define CHECK(cond, ...)                                             \
@@ -69,8 +78,23 @@ static const char config_json[] =
         "\"console\":\"stdio\",\"virtio_console\":\"null\",\"agent\":false,"
         "\"on_reset\":\"exit\",\"virtio_mmio\":true,\"jit\":false,\"jit_cache\":0}";
 
+static const char config_json_x86[] =
+        "{\"arch\":\"x86_64\",\"accel\":\"kvm\",\"memory\":1048576,\"cpus\":1,"
+        "\"boot\":\"kernel\",\"kernel\":\"bzImage\",\"initrd\":null,\"cmdline\":\"console=ttyS0\","
+        "\"firmware\":null,\"disks\":[\"disk.img\"],\"nets\":[],\"rng\":true,"
+        "\"console\":\"stdio\",\"virtio_console\":\"null\",\"agent\":false,"
+        "\"on_reset\":\"exit\",\"virtio_mmio\":false,\"jit\":false,\"jit_cache\":0}";
+
 struct machine {
+	bool x86;
 	struct bus bus;
+	/* x86: ports, the PCI host and the platform devices */
+	struct bus pio;
+	struct pci_host pci;
+	struct i8042 *i8042;
+	struct rtc *rtc;
+	struct acpi_pm *acpi;
+	struct virtio_pci *vpci[NR_VIRTIO];
 	struct rv_cpu *cpu;
 	struct clint *clint;
 	struct plic *plic;
@@ -87,6 +111,8 @@ static struct {
 	struct vm_mem mem;
 	uint8_t *tmpl; /* the valid stream the odd inputs edit */
 	size_t tmpl_len;
+	uint8_t *tmpl_x86; /* the same for the x86 machine */
+	size_t tmpl_x86_len;
 } fz;
 
 /* ---- plumbing ------------------------------------------------------------------ */
@@ -125,15 +151,59 @@ static uint64_t zero_time(void *opaque)
 	return 0;
 }
 
+static void msi_drop(void *opaque, uint64_t addr, uint32_t data)
+{
+}
+
+static struct irq_line intx_line(void *opaque, unsigned slot, unsigned pin)
+{
+	return (struct irq_line){.set = line_set, .n = slot};
+}
+
 /* ---- the machine ---------------------------------------------------------------- */
 
-static void build(struct machine *m)
+/* The x86 machine: the pc board's devices on ports and PCI, without KVM. */
+static void build_x86(struct machine *m)
+{
+	struct vk_error err = {0};
+	struct irq_line line = {.set = line_set};
+
+	bus_init(&m->pio, "pio");
+	CHECK(pci_host_init(&m->pci, &m->pio, &m->bus, 0xe0000000ull, 0x1000000, 0xc000, 0x4000,
+	                    &err) == 0,
+	      "%s", err.msg);
+	m->pci.platform.msi.send = msi_drop;
+	m->pci.intx_line = intx_line;
+	m->uart = uart16550_create(&m->pio, 0x3f8, 0, line, null_chardev(), &err);
+	m->i8042 = i8042_create(&m->pio, line, line, NULL, NULL, &err);
+	m->rtc = rtc_create(&m->pio, &err);
+	m->acpi = acpi_pm_create(&m->pio, 0x600, 5, line, NULL, NULL, &err);
+	fz_disk_init(&m->disk);
+	m->vdev[0] = virtio_blk_create(&fz.mem, &m->disk.be, "fuzz", &err);
+	m->vdev[1] = virtio_console_create(&fz.mem, null_chardev(), &err);
+	m->vdev[2] = virtio_rng_create(&fz.mem, &err);
+	CHECK(m->uart && m->i8042 && m->rtc && m->acpi && m->vdev[0] && m->vdev[1] && m->vdev[2],
+	      "cannot build the x86 machine: %s", err.msg);
+	vm_registry_init(&m->reg, &fz.mem, "x86_64", "pc");
+	for (unsigned d = 0; d < NR_VIRTIO; d++) {
+		m->vpci[d] = virtio_pci_create(&m->pci, m->vdev[d], &err);
+		CHECK(m->vpci[d], "%s", err.msg);
+	}
+}
+
+static void build(struct machine *m, bool x86)
 {
 	struct vk_error err = {0};
 	struct irq_line ctx[2], msip, mtip, line = {.set = line_set};
 	struct rv_cpu_config cc = {.mem = &fz.mem, .max_satp_mode = RV_SATP_MODE_SV39};
 
 	memset(m, 0, sizeof(*m));
+	m->x86 = x86;
+	if (x86) {
+		bus_init(&m->bus, "mmio");
+		build_x86(m);
+		return;
+	}
 	bus_init(&m->bus, "mmio");
 	for (unsigned i = 0; i < 2; i++)
 		ctx[i] = (struct irq_line){.set = line_set, .n = i};
@@ -178,7 +248,26 @@ static void enter(struct machine *m)
 {
 	struct vk_error err = {0};
 	char name[32];
-	int r = vm_registry_add(&m->reg, "cpu0", &hart_ops, m->cpu, &err);
+	int r;
+
+	if (m->x86) {
+		r = uart16550_register(m->uart, &m->reg, "uart", &err);
+		if (r == 0)
+			r = i8042_register(m->i8042, &m->reg, "i8042", &err);
+		if (r == 0)
+			r = rtc_register(m->rtc, &m->reg, "rtc", &err);
+		if (r == 0)
+			r = acpi_pm_register(m->acpi, &m->reg, "acpi", &err);
+		if (r == 0)
+			r = pci_host_register(&m->pci, &m->reg, "pci", &err);
+		for (unsigned d = 0; r == 0 && d < NR_VIRTIO; d++) {
+			snprintf(name, sizeof(name), "virtio-pci.%u", d);
+			r = virtio_pci_register(m->vpci[d], &m->reg, name, &err);
+		}
+		CHECK(r == 0, "cannot enter the x86 devices: %s", err.msg);
+		return;
+	}
+	r = vm_registry_add(&m->reg, "cpu0", &hart_ops, m->cpu, &err);
 
 	if (r == 0)
 		r = clint_register(m->clint, &m->reg, "clint", &err);
@@ -195,6 +284,22 @@ static void enter(struct machine *m)
 
 static void teardown(struct machine *m)
 {
+	if (m->x86) {
+		for (unsigned d = 0; d < NR_VIRTIO; d++) {
+			virtio_pci_destroy(m->vpci[d]);
+			virtio_dev_destroy(m->vdev[d]);
+		}
+		pci_host_destroy(&m->pci);
+		uart16550_destroy(m->uart);
+		i8042_destroy(m->i8042);
+		rtc_destroy(m->rtc);
+		acpi_pm_destroy(m->acpi);
+		CHECK(m->bus.nr == 0 && m->pio.nr == 0, "%u+%u ranges left on the buses", m->bus.nr,
+		      m->pio.nr);
+		bus_destroy(&m->pio);
+		bus_destroy(&m->bus);
+		return;
+	}
 	for (unsigned d = 0; d < NR_VIRTIO; d++) {
 		virtio_mmio_destroy(m->vmmio[d]);
 		virtio_dev_destroy(m->vdev[d]);
@@ -230,8 +335,9 @@ static uint8_t *save_machine(struct machine *m, size_t *len)
 	int r;
 
 	CHECK(fd >= 0 && out, "cannot set up saving");
-	r = vm_state_write_header(out, "riscv64", "virt", config_json, strlen(config_json),
-	                          RAM_SIZE, &err);
+	const char *cfg = m->x86 ? config_json_x86 : config_json;
+
+	r = vm_state_write_header(out, m->reg.arch, m->reg.board, cfg, strlen(cfg), RAM_SIZE, &err);
 	if (r == 0)
 		r = vm_registry_save(&m->reg, out, &err);
 	if (r == 0)
@@ -252,8 +358,8 @@ static uint8_t *save_machine(struct machine *m, size_t *len)
 }
 
 /* Load a stream into a fresh machine; on success, *saved (may be NULL) gets it saved again. */
-static int load_stream(const uint8_t *data, size_t len, uint8_t **saved, size_t *saved_len,
-                       struct vk_error *err)
+static int load_stream(const uint8_t *data, size_t len, bool x86, uint8_t **saved,
+                       size_t *saved_len, struct vk_error *err)
 {
 	struct machine m;
 	struct vm_state_header h;
@@ -262,7 +368,7 @@ static int load_stream(const uint8_t *data, size_t len, uint8_t **saved, size_t 
 	char *config = NULL;
 	int fd = memfd_with(data, len), r;
 
-	build(&m);
+	build(&m, x86);
 	enter(&m);
 	memset(fz.ram, 0, RAM_SIZE);
 	in = vm_state_in_new(fd);
@@ -316,8 +422,19 @@ static void setup_once(void)
 	fz.mem.nr = 1;
 	fz.mem.regions[0] =
 	        (struct vm_mem_region){.gpa = RAM_BASE, .size = RAM_SIZE, .host = fz.ram};
-	/* The template: a few RAM pages that are not zero, a hart in S-mode. */
-	build(&m);
+	/* The templates: a few RAM pages that are not zero; a hart in S-mode, or the guest
+	 * having programmed an MSI-X vector and the RTC. */
+	build(&m, true);
+	enter(&m);
+	memset(fz.ram, 0, RAM_SIZE);
+	memset(fz.ram + 0x1000, 0x5a, 0x1000);
+	pci_cfg_write(virtio_pci_device(m.vpci[2]), PCI_COMMAND, 0x6, 2);
+	pci_msix_table_write(virtio_pci_device(m.vpci[2]), 0, 0xfee00000, 4);
+	pci_msix_table_write(virtio_pci_device(m.vpci[2]), 8, 0x41, 4);
+	m.pci.config_address = 0x80001000;
+	fz.tmpl_x86 = save_machine(&m, &fz.tmpl_x86_len);
+	teardown(&m);
+	build(&m, false);
 	enter(&m);
 	memset(fz.ram, 0, RAM_SIZE);
 	memset(fz.ram + 0x1000, 0xa5, 0x2000);
@@ -335,6 +452,7 @@ int vk_fuzz_one(const uint8_t *data, size_t size)
 	struct vk_error err = {0};
 	uint8_t *buf, *again = NULL, *third = NULL;
 	size_t len, again_len = 0, third_len = 0;
+	bool x86;
 	int ret;
 
 	if (!fz.ready)
@@ -346,16 +464,21 @@ int vk_fuzz_one(const uint8_t *data, size_t size)
 		CHECK(buf, "out of memory");
 		memcpy(buf, data + 1, size - 1);
 		len = size - 1;
+		/* The header's arch (bytes 16-31) picks the machine. */
+		x86 = len >= 32 && !memcmp(buf + 16, "x86_64", 7);
 	} else {
+		const uint8_t *tmpl = (data[0] & 2) ? fz.tmpl_x86 : fz.tmpl;
+		size_t tmpl_len = (data[0] & 2) ? fz.tmpl_x86_len : fz.tmpl_len;
 		unsigned count;
 		uint8_t flags;
 
 		(void)fz_get8(&r); /* the form */
 		count = fz_get8(&r) % (MAX_EDITS + 1);
-		buf = malloc(fz.tmpl_len);
+		x86 = (data[0] & 2) != 0;
+		buf = malloc(tmpl_len);
 		CHECK(buf, "out of memory");
-		memcpy(buf, fz.tmpl, fz.tmpl_len);
-		len = fz.tmpl_len;
+		memcpy(buf, tmpl, tmpl_len);
+		len = tmpl_len;
 		for (unsigned i = 0; i < count; i++) {
 			uint16_t off = fz_get16(&r);
 			uint8_t x = fz_get8(&r);
@@ -368,12 +491,12 @@ int vk_fuzz_one(const uint8_t *data, size_t size)
 		if (flags & 2)
 			len = fz_get16(&r) % (len + 1);
 	}
-	ret = load_stream(buf, len, &again, &again_len, &err);
+	ret = load_stream(buf, len, x86, &again, &again_len, &err);
 	CHECK(ret == 0 || (ret < 0 && err.msg[0]), "refused (%d) without a message", ret);
 	if (ret == 0) {
 		/* What loaded saves again, and that loads again. */
 		vk_error_clear(&err);
-		ret = load_stream(again, again_len, &third, &third_len, &err);
+		ret = load_stream(again, again_len, x86, &third, &third_len, &err);
 		CHECK(ret == 0, "a stream saved from a loaded machine does not load: %s", err.msg);
 		free(third);
 	}
@@ -390,10 +513,15 @@ static const uint8_t builtin2[] = {1, 0, 2, 0x00, 0x08};
 static const uint8_t builtin3[] = {1, 1, 0x60, 0x00, 0x01, 1};
 /* The raw form: a header alone. */
 static const uint8_t builtin4[] = {0, 'V', 'K', 'S', 'T', 'A', 'T', 'E', '\n', 1, 0, 0, 0};
+/* The x86 template as it is, with its CRCs recomputed, and truncated in its middle. */
+static const uint8_t builtin5[] = {3, 0, 0};
+static const uint8_t builtin6[] = {3, 0, 1};
+static const uint8_t builtin7[] = {3, 0, 2, 0x00, 0x08};
 
 const struct vk_fuzz_input vk_fuzz_builtin[] = {
         {builtin0, sizeof(builtin0)}, {builtin1, sizeof(builtin1)}, {builtin2, sizeof(builtin2)},
-        {builtin3, sizeof(builtin3)}, {builtin4, sizeof(builtin4)},
+        {builtin3, sizeof(builtin3)}, {builtin4, sizeof(builtin4)}, {builtin5, sizeof(builtin5)},
+        {builtin6, sizeof(builtin6)}, {builtin7, sizeof(builtin7)},
 };
 const unsigned vk_fuzz_nr_builtin = sizeof(vk_fuzz_builtin) / sizeof(vk_fuzz_builtin[0]);
 const char vk_fuzz_name[] = "state";
