@@ -3,7 +3,8 @@
  * Saving and restoring the x86 PC board: what it enters in its machine object
  * (registry.h) at every boot, in this order, which is also the order of a
  * state file's records:
- *   "pc"              the interrupt lines' levels the board last sent to KVM
+ *   "pc"              the interrupt lines' levels the board last sent to KVM, and
+ *                     whether the machine is paused (it comes back paused)
  *   "kvm"             KVM's PICs, IOAPIC, PIT and guest clock (x86-state.c)
  *   "cpu0".."cpuN"    the vCPUs (x86-state.c)
  *   "uart", "i8042", "rtc", "acpi", "pci" (the host bridge's 0xCF8 register)
@@ -42,6 +43,7 @@ static void lines_save(void *opaque, struct vm_state_buf *b)
 	vm_state_put_u32(b, PC_GSIS);
 	for (unsigned i = 0; i < PC_GSIS; i++)
 		vm_state_put_bool(b, pc->gsi_level[i]);
+	vm_state_put_bool(b, pc->paused);
 }
 
 static int lines_load(void *opaque, struct vm_state_rd *r, uint32_t version, struct vk_error *err)
@@ -56,6 +58,8 @@ static int lines_load(void *opaque, struct vm_state_rd *r, uint32_t version, str
 		                    PC_GSIS);
 	for (unsigned i = 0; i < PC_GSIS; i++)
 		pc->gsi_level[i] = vm_state_get_bool(r);
+	/* pc.c parks the vCPUs before they run (the paused event follows the restore). */
+	pc->paused = vm_state_get_bool(r);
 	return 0;
 }
 

@@ -190,6 +190,7 @@ static int pc_setup_host(struct pc *pc, struct vk_error *err)
 
 static int pc_run_once(struct pc *pc, struct vk_error *err)
 {
+	bool restored = pc->restoring;
 	int r;
 
 	r = pc_boot(pc, err);
@@ -210,8 +211,14 @@ static int pc_run_once(struct pc *pc, struct vk_error *err)
 		pthread_mutex_lock(&pc->state_lock);
 		pc->cpus_live = true;
 		pthread_mutex_unlock(&pc->state_lock);
-		if (pc->paused) /* paused across a reboot stays paused */
+		/* Paused across a reboot, or saved paused: stays paused. */
+		if (pc->paused)
 			kvm_cpus_pause(&pc->cpus);
+		if (pc->paused && restored) {
+			vm_loop_lock(pc->loop);
+			vm_monitor_event(pc->monitor, "paused", NULL, NULL);
+			vm_loop_unlock(pc->loop);
+		}
 		while (pc_get_stop(pc) == PC_RUNNING)
 			vm_loop_poll(pc->loop, -1);
 	}

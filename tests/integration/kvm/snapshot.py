@@ -7,7 +7,8 @@ pages hold what it last wrote there, and prints "count N msix M".
     started with `run --restore FILE` (no --kernel) goes on with count N+1: the registers, the
     armed LAPIC timer, the MSI-X table, the virtqueue indexes, the TSC and RAM came back (the
     guest would stop or print FAIL otherwise), and it did not boot again ("counting" once);
-  - 5 save/restore cycles in a row; `save` with keep_running; a save while paused; 2 vCPUs;
+  - 5 save/restore cycles in a row; `save` with keep_running; a save while paused (the
+    restored machine is paused until a resume); 2 vCPUs;
   - a truncated, corrupt or forged state file, one of another architecture, or another
     --memory: a clear error, status 1 or 2, and no guest instruction ran (empty console);
   - `migrate` to `run --incoming`: live when KVM's dirty log works on this host (probed at the
@@ -214,11 +215,18 @@ def test_save_restore(tmp):
         cur.wait(60)
         cur.stop()
         back = Machine(tmp, 'from-paused', ['--restore', paused])
+        st = back.call({'cmd': 'status'})
+        time.sleep(0.5)
+        still = back.console()
+        resumed = back.call({'cmd': 'resume'})
         ok = back.wait_count(at_pause + 3)
-        T.check(reply_p.get('ok') is True and reply.get('ok') is True and ok and healthy(back)
-                and continues(cur.console(), back),
-                f'a paused machine saves; restored, it runs on from count {at_pause + 1} '
-                f'(reached {back.last()})')
+        T.check(reply_p.get('ok') is True and reply.get('ok') is True and
+                st.get('state') == 'paused' and 'count' not in still,
+                f'a paused machine saves and comes back paused (status {st.get("state")}, '
+                f'no count in 0.5 s)')
+        T.check(resumed.get('ok') is True and ok and healthy(back) and
+                continues(cur.console(), back),
+                f'resumed, it runs on from count {at_pause + 1} (reached {back.last()})')
         back.stop()
         if dst is not cur:
             dst.stop()
