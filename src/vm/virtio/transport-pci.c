@@ -564,6 +564,13 @@ static int vp_state_handover(void *opaque, bool take, struct vk_error *err)
 	return vp->dev->ops->handover ? vp->dev->ops->handover(vp->dev, take, err) : 0;
 }
 
+static int vp_state_disk_overlay(void *opaque, const char *path, struct vk_error *err)
+{
+	struct virtio_pci *vp = opaque;
+
+	return vp->dev->ops->disk_overlay(vp->dev, path, err);
+}
+
 static const struct vm_device_ops vp_state_ops = {
         .kind = "virtio-pci",
         .version = 1,
@@ -574,8 +581,22 @@ static const struct vm_device_ops vp_state_ops = {
         .handover = vp_state_handover,
 };
 
+/* The same for a disk: the registry counts disks by disk_overlay (registry.h). */
+static const struct vm_device_ops vp_disk_state_ops = {
+        .kind = "virtio-pci",
+        .version = 1,
+        .reset = vp_state_reset,
+        .save = vp_state_save,
+        .load = vp_state_load,
+        .post_load = vp_state_post_load,
+        .handover = vp_state_handover,
+        .disk_overlay = vp_state_disk_overlay,
+};
+
 int virtio_pci_register(struct virtio_pci *vp, struct vm_registry *reg, const char *name,
                         struct vk_error *err)
 {
-	return vm_registry_add(reg, name, &vp_state_ops, vp, err);
+	return vm_registry_add(reg, name,
+	                       vp->dev->ops->disk_overlay ? &vp_disk_state_ops : &vp_state_ops, vp,
+	                       err);
 }
