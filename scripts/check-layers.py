@@ -86,7 +86,7 @@ LAYERS = [
      "vm and container drivers"),
     ("daemon-monitor", [D + "monitor.[ch]"], ["common", "daemon-model", "daemon-registry"],
      "the exit monitor (calls back through a function it is given)"),
-    ("daemon-lifecycle", [D + "lifecycle.[ch]"],
+    ("daemon-lifecycle", [D + "lifecycle.[ch]", D + "lifecycle-*.[ch]"],
      ["common", "daemon-util", "daemon-model", "daemon-console", "daemon-registry",
       "daemon-shim", "daemon-drivers", "daemon-monitor"],
      "jobs and lifecycle operations"),

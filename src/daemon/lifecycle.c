@@ -17,6 +17,7 @@
  *             signal we did not send)
  */
 #include "daemon/lifecycle.h"
+#include "daemon/lifecycle-int.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -37,8 +38,6 @@
 #include "daemon/proc.h"
 #include "daemon/shim.h"
 
-#define KILL_WAIT_MS 15000
-
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -54,7 +53,7 @@ void lifecycle_init(const struct lifecycle_settings *s)
 	settings = *s;
 }
 
-static const struct driver *drv(const struct instance *inst)
+const struct driver *lc_drv(const struct instance *inst)
 {
 	return driver_for(inst->type);
 }
@@ -135,7 +134,7 @@ static int open_console(struct instance *inst, struct vk_error *err)
 	struct console *c;
 	int r;
 
-	if (drv(inst)->console_path(inst, sock, sizeof(sock)) < 0 ||
+	if (lc_drv(inst)->console_path(inst, sock, sizeof(sock)) < 0 ||
 	    paths_log(settings.paths, inst->uuid, log, sizeof(log)) < 0)
 		return vk_error_set(err, ENAMETOOLONG, "the console socket path is too long");
 	r = console_open(sock, log,
@@ -147,7 +146,7 @@ static int open_console(struct instance *inst, struct vk_error *err)
 }
 
 /* Wait for the monitor to report the exit; true when it did. */
-static bool wait_exit(struct instance *inst, int timeout_ms)
+bool lc_wait_exit(struct instance *inst, int timeout_ms)
 {
 	struct timespec dl;
 	bool done;
@@ -163,7 +162,7 @@ static bool wait_exit(struct instance *inst, int timeout_ms)
 }
 
 /* Finalize now an exit the monitor already reported (job held). */
-static void flush_exit(struct instance *inst)
+void lc_flush_exit(struct instance *inst)
 {
 	pthread_mutex_lock(&inst->lock);
 	while (inst->exit_pending) {
@@ -175,7 +174,7 @@ static void flush_exit(struct instance *inst)
 	pthread_mutex_unlock(&inst->lock);
 }
 
-static enum inst_state cur_state(struct instance *inst)
+enum inst_state lc_state(struct instance *inst)
 {
 	enum inst_state s;
 
@@ -191,10 +190,10 @@ static enum inst_state cur_state(struct instance *inst)
  * restore: the saved state to start from (a VM), or NULL to boot. incoming: start a
  * VM that waits for a migration instead (it stays starting/incoming).
  */
-static int do_start(struct instance *inst, bool autostart, const char *restore, bool incoming,
-                    struct vk_error *err)
+int lc_start(struct instance *inst, bool autostart, const char *restore, bool incoming,
+             struct vk_error *err)
 {
-	enum inst_state s = cur_state(inst);
+	enum inst_state s = lc_state(inst);
 	int r;
 
 	if (inst_state_active(s))
@@ -213,7 +212,7 @@ static int do_start(struct instance *inst, bool autostart, const char *restore, 
 	                               : "user",
 	                   "starting");
 	if ((r = rt_prepare(inst, err)) < 0 || (r = open_console(inst, err)) < 0 ||
-	    (r = drv(inst)->start(inst, err)) < 0) {
+	    (r = lc_drv(inst)->start(inst, err)) < 0) {
 		vk_error_prefix(err, "cannot %s instance '%s'",
 		                restore    ? "restore"
 		                : incoming ? "receive"
@@ -224,7 +223,7 @@ static int do_start(struct instance *inst, bool autostart, const char *restore, 
 		/* The client hears why; so does the log, which outlives the request. */
 		vk_warn("%s (%s start)", err && err->msg[0] ? err->msg : "a start failed",
 		        autostart ? "autostart" : "user");
-		drv(inst)->cleanup(inst);
+		lc_drv(inst)->cleanup(inst);
 		rt_release(inst);
 		instance_set_state(inst, ST_SHUTOFF, "failed", "failed");
 		return r < 0 ? -(err ? err->code : EIO) : r;
@@ -237,10 +236,10 @@ static int do_start(struct instance *inst, bool autostart, const char *restore, 
 		if (err)
 			err->code = EIO;
 		inst->rt.kill_requested = true;
-		(void)drv(inst)->destroy(inst, NULL);
+		(void)lc_drv(inst)->destroy(inst, NULL);
 		if (inst->rt.shim_pid > 0)
 			kill(-inst->rt.shim_pid, SIGKILL);
-		drv(inst)->cleanup(inst);
+		lc_drv(inst)->cleanup(inst);
 		rt_release(inst);
 		instance_set_state(inst, ST_SHUTOFF, "failed", "failed");
 		return -EIO;
@@ -260,7 +259,7 @@ int lifecycle_start(struct instance *inst, bool autostart, struct vk_error *err)
 
 	if ((r = lifecycle_job_begin(inst, "start", JOB_WAIT_MS, err)) < 0)
 		return r;
-	r = do_start(inst, autostart, NULL, false, err);
+	r = lc_start(inst, autostart, NULL, false, err);
 	lifecycle_job_end(inst);
 	return r;
 }
@@ -275,8 +274,8 @@ int lifecycle_start(struct instance *inst, bool autostart, struct vk_error *err)
 static int stop_failed(struct instance *inst, enum inst_state was, const char *reason, bool asked,
                        int timeout_s, const struct vk_error *why, struct vk_error *err)
 {
-	if (wait_exit(inst, 0)) {
-		flush_exit(inst); /* it ended just now after all */
+	if (lc_wait_exit(inst, 0)) {
+		lc_flush_exit(inst); /* it ended just now after all */
 		return 0;
 	}
 	inst->rt.stop_requested = false;
@@ -298,7 +297,7 @@ static int stop_failed(struct instance *inst, enum inst_state was, const char *r
 static int do_stop(struct instance *inst, bool force, int timeout_s, struct stop_report *rep,
                    struct vk_error *err)
 {
-	enum inst_state s = cur_state(inst);
+	enum inst_state s = lc_state(inst);
 	struct vk_error e2 = {0};
 	bool exited = false, asked = false;
 	char reason[sizeof(inst->reason)];
@@ -312,8 +311,8 @@ static int do_stop(struct instance *inst, bool force, int timeout_s, struct stop
 		return vk_error_set(err, ENOTCONN, "instance '%s' is not running (it is %s)",
 		                    inst->name, inst_state_name(s));
 	if (timeout_s <= 0)
-		timeout_s = drv(inst)->stop_timeout_s ? drv(inst)->stop_timeout_s
-		                                      : settings.stop_timeout_s;
+		timeout_s = lc_drv(inst)->stop_timeout_s ? lc_drv(inst)->stop_timeout_s
+		                                         : settings.stop_timeout_s;
 	pthread_mutex_lock(&inst->lock);
 	snprintf(reason, sizeof(reason), "%s", inst->reason);
 	pthread_mutex_unlock(&inst->lock);
@@ -322,16 +321,16 @@ static int do_stop(struct instance *inst, bool force, int timeout_s, struct stop
 		instance_set_state(inst, ST_STOPPING, "user", "stopping");
 	if (!force) {
 		/* A frozen workload cannot act on a power-down request or a SIGTERM. */
-		if (s == ST_PAUSED && drv(inst)->resume(inst, &e2) < 0)
+		if (s == ST_PAUSED && lc_drv(inst)->resume(inst, &e2) < 0)
 			vk_warn("instance '%s': %s", inst->name, e2.msg);
-		if (drv(inst)->shutdown(inst, &e2) == 0) {
+		if (lc_drv(inst)->shutdown(inst, &e2) == 0) {
 			asked = true;
-			exited = wait_exit(inst, timeout_s * 1000);
-		} else if (!drv(inst)->stop_never_kills) {
+			exited = lc_wait_exit(inst, timeout_s * 1000);
+		} else if (!lc_drv(inst)->stop_never_kills) {
 			vk_warn("instance '%s': %s; forcing it off", inst->name, e2.msg);
 		}
 	}
-	if (!exited && !force && drv(inst)->stop_never_kills)
+	if (!exited && !force && lc_drv(inst)->stop_never_kills)
 		return stop_failed(inst, s, reason, asked, timeout_s, &e2, err);
 	if (!exited) {
 		/* Said to the client (and logged): a graceful stop that had to kill. */
@@ -342,12 +341,12 @@ static int do_stop(struct instance *inst, bool force, int timeout_s, struct stop
 			        inst->rt.stop_signal);
 		}
 		inst->rt.kill_requested = true;
-		if (drv(inst)->destroy(inst, &e2) < 0)
+		if (lc_drv(inst)->destroy(inst, &e2) < 0)
 			vk_warn("instance '%s': %s", inst->name, e2.msg);
 		/* The shim's session holds the workload: nothing of it may survive. */
-		if (!wait_exit(inst, KILL_WAIT_MS / 3) && inst->rt.shim_pid > 0)
+		if (!lc_wait_exit(inst, LC_KILL_WAIT_MS / 3) && inst->rt.shim_pid > 0)
 			kill(-inst->rt.shim_pid, SIGKILL);
-		exited = wait_exit(inst, KILL_WAIT_MS);
+		exited = lc_wait_exit(inst, LC_KILL_WAIT_MS);
 	}
 	if (rep) {
 		rep->escalated = inst->rt.stop_escalated;
@@ -356,8 +355,8 @@ static int do_stop(struct instance *inst, bool force, int timeout_s, struct stop
 	}
 	if (!exited)
 		return vk_error_set(err, ETIMEDOUT, "instance '%s' did not stop within %d s",
-		                    inst->name, timeout_s + KILL_WAIT_MS / 1000);
-	flush_exit(inst); /* releases rt */
+		                    inst->name, timeout_s + LC_KILL_WAIT_MS / 1000);
+	lc_flush_exit(inst); /* releases rt */
 	return 0;
 }
 
@@ -392,7 +391,7 @@ int lifecycle_restart(struct instance *inst, int timeout_s, struct vk_error *err
 		return r;
 	r = do_stop(inst, false, timeout_s, NULL, err);
 	if (r == 0)
-		r = do_start(inst, false, NULL, false, err);
+		r = lc_start(inst, false, NULL, false, err);
 	lifecycle_job_end(inst);
 	return r;
 }
@@ -406,13 +405,13 @@ int lifecycle_pause(struct instance *inst, struct vk_error *err)
 
 	if ((r = lifecycle_job_begin(inst, "pause", JOB_WAIT_MS, err)) < 0)
 		return r;
-	s = cur_state(inst);
+	s = lc_state(inst);
 	if (s == ST_PAUSED)
 		r = vk_error_set(err, EALREADY, "instance '%s' is already paused", inst->name);
 	else if (s != ST_RUNNING)
 		r = vk_error_set(err, ENOTCONN, "instance '%s' is not running (it is %s)",
 		                 inst->name, inst_state_name(s));
-	else if ((r = drv(inst)->pause(inst, err)) == 0)
+	else if ((r = lc_drv(inst)->pause(inst, err)) == 0)
 		instance_set_state(inst, ST_PAUSED, "user", "paused");
 	lifecycle_job_end(inst);
 	return r;
@@ -424,212 +423,11 @@ int lifecycle_resume(struct instance *inst, struct vk_error *err)
 
 	if ((r = lifecycle_job_begin(inst, "resume", JOB_WAIT_MS, err)) < 0)
 		return r;
-	if (cur_state(inst) != ST_PAUSED)
+	if (lc_state(inst) != ST_PAUSED)
 		r = vk_error_set(err, ENOTCONN, "instance '%s' is not paused (it is %s)",
-		                 inst->name, inst_state_name(cur_state(inst)));
-	else if ((r = drv(inst)->resume(inst, err)) == 0)
+		                 inst->name, inst_state_name(lc_state(inst)));
+	else if ((r = lc_drv(inst)->resume(inst, err)) == 0)
 		instance_set_state(inst, ST_RUNNING, "unpaused", "resumed");
-	lifecycle_job_end(inst);
-	return r;
-}
-
-/* --- save, restore ---------------------------------------------------------------- */
-
-static int do_save(struct instance *inst, const char *path, bool keep_running,
-                   json_object *overlays, json_object **reply, struct vk_error *err)
-{
-	enum inst_state s;
-	int r;
-
-	*reply = NULL;
-	if (!drv(inst)->save)
-		return vk_error_set(err, EINVAL,
-		                    "instance '%s' is a container: saving it needs CRIU "
-		                    "checkpointing, which virtkitd does not offer yet",
-		                    inst->name);
-	if ((r = lifecycle_job_begin(inst, keep_running ? "snapshot" : "save", JOB_WAIT_MS, err)) <
-	    0)
-		return r;
-	s = cur_state(inst);
-	if (s != ST_RUNNING && s != ST_PAUSED) {
-		r = vk_error_set(err, ENOTCONN, "instance '%s' is not running (it is %s)",
-		                 inst->name, inst_state_name(s));
-		goto out;
-	}
-	/* Set first: virtkit-vm exits as soon as it has answered. */
-	inst->rt.saving = !keep_running;
-	if (overlays)
-		r = drv(inst)->snapshot(inst, path, overlays, reply, err);
-	else
-		r = drv(inst)->save(inst, path, keep_running, reply, err);
-	if (r < 0) {
-		/* virtkit-vm goes on when a save fails (docs/virtkit-vm.md). */
-		inst->rt.saving = false;
-		goto out;
-	}
-	if (keep_running)
-		goto out;
-	if (!wait_exit(inst, KILL_WAIT_MS)) {
-		/* The state is in the file: nothing is lost by ending it. */
-		vk_warn("instance '%s' was saved but did not end: killing it", inst->name);
-		(void)drv(inst)->destroy(inst, NULL);
-		if (!wait_exit(inst, KILL_WAIT_MS) && inst->rt.shim_pid > 0)
-			kill(-inst->rt.shim_pid, SIGKILL);
-	}
-	flush_exit(inst);
-out:
-	lifecycle_job_end(inst);
-	if (r < 0) {
-		json_object_put(*reply);
-		*reply = NULL;
-	}
-	return r;
-}
-
-int lifecycle_save(struct instance *inst, const char *path, bool keep_running, json_object **reply,
-                   struct vk_error *err)
-{
-	return do_save(inst, path, keep_running, NULL, reply, err);
-}
-
-int lifecycle_snapshot(struct instance *inst, const char *path, json_object *overlays,
-                       json_object **reply, struct vk_error *err)
-{
-	if (!drv(inst)->snapshot)
-		return vk_error_set(err, EINVAL, "instance '%s' cannot take disk overlays",
-		                    inst->name);
-	return do_save(inst, path, true, overlays, reply, err);
-}
-
-int lifecycle_restore(struct instance *inst, const char *path, struct vk_error *err)
-{
-	int r;
-
-	if (!drv(inst)->save)
-		return vk_error_set(err, EINVAL,
-		                    "instance '%s' is a container: restoring it needs CRIU, which "
-		                    "virtkitd does not offer yet",
-		                    inst->name);
-	if ((r = lifecycle_job_begin(inst, "restore", JOB_WAIT_MS, err)) < 0)
-		return r;
-	r = do_start(inst, false, path, false, err);
-	lifecycle_job_end(inst);
-	return r;
-}
-
-/* --- migration -------------------------------------------------------------------- */
-
-int lifecycle_migrate(struct instance *inst, const char *to, bool live, json_object **reply,
-                      struct vk_error *err)
-{
-	enum inst_state s;
-	int r;
-
-	*reply = NULL;
-	if (!drv(inst)->migrate)
-		return vk_error_set(err, EINVAL,
-		                    "instance '%s' is a container: migrating it needs CRIU, which "
-		                    "virtkitd does not offer yet",
-		                    inst->name);
-	if ((r = lifecycle_job_begin(inst, "migrate", JOB_WAIT_MS, err)) < 0)
-		return r;
-	s = cur_state(inst);
-	if (s != ST_RUNNING && s != ST_PAUSED) {
-		r = vk_error_set(err, ENOTCONN, "instance '%s' is not running (it is %s)",
-		                 inst->name, inst_state_name(s));
-		goto out;
-	}
-	/* Set first: virtkit-vm exits as soon as it has answered. */
-	inst->rt.migrating = true;
-	r = drv(inst)->migrate(inst, to, live, reply, err);
-	if (r < 0) {
-		/* virtkit-vm takes its disks back and goes on (docs/virtkit-vm.md). */
-		inst->rt.migrating = false;
-		goto out;
-	}
-	if (!wait_exit(inst, KILL_WAIT_MS)) {
-		/* The machine runs at the destination: this copy must not go on. */
-		vk_warn("instance '%s' was migrated but did not end: killing it", inst->name);
-		(void)drv(inst)->destroy(inst, NULL);
-		if (!wait_exit(inst, KILL_WAIT_MS) && inst->rt.shim_pid > 0)
-			kill(-inst->rt.shim_pid, SIGKILL);
-	}
-	flush_exit(inst);
-out:
-	lifecycle_job_end(inst);
-	if (r < 0) {
-		json_object_put(*reply);
-		*reply = NULL;
-	}
-	return r;
-}
-
-int lifecycle_incoming(struct instance *inst, char *addr, size_t len, struct vk_error *err)
-{
-	int r;
-
-	if (!drv(inst)->migrate)
-		return vk_error_set(err, EINVAL,
-		                    "instance '%s' is a container: it cannot receive a migration",
-		                    inst->name);
-	if ((r = lifecycle_job_begin(inst, "incoming", JOB_WAIT_MS, err)) < 0)
-		return r;
-	r = do_start(inst, false, NULL, true, err);
-	if (r == 0 && (size_t)snprintf(addr, len, "unix:%s/incoming.sock", inst->rt.dir) >= len)
-		r = vk_error_set(err, ENAMETOOLONG, "the run folder '%s' is too long",
-		                 settings.paths->run_dir);
-	lifecycle_job_end(inst);
-	return r;
-}
-
-/* Under the job: the instance waits for a migration. */
-static int check_incoming(struct instance *inst, struct vk_error *err)
-{
-	enum inst_state s = cur_state(inst);
-
-	if (s == ST_STARTING && inst->rt.incoming)
-		return 0;
-	return vk_error_set(err, ENOTCONN,
-	                    "instance '%s' is not waiting for a migration (it is %s)", inst->name,
-	                    inst_state_name(s));
-}
-
-int lifecycle_incoming_confirm(struct instance *inst, struct vk_error *err)
-{
-	enum inst_state st;
-	int r;
-
-	if ((r = lifecycle_job_begin(inst, "incoming", JOB_WAIT_MS, err)) < 0)
-		return r;
-	if ((r = check_incoming(inst, err)) == 0 && (r = drv(inst)->ready(inst, &st, err)) < 0)
-		vk_error_prefix(err, "instance '%s' did not arrive", inst->name);
-	if (r == 0) {
-		inst->rt.incoming = false;
-		/* Paused at the source: paused here (the machine state says so). */
-		instance_set_state(inst, st, "migrated", "migrated");
-	}
-	lifecycle_job_end(inst);
-	return r;
-}
-
-int lifecycle_incoming_abort(struct instance *inst, struct vk_error *err)
-{
-	enum inst_state s;
-	int r;
-
-	if ((r = lifecycle_job_begin(inst, "incoming", JOB_WAIT_MS, err)) < 0)
-		return r;
-	s = cur_state(inst);
-	if (inst_state_active(s) && (r = check_incoming(inst, err)) == 0) {
-		inst->rt.kill_requested = true;
-		(void)drv(inst)->destroy(inst, NULL);
-		if (!wait_exit(inst, KILL_WAIT_MS) && inst->rt.shim_pid > 0)
-			kill(-inst->rt.shim_pid, SIGKILL);
-		if (!wait_exit(inst, KILL_WAIT_MS))
-			r = vk_error_set(err, ETIMEDOUT,
-			                 "the receiver of instance '%s' did not end", inst->name);
-		flush_exit(inst);
-	}
 	lifecycle_job_end(inst);
 	return r;
 }
@@ -725,7 +523,7 @@ void lifecycle_finalize(struct instance *inst)
 	 * start waits for the tidying.
 	 */
 	instance_set_state(inst, st, reason, event);
-	drv(inst)->cleanup(inst);
+	lc_drv(inst)->cleanup(inst);
 	rt_release(inst);
 }
 
@@ -734,7 +532,7 @@ void lifecycle_finalize(struct instance *inst)
 void lifecycle_recover(struct instance *inst)
 {
 	struct vk_error err = {0};
-	enum inst_state was = cur_state(inst), st;
+	enum inst_state was = lc_state(inst), st;
 	char dir[PATH_MAX];
 	int r;
 
@@ -759,17 +557,17 @@ void lifecycle_recover(struct instance *inst)
 		lifecycle_job_end(inst);
 		return;
 	}
-	r = drv(inst)->reattach(inst, &st, &err);
+	r = lc_drv(inst)->reattach(inst, &st, &err);
 	/* Unwatched, its end would never be seen and a stop never finish (see do_start). */
 	if (r == 0 && (r = monitor_watch(inst)) < 0)
 		vk_error_errno(&err, -r, "cannot watch its process");
 	if (r < 0) {
 		vk_warn("cannot reattach instance '%s': %s; stopping it", inst->name, err.msg);
 		inst->rt.kill_requested = true;
-		(void)drv(inst)->destroy(inst, NULL);
+		(void)lc_drv(inst)->destroy(inst, NULL);
 		kill(-inst->rt.shim_pid, SIGKILL);
 		if (!inst->rt.watched && monitor_watch(inst) < 0) {
-			drv(inst)->cleanup(inst);
+			lc_drv(inst)->cleanup(inst);
 			rt_release(inst);
 			instance_set_state(inst, ST_SHUTOFF, "destroyed", "stopped");
 		}
