@@ -48,6 +48,9 @@ struct virtio_net {
 	uint64_t rx_dropped, tx_dropped;
 	struct virtq_elem rx_elem;
 	struct virtq_elem tx_elem;
+	/* Restored over a user-mode backend: the link shows down until the guest has read
+	 * it so, then up again (net_load). */
+	bool link_flap;
 };
 
 static struct virtio_net *to_net(struct virtio_dev *dev)
@@ -57,7 +60,15 @@ static struct virtio_net *to_net(struct virtio_dev *dev)
 
 static void net_config_read(struct virtio_dev *dev, uint32_t offset, void *buf, uint32_t len)
 {
-	memcpy(buf, to_net(dev)->config + offset, len);
+	struct virtio_net *n = to_net(dev);
+
+	memcpy(buf, n->config + offset, len);
+	/* The guest has seen the link down: up again, and a config interrupt says so. */
+	if (n->link_flap && offset <= 6 && offset + len > 6) {
+		n->link_flap = false;
+		n->config[6] = VIRTIO_NET_S_LINK_UP;
+		virtio_dev_config_changed(dev);
+	}
 }
 
 /*
@@ -191,7 +202,11 @@ static void net_queue_notify(struct virtio_dev *dev, unsigned q)
 
 static void net_reset(struct virtio_dev *dev)
 {
-	backlog_drop_all(to_net(dev));
+	struct virtio_net *n = to_net(dev);
+
+	backlog_drop_all(n);
+	n->link_flap = false;
+	n->config[6] = VIRTIO_NET_S_LINK_UP;
 }
 
 static void net_destroy(struct virtio_dev *dev)
@@ -207,7 +222,12 @@ static void net_destroy(struct virtio_dev *dev)
  * Saved: the MAC address the guest knows, and the frames waiting for a receive
  * buffer. The backend's own state (libslirp's connections, a tap's queue) stays
  * with the old process: a restored guest keeps its address (slirp hands out the
- * same one), and connections it had through slirp are gone, as after a link reset.
+ * same one), and the connections it had through slirp are gone. libslirp exports
+ * none of them (its state holds only guestfwd sockets, which virtkit does not
+ * make, and its DHCP table), so over a user-mode backend the restored link is
+ * reset where the guest sees it: its status reads down once (a config
+ * interrupt after the load), then up (net_config_read), as a cable pulled and
+ * put back; the guest's carrier goes off and on.
  */
 static void net_save(struct virtio_dev *dev, struct vm_state_buf *b)
 {
@@ -249,6 +269,18 @@ static int net_load(struct virtio_dev *dev, struct vm_state_rd *r, uint32_t vers
 		vm_state_get_bytes(r, f->data, len);
 		n->backlog[n->backlog_len++] = f;
 	}
+	if (!r->bad && strcmp(n->be->kind, "user") == 0) {
+		n->config[6] = 0;
+		n->link_flap = true;
+	}
+	return 0;
+}
+
+static int net_post_load(struct virtio_dev *dev, struct vk_error *err)
+{
+	(void)err;
+	if (to_net(dev)->link_flap)
+		virtio_dev_config_changed(dev);
 	return 0;
 }
 
@@ -266,6 +298,7 @@ static const struct virtio_dev_ops net_ops = {
         .state_version = 1,
         .save = net_save,
         .load = net_load,
+        .post_load = net_post_load,
 };
 
 struct virtio_dev *virtio_net_create(const struct vm_mem *mem, struct net_backend *be,

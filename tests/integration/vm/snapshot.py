@@ -113,6 +113,16 @@ def stderr_of(proc):
         return ''
 
 
+def link_state(g, want):
+    """eth0's (carrier changes, carrier), once the changes reach want (up to 5 s), or None."""
+    out = g.run('ip link set eth0 up; i=0; while [ $i -lt 10 ] && '
+                f'[ $(cat /sys/class/net/eth0/carrier_changes) -lt {want} ]; do sleep 0.5; '
+                'i=$((i+1)); done; echo "CC=$(cat /sys/class/net/eth0/carrier_changes)" '
+                '"UP=$(cat /sys/class/net/eth0/carrier)"')
+    m = re.search(r'CC=(\d+) UP=(\d)', out or '')
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
 def disk_cmd_write(tag):
     return f'echo {tag} | dd of=/dev/vda bs=512 count=1 conv=sync,fsync 2>/dev/null; echo wrote'
 
@@ -126,7 +136,7 @@ def test_save_restore(guest_dir, tmp):
     with open(disk, 'wb') as f:
         f.truncate(8 * MiB)
     state = os.path.join(tmp, 'state.vks')
-    g = vktest.Guest(guest_dir, extra=['--disk', disk])
+    g = vktest.Guest(guest_dir, extra=['--disk', disk, '--net', 'user'])
     restored = None
     try:
         if not T.check(g.start(), 'the guest boots to its shell'):
@@ -134,6 +144,7 @@ def test_save_restore(guest_dir, tmp):
             return None
         T.check((g.run(disk_cmd_write('PATTERN-ONE')) or '').strip().endswith('wrote'),
                 'the guest writes a pattern to its disk')
+        carrier0 = link_state(g, 0)
         g.con.sendall(COUNTER.encode() + b'\n')
         before = last_count(g, 1.5)
         T.check(before is not None and before[0] >= 3, f'the counter runs ({before})')
@@ -166,6 +177,11 @@ def test_save_restore(guest_dir, tmp):
                 f'the shell answers and the disk holds what was written before the save ({out!r})')
         T.check((restored.run(disk_cmd_write('PATTERN-TWO')) or '').strip().endswith('wrote'),
                 'the restored guest writes to its disk')
+        # The slirp connections stayed with the old process: the link was reset.
+        carrier1 = link_state(restored, carrier0[0] + 2 if carrier0 else 0)
+        T.check(carrier0 is not None and carrier1 == (carrier0[0] + 2, 1),
+                f'over user networking the restored link went down and up once '
+                f'(carrier changes, carrier: {carrier0} -> {carrier1})')
         with open(disk, 'rb') as f:
             T.check(f.read(11) == b'PATTERN-TWO', 'the write reached the image file')
 
