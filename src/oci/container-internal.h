@@ -54,6 +54,20 @@ void oci_forward_signals(pid_t pid);
  */
 void oci_ctr_unmount_new(struct oci_ctr *c);
 
+/* lifecycle.c: open, lock and load a container; the caller closes *fd and clears st. */
+int oci_container_open_locked(const char *root, const char *id, int *fd, struct oci_state *st,
+                              enum oci_status *status, struct vk_error *err) VK_MUST_CHECK;
+
+/*
+ * What delete does once it holds the lock (fd): kill what is left, remove
+ * the host mounts, run poststop hooks, remove cgroups and the state.
+ */
+void oci_container_destroy(const char *root, int fd, const struct oci_state *st,
+                           enum oci_status status);
+
+/* create.c: write pid to path atomically (--pid-file). */
+int oci_write_pid_file(const char *path, pid_t pid, struct vk_error *err) VK_MUST_CHECK;
+
 /* The state JSON given to hooks, for status with pid. Caller frees. */
 char *oci_ctr_state_json(const struct oci_ctr *c, enum oci_status status, pid_t pid);
 

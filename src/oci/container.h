@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "criu.h"
 #include "spec.h"
 #include "state.h"
 
@@ -73,6 +74,34 @@ struct oci_exec_opts {
 
 /* exec: the process's exit status (foreground) or 0 (detach). */
 int oci_container_exec(const struct oci_exec_opts *o, struct vk_error *err);
+
+/*
+ * checkpoint (checkpoint.c): CRIU dumps the running container to
+ * o->image_path. As runc, the container is then gone (its processes killed
+ * by CRIU, its cgroups, mounts and state removed, poststop hooks run), unless
+ * leave_running or pre_dump. A failure leaves it running, unchanged.
+ */
+int oci_container_checkpoint(const char *root, const char *id, const struct oci_criu_opts *o,
+                             struct vk_error *err);
+
+struct oci_restore_opts {
+	const char *root;
+	const char *id;
+	const char *bundle;
+	const char *pid_file;
+	const char *console_socket;
+	bool detach;       /* return once restored (else wait, as run) */
+	bool no_subreaper; /* --no-subreaper */
+	struct oci_criu_opts criu;
+};
+
+/*
+ * restore (restore.c): create the container again from the bundle (state,
+ * cgroups) and let CRIU bring its processes back from the image. Returns
+ * the exit status in the foreground, 0 with detach; on failure nothing is
+ * left (no state, cgroup, mount or process).
+ */
+int oci_container_restore(const struct oci_restore_opts *o, struct vk_error *err);
 
 /* RFC 3339 UTC timestamp with nanoseconds. */
 void oci_timestamp(char *buf, size_t cap);

@@ -303,7 +303,7 @@ static int save_state(struct oci_ctr *c, struct vk_error *err)
 	return r;
 }
 
-static int write_pid_file(const char *path, pid_t pid, struct vk_error *err)
+int oci_write_pid_file(const char *path, pid_t pid, struct vk_error *err)
 {
 	char tmp[4200], buf[32];
 	int fd, n;
@@ -543,7 +543,7 @@ int oci_container_create(const struct oci_create_opts *o, struct vk_error *err)
 		r = oci_fault("pid-file", err);
 	}
 	if (!r && o->pid_file)
-		r = write_pid_file(o->pid_file, c.pid, err);
+		r = oci_write_pid_file(o->pid_file, c.pid, err);
 	if (r < 0)
 		goto fail;
 	if (!o->run) {

@@ -11,8 +11,9 @@
 #include <unistd.h>
 
 const char *const oci_fault_steps[] = {
-        "state", "cgroup", "cgroup-apply", "console", "clone", "userns",   "mounts", "devices",
-        "hooks", "pivot",  "rootfs",       "process", "ready", "pid-file", "start",  NULL,
+        "state",  "cgroup",   "cgroup-apply", "console", "clone",  "userns",
+        "mounts", "devices",  "hooks",        "pivot",   "rootfs", "process",
+        "ready",  "pid-file", "start",        "criu",    NULL,
 };
 
 int oci_fault(const char *step, struct vk_error *err)

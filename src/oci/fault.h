@@ -26,7 +26,7 @@ int oci_fault(const char *step, struct vk_error *err) VK_MUST_CHECK;
  */
 void oci_fault_wait(const char *point);
 
-/* The steps, in the order create passes them (for `features` and tests). */
+/* The steps, in the order create passes them, then restore's "criu" (for `features` and tests). */
 extern const char *const oci_fault_steps[];
 
 #endif

@@ -62,9 +62,8 @@ int oci_container_load(const char *root, const char *id, struct oci_state *st,
 	return 0;
 }
 
-/* Open, lock and load; the caller closes *fd and clears st. */
-static int open_locked(const char *root, const char *id, int *fd, struct oci_state *st,
-                       enum oci_status *status, struct vk_error *err)
+int oci_container_open_locked(const char *root, const char *id, int *fd, struct oci_state *st,
+                              enum oci_status *status, struct vk_error *err)
 {
 	int r = oci_validate_id(id, err);
 
@@ -132,7 +131,7 @@ int oci_container_start(const char *root, const char *id, struct vk_error *err)
 	bool connected = false;
 	ssize_t n;
 
-	r = open_locked(root, id, &fd, &st, &status, err);
+	r = oci_container_open_locked(root, id, &fd, &st, &status, err);
 	if (r < 0)
 		return r;
 	if (status != OCI_STATUS_CREATED) {
@@ -270,15 +269,42 @@ static void kill_and_wait(const struct oci_state *st, struct oci_cgroup *cg)
 	}
 }
 
+void oci_container_destroy(const char *root, int fd, const struct oci_state *st,
+                           enum oci_status status)
+{
+	struct oci_cgroup *cg = NULL;
+	struct vk_error e = {0};
+
+	if (st->cgroup_json)
+		cg = oci_cgroup_from_json(st->cgroup_json, NULL);
+	if (status != OCI_STATUS_STOPPED || (cg && !(st->ns_flags & CLONE_NEWPID)))
+		kill_and_wait(st, cg);
+	if (st->mounts_json && st->rootfs) {
+		/* Without a mount namespace its mounts are in ours, below its root. */
+		struct oci_hostmnts m;
+
+		if (oci_hostmnts_from_json(st->mounts_json, &m) < 0)
+			oci_warn("container %s: the mounts in its state are corrupt", st->id);
+		else if (oci_hostmnts_remove(st->rootfs, &m))
+			oci_warn("container %s leaves mounts below %s", st->id, st->rootfs);
+		oci_hostmnts_clear(&m);
+	}
+	if (st->bundle)
+		run_state_hooks(fd, st, OCI_HOOK_POSTSTOP, OCI_STATUS_STOPPED);
+	if (cg && oci_cgroup_destroy(cg, &e) < 0)
+		oci_warn("%s", e.msg);
+	oci_cgroup_free(cg);
+	oci_state_remove(root, st->id, fd);
+}
+
 int oci_container_delete(const char *root, const char *id, bool force, struct vk_error *err)
 {
 	struct oci_state st = {0};
 	struct oci_cgroup *cg = NULL;
 	enum oci_status status;
-	struct vk_error e = {0};
 	int fd, r;
 
-	r = open_locked(root, id, &fd, &st, &status, err);
+	r = oci_container_open_locked(root, id, &fd, &st, &status, err);
 	if (r == -ENOENT && force) {
 		/* As runc: nothing to delete is no error with --force (containerd's
 		 * shim deletes with --force on every teardown). */
@@ -297,25 +323,7 @@ int oci_container_delete(const char *root, const char *id, bool force, struct vk
 		                 id, oci_status_name(status));
 		goto out;
 	}
-	if (st.cgroup_json)
-		cg = oci_cgroup_from_json(st.cgroup_json, NULL);
-	if (status != OCI_STATUS_STOPPED || (cg && !(st.ns_flags & CLONE_NEWPID)))
-		kill_and_wait(&st, cg);
-	if (st.mounts_json && st.rootfs) {
-		/* Without a mount namespace its mounts are in ours, below its root. */
-		struct oci_hostmnts m;
-
-		if (oci_hostmnts_from_json(st.mounts_json, &m) < 0)
-			oci_warn("container %s: the mounts in its state are corrupt", id);
-		else if (oci_hostmnts_remove(st.rootfs, &m))
-			oci_warn("container %s leaves mounts below %s", id, st.rootfs);
-		oci_hostmnts_clear(&m);
-	}
-	if (st.bundle)
-		run_state_hooks(fd, &st, OCI_HOOK_POSTSTOP, OCI_STATUS_STOPPED);
-	if (cg && oci_cgroup_destroy(cg, &e) < 0)
-		oci_warn("%s", e.msg);
-	oci_state_remove(root, id, fd);
+	oci_container_destroy(root, fd, &st, status);
 	r = 0;
 out:
 	oci_cgroup_free(cg);
@@ -331,7 +339,7 @@ int oci_container_pause(const char *root, const char *id, bool pause, struct vk_
 	enum oci_status status;
 	int fd, r;
 
-	r = open_locked(root, id, &fd, &st, &status, err);
+	r = oci_container_open_locked(root, id, &fd, &st, &status, err);
 	if (r < 0)
 		return r;
 	if (status == OCI_STATUS_STOPPED || status == OCI_STATUS_CREATED) {
@@ -363,7 +371,7 @@ int oci_container_update(const char *root, const char *id, const struct oci_reso
 	enum oci_status status;
 	int fd, r;
 
-	r = open_locked(root, id, &fd, &st, &status, err);
+	r = oci_container_open_locked(root, id, &fd, &st, &status, err);
 	if (r < 0)
 		return r;
 	if (status == OCI_STATUS_STOPPED) {

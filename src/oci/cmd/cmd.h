@@ -14,6 +14,7 @@
 struct oci_globals {
 	const char *root;
 	const char *log;
+	const char *criu; /* --criu PATH: the CRIU program (checkpoint, restore) */
 	bool log_json;
 	bool systemd_cgroup;
 	bool debug;
@@ -43,6 +44,8 @@ int cmd_resume(struct oci_globals *g, int argc, char **argv, struct vk_error *er
 int cmd_update(struct oci_globals *g, int argc, char **argv, struct vk_error *err);
 int cmd_spec(struct oci_globals *g, int argc, char **argv, struct vk_error *err);
 int cmd_features(struct oci_globals *g, int argc, char **argv, struct vk_error *err);
+int cmd_checkpoint(struct oci_globals *g, int argc, char **argv, struct vk_error *err);
+int cmd_restore(struct oci_globals *g, int argc, char **argv, struct vk_error *err);
 int cmd_events(struct oci_globals *g, int argc, char **argv, struct vk_error *err);
 
 /* create and run share their options (run adds --detach and --keep). */

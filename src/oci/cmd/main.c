@@ -43,6 +43,15 @@ static const struct oci_cmd commands[] = {
          false},
         {"spec", cmd_spec, "spec [--bundle DIR] [--rootless]", false},
         {"features", cmd_features, "features", false},
+        {"checkpoint", cmd_checkpoint,
+         "checkpoint [--image-path DIR] [--work-path DIR] [--parent-path DIR] "
+         "[--leave-running] [--pre-dump] [--tcp-established] [--ext-unix-sk] [--shell-job] "
+         "[--file-locks] [--manage-cgroups-mode MODE] ... ID",
+         false},
+        {"restore", cmd_restore,
+         "restore [--bundle DIR] [--image-path DIR] [--work-path DIR] [--detach] "
+         "[--pid-file F] [--console-socket S] [--tcp-established] ... ID",
+         false},
         {"events", cmd_events, "events [--stats] [--interval SECONDS] ID", false},
 };
 
@@ -151,6 +160,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case 'c':
+			g.criu = optarg;
+			break;
 		case 'R':
 			break; /* runc options with no meaning here */
 		default:
