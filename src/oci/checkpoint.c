@@ -10,7 +10,11 @@
  * pipes) and virtkit-oci.json (the externals that restore must map).
  * Then, as runc, the checkpointed container is destroyed (CRIU killed its
  * processes): cgroups, mounts and state go, poststop hooks run. With
- * --leave-running or --pre-dump it runs on. When CRIU fails, it resumes the
+ * --leave-running or --pre-dump it runs on. CRIU stops the processes with
+ * the container's freezer cgroup (--freeze-cgroup, as runc), so a paused
+ * container can be checkpointed too (CRIU leaves a frozen cgroup frozen):
+ * that is how virtkitd takes a container's rootfs and its processes at the
+ * same instant. When CRIU fails, it resumes the
  * processes and the container stays as it was.
  */
 #include "container-internal.h"
@@ -180,19 +184,14 @@ int oci_container_checkpoint(const char *root, const char *id, const struct oci_
 	r = oci_container_open_locked(root, id, &fd, &st, &status, err);
 	if (r < 0)
 		return r;
-	if (status == OCI_STATUS_RUNNING && st.cgroup_json) {
-		struct oci_cgroup *cg = oci_cgroup_from_json(st.cgroup_json, NULL);
-
-		if (cg && oci_cgroup_is_frozen(cg))
-			status = OCI_STATUS_PAUSED;
-		oci_cgroup_free(cg);
-	}
 	if (status != OCI_STATUS_RUNNING) {
-		r = vk_error_set(err, EINVAL, "cannot checkpoint container %s: it is %s%s", id,
-		                 oci_status_name(status),
-		                 status == OCI_STATUS_PAUSED ? " (resume it first)" : ", not running");
+		r = vk_error_set(err, EINVAL,
+		                 "cannot checkpoint container %s: it is %s, not running", id,
+		                 oci_status_name(status));
 		goto out;
 	}
+	/* A paused one is dumped as it is: CRIU finds the freezer frozen and leaves it so. */
+	freezer = freeze_path(&st);
 	spec = oci_spec_load_saved(fd, err);
 	if (!spec) {
 		r = -(err->code ? err->code : EINVAL);
@@ -215,7 +214,6 @@ int oci_container_checkpoint(const char *root, const char *id, const struct oci_
 		oci_argv_add(&a, o->parent_path);
 		oci_argv_add(&a, "--track-mem");
 	}
-	freezer = freeze_path(&st);
 	if (freezer) {
 		oci_argv_add(&a, "--freeze-cgroup");
 		oci_argv_add(&a, freezer);

@@ -250,7 +250,7 @@ int oci_criu_run(const struct oci_criu_opts *o, struct oci_argv *a, const char *
 				fcntl(keep[i], F_SETFD, 0);
 		execvp(prog, a->v);
 		e = errno;
-child_fail:
+	child_fail:
 		if (write(report[1], &e, sizeof(e)) < 0)
 			_exit(127);
 		_exit(127);

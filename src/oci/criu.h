@@ -28,10 +28,10 @@ struct oci_spec;
 
 /* The options checkpoint and restore share (runc's names). */
 struct oci_criu_opts {
-	const char *criu;        /* --criu, or NULL for "criu" */
-	const char *image_path;  /* --image-path (made absolute by the caller) */
-	const char *work_path;   /* --work-path, NULL: the image path */
-	const char *parent_path; /* checkpoint --parent-path (relative to the image path) */
+	const char *criu;         /* --criu, or NULL for "criu" */
+	const char *image_path;   /* --image-path (made absolute by the caller) */
+	const char *work_path;    /* --work-path, NULL: the image path */
+	const char *parent_path;  /* checkpoint --parent-path (relative to the image path) */
 	const char *cgroups_mode; /* --manage-cgroups-mode: soft, full, strict, ignore */
 	const char *empty_ns;     /* --empty-ns network */
 	bool leave_running;

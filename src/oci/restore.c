@@ -73,8 +73,9 @@ static int validate(struct restore *rs, struct vk_error *err)
 		return vk_error_set(err, EINVAL,
 		                    "config.json: process.args: required to restore a container");
 	if (geteuid() != 0)
-		return vk_error_set(err, EPERM, "restore needs root: CRIU cannot restore a "
-		                                "rootless container");
+		return vk_error_set(err, EPERM,
+		                    "restore needs root: CRIU cannot restore a "
+		                    "rootless container");
 	if (!oci_spec_has_ns(s, CLONE_NEWNS) || oci_spec_ns_path(s, CLONE_NEWNS))
 		return vk_error_set(err, EOPNOTSUPP,
 		                    "restore needs a mount namespace of the container's own "
@@ -169,8 +170,8 @@ static int add_inherited(struct restore *rs, struct oci_argv *a, struct vk_error
 		rs->console_fd = oci_console_connect(rs->o->console_socket, err);
 		if (rs->console_fd < 0)
 			return rs->console_fd;
-		r = oci_console_open(-1, "/dev/ptmx", 0, 0, &rs->master, &slave, name,
-		                     sizeof(name), err);
+		r = oci_console_open(-1, "/dev/ptmx", 0, 0, &rs->master, &slave, name, sizeof(name),
+		                     err);
 		if (r < 0)
 			return r;
 		r = keep_fd(rs, slave, err);
@@ -420,6 +421,20 @@ int oci_container_restore(const struct oci_restore_opts *o, struct vk_error *err
 	rs.cg = oci_cgroup_resolve(rs.spec->linux_.cgroups_path, o->id, false, err);
 	if (!rs.cg) {
 		r = -(err->code ? err->code : EIO);
+		goto fail;
+	}
+	/*
+	 * CRIU would restore into a frozen cgroup (a paused container's: the
+	 * same cgroupsPath) and wait there for ever. Checked before it is made
+	 * ours, so that the failure leaves that container alone.
+	 */
+	if (oci_cgroup_is_frozen(rs.cg)) {
+		r = vk_error_set(err, EBUSY,
+		                 "the cgroup of container %s is frozen (a paused container uses "
+		                 "it?): CRIU would restore into stopped processes",
+		                 o->id);
+		oci_cgroup_free(rs.cg);
+		rs.cg = NULL;
 		goto fail;
 	}
 	r = oci_cgroup_make(rs.cg, false, &rs.spec->linux_.resources, err);

@@ -13,6 +13,7 @@ setup
 STANDIN=$HERE/criu-standin
 export CRIU_STANDIN_LOG=$TMP/criu.log
 ck() { oci --criu "$STANDIN" "$@"; }
+STANDIN_CK="timeout 20 $OCI --root $ROOT --criu $STANDIN"
 last_criu() { tail -n 1 "$CRIU_STANDIN_LOG"; }
 pid_of() { oci state "$1" 2>/dev/null | sed -n 's/.*"pid": \([0-9]*\).*/\1/p'; }
 mkdir -p "$TMP/data"
@@ -118,9 +119,12 @@ refuse "a missing criu: the reason and what to install" "cannot run $TMP/nope (i
 	oci --criu "$TMP/nope" checkpoint --image-path "$IMG" ck
 [ "$(status_of ck)" = running ] && ok "the container still runs" || not_ok "runs after missing criu"
 oci pause ck
-refuse "a paused container is refused" "cannot checkpoint container ck: it is paused (resume it first)" ck checkpoint --image-path "$IMG" ck
-oci resume ck
-oci delete -f ck
+out=$(ck checkpoint --leave-running --image-path "$IMG" ck 2>&1); rc=$?
+case "$(last_criu)" in *" --tree $P --leave-running --freeze-cgroup "*) [ $rc = 0 ] && ok "a paused container is dumped through its freezer" || not_ok "paused checkpoint" "rc=$rc $out" ;;
+*) not_ok "paused checkpoint command line" "$(last_criu) $out" ;; esac
+[ "$(status_of ck)" = paused ] && ok "with --leave-running it stays paused" || not_ok "paused after checkpoint" "$(status_of ck)"
+check "a paused container checkpointed: gone, nothing left" sh -c "$STANDIN_CK checkpoint --image-path $TMP/img-paused ck && ! $OCI --root $ROOT state ck"
+check "nothing left of it" assert_clean ck
 B2=$(make_bundle created 'process.args=["/bin/true"]')
 oci create --bundle "$B2" created
 refuse "a created (not started) container is refused" "it is created, not running" ck checkpoint --image-path "$IMG" created
@@ -151,6 +155,12 @@ else
 fi
 oci run -d --bundle "$B" ck
 refuse "restore over an existing container id" "container with id exists: ck" ck restore -d --bundle "$B" --image-path "$IMG" ck
+oci pause ck
+refuse "restore into the frozen cgroup of a paused container: refused, not hung" "the cgroup of container other is frozen" \
+	ck restore -d --bundle "$B" --image-path "$IMG" other
+[ -e "$ROOT/other" ] && not_ok "no state of it left" || ok "no state of it left"
+[ "$(status_of ck)" = paused ] && ok "the paused container keeps its cgroup, frozen" || not_ok "paused container after refused restore" "$(status_of ck)"
+oci resume ck
 [ "$(status_of ck)" = running ] && ok "the existing container is untouched" || not_ok "existing container after refused restore"
 oci delete -f ck
 
