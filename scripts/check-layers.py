@@ -82,7 +82,7 @@ LAYERS = [
      "managed networks: bridges, dnsmasq, the firewall table, instances' links"),
     ("daemon-drivers", [D + "driver.h", D + "drivers/"],
      ["common", "daemon-util", "daemon-model", "daemon-registry", "daemon-volumes",
-      "daemon-shim", "daemon-network", "oci-spec-default"],
+      "daemon-images", "daemon-shim", "daemon-network", "oci-spec-default"],
      "vm and container drivers"),
     ("daemon-monitor", [D + "monitor.[ch]"], ["common", "daemon-model", "daemon-registry"],
      "the exit monitor (calls back through a function it is given)"),

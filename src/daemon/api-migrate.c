@@ -160,8 +160,8 @@ static int check_movable(struct instance *inst, json_object *def, struct vk_erro
 
 	if (inst->type != DEF_VM)
 		return vk_error_set(err, EINVAL,
-		                    "instance '%s' is a container: migrating it needs CRIU, which "
-		                    "virtkitd does not offer yet",
+		                    "instance '%s' is a container: migrating one to another "
+		                    "daemon is not implemented (save and restore it instead)",
 		                    inst->name);
 	for (size_t i = 0; disks && i < json_object_array_length(disks); i++) {
 		const char *vol = def_get_str(json_object_array_get_idx(disks, i), "volume");

@@ -14,6 +14,9 @@
  * images are never written again. A writable raw disk (or volume) cannot take
  * an overlay: refused, with the reason. Deleting a snapshot deletes its state,
  * not the images, which later overlays stand on.
+ * A container's save or snapshot is a folder (CRIU's images, and for a
+ * snapshot its root file system: drivers/container-save.c); here it is listed
+ * and deleted as one.
  */
 #include "daemon/api-saved.h"
 
@@ -208,6 +211,16 @@ static json_object *snap_json(const char *name, const struct stat *st)
 	return s;
 }
 
+/* A container's snapshot is a folder: its size is what is in it. */
+static json_object *snap_json_at(const char *name, const char *path, const struct stat *st)
+{
+	json_object *s = snap_json(name, st);
+
+	if (S_ISDIR(st->st_mode))
+		json_object_object_add(s, "bytes", json_object_new_int64(proc_tree_bytes(path)));
+	return s;
+}
+
 static enum MHD_Result list_snapshots(struct http_req *req, struct instance *inst)
 {
 	struct vk_error err = {0};
@@ -232,8 +245,9 @@ static enum MHD_Result list_snapshots(struct http_req *req, struct instance *ins
 			continue; /* virtkit-vm's temporary files, anything else */
 		snprintf(name, sizeof(name), "%.*s", (int)(n - strlen(SNAP_EXT)), de->d_name);
 		snprintf(file, sizeof(file), "%s/%s", dir, de->d_name);
-		if (def_name_valid(name) && stat(file, &st) == 0 && S_ISREG(st.st_mode))
-			json_object_array_add(a, snap_json(name, &st));
+		if (def_name_valid(name) && stat(file, &st) == 0 &&
+		    (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+			json_object_array_add(a, snap_json_at(name, file, &st));
 	}
 	if (d)
 		closedir(d);
@@ -244,8 +258,8 @@ static enum MHD_Result list_snapshots(struct http_req *req, struct instance *ins
  * What a snapshot of inst needs: *overlays [{"disk", "path"}] for virtkit-vm, one per
  * writable qcow2 disk (a new image beside the disk's, named after the snapshot), and
  * *images [{"disk", "image"}]: the images that keep the disks as they are at the
- * snapshot. Both NULL when every disk is read-only. Refused, with the reason, for a
- * container and for a writable disk that cannot take an overlay.
+ * snapshot. Both NULL when every disk is read-only (and for a container, which has
+ * none). Refused, with the reason, for a writable disk that cannot take an overlay.
  */
 static int snapshot_plan(struct instance *inst, json_object *def, const char *snap,
                          json_object **overlays, json_object **images, struct vk_error *err)
@@ -254,11 +268,6 @@ static int snapshot_plan(struct instance *inst, json_object *def, const char *sn
 	int r = 0;
 
 	*overlays = *images = NULL;
-	if (inst->type != DEF_VM)
-		return vk_error_set(err, EINVAL,
-		                    "instance '%s' is a container: its snapshots need CRIU "
-		                    "checkpointing, which virtkitd does not offer yet",
-		                    inst->name);
 	for (size_t i = 0; r == 0 && disks && i < json_object_array_length(disks); i++) {
 		json_object *d = json_object_array_get_idx(disks, i), *o;
 		const char *path = def_get_str(d, "path"), *fmt = def_get_str(d, "format");
@@ -446,7 +455,7 @@ out:
 		return http_error(req->conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		                  "the snapshot's file is missing after it was written");
 	snprintf(loc, sizeof(loc), "/1.0/instances/%s/snapshots/%s", inst->name, name);
-	return http_json_hdr(req->conn, MHD_HTTP_CREATED, snap_json(name, &st),
+	return http_json_hdr(req->conn, MHD_HTTP_CREATED, snap_json_at(name, file, &st),
 	                     MHD_HTTP_HEADER_LOCATION, loc);
 }
 
@@ -534,6 +543,18 @@ static void undo_restore_disks(struct instance *inst, json_object *undo)
 		vk_warn("instance '%s': %s", inst->name, err.msg);
 }
 
+/* A VM's snapshot file, or a container's snapshot folder. */
+static int remove_snapshot(const char *file, const char *name, struct vk_error *err)
+{
+	struct stat st;
+	int r = lstat(file, &st) < 0  ? -errno
+	        : S_ISDIR(st.st_mode) ? rm_rf(file)
+	        : unlink(file) < 0    ? -errno
+	                              : 0;
+
+	return r < 0 ? vk_error_errno(err, -r, "cannot delete snapshot '%s'", name) : 0;
+}
+
 static enum MHD_Result snapshot_one(struct http_req *req, struct instance *inst)
 {
 	struct vk_error err = {0};
@@ -561,9 +582,7 @@ static enum MHD_Result snapshot_one(struct http_req *req, struct instance *inst)
 			r = restore_disks(inst, meta, &undo, &err);
 		if (r == 0 && (r = lifecycle_restore(inst, file, &err)) < 0 && undo)
 			undo_restore_disks(inst, undo);
-	} else if (r == 0 && unlink(file) < 0) {
-		r = vk_error_errno(&err, errno, "cannot delete snapshot '%s'", req->m.snapshot);
-	} else if (r == 0) {
+	} else if (r == 0 && (r = remove_snapshot(file, req->m.snapshot, &err)) == 0) {
 		unlink(meta); /* the images stay: later overlays may stand on them */
 	}
 	json_object_put(undo);

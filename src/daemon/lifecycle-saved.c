@@ -25,9 +25,8 @@ static int do_save(struct instance *inst, const char *path, bool keep_running,
 	*reply = NULL;
 	if (!lc_drv(inst)->save)
 		return vk_error_set(err, EINVAL,
-		                    "instance '%s' is a container: saving it needs CRIU "
-		                    "checkpointing, which virtkitd does not offer yet",
-		                    inst->name);
+		                    "instance '%s' cannot be saved: its driver (%s) has no save",
+		                    inst->name, lc_drv(inst)->name);
 	if ((r = lifecycle_job_begin(inst, keep_running ? "snapshot" : "save", JOB_WAIT_MS, err)) <
 	    0)
 		return r;
@@ -88,9 +87,8 @@ int lifecycle_restore(struct instance *inst, const char *path, struct vk_error *
 
 	if (!lc_drv(inst)->save)
 		return vk_error_set(err, EINVAL,
-		                    "instance '%s' is a container: restoring it needs CRIU, which "
-		                    "virtkitd does not offer yet",
-		                    inst->name);
+		                    "instance '%s' cannot be restored: its driver (%s) has no save",
+		                    inst->name, lc_drv(inst)->name);
 	if ((r = lifecycle_job_begin(inst, "restore", JOB_WAIT_MS, err)) < 0)
 		return r;
 	r = lc_start(inst, false, path, false, err);
@@ -109,8 +107,8 @@ int lifecycle_migrate(struct instance *inst, const char *to, bool live, json_obj
 	*reply = NULL;
 	if (!lc_drv(inst)->migrate)
 		return vk_error_set(err, EINVAL,
-		                    "instance '%s' is a container: migrating it needs CRIU, which "
-		                    "virtkitd does not offer yet",
+		                    "instance '%s' is a container: migrating one to another "
+		                    "daemon is not implemented (save and restore it instead)",
 		                    inst->name);
 	if ((r = lifecycle_job_begin(inst, "migrate", JOB_WAIT_MS, err)) < 0)
 		return r;

@@ -356,6 +356,30 @@ int rm_rf(const char *path)
 	return rm_rf_at(AT_FDCWD, path, 0);
 }
 
+int64_t proc_tree_bytes(const char *path)
+{
+	char sub[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	int64_t total = 0;
+	DIR *d;
+
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		return S_ISREG(st.st_mode) ? (int64_t)st.st_size : 0;
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) < sizeof(sub))
+			total += proc_tree_bytes(sub);
+	}
+	if (d)
+		closedir(d);
+	return total;
+}
+
 int read_small_file(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -67,6 +67,8 @@ int write_file_replace(const char *path, const char *text, mode_t mode);
 
 int mkdir_p(const char *path, mode_t mode);
 int rm_rf(const char *path);
+/* The bytes of the regular files at or below path (not following symlinks). */
+int64_t proc_tree_bytes(const char *path);
 /* Read a small text file (at most len-1 bytes) into buf. */
 int read_small_file(const char *path, char *buf, size_t len);
 /* Read a "PID [STARTTIME]" file DIR/FILE: 0 with *pid set, -ENOENT, -EINVAL. */

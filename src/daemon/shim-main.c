@@ -371,10 +371,12 @@ static int shim_container(struct shim *s)
 {
 	const char *rt = cfg_str(s, "runtime"), *root = cfg_str(s, "root"), *id = cfg_str(s, "id");
 	const char *bundle = cfg_str(s, "bundle");
+	/* A saved container (CRIU's images): `restore` replaces `create` + `start`. */
+	const char *restore = json_object_get_string(json_object_object_get(s->cfg, "restore"));
 	bool term = json_object_get_boolean(json_object_object_get(s->cfg, "terminal"));
 	char ptysock[PATH_MAX], consock[PATH_MAX], pidfile[PATH_MAX], logf[PATH_MAX], buf[4096];
 	int pty_listen = -1, in[2] = {-1, -1}, out[2] = {-1, -1}, rc;
-	const char *create[16], *start[8], *del[8];
+	const char *create[20], *start[8], *del[8];
 	int n = 0, fds[3] = {-1, -1, -1};
 
 	fmt_buf(ptysock, sizeof(ptysock), "%s/pty.sock", s->dir);
@@ -391,7 +393,14 @@ static int shim_container(struct shim *s)
 	create[n++] = root;
 	create[n++] = "--log";
 	create[n++] = logf;
-	create[n++] = "create";
+	if (restore) {
+		create[n++] = "restore";
+		create[n++] = "--detach";
+		create[n++] = "--image-path";
+		create[n++] = restore;
+	} else {
+		create[n++] = "create";
+	}
 	create[n++] = "--bundle";
 	create[n++] = bundle;
 	create[n++] = "--pid-file";
@@ -431,7 +440,8 @@ static int shim_container(struct shim *s)
 			got = read(s->out_fd, buf, sizeof(buf) - 1);
 			buf[got > 0 ? got : 0] = '\0';
 		}
-		runtime_error(s, "the OCI runtime's create", rc, buf);
+		runtime_error(s, restore ? "the OCI runtime's restore" : "the OCI runtime's create",
+		              rc, buf);
 		return 1;
 	}
 	if (term) {
@@ -450,6 +460,8 @@ static int shim_container(struct shim *s)
 	}
 	vk_set_nonblock(s->out_fd, true);
 	vk_set_nonblock(s->in_fd, true);
+	if (restore)
+		goto started;
 	start[0] = rt;
 	start[1] = "--root";
 	start[2] = root;
@@ -466,6 +478,7 @@ static int shim_container(struct shim *s)
 		runtime_error(s, "the OCI runtime's start", rc, NULL);
 		goto undo;
 	}
+started:
 	if (proc_read_pid(s->dir, "pid", &s->pid) < 0) {
 		report("error the OCI runtime wrote no pid file");
 		goto undo;

@@ -4,6 +4,8 @@
  * (virtkit-oci by default; --oci-runtime selects another) and the daemon's
  * own --root. The shim runs `create` + `start` and holds the console; the
  * daemon runs `state`, `kill`, `pause`, `resume`, `delete` and `exec`.
+ * Saving (`checkpoint`) and starting from a saved state (the shim runs
+ * `restore` instead of `create` + `start`) are in container-save.c.
  * The container id is the instance uuid.
  */
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include "common/util.h"
 #include "daemon/driver.h"
 #include "daemon/drivers/cgroup-stats.h"
+#include "daemon/drivers/container-save.h"
 #include "daemon/drivers/settings.h"
 #include "daemon/drivers/oci-spec.h"
 #include "daemon/network.h"
@@ -121,7 +124,7 @@ static bool bundle_terminal(const char *bundle)
 static int ct_start(struct instance *inst, struct vk_error *err)
 {
 	json_object *def = inst->rt.def, *cfg, *spec;
-	char bundle[PATH_MAX], path[PATH_MAX], cg[128];
+	char bundle[PATH_MAX], path[PATH_MAX], cg[128], images[PATH_MAX];
 	struct network_ct net;
 	const char *txt;
 	bool term;
@@ -132,6 +135,12 @@ static int ct_start(struct instance *inst, struct vk_error *err)
 		return vk_error_errno(err, errno,
 		                      "cannot run the OCI runtime '%s' (see --oci-runtime)",
 		                      drv_settings.oci_runtime);
+	if (inst->rt.restore_path) {
+		/* A snapshot's root file system goes back before anything runs on it. */
+		if ((r = ct_rootfs(def, path, sizeof(path), err)) < 0 ||
+		    (r = ct_restore_prepare(inst, path, images, sizeof(images), err)) < 0)
+			return r;
+	}
 	if (def_get_str(def, "bundle")) {
 		fmt_buf(bundle, sizeof(bundle), "%s", def_get_str(def, "bundle"));
 		term = bundle_terminal(bundle);
@@ -170,6 +179,8 @@ static int ct_start(struct instance *inst, struct vk_error *err)
 	json_object_object_add(cfg, "bundle", json_object_new_string(bundle));
 	json_object_object_add(cfg, "id", json_object_new_string(inst->uuid));
 	json_object_object_add(cfg, "terminal", json_object_new_boolean(term));
+	if (inst->rt.restore_path)
+		json_object_object_add(cfg, "restore", json_object_new_string(images));
 	r = shim_spawn(inst, &drv_settings.shim, cfg, START_TIMEOUT_MS, &pid, err);
 	json_object_put(cfg);
 	if (r < 0)
@@ -347,6 +358,7 @@ const struct driver container_driver = {
         .shutdown = ct_shutdown,
         .destroy = ct_destroy,
         .pause = ct_pause,
+        .save = ct_save,
         .resume = ct_resume,
         .reattach = ct_reattach,
         .stats = ct_stats,
