@@ -151,6 +151,7 @@ static int open_parent(struct unpack *u, const char *dir, const char *entry)
 {
 	char part[NAME_MAX_LEN];
 	size_t at = 0;
+	bool retried = false;
 	int fd;
 
 	if (!dir[0]) {
@@ -163,6 +164,13 @@ static int open_parent(struct unpack *u, const char *dir, const char *entry)
 		memcpy(part, dir, at + n);
 		part[at + n] = '\0';
 		fd = openat2_beneath(u->root, part, O_PATH | O_DIRECTORY);
+		if (fd == -ENOENT && retried)
+			/* It exists (mkdirat said so) and still cannot be opened: a symlink
+			 * to nothing beneath the root. Without this, a loop for ever. */
+			return vk_error_set(u->err, ENOENT,
+			                    "%s: entry '%s': '%s' is a symlink that leads nowhere "
+			                    "inside the root file system",
+			                    u->what, entry, part);
 		if (fd == -ENOENT) {
 			int pfd = at ? -1 : u->root;
 			if (at) {
@@ -185,6 +193,7 @@ static int open_parent(struct unpack *u, const char *dir, const char *entry)
 			}
 			if (at)
 				close(pfd);
+			retried = true;
 			continue; /* open it again, beneath */
 		}
 		if (fd == -EXDEV || fd == -ELOOP)
@@ -204,6 +213,7 @@ static int open_parent(struct unpack *u, const char *dir, const char *entry)
 			return fd;
 		close(fd);
 		at += n + 1;
+		retried = false;
 	}
 }
 
