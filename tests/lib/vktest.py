@@ -28,6 +28,8 @@ class Tap:
     def check(self, ok, name):
         self.n += 1
         self.failed += 0 if ok else 1
+        # One line: a quoted error message may hold several (TAP would read the rest as junk).
+        name = ' | '.join(str(name).splitlines())
         print(f"{'ok' if ok else 'not ok'} {self.n} - {name}", flush=True)
         return ok
 
