@@ -145,6 +145,29 @@ static int ctl_request(struct instance *inst, const char *cmd, json_object **res
 	return ctl_call(inst, cmd, req, CTL_TIMEOUT_MS, resp, err);
 }
 
+/* One request built as a JSON object, which this takes: "id" is added, "cmd" names it in
+ * errors. */
+static int ctl_call_object(struct instance *inst, json_object *o, int timeout_ms,
+                           json_object **resp, struct vk_error *err)
+{
+	json_object *cmd;
+	char *line;
+	int r;
+
+	json_object_object_add(o, "id", json_object_new_int(1));
+	if (asprintf(&line, "%s\n",
+	             json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	                                                       JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
+		line = NULL;
+	if (line && json_object_object_get_ex(o, "cmd", &cmd))
+		r = ctl_call(inst, json_object_get_string(cmd), line, timeout_ms, resp, err);
+	else
+		r = vk_error_set(err, ENOMEM, "out of memory");
+	free(line);
+	json_object_put(o);
+	return r;
+}
+
 static void push(json_object *a, const char *s)
 {
 	json_object_array_add(a, json_object_new_string(s));
@@ -396,25 +419,13 @@ static int vm_save_ov(struct instance *inst, const char *path, bool keep_running
                       json_object *overlays, json_object **reply, struct vk_error *err)
 {
 	json_object *o = json_object_new_object();
-	char *line;
-	int r;
 
 	json_object_object_add(o, "cmd", json_object_new_string("save"));
 	json_object_object_add(o, "path", json_object_new_string(path));
 	json_object_object_add(o, "keep_running", json_object_new_boolean(keep_running));
 	if (overlays)
 		json_object_object_add(o, "disk_overlays", json_object_get(overlays));
-	json_object_object_add(o, "id", json_object_new_int(1));
-	if (asprintf(&line, "%s\n",
-	             json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	                                                       JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
-		line = NULL;
-	json_object_put(o);
-	if (!line)
-		return vk_error_set(err, ENOMEM, "out of memory");
-	r = ctl_call(inst, "save", line, SAVE_TIMEOUT_MS, reply, err);
-	free(line);
-	return r;
+	return ctl_call_object(inst, o, SAVE_TIMEOUT_MS, reply, err);
 }
 
 static int vm_save(struct instance *inst, const char *path, bool keep_running, json_object **reply,
@@ -433,23 +444,11 @@ static int vm_migrate(struct instance *inst, const char *to, bool live, json_obj
                       struct vk_error *err)
 {
 	json_object *o = json_object_new_object();
-	char *line;
-	int r;
 
 	json_object_object_add(o, "cmd", json_object_new_string("migrate"));
 	json_object_object_add(o, "to", json_object_new_string(to));
 	json_object_object_add(o, "live", json_object_new_boolean(live));
-	json_object_object_add(o, "id", json_object_new_int(1));
-	if (asprintf(&line, "%s\n",
-	             json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	                                                       JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
-		line = NULL;
-	json_object_put(o);
-	if (!line)
-		return vk_error_set(err, ENOMEM, "out of memory");
-	r = ctl_call(inst, "migrate", line, SAVE_TIMEOUT_MS, reply, err);
-	free(line);
-	return r;
+	return ctl_call_object(inst, o, SAVE_TIMEOUT_MS, reply, err);
 }
 
 /* The machine arrived: its control socket answers (or the process is gone). */
