@@ -137,7 +137,13 @@ class Guest:
             return False
         self.con = socket.socket(socket.AF_UNIX)
         self.con.connect(self.con_path)
-        return self.expect(b'VIRTKIT-GUEST-READY', timeout) and self.expect(b'# ', 10)
+        if not self.expect(b'VIRTKIT-GUEST-READY', timeout):
+            return False
+        if self.expect(b'# ', 10):
+            return True
+        # A kernel message from another hart may have split the prompt: ask for a new one.
+        self.con.sendall(b'\n')
+        return self.expect(b'# ', 10)
 
     def read(self, seconds):
         self.con.settimeout(0.1)
