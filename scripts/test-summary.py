@@ -39,7 +39,8 @@ def main(path):
             if result in ('OK', 'EXPECTEDFAIL'):
                 passed += 1
             elif result == 'SKIP':
-                skipped.append(f'{name}: skipped (exit 77)')
+                plan = re.search(r'^1\.\.0\s*#\s*SKIP\s*(.*)$', out, re.M | re.I)
+                skipped.append(f'{name}: {plan.group(1).strip() if plan else "skipped (exit 77)"}')
             else:
                 failed += 1
                 failures.append(f'{name}: {result}')
