@@ -16,6 +16,21 @@
 
 /* --- save, restore ---------------------------------------------------------------- */
 
+/*
+ * virtkit-vm has handed its machine over (saved it and ends, or sent it away):
+ * wait for it to end, and end it when it does not.
+ */
+static void end_handed_over(struct instance *inst, const char *what)
+{
+	if (!lc_wait_exit(inst, LC_KILL_WAIT_MS)) {
+		vk_warn("instance '%s' was %s but did not end: killing it", inst->name, what);
+		(void)lc_drv(inst)->destroy(inst, NULL);
+		if (!lc_wait_exit(inst, LC_KILL_WAIT_MS) && inst->rt.shim_pid > 0)
+			kill(-inst->rt.shim_pid, SIGKILL);
+	}
+	lc_flush_exit(inst);
+}
+
 static int do_save(struct instance *inst, const char *path, bool keep_running,
                    json_object *overlays, json_object **reply, struct vk_error *err)
 {
@@ -49,14 +64,8 @@ static int do_save(struct instance *inst, const char *path, bool keep_running,
 	}
 	if (keep_running)
 		goto out;
-	if (!lc_wait_exit(inst, LC_KILL_WAIT_MS)) {
-		/* The state is in the file: nothing is lost by ending it. */
-		vk_warn("instance '%s' was saved but did not end: killing it", inst->name);
-		(void)lc_drv(inst)->destroy(inst, NULL);
-		if (!lc_wait_exit(inst, LC_KILL_WAIT_MS) && inst->rt.shim_pid > 0)
-			kill(-inst->rt.shim_pid, SIGKILL);
-	}
-	lc_flush_exit(inst);
+	/* The state is in the file: nothing is lost by ending it. */
+	end_handed_over(inst, "saved");
 out:
 	lifecycle_job_end(inst);
 	if (r < 0) {
@@ -126,14 +135,8 @@ int lifecycle_migrate(struct instance *inst, const char *to, bool live, json_obj
 		inst->rt.migrating = false;
 		goto out;
 	}
-	if (!lc_wait_exit(inst, LC_KILL_WAIT_MS)) {
-		/* The machine runs at the destination: this copy must not go on. */
-		vk_warn("instance '%s' was migrated but did not end: killing it", inst->name);
-		(void)lc_drv(inst)->destroy(inst, NULL);
-		if (!lc_wait_exit(inst, LC_KILL_WAIT_MS) && inst->rt.shim_pid > 0)
-			kill(-inst->rt.shim_pid, SIGKILL);
-	}
-	lc_flush_exit(inst);
+	/* The machine runs at the destination: this copy must not go on. */
+	end_handed_over(inst, "migrated");
 out:
 	lifecycle_job_end(inst);
 	if (r < 0) {
