@@ -32,7 +32,11 @@ def main(path):
         out = t.get('stdout') or ''
         result = t.get('result', '')
         if result not in ('OK', 'SKIP', 'EXPECTEDFAIL') or re.search(r'^not ok', out, re.M):
-            tails.append((name, out.splitlines()[-TAIL_LINES:]))
+            err = (t.get('stderr') or '').splitlines()[-TAIL_LINES:]
+            tail = out.splitlines()[-TAIL_LINES:]
+            tail += [f'(stderr) {line}' for line in err]
+            tail.append(f'(exit status {t.get("returncode")}, {t.get("duration", 0):.0f} s)')
+            tails.append((name, tail))
         lines = [TAP.match(l.strip()) for l in out.splitlines()]
         lines = [m for m in lines if m]
         if not lines or result in ('TIMEOUT', 'ERROR'):

@@ -37,6 +37,8 @@ GUESTS = sys.argv[1] if len(sys.argv) > 1 else os.path.join(vktest.BUILD, 'tests
 COUNT = os.path.join(GUESTS, 'count.elf')
 T = vktest.Tap()
 COUNT_RE = re.compile(r'count (\d+) msix (\d+)\r?\n')
+# Every machine started, so that a check that fails half-way (or raises) leaves none behind.
+MACHINES = []
 
 
 class Machine:
@@ -52,6 +54,7 @@ class Machine:
                                    '--control', self.sock] + args,
                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                   stderr=self.err)
+        MACHINES.append(self)
 
     def console(self):
         try:
@@ -108,8 +111,14 @@ class Machine:
                 self.p.wait()
         if self.ctl:
             self.ctl.close()
+            self.ctl = None
         self.err.close()
         return self.p.returncode
+
+    def tail(self):
+        """The end of the console and of stderr, for a diagnostic."""
+        err = open(self.errpath).read() if os.path.exists(self.errpath) else ''
+        return f'{self.out}: ...{self.console()[-400:]!r} stderr: {err[-300:]!r}'
 
 
 def counts_of(text):
@@ -191,6 +200,7 @@ def test_save_restore(tmp):
             if not nxt.wait_count(cur.last() + 3) or not continues(history, nxt) or \
                     not reply.get('ok'):
                 rising = False
+                T.diag(f'cycle {i}: save {json.dumps(reply)}; restored {nxt.tail()}')
             times.append(time.time() - t0)
             cur = nxt
             if not rising:
@@ -419,6 +429,10 @@ def main():
             test_bad_files(state, tmp)
         test_migrate(tmp)
     finally:
+        for m in MACHINES:
+            if m.p.poll() is None:
+                m.p.kill()
+                m.p.wait()
         shutil.rmtree(tmp, ignore_errors=True)
     sys.exit(T.done())
 
