@@ -15,6 +15,19 @@ TAIL_LINES = 12
 TAP = re.compile(r'^(not ok|ok)\b[^#]*(#\s*(SKIP|TODO)\b\s*(.*))?', re.IGNORECASE)
 
 
+def failed_checks(out, limit=40):
+    """Every 'not ok' line with the diagnostic lines ('#') that follow it."""
+    picked, keep = [], False
+    for line in out.splitlines():
+        if line.startswith('not ok'):
+            keep = True
+        elif not line.startswith('#'):
+            keep = False
+        if keep:
+            picked.append(line)
+    return picked[:limit]
+
+
 def main(path):
     passed = failed = 0
     skipped = []
@@ -33,13 +46,16 @@ def main(path):
         result = t.get('result', '')
         if result not in ('OK', 'SKIP', 'EXPECTEDFAIL') or re.search(r'^not ok', out, re.M):
             err = (t.get('stderr') or '').splitlines()[-TAIL_LINES:]
-            tail = out.splitlines()[-TAIL_LINES:]
+            tail = failed_checks(out) + ['...'] + out.splitlines()[-TAIL_LINES:]
             tail += [f'(stderr) {line}' for line in err]
             tail.append(f'(exit status {t.get("returncode")}, {t.get("duration", 0):.0f} s)')
             tails.append((name, tail))
         lines = [TAP.match(l.strip()) for l in out.splitlines()]
         lines = [m for m in lines if m]
-        if not lines or result in ('TIMEOUT', 'ERROR'):
+        # meson calls a TAP test ERROR when it exits non-zero, which a failed check makes it
+        # do: its 'not ok' lines count below like any other test's.
+        if not lines or result == 'TIMEOUT' or (result == 'ERROR' and not any(
+                m.group(1).lower() == 'not ok' for m in lines)):
             if result in ('OK', 'EXPECTEDFAIL'):
                 passed += 1
             elif result == 'SKIP':
