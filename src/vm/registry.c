@@ -53,6 +53,11 @@ void vm_registry_reset(struct vm_registry *reg)
 
 int vm_registry_save(struct vm_registry *reg, struct vm_state_out *out, struct vk_error *err)
 {
+	/* Every device settles before the first record: a request finished while "cpu0" is
+	 * being written would raise an interrupt the saved interrupt controller never got. */
+	for (unsigned i = 0; i < reg->nr; i++)
+		if (reg->entry[i].ops->quiesce)
+			reg->entry[i].ops->quiesce(reg->entry[i].opaque);
 	for (unsigned i = 0; i < reg->nr; i++) {
 		struct vm_registry_entry *e = &reg->entry[i];
 		struct vm_state_buf b = {0};

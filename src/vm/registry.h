@@ -35,6 +35,10 @@ struct vm_device_ops {
 	uint32_t version; /* the state version save() writes, and the newest load() reads */
 	/* Optional: back to the power-on state (a guest reset with --on-reset reboot). */
 	void (*reset)(void *opaque);
+	/* Optional: before any record is saved, finish the work in flight (a disk's requests)
+	 * and see the interrupts it ends with delivered: the CPUs and the interrupt
+	 * controllers are saved first, and must hold them. */
+	void (*quiesce)(void *opaque);
 	/* Optional (no state to keep): append the device's state to b. */
 	void (*save)(void *opaque, struct vm_state_buf *b);
 	/* Instead of save, for state that can fail to be read (a KVM ioctl): 0, or -errno
@@ -81,7 +85,8 @@ int vm_registry_add(struct vm_registry *reg, const char *name, const struct vm_d
 /* Reset every device that has a reset, in registration order. */
 void vm_registry_reset(struct vm_registry *reg);
 
-/* Every device's state as DEVICE records, in registration order. */
+/* Every device's state as DEVICE records, in registration order, once every device
+ * with a quiesce op has settled. */
 int vm_registry_save(struct vm_registry *reg, struct vm_state_out *out,
                      struct vk_error *err) VK_MUST_CHECK;
 

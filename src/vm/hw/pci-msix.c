@@ -169,6 +169,40 @@ static bool msix_irqfd_send(struct pci_device *d, unsigned v, uint64_t addr, uin
 	return write(r->efd, &one, sizeof(one)) == sizeof(one);
 }
 
+/* A route whose irqfd cannot be put back is dropped: the next message builds a new one. */
+static void msix_route_drop(struct pci_device *d, struct msix_route *r)
+{
+	const struct pci_platform *p = &d->host->platform;
+
+	if (p->msi_route_del)
+		p->msi_route_del(p->opaque, (unsigned)r->gsi);
+	close(r->efd);
+	r->efd = r->gsi = -1;
+	r->dirty = false;
+}
+
+void pci_msix_flush(struct pci_device *d)
+{
+	struct pci_msix *m = d->msix;
+	const struct pci_platform *p = d->host ? &d->host->platform : NULL;
+
+	if (!m || !p || !p->irqfd)
+		return;
+	for (unsigned v = 0; v < m->nr; v++) {
+		struct msix_route *r = &m->routes[v];
+
+		if (r->gsi < 0 || r->efd < 0)
+			continue;
+		/* KVM's deassign returns after the pending injections ran (irqfd_shutdown). */
+		if (p->irqfd(p->opaque, (unsigned)r->gsi, r->efd, false) < 0) {
+			vk_warn("%s: MSI-X vector %u: cannot take its irqfd off", d->name, v);
+			continue;
+		}
+		if (p->irqfd(p->opaque, (unsigned)r->gsi, r->efd, true) < 0)
+			msix_route_drop(d, r);
+	}
+}
+
 static void msix_deliver(struct pci_device *d, unsigned v)
 {
 	uint32_t *e = d->msix->table[v];

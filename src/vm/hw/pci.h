@@ -214,6 +214,12 @@ void pci_msix_table_write(struct pci_device *d, uint64_t offset, uint64_t value,
 uint64_t pci_msix_pba_read(struct pci_device *d, uint64_t offset, unsigned size);
 /* The capability's control word was written: re-evaluate masks. */
 void pci_msix_cfg_written(struct pci_device *d);
+/*
+ * Return once every message signalled so far reached the interrupt controller.
+ * An irqfd's message is injected by the kernel, possibly later from a worker:
+ * taking the irqfd off waits for that, and it is put back at once. Before a save.
+ */
+void pci_msix_flush(struct pci_device *d);
 /* The table and the PBA (pci_device_save/load call these). */
 void pci_msix_save(struct pci_device *d, struct vm_state_buf *b);
 int pci_msix_load(struct pci_device *d, struct vm_state_rd *r, struct vk_error *err) VK_MUST_CHECK;

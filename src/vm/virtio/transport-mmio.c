@@ -227,6 +227,14 @@ static void mmio_state_reset(void *opaque)
 	virtio_reset(m->dev);
 }
 
+/* Its interrupt is a line the board sets synchronously: nothing to wait for after. */
+static void mmio_state_quiesce(void *opaque)
+{
+	struct virtio_mmio *m = opaque;
+
+	virtio_dev_quiesce(m->dev);
+}
+
 static void mmio_state_save(void *opaque, struct vm_state_buf *b)
 {
 	struct virtio_mmio *m = opaque;
@@ -272,6 +280,7 @@ static const struct vm_device_ops mmio_state_ops = {
         .kind = "virtio-mmio",
         .version = 1,
         .reset = mmio_state_reset,
+        .quiesce = mmio_state_quiesce,
         .save = mmio_state_save,
         .load = mmio_state_load,
         .post_load = mmio_state_post_load,
@@ -283,6 +292,7 @@ static const struct vm_device_ops mmio_disk_state_ops = {
         .kind = "virtio-mmio",
         .version = 1,
         .reset = mmio_state_reset,
+        .quiesce = mmio_state_quiesce,
         .save = mmio_state_save,
         .load = mmio_state_load,
         .post_load = mmio_state_post_load,

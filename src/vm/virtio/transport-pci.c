@@ -507,13 +507,19 @@ static void vp_state_reset(void *opaque)
 	vp_update_intx(vp);
 }
 
+/* The device's last completions raise MSI-X messages: see them reach the CPUs. */
+static void vp_state_quiesce(void *opaque)
+{
+	struct virtio_pci *vp = opaque;
+
+	virtio_dev_quiesce(vp->dev);
+	pci_msix_flush(&vp->pci);
+}
+
 static void vp_state_save(void *opaque, struct vm_state_buf *b)
 {
 	struct virtio_pci *vp = opaque;
 
-	/* The device first: finishing its requests may raise the interrupt saved below. */
-	if (vp->dev->ops->quiesce)
-		vp->dev->ops->quiesce(vp->dev);
 	vm_state_put_u32(b, vp->dfselect);
 	vm_state_put_u32(b, vp->gfselect);
 	pci_device_save(&vp->pci, b);
@@ -575,6 +581,7 @@ static const struct vm_device_ops vp_state_ops = {
         .kind = "virtio-pci",
         .version = 1,
         .reset = vp_state_reset,
+        .quiesce = vp_state_quiesce,
         .save = vp_state_save,
         .load = vp_state_load,
         .post_load = vp_state_post_load,
@@ -586,6 +593,7 @@ static const struct vm_device_ops vp_disk_state_ops = {
         .kind = "virtio-pci",
         .version = 1,
         .reset = vp_state_reset,
+        .quiesce = vp_state_quiesce,
         .save = vp_state_save,
         .load = vp_state_load,
         .post_load = vp_state_post_load,

@@ -19,12 +19,16 @@
 	(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_DRIVER_OK | \
 	 VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DEVICE_NEEDS_RESET | VIRTIO_STATUS_FAILED)
 
+void virtio_dev_quiesce(struct virtio_dev *dev)
+{
+	if (dev->ops->quiesce)
+		dev->ops->quiesce(dev);
+}
+
 void virtio_dev_save(struct virtio_dev *dev, struct vm_state_buf *b)
 {
 	unsigned nq = dev->ops->num_queues;
 
-	if (dev->ops->quiesce)
-		dev->ops->quiesce(dev);
 	vm_state_put_u32(b, dev->ops->device_id);
 	vm_state_put_u32(b, nq);
 	vm_state_put_u64(b, dev->host_features);

@@ -351,10 +351,13 @@ int virtq_elem_reload(struct virtq *vq, uint16_t head, struct virtq_elem *elem) 
 
 /* ---- saving and restoring (virtio-state.c) --------------------------------- */
 
+/* ops->quiesce: every request in flight finished; the transport's registry quiesce op
+ * calls it (before any record is saved), then sees the interrupts delivered. */
+void virtio_dev_quiesce(struct virtio_dev *dev);
 /*
  * The core's state (features, status, ISR, config generation, vectors, every
- * queue's layout and indexes) and then the device's own (ops->save), after
- * ops->quiesce. Transports call these inside their registry record.
+ * queue's layout and indexes) and then the device's own (ops->save).
+ * Transports call these inside their registry record.
  */
 void virtio_dev_save(struct virtio_dev *dev, struct vm_state_buf *b);
 /* Refuses a state of another device type, other offered features, a ready queue
