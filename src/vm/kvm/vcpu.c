@@ -16,6 +16,14 @@
  * kick. Without that, a vCPU that stops the machine while later threads are
  * still being created (a guest that powers off at once) could leave an AP in
  * KVM_RUN, unkicked, and kvm_cpus_join() waiting for it forever.
+ *
+ * A vCPU parks only with its last exit finished: KVM completes a port or MMIO
+ * exit (steps RIP past an OUT, puts an MMIO read's value in its register) at
+ * the next KVM_RUN, and that pending step is in no state userspace can read
+ * (api.rst, KVM_RUN). A vCPU about to park after such an exit enters KVM_RUN
+ * once more with immediate_exit set: KVM finishes the step and returns before
+ * any guest instruction. Without that, a vCPU saved while held would run its
+ * OUT again after a restore (one console character twice).
  */
 #include "vm/kvm/kvm.h"
 
@@ -40,7 +48,8 @@ struct kvm_vcpu {
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
-	bool started; /* thread created and not joined yet (cpus->lock) */
+	bool started;    /* thread created and not joined yet (cpus->lock) */
+	bool io_pending; /* the last exit was port I/O or MMIO: KVM finishes it at KVM_RUN */
 	bool warned_pio, warned_mmio, warned_mmio_len, warned_hlt;
 };
 
@@ -145,7 +154,28 @@ static void kvm_cpus_maybe_freeze_clock(struct kvm_cpus *cpus)
 		cpus->clock_saved = true;
 }
 
-/* Park while paused. Returns false when the vCPU must stop. */
+static bool kvm_vcpu_handle_exit(struct kvm_vcpu *v);
+
+/* Let KVM finish the last I/O exit without running the guest (see the top). False when
+ * an exit met meanwhile (the rest of a string instruction) stops the vCPU. */
+static bool kvm_vcpu_finish_io(struct kvm_vcpu *v)
+{
+	for (unsigned i = 0; v->io_pending && i < 4096; i++) {
+		int r;
+
+		v->io_pending = false;
+		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+		r = ioctl(v->fd, KVM_RUN, 0);
+		__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+		if (r < 0)
+			return true; /* EINTR: finished; anything else, the next KVM_RUN says */
+		if (!kvm_vcpu_handle_exit(v))
+			return false;
+	}
+	return true;
+}
+
+/* Park while paused or held. Returns false when the vCPU must stop. */
 static bool kvm_vcpu_check_requests(struct kvm_vcpu *v)
 {
 	struct kvm_cpus *cpus = v->cpus;
@@ -153,6 +183,18 @@ static bool kvm_vcpu_check_requests(struct kvm_vcpu *v)
 
 	pthread_mutex_lock(&cpus->lock);
 	while (cpus->want == KVM_CPUS_PAUSE || (cpus->holds && cpus->want != KVM_CPUS_STOP)) {
+		if (v->io_pending) {
+			bool ok;
+
+			pthread_mutex_unlock(&cpus->lock);
+			ok = kvm_vcpu_finish_io(v);
+			pthread_mutex_lock(&cpus->lock);
+			if (!ok) {
+				pthread_mutex_unlock(&cpus->lock);
+				return false;
+			}
+			continue;
+		}
 		cpus->nr_parked++;
 		kvm_cpus_maybe_freeze_clock(cpus);
 		pthread_cond_broadcast(&cpus->cond);
@@ -244,9 +286,11 @@ static bool kvm_vcpu_handle_exit(struct kvm_vcpu *v)
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		kvm_vcpu_handle_io(v);
+		v->io_pending = true;
 		return true;
 	case KVM_EXIT_MMIO:
 		kvm_vcpu_handle_mmio(v);
+		v->io_pending = true;
 		return true;
 	case KVM_EXIT_INTR:
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
@@ -321,6 +365,7 @@ static void *kvm_vcpu_thread(void *arg)
 		int e = errno;
 
 		__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+		v->io_pending = false; /* KVM finished it before anything else */
 		if (r < 0) {
 			char detail[128];
 

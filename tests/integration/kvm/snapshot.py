@@ -9,6 +9,8 @@ pages hold what it last wrote there, and prints "count N msix M".
     guest would stop or print FAIL otherwise), and it did not boot again ("counting" once);
   - 5 save/restore cycles in a row; `save` with keep_running; a save while paused (the
     restored machine is paused until a resume); 2 vCPUs;
+  - the guest writing the UART without a pause (`stream`: the vCPU is held right after a
+    port write), saved and restored 3 times: every character once, the ticks consecutive;
   - a truncated, corrupt or forged state file, one of another architecture, or another
     --memory: a clear error, status 1 or 2, and no guest instruction ran (empty console);
   - `migrate` to `run --incoming`: live when KVM's dirty log works on this host (probed at the
@@ -249,6 +251,58 @@ def test_save_restore(tmp):
             dst.stop()
 
 
+TICK_RE = re.compile(r'tick (\d+)\r?\n')
+
+
+def ticks(text):
+    return [int(n) for n in TICK_RE.findall(text)]
+
+
+def first_bad_tick_line(text):
+    """None when every whole line is 'tick N' with N rising by one, else the first other."""
+    want = None
+    for line in text.split('\n')[:-1]:
+        m = re.fullmatch(r'tick (\d+)\r?', line)
+        if not m or (want is not None and int(m.group(1)) != want):
+            return repr(line)
+        want = int(m.group(1)) + 1
+    return None
+
+
+def wait_ticks(m, n, timeout=60):
+    end = time.time() + timeout
+    while time.time() < end and m.p.poll() is None:
+        t = ticks(m.console()[-4096:])
+        if t and t[-1] >= n:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_held_after_port_write(tmp):
+    args = ['--arch', 'x86_64', '--memory', '16M', '--kernel', COUNT, '--cmdline', 'stream']
+    cur, history, ok, at = Machine(tmp, 'stream0', args), '', True, 0
+    for i in range(3):
+        ok = wait_ticks(cur, at + 200)
+        reply = cur.call({'cmd': 'save', 'path': os.path.join(tmp, 'stream.vks')}) if ok else {}
+        ok = ok and reply.get('ok') is True and cur.wait(60) == 0
+        cur.stop()
+        history += cur.console()
+        if not ok:
+            T.diag(f'stream save {i}: {json.dumps(reply)} {cur.tail()}')
+            break
+        at = ticks(history[-4096:])[-1]
+        cur = Machine(tmp, f'stream{i + 1}', ['--restore', os.path.join(tmp, 'stream.vks')])
+    ok = ok and wait_ticks(cur, at + 200)
+    cur.stop()
+    history += cur.console()
+    bad = first_bad_tick_line(history)
+    T.check(ok and bad is None and ticks(history)[-1] > at,
+            f'a guest writing the UART without a pause, saved and restored 3 times: every '
+            f'character once, the ticks consecutive up to {ticks(history)[-1:]} '
+            f'(first other line: {bad})')
+
+
 def test_smp(tmp):
     state = os.path.join(tmp, 'smp.vks')
     args = ['--arch', 'x86_64', '--memory', '16M', '--cpus', '2', '--rng', '--kernel', COUNT, '--cmdline', 'count=6000']
@@ -424,6 +478,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix='vk-x86-snap-')
     try:
         state = test_save_restore(tmp)
+        test_held_after_port_write(tmp)
         test_smp(tmp)
         if state:
             test_bad_files(state, tmp)
