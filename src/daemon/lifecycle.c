@@ -565,7 +565,9 @@ void lifecycle_recover(struct instance *inst)
 		vk_warn("cannot reattach instance '%s': %s; stopping it", inst->name, err.msg);
 		inst->rt.kill_requested = true;
 		(void)lc_drv(inst)->destroy(inst, NULL);
-		kill(-inst->rt.shim_pid, SIGKILL);
+		/* No shim found (pid 0): kill(0) would hit virtkitd's own process group. */
+		if (inst->rt.shim_pid > 0)
+			kill(-inst->rt.shim_pid, SIGKILL);
 		if (!inst->rt.watched && monitor_watch(inst) < 0) {
 			lc_drv(inst)->cleanup(inst);
 			rt_release(inst);
