@@ -17,9 +17,11 @@
  * the whole folder. It is taken with the container paused, and the runtime
  * then checkpoints the paused container (CRIU leaves its freezer frozen), so
  * files and processes are of the same instant; then it is resumed. Restoring
- * a snapshot empties the folder and unpacks the tar with the image layer
- * unpacker (image-unpack.c, which treats the archive as untrusted), then
- * restores the processes.
+ * a snapshot unpacks the tar with the image layer unpacker (image-unpack.c,
+ * which treats the archive as untrusted) into a folder beside the rootfs,
+ * swaps the two in one rename, removes the old tree, then restores the
+ * processes: a tar cut short or a full disk fails the restore with the
+ * rootfs as it was.
  */
 #include "daemon/drivers/container-save.h"
 
@@ -302,13 +304,68 @@ static int empty_dir(int dirfd, const char *what, struct vk_error *err)
 	return r;
 }
 
+/* The tar unpacked into the emptied rootfs itself: for a rootfs that cannot be renamed
+ * (a mount point), once the tar is known to unpack whole. */
+static int unpack_in_place(const char *rootfs, int tarfd, const char *tarpath, struct vk_error *err)
+{
+	int rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+
+	if (rootfd < 0)
+		return vk_error_errno(err, errno, "cannot open the root file system '%s'", rootfs);
+	if (lseek(tarfd, 0, SEEK_SET) < 0)
+		r = vk_error_errno(err, errno, "cannot read '%s' again", tarpath);
+	else if ((r = empty_dir(rootfd, rootfs, err)) == 0)
+		r = image_unpack_layer(rootfd, tarfd, tarpath, NULL, err);
+	close(rootfd);
+	return r;
+}
+
+/* rootfs becomes the tree in the tar, or stays as it was when that fails. */
+static int put_back_rootfs(const char *rootfs, int tarfd, const char *tarpath, struct vk_error *err)
+{
+	char stage[PATH_MAX];
+	size_t n = strlen(rootfs);
+	struct stat st;
+	int fd, r, e;
+
+	e = stat(rootfs, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+	if (e)
+		return vk_error_errno(err, e, "the root file system '%s' is not a folder", rootfs);
+	while (n > 1 && rootfs[n - 1] == '/')
+		n--; /* the staging folder goes beside the rootfs, not into it */
+	if (fmt_buf(stage, sizeof(stage), "%.*s.restoring", (int)n, rootfs) < 0)
+		return vk_error_set(err, ENAMETOOLONG, "'%s' is too long", rootfs);
+	rm_rf(stage); /* left by a daemon that died here */
+	if (mkdir(stage, st.st_mode & 07777) < 0)
+		return vk_error_errno(err, errno, "cannot create '%s' to unpack the snapshot in",
+		                      stage);
+	fd = open(stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	r = fd < 0 ? vk_error_errno(err, errno, "cannot open '%s'", stage)
+	           : image_unpack_layer(fd, tarfd, tarpath, NULL, err);
+	if (r == 0 && (fchown(fd, st.st_uid, st.st_gid) < 0 || fchmod(fd, st.st_mode & 07777) < 0))
+		r = vk_error_errno(err, errno, "cannot give '%s' the owner and mode of '%s'", stage,
+		                   rootfs);
+	if (fd >= 0)
+		close(fd);
+	if (r == 0 && renameat2(AT_FDCWD, stage, AT_FDCWD, rootfs, RENAME_EXCHANGE) < 0) {
+		if (errno == EBUSY || errno == EXDEV || errno == EINVAL || errno == ENOSYS)
+			r = unpack_in_place(rootfs, tarfd, tarpath, err);
+		else
+			r = vk_error_errno(err, errno, "cannot put '%s' in place of '%s'", stage,
+			                   rootfs);
+	}
+	/* After the exchange, the old tree; after a failure, the partial one. */
+	rm_rf(stage);
+	return r;
+}
+
 int ct_restore_prepare(struct instance *inst, const char *rootfs, char *images, size_t len,
                        struct vk_error *err)
 {
 	const char *path = inst->rt.restore_path;
 	char tarpath[PATH_MAX];
 	struct stat st;
-	int rootfd, tarfd, r;
+	int tarfd, r;
 
 	if (fmt_buf(images, len, "%s/" IMAGES_DIR, path) < 0 ||
 	    fmt_buf(tarpath, sizeof(tarpath), "%s/" ROOTFS_TAR, path) < 0)
@@ -322,18 +379,9 @@ int ct_restore_prepare(struct instance *inst, const char *rootfs, char *images, 
 	if (tarfd < 0)
 		return errno == ENOENT ? 0
 		                       : vk_error_errno(err, errno, "cannot open '%s'", tarpath);
-	rootfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0) {
-		r = vk_error_errno(err, errno, "cannot open the root file system '%s'", rootfs);
-		close(tarfd);
-		return r;
-	}
 	vk_info("instance '%s': putting back its root file system '%s' from '%s'", inst->name,
 	        rootfs, tarpath);
-	r = empty_dir(rootfd, rootfs, err);
-	if (r == 0)
-		r = image_unpack_layer(rootfd, tarfd, tarpath, NULL, err);
-	close(rootfd);
+	r = put_back_rootfs(rootfs, tarfd, tarpath, err);
 	close(tarfd);
 	return r;
 }

@@ -116,7 +116,19 @@ check "snapshot restore c2 s1" vk snapshot restore c2 s1
 case "$(last_criu)" in "restore --images-dir $SNAP/criu "*) ok "criu restore from the snapshot's images" ;; *) not_ok "snapshot restore criu command" "$(last_criu)" ;; esac
 check "snapshot delete c2 s1" vk snapshot delete c2 s1
 [ ! -e "$SNAP" ] && ! vk snapshot list c2 | grep -q "s1" && ok "s1 is gone (folder and list)" || not_ok "snapshot delete" "$(ls "$T/state/snapshots/$U2")"
-check "kill both" vk kill c2 c1
+# A snapshot whose rootfs.tar was cut short: the restore fails, the rootfs stays as it was.
+check "snapshot create c2 s3" vk snapshot create c2 s3
+# (Cut inside a 512-byte block: a tar cut at a block boundary between two entries reads as
+# a whole one, to libarchive as to GNU tar.)
+truncate -s 65636 "$T/state/snapshots/$U2/s3.vks/rootfs.tar"
+echo kept >"$T/r2/data"
+check "stop --force c2 (again)" vk stop --force c2
+out=$(vk snapshot restore c2 s3 2>&1); rc=$?
+[ $rc != 0 ] && echo "$out" | grep -q "rootfs.tar" && ok "a snapshot whose rootfs.tar is cut short is not restored ($out)" || not_ok "truncated rootfs.tar restored" "rc=$rc $out"
+[ "$(cat "$T/r2/data")" = kept ] && [ -x "$T/r2/bin/busybox" ] && [ ! -e "$T/r2.restoring" ] &&
+	ok "the rootfs is as it was (data=kept, busybox there, no staging folder left)" || not_ok "rootfs after a failed restore" "$(cat "$T/r2/data") $(ls "$T")"
+[ "$(state_of c2)" != running ] && ok "c2 did not start ($(state_of c2))" || not_ok "c2 after a failed restore" "$(state_of c2)"
+check "kill c1" vk kill c1
 check "undefine c2" vk undefine c2
 [ ! -e "$T/state/snapshots/$U2" ] && ok "undefine removes its snapshots" || not_ok "snapshots after undefine" "$(ls "$T/state/snapshots/$U2")"
 done_testing
