@@ -320,6 +320,33 @@ static int unpack_in_place(const char *rootfs, int tarfd, const char *tarpath, s
 	return r;
 }
 
+/*
+ * The tar tar_rootfs() wrote ends in its end-of-archive blocks (two zero blocks of 512
+ * bytes, then zeros up to the record). A tar cut at a block boundary between two
+ * entries reads as a whole archive (libarchive and GNU tar accept a missing end): the
+ * end is looked at here.
+ */
+static int tar_has_end(int tarfd, const char *tarpath, struct vk_error *err)
+{
+	uint8_t tail[1024];
+	struct stat st;
+
+	if (fstat(tarfd, &st) < 0)
+		return vk_error_errno(err, errno, "cannot read '%s'", tarpath);
+	if (st.st_size < (off_t)sizeof(tail) || st.st_size % 512 ||
+	    pread(tarfd, tail, sizeof(tail), st.st_size - (off_t)sizeof(tail)) !=
+	            (ssize_t)sizeof(tail))
+		return vk_error_set(err, EINVAL, "'%s' is cut short (%lld bytes)", tarpath,
+		                    (long long)st.st_size);
+	for (size_t i = 0; i < sizeof(tail); i++)
+		if (tail[i])
+			return vk_error_set(err, EINVAL,
+			                    "'%s' is cut short: it does not end in the tar's "
+			                    "end-of-archive blocks",
+			                    tarpath);
+	return 0;
+}
+
 /* rootfs becomes the tree in the tar, or stays as it was when that fails. */
 static int put_back_rootfs(const char *rootfs, int tarfd, const char *tarpath, struct vk_error *err)
 {
@@ -381,7 +408,9 @@ int ct_restore_prepare(struct instance *inst, const char *rootfs, char *images, 
 		                       : vk_error_errno(err, errno, "cannot open '%s'", tarpath);
 	vk_info("instance '%s': putting back its root file system '%s' from '%s'", inst->name,
 	        rootfs, tarpath);
-	r = put_back_rootfs(rootfs, tarfd, tarpath, err);
+	r = tar_has_end(tarfd, tarpath, err);
+	if (r == 0)
+		r = put_back_rootfs(rootfs, tarfd, tarpath, err);
 	close(tarfd);
 	return r;
 }

@@ -116,15 +116,27 @@ check "snapshot restore c2 s1" vk snapshot restore c2 s1
 case "$(last_criu)" in "restore --images-dir $SNAP/criu "*) ok "criu restore from the snapshot's images" ;; *) not_ok "snapshot restore criu command" "$(last_criu)" ;; esac
 check "snapshot delete c2 s1" vk snapshot delete c2 s1
 [ ! -e "$SNAP" ] && ! vk snapshot list c2 | grep -q "s1" && ok "s1 is gone (folder and list)" || not_ok "snapshot delete" "$(ls "$T/state/snapshots/$U2")"
-# A snapshot whose rootfs.tar was cut short: the restore fails, the rootfs stays as it was.
+# A snapshot whose rootfs.tar is damaged: the restore fails, the rootfs stays as it was.
 check "snapshot create c2 s3" vk snapshot create c2 s3
-# (Cut inside a 512-byte block: a tar cut at a block boundary between two entries reads as
-# a whole one, to libarchive as to GNU tar.)
-truncate -s 65636 "$T/state/snapshots/$U2/s3.vks/rootfs.tar"
+TAR=$T/state/snapshots/$U2/s3.vks/rootfs.tar
+cp "$TAR" "$T/s3.tar"
 echo kept >"$T/r2/data"
 check "stop --force c2 (again)" vk stop --force c2
+# Cut between two entries: a whole archive to libarchive and GNU tar; its end is missing.
+truncate -s 65536 "$TAR"
 out=$(vk snapshot restore c2 s3 2>&1); rc=$?
-[ $rc != 0 ] && echo "$out" | grep -q "rootfs.tar" && ok "a snapshot whose rootfs.tar is cut short is not restored ($out)" || not_ok "truncated rootfs.tar restored" "rc=$rc $out"
+[ $rc != 0 ] && echo "$out" | grep -q "rootfs.tar' is cut short" && ok "a rootfs.tar cut between two entries is refused ($out)" || not_ok "cut rootfs.tar restored" "rc=$rc $out"
+# The 100th entry's header checksum damaged: the unpack fails after writing part of the tree.
+python3 - "$T/s3.tar" "$TAR" <<'PY'
+import sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    at = t.getmembers()[100].offset
+data = bytearray(open(sys.argv[1], 'rb').read())
+data[at + 148:at + 156] = b'0000000\0'
+open(sys.argv[2], 'wb').write(data)
+PY
+out=$(vk snapshot restore c2 s3 2>&1); rc=$?
+[ $rc != 0 ] && echo "$out" | grep -q "rootfs.tar: a broken tar stream" && ok "a rootfs.tar damaged half-way is refused ($out)" || not_ok "damaged rootfs.tar restored" "rc=$rc $out"
 [ "$(cat "$T/r2/data")" = kept ] && [ -x "$T/r2/bin/busybox" ] && [ ! -e "$T/r2.restoring" ] &&
 	ok "the rootfs is as it was (data=kept, busybox there, no staging folder left)" || not_ok "rootfs after a failed restore" "$(cat "$T/r2/data") $(ls "$T")"
 [ "$(state_of c2)" != running ] && ok "c2 did not start ($(state_of c2))" || not_ok "c2 after a failed restore" "$(state_of c2)"
