@@ -322,7 +322,7 @@ static int unpack_in_place(const char *rootfs, int tarfd, const char *tarpath, s
 
 /*
  * The tar tar_rootfs() wrote ends in its end-of-archive blocks (two zero blocks of 512
- * bytes, then zeros up to the record). A tar cut at a block boundary between two
+ * bytes, perhaps more zeros after). A tar cut at a block boundary between two
  * entries reads as a whole archive (libarchive and GNU tar accept a missing end): the
  * end is looked at here.
  */
