@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -44,6 +45,20 @@ class Tap:
     def done(self):
         print(f'1..{self.n}', flush=True)
         return 1 if self.failed else 0
+
+
+def state_records(data):
+    """[(type, name, offset, length)] of a machine-state file's records (src/vm/state.h)
+    after its 64-byte header, up to the END record."""
+    out, off = [], 64
+    while off + 17 <= len(data):
+        typ, _ver, length, nlen = struct.unpack_from('<IIQB', data, off)
+        name = data[off + 17:off + 17 + nlen].decode(errors='replace')
+        out.append((typ, name, off, 17 + nlen + length + 4))
+        off += 17 + nlen + length + 4
+        if typ == 4:
+            break
+    return out
 
 
 def find_guest(arch='riscv64'):

@@ -319,19 +319,6 @@ def test_smp(tmp):
             dst.stop()
 
 
-def records(data):
-    """[(type, name, offset, length)] of the records after the 64-byte header."""
-    out, off = [], 64
-    while off + 17 <= len(data):
-        typ, _ver, length, nlen = struct.unpack_from('<IIQB', data, off)
-        name = data[off + 17:off + 17 + nlen].decode(errors='replace')
-        out.append((typ, name, off, 17 + nlen + length + 4))
-        off += 17 + nlen + length + 4
-        if typ == 4:
-            break
-    return out
-
-
 def edit_record(data, rec, at, new):
     """Replace payload bytes of rec at offset `at` with new, and fix the record's CRC."""
     d = bytearray(data)
@@ -368,7 +355,7 @@ def run_bad(args, tmp):
 
 def test_bad_files(state, tmp):
     data = open(state, 'rb').read()
-    recs = records(data)
+    recs = vktest.state_records(data)
     names = [r[1] for r in recs if r[0] == 2]
     T.check(recs and recs[0][1] == 'config' and recs[-1][0] == 4 and
             names[:3] == ['pc', 'kvm', 'cpu0'] and 'virtio-pci.0' in names and

@@ -250,19 +250,6 @@ def run_bad(args, tmp):
     return p.returncode, p.stderr.strip(), con
 
 
-def record_offsets(data):
-    """[(type, name, offset, length)] of the records after the 64-byte header."""
-    out, off = [], 64
-    while off + 17 <= len(data):
-        typ, _ver, length, nlen = struct.unpack_from('<IIQB', data, off)
-        name = data[off + 17:off + 17 + nlen].decode(errors='replace')
-        out.append((typ, name, off, 17 + nlen + length + 4))
-        off += 17 + nlen + length + 4
-        if typ == 4:
-            break
-    return out
-
-
 def fnv1a64(b):
     h = 0xcbf29ce484222325
     for c in b:
@@ -286,7 +273,7 @@ def x86_state(data, recs):
 
 def test_bad_files(state, tmp):
     data = open(state, 'rb').read()
-    recs = record_offsets(data)
+    recs = vktest.state_records(data)
     T.check(recs and recs[0][1] == 'config' and recs[-1][0] == 4 and
             sum(r[3] for r in recs) + 64 == len(data),
             f'the state file is a header and {len(recs)} records ending with END')
